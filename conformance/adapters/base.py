@@ -1,0 +1,124 @@
+"""What the engine needs from an implementation under test, whatever it is written in.
+
+An adapter turns one implementation (a Python object, a program speaking the wire
+protocol, an HTTP service) into these calls.  An answer the implementation *gave* is a
+value (:class:`Answer`, :class:`LifecycleAnswer`); an implementation that crashed, hung or
+talked garbage raises :class:`ImplementationError` instead, so that the engine can mark the
+case ``errored`` and never mistake a crash for a rejection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+ROLES = ("validator", "lifecycle")
+
+
+@dataclass(frozen=True, slots=True)
+class Description:
+    """Who the implementation says it is (``describe`` in the wire protocol)."""
+
+    name: str
+    version: str = ""
+    language: str = ""
+    roles: tuple[str, ...] = ()
+    command: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"name": self.name}
+        for key in ("version", "language", "command"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        if self.roles:
+            out["roles"] = list(self.roles)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A validator's judgement of one record."""
+
+    valid: bool
+    errors: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"valid": self.valid}
+        if self.errors:
+            out["errors"] = list(self.errors)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class LifecycleAnswer:
+    """A lifecycle operation's result: accepted with the record, or refused with a reason."""
+
+    ok: bool
+    record: Any = None
+    error: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"ok": self.ok}
+        if self.ok:
+            out["record"] = self.record
+        elif self.error:
+            out["error"] = self.error
+        return out
+
+
+@dataclass(frozen=True)
+class ImplementationError(Exception):
+    """The implementation did not give an answer: it crashed, hung, or answered garbage.
+
+    ``reason`` is one line for the report; ``detail`` keeps what helps a reader find the
+    cause (a traceback, the tail of stderr, the offending line).
+    """
+
+    reason: str
+    detail: str = ""
+    request: Any = field(default=None, compare=False)
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class Unsupported(Exception):
+    """The implementation says it does not support an operation (``{"error": ..}``)."""
+
+
+@runtime_checkable
+class ValidatorAdapter(Protocol):
+    def validate(self, record: Any) -> Answer: ...
+
+
+@runtime_checkable
+class LifecycleAdapter(Protocol):
+    def reset(self) -> None: ...
+
+    def create(self, record: dict[str, Any]) -> LifecycleAnswer: ...
+
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> LifecycleAnswer: ...
+
+    def get(self, run_id: str) -> LifecycleAnswer: ...
+
+
+class Adapter(Protocol):
+    """Every adapter: both roles' methods (raising :class:`Unsupported` where absent)."""
+
+    def describe(self) -> Description: ...
+
+    def validate(self, record: Any) -> Answer: ...
+
+    def reset(self) -> None: ...
+
+    def create(self, record: dict[str, Any]) -> LifecycleAnswer: ...
+
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> LifecycleAnswer: ...
+
+    def get(self, run_id: str) -> LifecycleAnswer: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,187 @@
+"""Hypothesis strategies for Inngest run records, derived from the run schema.
+
+>>> from hypothesis import given
+>>> from strategies import runs, invalid_runs
+>>> @given(runs())
+... def test_my_validator_accepts(record): assert my_validator(record)
+>>> @given(invalid_runs())
+... def test_my_validator_rejects(case): assert not my_validator(case.record)
+
+Everything here is derived from a schema document (the packaged run schema by default) and
+a lifecycle table (the packaged default by default); pass your own to follow a newer schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
+
+from strategies._source import HypothesisSource, RandomSource, Source, strategy
+from strategies.datetimes import datetime_error, is_rfc3339_datetime
+from strategies.invalid import (
+    OPERATORS,
+    InvalidCase,
+    Target,
+    Violation,
+    gen_invalid,
+    label_holds,
+    targets,
+)
+from strategies.lifecycle import (
+    LifecycleError,
+    LifecycleModel,
+    SequenceViolation,
+    check_observed,
+    check_sequence,
+    default_lifecycle,
+    gen_invalid_status_sequence,
+    gen_status_sequence,
+    lifecycle_from_dict,
+    load_lifecycle,
+)
+from strategies.oracle import Oracle, OracleError, default_oracle
+from strategies.records import gen_record
+from strategies.schema import (
+    PropertySpec,
+    RunSchema,
+    SchemaError,
+    default_schema,
+    load_schema,
+    schema_from_dict,
+)
+
+__all__ = [
+    "OPERATORS",
+    "HypothesisSource",
+    "InvalidCase",
+    "LifecycleError",
+    "LifecycleModel",
+    "Oracle",
+    "OracleError",
+    "PropertySpec",
+    "RandomSource",
+    "RunSchema",
+    "SchemaError",
+    "SequenceViolation",
+    "Source",
+    "Target",
+    "Violation",
+    "check_observed",
+    "check_sequence",
+    "datetime_error",
+    "default_lifecycle",
+    "default_oracle",
+    "default_schema",
+    "invalid_runs",
+    "invalid_status_sequences",
+    "is_rfc3339_datetime",
+    "label_holds",
+    "lifecycle_from_dict",
+    "load_lifecycle",
+    "load_schema",
+    "resolve_lifecycle",
+    "resolve_schema",
+    "runs",
+    "schema_from_dict",
+    "status_sequences",
+    "targets",
+]
+
+SchemaLike = RunSchema | Mapping[str, Any] | str | os.PathLike[str] | None
+ModelLike = LifecycleModel | Mapping[str, Any] | str | os.PathLike[str] | None
+
+
+def resolve_schema(schema: SchemaLike) -> RunSchema:
+    """A :class:`RunSchema` from an analysed schema, a document, or a path."""
+    if schema is None:
+        return default_schema()
+    if isinstance(schema, RunSchema):
+        return schema
+    if isinstance(schema, Mapping):
+        return schema_from_dict(dict(schema))
+    if isinstance(schema, (str, os.PathLike)):
+        return load_schema(schema)
+    raise InvalidArgument(f"schema={schema!r} must be a RunSchema, a schema dict or a path")
+
+
+def resolve_lifecycle(model: ModelLike, schema: RunSchema | None = None) -> LifecycleModel:
+    """A :class:`LifecycleModel` from a model, a table, or a path (JSON or TOML)."""
+    statuses = (schema or default_schema()).statuses or None
+    if model is None:
+        return default_lifecycle(statuses=statuses)
+    if isinstance(model, LifecycleModel):
+        return model
+    if isinstance(model, Mapping):
+        return lifecycle_from_dict(model, statuses=statuses)
+    if isinstance(model, (str, os.PathLike)):
+        return load_lifecycle(model, statuses=statuses)
+    raise InvalidArgument(f"model={model!r} must be a LifecycleModel, a table or a path")
+
+
+def _check_length(max_length: int) -> None:
+    if not isinstance(max_length, int) or max_length < 1:
+        raise InvalidArgument(f"max_length={max_length!r} must be a positive integer")
+
+
+def runs(
+    schema: SchemaLike = None, *, common_datetimes: bool = False
+) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid run records: every enum value often, each optional property present and absent,
+    realistic ids and timestamps mixed with adversarial strings and deep outputs.
+
+    Date-times take every valid RFC 3339 form unless ``common_datetimes=True`` restricts them
+    to ``YYYY-MM-DDTHH:MM:SS[.fraction]Z``.  Shrinks towards the required properties only,
+    the first enum value and empty strings.
+    """
+    return strategy(gen_record, resolve_schema(schema), common_datetimes=common_datetimes)
+
+
+def invalid_runs(
+    schema: SchemaLike = None,
+    *,
+    rules: Sequence[str] | None = None,
+    properties: Sequence[str] | None = None,
+    levels: Sequence[str] | None = None,
+) -> st.SearchStrategy[InvalidCase]:
+    """Invalid documents, each an :class:`InvalidCase` with ``.record`` and ``.violation``.
+
+    ``rules`` (operator names, see ``OPERATORS``), ``properties`` and ``levels``
+    (``"schema"``, ``"format"``) narrow what is generated.  Every case is re-checked with the
+    oracle, so its label is still true after shrinking.
+    """
+    resolved = resolve_schema(schema)
+    if rules is not None:
+        unknown = [r for r in rules if r not in OPERATORS]
+        if unknown:
+            raise InvalidArgument(
+                f"rules={list(rules)!r}: unknown rule {unknown[0]!r}; known: {', '.join(OPERATORS)}"
+            )
+    if properties is not None:
+        unknown = [p for p in properties if not resolved.has(p)]
+        if unknown:
+            raise InvalidArgument(f"properties: the schema has no property {unknown[0]!r}")
+    among = targets(resolved, rules=rules, properties=properties, levels=levels)
+    if not among:
+        raise InvalidArgument("no invalidation applies to that choice of rules/properties/levels")
+    oracle = Oracle(resolved)
+    return strategy(gen_invalid, resolved, among=among).filter(lambda c: label_holds(oracle, c))
+
+
+def status_sequences(
+    model: ModelLike = None, *, max_length: int = 8
+) -> st.SearchStrategy[list[str]]:
+    """Legal status sequences: walks of the lifecycle model from its initial state."""
+    _check_length(max_length)
+    return strategy(gen_status_sequence, resolve_lifecycle(model), max_length=max_length)
+
+
+def invalid_status_sequences(
+    model: ModelLike = None, *, max_length: int = 8
+) -> st.SearchStrategy[tuple[list[str], SequenceViolation]]:
+    """Illegal status sequences, each with the :class:`SequenceViolation` at its first bad step."""
+    _check_length(max_length)
+    return strategy(gen_invalid_status_sequence, resolve_lifecycle(model), max_length=max_length)

@@ -1,0 +1,132 @@
+"""One description of a generator, two ways to run it.
+
+Every generator in this package is a plain function ``gen(src, ...)`` that asks a
+:class:`Source` for its choices.  Under Hypothesis the source is backed by ``draw``, so
+every choice is recorded, replayed and shrunk (choices shrink towards the *first* option
+and the *low* end of a range: put the simplest option first).  For bulk fixtures the
+source is backed by :class:`random.Random`, which is an order of magnitude faster and still
+reproducible from a seed.  Because both run the same function, there is no second copy of
+any generator to drift out of step with the first.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from hypothesis import strategies as st
+
+T = TypeVar("T")
+
+#: Characters used by :meth:`Source.text` when no alphabet is given: printable ASCII
+#: first (so text shrinks towards it), then the awkward ones a schema still allows.
+ASCII_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
+
+
+class Source(Protocol):
+    """The choices a generator may ask for."""
+
+    def integer(self, lo: int, hi: int) -> int:
+        """An integer in ``[lo, hi]``; shrinks towards ``lo``."""
+        ...
+
+    def boolean(self, p: float = 0.5) -> bool:
+        """``True`` with probability about ``p``; shrinks towards ``False``."""
+        ...
+
+    def choice(self, options: Sequence[T]) -> T:
+        """One of ``options``; shrinks towards the first."""
+        ...
+
+    def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
+        """A string of ``min_size..max_size`` characters from ``alphabet``.
+
+        ``None`` means any Unicode scalar value (no surrogates): control characters,
+        non-BMP characters and NUL included.
+        """
+        ...
+
+    def floating(self) -> float:
+        """A finite float (JSON has no NaN or infinity)."""
+        ...
+
+
+class HypothesisSource:
+    """A :class:`Source` that records every choice with Hypothesis ``draw``."""
+
+    __slots__ = ("_draw",)
+
+    def __init__(self, draw: Callable[[st.SearchStrategy[Any]], Any]) -> None:
+        self._draw = draw
+
+    def integer(self, lo: int, hi: int) -> int:
+        return int(self._draw(st.integers(lo, hi)))
+
+    def boolean(self, p: float = 0.5) -> bool:
+        if p == 0.5:
+            return bool(self._draw(st.booleans()))
+        # A weighted coin: an integer draw keeps it shrinkable towards False.
+        return self._draw(st.integers(0, 999)) >= 1000 - int(p * 1000)
+
+    def choice(self, options: Sequence[T]) -> T:
+        if len(options) == 1:
+            return options[0]
+        return options[self._draw(st.integers(0, len(options) - 1))]
+
+    def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
+        chars: st.SearchStrategy[str] = (
+            st.characters(codec="utf-8") if alphabet is None else st.sampled_from(alphabet)
+        )
+        return str(self._draw(st.text(chars, min_size=min_size, max_size=max_size)))
+
+    def floating(self) -> float:
+        return float(self._draw(st.floats(allow_nan=False, allow_infinity=False)))
+
+
+class RandomSource:
+    """A :class:`Source` backed by :class:`random.Random`: fast and seedable."""
+
+    __slots__ = ("_rng",)
+
+    def __init__(self, rng: random.Random | int) -> None:
+        self._rng = rng if isinstance(rng, random.Random) else random.Random(rng)
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self._rng.randint(lo, hi)
+
+    def boolean(self, p: float = 0.5) -> bool:
+        return self._rng.random() < p
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[int(self._rng.random() * len(options))]
+
+    def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
+        n = self._rng.randint(min_size, max_size)
+        if alphabet is not None:
+            return "".join(self._rng.choices(alphabet, k=n))
+        out = []
+        for _ in range(n):
+            c = self._rng.randint(0, 0x10FFFF)
+            if 0xD800 <= c <= 0xDFFF:  # surrogates cannot be encoded in UTF-8
+                c -= 0x800
+            out.append(chr(c))
+        return "".join(out)
+
+    def floating(self) -> float:
+        kind = self._rng.random()
+        if kind < 0.3:
+            return float(self._rng.randint(-1000, 1000))
+        if kind < 0.6:
+            return self._rng.uniform(-1e6, 1e6)
+        return self._rng.choice((0.0, -0.0, 1e308, -1e308, 5e-324, 0.1, 1 / 3))
+
+
+def strategy(gen: Callable[..., T], /, *args: Any, **kwargs: Any) -> st.SearchStrategy[T]:
+    """The Hypothesis strategy that runs ``gen(source, *args, **kwargs)``."""
+
+    @st.composite
+    def _strategy(draw: Callable[[st.SearchStrategy[Any]], Any]) -> T:
+        return gen(HypothesisSource(draw), *args, **kwargs)
+
+    return _strategy()

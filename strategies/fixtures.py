@@ -1,0 +1,197 @@
+"""Fuzz fixtures: labelled valid and invalid records and status sequences, written to files.
+
+The same generator functions as the Hypothesis strategies run here on a seeded
+:class:`~strategies._source.RandomSource`, so a fixture file is what the strategies would
+produce, only faster and without shrinking.  Every record is checked with the oracle before
+it is written: a valid one passes, an invalid one fails for exactly its label.  The same
+seed gives the same bytes; an id is a hash of the content, so it is stable for the same
+record across runs and seeds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from strategies._source import RandomSource
+from strategies.invalid import InvalidCase, gen_invalid, label_holds, targets
+from strategies.lifecycle import LifecycleModel, check_sequence
+from strategies.lifecycle import gen_invalid_status_sequence as gen_bad_sequence
+from strategies.lifecycle import gen_status_sequence as gen_sequence
+from strategies.oracle import Oracle
+from strategies.records import gen_record
+from strategies.schema import RunSchema
+
+FORMATS = ("jsonl", "test-suite")
+
+
+def _canonical(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def content_id(value: Any) -> str:
+    """A stable id for a fixture: the first 16 hex digits of the SHA-256 of its content."""
+    return hashlib.sha256(_canonical(value).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Fixtures:
+    """Generators of fixture rows over one schema, model and seed."""
+
+    schema: RunSchema
+    model: LifecycleModel
+    seed: int
+
+    def _source(self, stream: str) -> RandomSource:
+        # One independent stream per file: asking for more invalid records does not change
+        # the valid ones.
+        digest = hashlib.sha256(f"{self.seed}:{stream}".encode()).digest()
+        return RandomSource(int.from_bytes(digest[:8], "big"))
+
+    def valid(self, n: int) -> Iterator[dict[str, Any]]:
+        src, oracle = self._source("valid"), Oracle(self.schema)
+        made = 0
+        while made < n:
+            record = gen_record(src, self.schema)
+            if not oracle.is_valid(record):  # never trust the generator
+                raise AssertionError(f"kit defect: generated an invalid 'valid' record {record!r}")
+            made += 1
+            yield {"id": content_id(record), "record": record}
+
+    def invalid(self, n: int) -> Iterator[dict[str, Any]]:
+        src, oracle = self._source("invalid"), Oracle(self.schema)
+        among = targets(self.schema)
+        made = 0
+        while made < n:
+            case: InvalidCase = gen_invalid(src, self.schema, among=among)
+            if not label_holds(oracle, case):
+                continue
+            made += 1
+            violation = case.violation.to_json()
+            yield {
+                "id": content_id([case.record, violation]),
+                "record": case.record,
+                "violation": violation,
+            }
+
+    def sequences(self, n: int) -> Iterator[dict[str, Any]]:
+        src = self._source("sequences")
+        for _ in range(n):
+            if src.boolean():
+                statuses = gen_sequence(src, self.model)
+                assert check_sequence(self.model, statuses) is None
+                violation = None
+            else:
+                statuses, label = gen_bad_sequence(src, self.model)
+                assert check_sequence(self.model, statuses) == label
+                violation = label.to_json()
+            yield {
+                "id": content_id([statuses, violation]),
+                "statuses": statuses,
+                "valid": violation is None,
+                "violation": violation,
+            }
+
+
+def _progress(total: int, stream: TextIO | None) -> Callable[[int], None]:
+    if stream is None or total < 5000 or not stream.isatty():
+        return lambda done: None
+    step = max(1, total // 100)
+
+    def show(done: int) -> None:
+        if done % step == 0 or done == total:
+            width = 30
+            filled = width * done // total
+            bar = "#" * filled + "-" * (width - filled)
+            stream.write(f"\r[{bar}] {done}/{total} ")
+            if done == total:
+                stream.write("\n")
+            stream.flush()
+
+    return show
+
+
+def _write_atomic(path: Path, rows: Iterator[str]) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.writelines(rows)
+    os.replace(tmp, path)
+
+
+def write_fixtures(
+    out: str | os.PathLike[str],
+    *,
+    schema: RunSchema,
+    model: LifecycleModel,
+    seed: int,
+    valid: int = 0,
+    invalid: int = 0,
+    sequences: int = 0,
+    fmt: str = "jsonl",
+    progress: TextIO | None = sys.stderr,
+) -> list[Path]:
+    """Write the fixture files into ``out`` and return their paths."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+    for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
+        if n < 0:
+            raise ValueError(f"--{name} must be 0 or more, not {n}")
+    directory = Path(out)
+    directory.mkdir(parents=True, exist_ok=True)
+    fx = Fixtures(schema, model, seed)
+    total = valid + invalid + sequences
+    show = _progress(total, progress)
+    done = 0
+
+    def counted(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        nonlocal done
+        for row in rows:
+            done += 1
+            show(done)
+            yield row
+
+    written = []
+    if fmt == "jsonl":
+        for name, n, rows in (
+            ("valid", valid, fx.valid),
+            ("invalid", invalid, fx.invalid),
+            ("sequences", sequences, fx.sequences),
+        ):
+            if n or name != "sequences":
+                path = directory / f"{name}.jsonl"
+                _write_atomic(path, (_canonical(r) + "\n" for r in counted(rows(n))))
+                written.append(path)
+        return written
+    path = directory / "test-suite.json"
+    groups = [
+        {
+            "description": f"{schema.title or 'run'}: valid records (seed {seed})",
+            "schema": dict(schema.document),
+            "tests": [
+                {"description": f"valid {r['id']}", "data": r["record"], "valid": True}
+                for r in counted(fx.valid(valid))
+            ],
+        },
+        {
+            "description": f"{schema.title or 'run'}: invalid records (seed {seed})",
+            "schema": dict(schema.document),
+            "tests": [
+                {
+                    "description": f"{r['violation']['rule']} {r['violation']['detail']} at "
+                    f"{r['violation']['path'] or '/'} ({r['id']})",
+                    "data": r["record"],
+                    "valid": False,
+                }
+                for r in counted(fx.invalid(invalid))
+            ],
+        },
+    ]
+    _write_atomic(path, iter([json.dumps(groups, indent=2, ensure_ascii=False) + "\n"]))
+    written.append(path)
+    return written

@@ -1,0 +1,431 @@
+"""Deliberately invalid records, each labelled with the one rule it breaks.
+
+Invalid data comes from named mutation operators, a registry like Schemathesis's: each
+takes a valid record and breaks exactly one schema rule at one place, and returns the
+record with a :class:`Violation` saying what changed and where.  Which operators apply, and
+to which properties, is read from the schema (:func:`targets`), so the catalogue of invalid
+cases follows the schema.
+
+"Invalid" is a fact, not a hope: the base record is valid, each operator is built so that
+it can only produce values outside the rule, and :func:`label_holds` re-checks every case
+against the oracle (the strategies filter on it, so a label is still true after shrinking).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from strategies._source import ASCII_PRINTABLE, Source
+from strategies.datetimes import MALFORMATIONS, gen_malformed_datetime
+from strategies.oracle import Oracle
+from strategies.records import WORDS, gen_json, gen_record, gen_value
+from strategies.schema import JSON_TYPES, PropertySpec, RunSchema, pointer
+
+LEVELS = ("schema", "format")
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """Where a record breaks the schema and how.
+
+    ``path`` is a JSON pointer to the offending location (the missing or unexpected
+    property itself, or ``""`` for the whole document); ``schema_path`` points at the
+    keyword in the schema; ``detail`` names the variant (``"null"``, ``"lower-case"``,
+    ``"offset-without-colon"``, ...).
+    """
+
+    rule: str
+    keyword: str
+    schema_path: str
+    path: str
+    level: str
+    property: str | None = None
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "keyword": self.keyword,
+            "schema_path": self.schema_path,
+            "path": self.path,
+            "level": self.level,
+            "property": self.property,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidCase:
+    """An invalid document and the violation it was built to have."""
+
+    record: Any
+    violation: Violation
+
+    def to_json(self) -> dict[str, Any]:
+        return {"record": self.record, "violation": self.violation.to_json()}
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One operator applied to one property (``None``: to the document as a whole)."""
+
+    rule: str
+    property: str | None
+
+    @property
+    def name(self) -> str:
+        return self.rule if self.property is None else f"{self.rule}/{self.property}"
+
+
+Mutate = Callable[[Source, RunSchema, dict[str, Any], "str | None"], tuple[Any, Violation]]
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    name: str
+    keyword: str
+    level: str
+    description: str
+    applies: Callable[[RunSchema], Sequence[str | None]]
+    mutate: Mutate
+
+
+OPERATORS: dict[str, Operator] = {}
+
+
+def operator(
+    name: str, *, keyword: str, level: str, applies: Callable[[RunSchema], Sequence[str | None]]
+) -> Callable[[Mutate], Mutate]:
+    """Register a mutation operator; its docstring is the text a report shows."""
+
+    def register(fn: Mutate) -> Mutate:
+        doc = (fn.__doc__ or name).strip().splitlines()[0]
+        OPERATORS[name] = Operator(name, keyword, level, doc, applies, fn)
+        return fn
+
+    return register
+
+
+def _violation(
+    op: str, spec: PropertySpec | None, detail: str, *, keyword_path: str, path: str
+) -> Violation:
+    o = OPERATORS[op]
+    return Violation(
+        rule=op,
+        keyword=o.keyword,
+        schema_path=keyword_path,
+        path=path,
+        level=o.level,
+        property=spec.name if spec else None,
+        detail=detail,
+    )
+
+
+@operator(
+    "missing-required",
+    keyword="required",
+    level="schema",
+    applies=lambda schema: schema.required,
+)
+def missing_required(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """A required property is missing."""
+    assert name is not None
+    del record[name]
+    spec = schema.spec(name)
+    return record, _violation(
+        "missing-required", spec, "absent", keyword_path="/required", path=pointer(name)
+    )
+
+
+def _value_of_kind(src: Source, kind: str) -> Any:
+    if kind == "number":
+        # 1.0 is an integer to JSON Schema: a wrong-typed number must have a fraction.
+        return src.choice((0.5, -1.5, 3.14159, 1e-7))
+    if kind == "integer":
+        return src.choice((0, 1, -1, 42, 2**53))
+    if kind == "string":
+        return src.choice(("", "0", "null", "true", "{}", "2024-01-01T00:00:00Z"))
+    if kind == "array":
+        return src.choice(([], [None], ["QUEUED"], [{}]))
+    if kind == "object":
+        return src.choice(({}, {"value": None}))
+    return gen_json(src, depth=1, kinds=(kind,))
+
+
+def _wrong_kinds(spec: PropertySpec) -> tuple[str, ...]:
+    allowed = set(spec.types)
+    if "number" in allowed:
+        allowed.add("integer")
+    # null first: the simplest wrong value, and the one implementations most often let by.
+    return tuple(k for k in ("null", *JSON_TYPES[1:]) if k not in allowed)
+
+
+@operator(
+    "wrong-type",
+    keyword="type",
+    level="schema",
+    applies=lambda schema: [p.name for p in schema.properties if _wrong_kinds(p) and p.types],
+)
+def wrong_type(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """A property has a value of the wrong JSON type (null included)."""
+    assert name is not None
+    spec = schema.spec(name)
+    kind = src.choice(_wrong_kinds(spec))
+    record[name] = _value_of_kind(src, kind)
+    return record, _violation(
+        "wrong-type", spec, kind, keyword_path=spec.pointer + "/type", path=pointer(name)
+    )
+
+
+@operator("not-an-object", keyword="type", level="schema", applies=lambda schema: [None])
+def not_an_object(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """The document is not a JSON object (null, a scalar, an array, a JSON string of a run)."""
+    kind = src.choice(("null", "array", "string", "json-string", "integer", "boolean", "number"))
+    value: Any
+    if kind == "array":
+        value = src.choice(([], [record]))
+    elif kind == "json-string":
+        value = json.dumps(record)
+    else:
+        value = _value_of_kind(src, kind)
+    return value, _violation("not-an-object", None, kind, keyword_path="/type", path="")
+
+
+_HOMOGLYPHS = {
+    "A": "А",
+    "C": "С",
+    "E": "Е",
+    "I": "І",
+    "O": "О",
+    "P": "Р",
+    "S": "Ѕ",
+    "a": "а",
+    "c": "с",
+    "e": "е",
+    "i": "і",
+    "o": "о",
+    "p": "р",
+    "s": "ѕ",
+    "U": "Ս",
+    "D": "Ꭰ",
+}
+
+#: Status spellings of the real platform that the schema's enum does not have: its v1 API's
+#: title case, its internal states, and the American spelling of CANCELLED.
+PLATFORM_SPELLINGS = (
+    "Running",
+    "Completed",
+    "Failed",
+    "Cancelled",
+    "Queued",
+    "Paused",
+    "SCHEDULED",
+    "SKIPPED",
+    "OVERFLOWED",
+    "UNKNOWN",
+    "CANCELED",
+    "Canceled",
+)
+
+
+def _enum_variants(src: Source, value: str, family: str) -> str:
+    if family == "case":
+        return src.choice(
+            (
+                value.lower(),
+                value.title(),
+                value.swapcase(),
+                "".join(c.lower() if i % 2 else c.upper() for i, c in enumerate(value)),
+            )
+        )
+    if family == "whitespace":
+        k = src.integer(1, max(1, len(value) - 1))
+        return src.choice(
+            (
+                value + " ",
+                " " + value,
+                value + "\n",
+                "\t" + value,
+                value[:k] + " " + value[k:],
+                "\u00a0" + value,
+                value + "\u200b",
+                value + "\x00",
+            )
+        )
+    if family == "look-alike":
+        positions = [i for i, c in enumerate(value) if c in _HOMOGLYPHS]
+        if positions and src.boolean():
+            i = src.choice(positions)
+            return value[:i] + _HOMOGLYPHS[value[i]] + value[i + 1 :]
+        return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in value)
+    if family == "platform":
+        return src.choice(PLATFORM_SPELLINGS)
+    return src.choice(("", value[:-1], value + value[-1:], src.text(ASCII_PRINTABLE, 1, 12)))
+
+
+_ENUM_FAMILIES = ("case", "whitespace", "platform", "look-alike", "other")
+
+
+@operator(
+    "not-in-enum",
+    keyword="enum",
+    level="schema",
+    applies=lambda schema: [p.name for p in schema.properties if p.enum is not None],
+)
+def not_in_enum(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """A value outside the enum: case and whitespace variants, the platform's other
+    spellings, look-alike characters."""
+    assert name is not None
+    spec = schema.spec(name)
+    members = spec.enum or ()
+    strings = [m for m in members if isinstance(m, str) and m]
+    family = src.choice(_ENUM_FAMILIES) if strings else "other"
+    base = src.choice(strings) if strings else "value"
+    value = _enum_variants(src, base, family)
+    if value in members:  # e.g. a user enum that has both "Running" and "RUNNING"
+        value, family = base + "\u200b", "whitespace"
+    record[name] = value
+    return record, _violation(
+        "not-in-enum", spec, family, keyword_path=spec.pointer + "/enum", path=pointer(name)
+    )
+
+
+def _near_misses(name: str) -> tuple[str, ...]:
+    parts = name.split("_")
+    camel = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+    lookalike = "".join(_HOMOGLYPHS.get(c, c) for c in name[:1]) + name[1:]
+    return (
+        camel,
+        name.replace("_", "-"),
+        name[:1].upper() + name[1:],
+        name + " ",
+        " " + name,
+        name.upper(),
+        name.replace("_", ""),
+        name + "s",
+        name.replace("_", "."),
+        name[:1] + "\u200b" + name[1:],
+        lookalike,
+        camel[:1].upper() + camel[1:],
+    )
+
+
+_UNRELATED = ("id", "extra", "__proto__", "constructor", "", "$schema", "step", "steps", "x")
+
+
+@operator(
+    "unknown-property",
+    keyword="additionalProperties",
+    level="schema",
+    applies=lambda schema: [] if schema.additional_properties else [None],
+)
+def unknown_property(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """A property the schema does not define: near-miss names (runId, run-id, 'run_id ')
+    and unrelated ones."""
+    known = {p.name for p in schema.properties}
+    spec = src.choice(schema.properties)
+    if src.boolean(0.75):
+        detail, candidates = "near-miss", _near_misses(spec.name)
+    else:
+        detail, candidates = "unrelated", (*_UNRELATED, src.choice(WORDS))
+    fresh = [c for c in candidates if c not in known] or ["x-" + spec.name]
+    extra = src.choice(fresh)
+    record[extra] = gen_value(src, spec, common_datetimes=True)
+    return record, _violation(
+        "unknown-property", None, detail, keyword_path="/additionalProperties", path=pointer(extra)
+    )
+
+
+@operator(
+    "malformed-date-time",
+    keyword="format",
+    level="format",
+    applies=lambda schema: schema.datetime_properties,
+)
+def malformed_date_time(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """A date-time property holds a string that is not an RFC 3339 date-time."""
+    assert name is not None
+    spec = schema.spec(name)
+    detail, value = gen_malformed_datetime(src)
+    record[name] = value
+    return record, _violation(
+        "malformed-date-time",
+        spec,
+        detail,
+        keyword_path=spec.pointer + "/format",
+        path=pointer(name),
+    )
+
+
+def targets(
+    schema: RunSchema,
+    *,
+    rules: Sequence[str] | None = None,
+    properties: Sequence[str] | None = None,
+    levels: Sequence[str] | None = None,
+) -> tuple[Target, ...]:
+    """Every (operator, property) pair the schema gives rise to, in a stable order."""
+    out = []
+    for op in OPERATORS.values():
+        if rules is not None and op.name not in rules:
+            continue
+        if levels is not None and op.level not in levels:
+            continue
+        for prop in op.applies(schema):
+            if properties is not None and prop is not None and prop not in properties:
+                continue
+            out.append(Target(op.name, prop))
+    return tuple(out)
+
+
+def apply_target(src: Source, schema: RunSchema, target: Target) -> InvalidCase:
+    """A valid record broken by one operator at one property."""
+    record = gen_record(src, schema, common_datetimes=True)
+    if target.property is not None and target.property not in record:
+        spec = schema.spec(target.property)
+        record[target.property] = gen_value(src, spec, common_datetimes=True)
+    value, violation = OPERATORS[target.rule].mutate(src, schema, record, target.property)
+    return InvalidCase(value, violation)
+
+
+def gen_invalid(
+    src: Source, schema: RunSchema, *, among: Sequence[Target] | None = None
+) -> InvalidCase:
+    """An invalid case for one of ``among`` (default: every target of the schema)."""
+    choices = tuple(among) if among is not None else targets(schema)
+    return apply_target(src, schema, src.choice(choices))
+
+
+def label_holds(oracle: Oracle, case: InvalidCase) -> bool:
+    """True when the oracle rejects the record for exactly the labelled reason.
+
+    Every error is at the labelled location, and the labelled keyword is among them (a
+    wrong-typed enum property also fails ``enum`` at the same place).
+    """
+    errors = oracle.errors(case.record)
+    v = case.violation
+    return (
+        bool(errors)
+        and all(e.path == v.path for e in errors)
+        and any(e.keyword == v.keyword for e in errors)
+    )
+
+
+def malformation_names() -> tuple[str, ...]:
+    """The named kinds of malformed date-time (``Violation.detail`` of ``malformed-date-time``)."""
+    return tuple(MALFORMATIONS)

@@ -1,0 +1,199 @@
+"""How a valid run record is generated: one description for Hypothesis and for fixtures.
+
+The values are chosen to be worth testing with, not just schema-valid.  Each property's
+value comes from its schema facts (types, enum, format) and, for plain strings, from a mix
+of *realistic* values (ULIDs and UUIDs for ``*_id`` properties, as the platform uses;
+slugs built from Faker's word list) and *adversarial* ones the schema still allows (empty
+strings, control characters, NUL, non-BMP characters, markup, very long strings).  Enum
+members are drawn uniformly, so every status shows up often; each optional property is
+present about half the time; date-times of one record are non-decreasing in schema order,
+so a later property such as ``ended_at`` is never before an earlier ``started_at``.
+
+Shrinking goes towards: required properties only, the first enum member, empty strings,
+a plain recent ``Z`` date-time and an empty object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from faker.providers.lorem.en_US import Provider as _Lorem
+
+from strategies._source import ASCII_PRINTABLE, Source
+from strategies.datetimes import gen_datetime
+from strategies.schema import JSON_TYPES, PropertySpec, RunSchema
+
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+WORDS: tuple[str, ...] = tuple(w for w in _Lorem.word_list if w.isascii() and w.isalpha())
+
+#: Strings a schema's plain ``string`` allows and implementations still get wrong.
+ADVERSARIAL_STRINGS: tuple[str, ...] = (
+    "",
+    " ",
+    "\x00",
+    "\t\n\r",
+    "\x1b[31mred\x1b[0m",
+    "<script>alert(1)</script>",
+    "'; DROP TABLE runs; --",
+    "null",
+    "QUEUED",
+    "\u202eevil",
+    "\ufeffbom",
+    "z\u0301\u0302\u0303",
+    "日本語のテキスト",
+    "😀🏳️‍🌈𝔘𝔫𝔦𝔠𝔬𝔡𝔢",
+    "\U0010ffff",
+    "a" * 10_000,
+)
+
+#: Unix milliseconds of 2019-01-01 and 2027-12-31: the span of realistic ULID timestamps.
+_ULID_MS = (1_546_300_800_000, 1_830_211_200_000)
+
+
+def ulid(ms: int, entropy: int) -> str:
+    """A ULID: 48-bit millisecond time and 80 bits of entropy in Crockford base32."""
+    n = (ms << 80) | entropy
+    return "".join(CROCKFORD[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
+
+
+def gen_ulid(src: Source) -> str:
+    return ulid(src.integer(*_ULID_MS), src.integer(0, 2**80 - 1))
+
+
+def gen_uuid(src: Source) -> str:
+    n = src.integer(0, 2**128 - 1)
+    n = (n & ~(0xF << 76)) | (0x4 << 76)  # version 4
+    n = (n & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
+    h = f"{n:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def gen_slug(src: Source) -> str:
+    n = src.integer(1, 4)
+    return "-".join(src.choice(WORDS) for _ in range(n))
+
+
+def gen_realistic_string(src: Source, name: str) -> str:
+    """A value shaped like what the platform puts in a property of this name."""
+    if name == "id" or name.endswith("_id"):
+        style = src.choice(("ulid", "uuid", "slug", "prefixed"))
+        if style == "ulid":
+            return gen_ulid(src)
+        if style == "uuid":
+            return gen_uuid(src)
+        if style == "prefixed":
+            return f"{name.removesuffix('_id') or 'id'}_{gen_ulid(src)}"
+        return gen_slug(src)
+    return gen_slug(src)
+
+
+def gen_adversarial_string(src: Source) -> str:
+    """A string the schema allows that implementations tend to mishandle."""
+    style = src.integer(0, 3)
+    if style == 0:
+        return src.choice(ADVERSARIAL_STRINGS)
+    if style == 1:
+        return src.text(None, 0, 12)
+    if style == 2:
+        return src.text(ASCII_PRINTABLE, 0, 40)
+    return src.choice(ADVERSARIAL_STRINGS[:3]) * src.integer(1, 3) + src.text(None, 0, 4)
+
+
+def gen_string(src: Source, name: str = "") -> str:
+    if src.boolean(0.6):
+        return gen_realistic_string(src, name)
+    return gen_adversarial_string(src)
+
+
+_SCALARS = ("null", "boolean", "integer", "number", "string")
+
+
+def gen_json(src: Source, *, depth: int = 4, kinds: tuple[str, ...] = JSON_TYPES) -> Any:
+    """Any JSON value of one of ``kinds``: deep and wide containers of every type."""
+    kind = src.choice(kinds if depth > 0 else tuple(k for k in kinds if k in _SCALARS) or kinds)
+    if kind == "null":
+        return None
+    if kind == "boolean":
+        return src.boolean()
+    if kind == "integer":
+        return src.choice((0, 1, -1, 2**53, -(2**53), 2**63, src.integer(-(10**6), 10**6)))
+    if kind == "number":
+        return src.floating()
+    if kind == "string":
+        return gen_string(src)
+    if kind == "array":
+        return [gen_json(src, depth=depth - 1) for _ in range(src.integer(0, 4))]
+    return gen_object(src, depth=depth)
+
+
+def gen_object(src: Source, *, depth: int = 4) -> dict[str, Any]:
+    """A JSON object: empty, a realistic function output, wide, or deeply nested."""
+    shape = src.integer(0, 4) if depth > 0 else 0
+    if shape == 0:
+        return {}
+    if shape == 1:  # what a function typically returns
+        return {"ok": src.boolean(), "data": gen_json(src, depth=depth - 1)}
+    if shape == 2:  # deep: a chain of single-key objects and arrays
+        value: Any = gen_json(src, depth=0)
+        for i in range(src.integer(1, 64)):
+            value = {"next": value} if i % 3 else [value]
+        return {"nested": value}
+    if shape == 3:  # wide: many keys, awkward names included
+        return {
+            gen_adversarial_string(src) if src.boolean(0.3) else src.choice(WORDS): gen_json(
+                src, depth=0
+            )
+            for _ in range(src.integer(1, 40))
+        }
+    return {src.choice(WORDS): gen_json(src, depth=depth - 1) for _ in range(src.integer(1, 5))}
+
+
+def gen_value(
+    src: Source,
+    spec: PropertySpec,
+    *,
+    common_datetimes: bool = False,
+    not_before: str | None = None,
+) -> Any:
+    """A value the property's subschema accepts."""
+    if spec.enum is not None:
+        return src.choice(spec.enum)
+    kinds = spec.types or JSON_TYPES
+    kind = src.choice(kinds)
+    if kind == "string":
+        if spec.format == "date-time":
+            return gen_datetime(src, common=common_datetimes, not_before=not_before)
+        return gen_string(src, spec.name)
+    if kind == "object":
+        return gen_object(src)
+    if kind == "number" and src.boolean():
+        return src.integer(-(10**9), 10**9)
+    return gen_json(src, kinds=(kind,))
+
+
+def gen_record(
+    src: Source,
+    schema: RunSchema,
+    *,
+    common_datetimes: bool = False,
+    with_optional: bool | None = None,
+) -> dict[str, Any]:
+    """A record the schema accepts.
+
+    ``with_optional`` forces every optional property present (``True``) or absent
+    (``False``); by default each is present about half the time.
+    """
+    record: dict[str, Any] = {}
+    last_datetime: str | None = None
+    for spec in schema.properties:
+        if not spec.required:
+            present = src.boolean() if with_optional is None else with_optional
+            if not present:
+                continue
+        value = gen_value(src, spec, common_datetimes=common_datetimes, not_before=last_datetime)
+        if spec.format == "date-time" and isinstance(value, str):
+            last_datetime = value
+        record[spec.name] = value
+    if schema.additional_properties and src.boolean(0.2):
+        record["x_" + src.choice(WORDS)] = gen_json(src, depth=1)
+    return record
