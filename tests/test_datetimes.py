@@ -1,0 +1,480 @@
+"""Tests for :mod:`strategies.datetimes`: the RFC 3339 checker, ``utc_key`` and generators."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from fractions import Fraction
+
+import pytest
+from hypothesis import assume, find, given, settings
+from hypothesis import strategies as st
+
+from strategies._source import RandomSource, Source, strategy
+from strategies.datetimes import (
+    COMMON_DATETIME,
+    FRACTION_DIGITS,
+    MALFORMATIONS,
+    Malformation,
+    datetime_error,
+    gen_datetime,
+    gen_malformed_datetime,
+    is_rfc3339_datetime,
+    malformation,
+    utc_key,
+)
+
+MANY = settings(max_examples=2500, deadline=None)
+
+# ---------------------------------------------------------------------------------------
+# The table
+# ---------------------------------------------------------------------------------------
+
+VALID = {
+    "common": "2024-01-05T10:00:00Z",
+    "common-fraction": "2024-01-05T10:00:00.123Z",
+    "lower-case-t-z": "2024-01-05t10:00:00z",
+    "mixed-case": "2024-01-05t10:00:00Z",
+    "long-fraction": "2024-01-05T10:00:00.123456789012Z",
+    "very-long-fraction": "2024-01-05T10:00:00.000000000000000000000000001Z",
+    "offset": "2024-01-05T10:00:00.5+05:30",
+    "offset-45": "2024-01-05T10:00:00+05:45",
+    "offset-negative-zero": "2024-01-05T10:00:00-00:00",
+    "offset-plus-zero": "2024-01-05T10:00:00+00:00",
+    "offset-max": "2024-01-05T10:00:00+23:59",
+    "offset-min": "2024-01-05T10:00:00-23:59",
+    "leap-second": "1998-12-31T23:59:60Z",
+    "leap-second-1990": "1990-12-31T23:59:60Z",
+    "leap-second-offset": "1998-12-31T15:59:60.123-08:00",
+    "leap-second-unhistorical": "2024-06-15T23:59:60Z",
+    "leap-second-lower-z": "2016-12-31t23:59:60.5z",
+    "leap-second-next-day-local": "2024-01-01T00:00:60+00:01",
+    "leap-second-utc-year-minus-1": "0000-01-01T00:59:60+01:00",
+    "feb-29-leap-year": "2024-02-29T00:00:00Z",
+    "feb-29-2000": "2000-02-29T12:00:00Z",
+    "feb-29-1600": "1600-02-29T12:00:00Z",
+    "feb-29-year-0": "0000-02-29T00:00:00Z",
+    "year-0000": "0000-01-01T00:00:00Z",
+    "year-9999": "9999-12-31T23:59:59.999Z",
+    "year-9999-negative-offset": "9999-12-31T23:59:59-23:59",
+    "month-ends": "2024-04-30T23:59:59Z",
+}
+
+#: (value, a fragment the reason must contain)
+INVALID = {
+    "space-separator": ("2024-01-05 10:00:00Z", "instead of 'T'"),
+    "letter-separator": ("2024-01-05X10:00:00Z", "instead of 'T'"),
+    "offset-without-colon": ("2024-01-05T10:00:00+0530", "without a colon"),
+    "offset-hours-only": ("2024-01-05T10:00:00+05", "without minutes"),
+    "offset-hour-24": ("2024-01-05T10:00:00+24:00", "offset hour 24"),
+    "offset-hour-minus-24": ("2024-01-05T10:00:00-24:00", "offset hour 24"),
+    "offset-minute-60": ("2024-01-05T10:00:00+05:60", "offset minute 60"),
+    "offset-seconds": ("2024-01-05T10:00:00+05:30:00", "after the offset"),
+    "hour-24": ("2024-01-05T24:00:00Z", "hour 24"),
+    "minute-60": ("2024-01-05T10:60:00Z", "minute 60"),
+    "second-61": ("2024-01-05T10:00:61Z", "second 61"),
+    "misplaced-leap-second": ("1998-12-31T22:59:60Z", "leap second at 22:59 UTC"),
+    "leap-second-wrong-offset": ("1998-12-31T23:59:60+01:00", "leap second at 22:59 UTC"),
+    "feb-30": ("2024-02-30T00:00:00Z", "February 2024 has 29 days"),
+    "feb-29-common-year": ("2023-02-29T00:00:00Z", "February 2023 has 28 days"),
+    "feb-29-1900": ("1900-02-29T00:00:00Z", "February 1900 has 28 days"),
+    "apr-31": ("2024-04-31T00:00:00Z", "April 2024 has 30 days"),
+    "month-00": ("2024-00-05T10:00:00Z", "month 00"),
+    "month-13": ("2024-13-05T10:00:00Z", "month 13"),
+    "day-00": ("2024-01-00T10:00:00Z", "day 00"),
+    "day-32": ("2024-01-32T10:00:00Z", "January 2024 has 31 days"),
+    "unpadded-month": ("2024-1-05T10:00:00Z", "zero padding"),
+    "unpadded-hour": ("2024-01-05T1:00:00Z", "zero padding"),
+    "signed-year": ("+2024-01-05T10:00:00Z", "signed year"),
+    "extended-year": ("+002024-01-05T10:00:00Z", "signed year"),
+    "negative-year": ("-0001-01-05T10:00:00Z", "signed year"),
+    "five-digit-year": ("12024-01-05T10:00:00Z", "more than 4 digits"),
+    "z-after-offset": ("2024-01-05T10:00:00+05:30Z", "after the offset"),
+    "double-z": ("2024-01-05T10:00:00Zz", "after the offset"),
+    "missing-offset": ("2024-01-05T10:00:00", "no offset"),
+    "missing-offset-fraction": ("2024-01-05T10:00:00.123", "no offset"),
+    "missing-seconds": ("2024-01-05T10:00Z", "no seconds"),
+    "empty-fraction": ("2024-01-05T10:00:00.Z", "empty fraction"),
+    "comma-fraction": ("2024-01-05T10:00:00,5Z", "','"),
+    "bengali-digit": ("202৪-01-05T10:00:00Z", "non-ASCII digit"),
+    "arabic-indic-digit": ("2024-01-05T10:00:0٢Z", "non-ASCII digit"),
+    "fullwidth-digit": ("2024-01-05T10:00:00.１Z", "non-ASCII digit"),
+    "trailing-newline": ("2024-01-05T10:00:00Z\n", "line break"),
+    "trailing-crlf": ("2024-01-05T10:00:00Z\r\n", "line break"),
+    "leading-space": (" 2024-01-05T10:00:00Z", "whitespace"),
+    "trailing-space": ("2024-01-05T10:00:00Z ", "whitespace"),
+    "date-only": ("2024-01-05", "date without a time"),
+    "time-only": ("10:00:00Z", "time without a date"),
+    "empty-string": ("", "empty"),
+    "garbage-word": ("yesterday", "YYYY-MM-DD"),
+    "garbage-slashes": ("2024/01/05 10:00", "YYYY-MM-DD"),
+    "named-zone": ("2024-01-05T10:00:00UTC", "malformed offset"),
+    "basic-format": ("20240105T100000Z", "basic format"),
+    "ordinal-date": ("2024-005T10:00:00Z", "YYYY-MM-DD"),
+    "two-fractions": ("2024-01-05T10:00:00.5.5Z", "malformed offset"),
+}
+
+
+@pytest.mark.parametrize("value", VALID.values(), ids=VALID.keys())
+def test_valid(value: str) -> None:
+    assert datetime_error(value) is None
+    assert is_rfc3339_datetime(value)
+    utc_key(value)
+
+
+@pytest.mark.parametrize(("value", "fragment"), INVALID.values(), ids=INVALID.keys())
+def test_invalid(value: str, fragment: str) -> None:
+    reason = datetime_error(value)
+    assert reason is not None
+    assert reason.startswith(repr(value))
+    assert fragment in reason
+    assert "\n" not in reason
+    assert not is_rfc3339_datetime(value)
+    with pytest.raises(ValueError):
+        utc_key(value)
+
+
+def test_reason_wording() -> None:
+    assert datetime_error("2024-02-30T00:00:00Z") == (
+        "'2024-02-30T00:00:00Z' has day 30, but February 2024 has 29 days"
+    )
+
+
+@pytest.mark.parametrize("value", [None, 0, 1.5, b"2024-01-05T10:00:00Z", ["x"]], ids=repr)
+def test_non_strings_are_not_datetimes(value: object) -> None:
+    assert not is_rfc3339_datetime(value)
+
+
+def test_common_datetime_pattern() -> None:
+    assert COMMON_DATETIME.fullmatch("2024-01-05T10:00:00Z")
+    assert COMMON_DATETIME.fullmatch("2024-01-05T10:00:00.123456789Z")
+    for value in (
+        "2024-01-05t10:00:00Z",
+        "2024-01-05T10:00:00z",
+        "2024-01-05T10:00:00+00:00",
+        "1998-12-31T23:59:60Z",
+        "2024-01-05T10:00:00Z\n",
+        "202৪-01-05T10:00:00Z",
+    ):
+        assert not COMMON_DATETIME.fullmatch(value), value
+
+
+# ---------------------------------------------------------------------------------------
+# An independent reading: datetime.strptime on the common form
+# ---------------------------------------------------------------------------------------
+
+
+@MANY
+@given(
+    st.integers(1, 9999),
+    st.integers(0, 13),
+    st.integers(0, 32),
+    st.integers(0, 24),
+    st.integers(0, 60),
+    st.integers(0, 61).filter(lambda s: s != 60),
+    st.one_of(st.just(""), st.from_regex(r"\.[0-9]{1,12}", fullmatch=True)),
+)
+def test_agrees_with_strptime(
+    year: int, month: int, day: int, hour: int, minute: int, second: int, fraction: str
+) -> None:
+    head = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}"
+    try:
+        dt.datetime.strptime(head, "%Y-%m-%dT%H:%M:%S")
+        expected = True
+    except ValueError:
+        expected = False
+    assert (datetime_error(f"{head}{fraction}Z") is None) == expected
+
+
+@pytest.mark.parametrize("year", [1, 4, 100, 1600, 1900, 2000, 2023, 2024, 2100, 9999])
+def test_calendar_agrees_with_date(year: int) -> None:
+    for month in range(0, 14):
+        for day in range(0, 33):
+            try:
+                dt.date(year, month, day)
+                expected = True
+            except ValueError:
+                expected = False
+            value = f"{year:04d}-{month:02d}-{day:02d}T00:00:00Z"
+            assert (datetime_error(value) is None) == expected, value
+
+
+# ---------------------------------------------------------------------------------------
+# utc_key
+# ---------------------------------------------------------------------------------------
+
+
+def test_leap_second_ordering() -> None:
+    chain = [
+        "1998-12-31T23:59:59Z",
+        "1998-12-31T23:59:59.999999Z",
+        "1998-12-31T23:59:60Z",
+        "1998-12-31T23:59:60.5Z",
+        "1999-01-01T00:00:00Z",
+    ]
+    keys = [utc_key(v) for v in chain]
+    assert keys == sorted(keys)
+    assert len(set(keys)) == len(keys)
+    assert utc_key("1998-12-31T15:59:60.5-08:00") == utc_key("1998-12-31T23:59:60.5Z")
+
+
+def test_utc_key_offsets_and_extremes() -> None:
+    assert utc_key("2024-01-05T15:30:00+05:30") == utc_key("2024-01-05T10:00:00Z")
+    assert utc_key("2024-01-05T10:00:00-00:00") == utc_key("2024-01-05t10:00:00z")
+    assert utc_key("2024-01-05T10:00:00.5Z") == utc_key("2024-01-05T10:00:00.500Z")
+    assert utc_key("0000-01-01T00:00:00Z") == (0, 0, 0)
+    assert utc_key("0000-01-01T00:00:00+01:00") < utc_key("0000-01-01T00:00:00Z")
+    assert utc_key("9999-12-31T23:59:59-23:59") > utc_key("9999-12-31T23:59:59.9Z")
+    assert utc_key("0000-03-01T00:00:00Z")[0] == (31 + 29) * 86400  # year 0 is a leap year
+
+
+def test_utc_key_fraction_precision() -> None:
+    assert utc_key("2024-01-05T10:00:00.00000000000000000001Z") > utc_key("2024-01-05T10:00:00Z")
+    assert utc_key("2024-01-05T10:00:00.5Z") > utc_key("2024-01-05T10:00:00.49999999999999999999Z")
+    # Digits past FRACTION_DIGITS are below the key's resolution.
+    longer = "2024-01-05T10:00:00." + "0" * FRACTION_DIGITS + "1Z"
+    assert utc_key(longer) == utc_key("2024-01-05T10:00:00Z")
+
+
+def _naive(value: str) -> tuple[dt.datetime, Fraction]:
+    """The instant of a common-form value, read by ``datetime`` (no leap seconds)."""
+    head, _, rest = value.partition(".")
+    digits = rest.rstrip("Z")
+    when = dt.datetime.strptime(head.rstrip("Z"), "%Y-%m-%dT%H:%M:%S")
+    return when, Fraction(int(digits or "0"), 10 ** len(digits))
+
+
+def _aware(value: str) -> tuple[dt.datetime, Fraction]:
+    """The instant of a value without a leap second, read by ``datetime``."""
+    if value[-1] in "Zz":
+        body, zone = value[:-1], 0
+    else:
+        sign = -1 if value[-6] == "-" else 1
+        body, zone = value[:-6], sign * (int(value[-5:-3]) * 60 + int(value[-2:]))
+    head, _, digits = body.partition(".")
+    when = dt.datetime.strptime(head.upper(), "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=dt.timezone(dt.timedelta(minutes=zone))
+    )
+    return when, Fraction(int(digits or "0"), 10 ** len(digits))
+
+
+def _sign(x: int | Fraction) -> int:
+    return (x > 0) - (x < 0)
+
+
+@MANY
+@given(strategy(gen_datetime, common=True), strategy(gen_datetime, common=True))
+def test_utc_key_agrees_with_datetime(a: str, b: str) -> None:
+    assume(1 <= int(a[:4]) <= 9998 and 1 <= int(b[:4]) <= 9998)
+    (wa, fa), (wb, fb) = _naive(a), _naive(b)
+    ka, kb = utc_key(a), utc_key(b)
+    assert (ka < kb) == ((wa, fa) < (wb, fb))
+    assert (ka == kb) == ((wa, fa) == (wb, fb))
+    assert ka[0] - kb[0] == (wa - wb) // dt.timedelta(seconds=1)
+
+
+@MANY
+@given(strategy(gen_datetime), strategy(gen_datetime))
+def test_utc_key_agrees_with_aware_datetime(a: str, b: str) -> None:
+    for v in (a, b):
+        assume(
+            2 <= int(v[:4]) <= 9997
+            and v[17:19] != "60"
+            and len(v.partition(".")[2]) <= FRACTION_DIGITS
+        )
+    (wa, fa), (wb, fb) = _aware(a), _aware(b)
+    ka, kb = utc_key(a), utc_key(b)
+    assert ka[0] - kb[0] == (wa - wb) // dt.timedelta(seconds=1)
+    if ka[0] == kb[0]:
+        assert _sign(ka[2] - kb[2]) == _sign(fa - fb)
+
+
+# ---------------------------------------------------------------------------------------
+# gen_datetime
+# ---------------------------------------------------------------------------------------
+
+
+@MANY
+@given(strategy(gen_datetime))
+def test_generated_values_are_valid(value: str) -> None:
+    assert datetime_error(value) is None
+
+
+@MANY
+@given(strategy(gen_datetime, common=True))
+def test_common_values_are_common(value: str) -> None:
+    assert datetime_error(value) is None
+    m = COMMON_DATETIME.fullmatch(value)
+    assert m is not None
+    assert len((m.group("fraction") or ".")[1:]) <= 9
+
+
+def test_simplest_value_is_plain_and_recent() -> None:
+    simplest = find(strategy(gen_datetime), lambda v: True, settings=settings(database=None))
+    assert simplest == "2019-01-01T00:00:00Z"
+
+
+#: Awkward ``not_before`` values: at the edges of the range, leap seconds, long fractions.
+EDGE_NOT_BEFORE = [
+    "0000-01-01T00:00:00+01:00",
+    "0000-01-01T00:59:60+01:00",
+    "0000-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-23:59",
+    "9999-12-31T23:59:59.999999999Z",
+    "9999-12-31T23:59:59.9999999999Z",
+    "9999-12-31T23:59:60Z",
+    "9999-12-31T23:59:60.5Z",
+    "1998-12-31T23:59:60.999999999999Z",
+    "2024-01-05T10:00:00.9999999999999Z",
+    "2024-01-05T10:00:00.1234567891Z",
+]
+
+_LAST_COMMON = utc_key("9999-12-31T23:59:59.999999999Z")
+
+
+def _check_not_before(src: Source, not_before: str, common: bool) -> str:
+    try:
+        value = gen_datetime(src, common=common, not_before=not_before)
+    except ValueError:
+        # Only when no common-form value is that late.
+        assert common
+        assert utc_key(not_before) > _LAST_COMMON
+        return not_before
+    assert datetime_error(value) is None, value
+    assert utc_key(value) >= utc_key(not_before), (not_before, value)
+    if common:
+        assert COMMON_DATETIME.fullmatch(value), value
+    return value
+
+
+@MANY
+@given(
+    st.one_of(strategy(gen_datetime), st.sampled_from(EDGE_NOT_BEFORE)),
+    st.booleans(),
+    st.data(),
+)
+def test_not_before_is_respected(not_before: str, common: bool, data: st.DataObject) -> None:
+    data.draw(strategy(_check_not_before, not_before, common))
+
+
+def test_not_before_is_sometimes_equal_and_sometimes_later() -> None:
+    src = RandomSource(7)
+    outcomes: Counter[str] = Counter()
+    for _ in range(2000):
+        common = src.boolean()
+        not_before = gen_datetime(src, common=common)
+        value = _check_not_before(src, not_before, common)
+        a, b = utc_key(value), utc_key(not_before)
+        outcomes["equal" if a == b else "later"] += 1
+        outcomes["same-string" if value == not_before else "other-string"] += 1
+    assert min(outcomes.values()) >= 50, outcomes
+
+
+def test_not_before_rejects_invalid() -> None:
+    with pytest.raises(ValueError):
+        gen_datetime(RandomSource(0), not_before="2024-02-30T00:00:00Z")
+    with pytest.raises(ValueError):
+        gen_datetime(RandomSource(0), common=True, not_before="9999-12-31T23:59:60Z")
+
+
+_FEATURES: dict[str, Callable[[str], bool]] = {
+    "numeric-offset": lambda v: v[-6] in "+-",
+    "negative-zero-offset": lambda v: v.endswith("-00:00"),
+    "odd-offset": lambda v: (
+        re.search(r"[+-]([0-9]{2}):([0-9]{2})\Z", v) is not None and v[-2:] not in ("00", "30")
+    ),
+    "lower-case-t": lambda v: v[10] == "t",
+    "lower-case-z": lambda v: v.endswith("z"),
+    "leap-second": lambda v: v[17:19] == "60",
+    "leap-second-with-offset": lambda v: v[17:19] == "60" and v[-6] in "+-",
+    "long-fraction": lambda v: len(re.sub(r"[^.]*\.?([0-9]*).*", r"\1", v)) > 9,
+    "no-fraction": lambda v: "." not in v,
+    "year-0000": lambda v: v.startswith("0000-"),
+    "year-9999": lambda v: v.startswith("9999-"),
+    "feb-29": lambda v: v[4:10] == "-02-29",
+    "recent": lambda v: "2019" <= v[:4] <= "2027",
+    "common-form": lambda v: COMMON_DATETIME.fullmatch(v) is not None,
+}
+
+
+def test_features_appear_within_budget() -> None:
+    src = RandomSource(2024)
+    values = [gen_datetime(src) for _ in range(3000)]
+    seen = {name: sum(map(check, values)) for name, check in _FEATURES.items()}
+    assert all(seen.values()), seen
+    assert seen["recent"] > len(values) // 2, seen
+
+
+def test_common_generation_stays_common() -> None:
+    src = RandomSource(3)
+    for _ in range(3000):
+        value = gen_datetime(src, common=True)
+        assert COMMON_DATETIME.fullmatch(value) and datetime_error(value) is None, value
+
+
+# ---------------------------------------------------------------------------------------
+# Malformations
+# ---------------------------------------------------------------------------------------
+
+REQUIRED_MALFORMATIONS = {
+    "space-separator", "offset-without-colon", "offset-hour-24", "offset-minute-60",
+    "hour-24", "minute-60", "second-61", "misplaced-leap-second", "feb-30",
+    "feb-29-common-year", "month-13", "day-32", "unpadded-field", "extended-year",
+    "z-after-offset", "missing-offset", "missing-seconds", "empty-fraction",
+    "comma-fraction", "non-ascii-digit", "trailing-newline", "surrounding-whitespace",
+    "date-only", "time-only", "empty-string", "garbage",
+}  # fmt: skip
+
+
+def test_registry() -> None:
+    assert set(MALFORMATIONS) >= REQUIRED_MALFORMATIONS
+    for name, op in MALFORMATIONS.items():
+        assert isinstance(op, Malformation)
+        assert op.name == name
+        assert op.description and "\n" not in op.description
+        assert op.description == (op.fn.__doc__ or "").strip()
+
+
+def test_registering_twice_or_without_docstring_fails() -> None:
+    with pytest.raises(ValueError):
+        malformation("garbage")(lambda src, valid: "x")
+    with pytest.raises(ValueError):
+        malformation("undocumented-operator")(lambda src, valid: "x")
+    assert "undocumented-operator" not in MALFORMATIONS
+
+
+@pytest.mark.parametrize("name", MALFORMATIONS)
+def test_operator_always_breaks_its_input(name: str) -> None:
+    fn = MALFORMATIONS[name].fn
+    outputs = set()
+    for seed in range(400):
+        src = RandomSource(seed)
+        valid = gen_datetime(src, common=True)
+        broken = fn(src, valid)
+        assert datetime_error(broken) is not None, (name, valid, broken)
+        outputs.add(broken)
+    assert len(outputs) > 1 or name == "empty-string", name
+
+
+@MANY
+@given(strategy(gen_malformed_datetime))
+def test_malformed_values_are_rejected(case: tuple[str, str]) -> None:
+    name, value = case
+    assert name in MALFORMATIONS
+    assert datetime_error(value) is not None, case
+    assert not is_rfc3339_datetime(value)
+
+
+def test_every_operator_is_drawn_within_budget() -> None:
+    src = RandomSource(11)
+    drawn = Counter(gen_malformed_datetime(src)[0] for _ in range(40 * len(MALFORMATIONS)))
+    assert set(drawn) == set(MALFORMATIONS), set(MALFORMATIONS) - set(drawn)
+
+
+def test_simplest_malformation_is_the_first_operator() -> None:
+    simplest = find(
+        strategy(gen_malformed_datetime), lambda case: True, settings=settings(database=None)
+    )
+    assert simplest[0] == next(iter(MALFORMATIONS))
