@@ -83,7 +83,7 @@ class Oracle:
         out: list[OracleError] = []
         for error in self._validator.iter_errors(instance):
             out.extend(self._normalise(error))
-        return sorted(out, key=lambda e: (e.path, e.keyword, e.message))
+        return sorted(dict.fromkeys(out), key=lambda e: (e.path, e.keyword, e.message))
 
     def _normalise(self, error: ValidationError) -> list[OracleError]:
         where = _path(error.absolute_path)

@@ -28,11 +28,11 @@ _EPOCH = datetime(2019, 1, 1, tzinfo=timezone.utc)
 Op = dict[str, Any]
 
 
-def format_instant(seconds: int, millis: int = 0) -> str:
-    """``seconds`` after 2019-01-01 as a common-form RFC 3339 date-time."""
-    moment = _EPOCH + timedelta(seconds=seconds)
-    text = moment.strftime("%Y-%m-%dT%H:%M:%S")
-    return f"{text}.{millis:03d}Z" if millis else text + "Z"
+def format_instant(millis: int) -> str:
+    """``millis`` milliseconds after 2019-01-01 as a common-form RFC 3339 date-time."""
+    seconds, ms = divmod(millis, 1000)
+    text = (_EPOCH + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S")
+    return f"{text}.{ms:03d}Z" if ms else text + "Z"
 
 
 def gen_create_record(
@@ -48,6 +48,22 @@ def gen_create_record(
     return record
 
 
+def _next_step(model: LifecycleModel, current: str, goal: str) -> str | None:
+    """The first status on a shortest legal path from ``current`` to ``goal``."""
+    frontier = [(s, s) for s in model.successors(current)]
+    seen = {current}
+    while frontier:
+        following = []
+        for status, first in frontier:
+            if status == goal:
+                return first
+            if status not in seen:
+                seen.add(status)
+                following.extend((n, first) for n in model.successors(status))
+        frontier = following
+    return None
+
+
 def gen_program(
     src: Source,
     schema: RunSchema,
@@ -59,8 +75,9 @@ def gen_program(
 ) -> list[Op]:
     """A lifecycle program; see the module docstring."""
     statuses = model.statuses
-    clock = src.integer(0, 8 * 365 * 86400)
+    clock = src.integer(0, 8 * 365 * 86400) * 1000
     state: dict[str, str] = {}
+    goals: dict[str, str] = {}
     program: list[Op] = []
     n_steps = src.integer(1, max_steps)
     for step in range(n_steps):
@@ -73,28 +90,32 @@ def gen_program(
             continue
         run_id = src.choice(sorted(state))
         current = state[run_id]
-        clock += src.integer(0, 3600)
-        at = format_instant(clock, src.choice((0, 0, 250, 999)))
+        # Time moves forward between transitions (by whole seconds, milliseconds or hours).
+        clock += src.choice((1000, 1, 250, 60_000, 3_600_000)) * src.integer(1, 5)
+        at = format_instant(clock)
         action = src.integer(0, 9)
         if action == 0:
             program.append({"op": "get", "run_id": run_id})
             continue
         legal = model.successors(current)
         illegal = tuple(s for s in statuses if not model.is_legal(current, s))
-        wants_illegal = (
-            (focus == "illegal" and action >= 6 and not model.is_terminal(current))
-            or (focus == "terminal" and model.is_terminal(current))
-            or not legal
-        )
-        if focus == "terminal" and not model.is_terminal(current) and legal:
-            ending = [s for s in legal if model.is_terminal(s)]
-            target = src.choice(ending) if ending and action >= 4 else src.choice(legal)
-        elif wants_illegal and illegal:
+        if focus == "terminal":
+            if model.is_terminal(current) and illegal:
+                target = src.choice(illegal)
+            else:
+                if run_id not in goals:
+                    goals[run_id] = src.choice(sorted(model.terminal))
+                goal = goals[run_id]
+                step_to = _next_step(model, current, goal)
+                target = step_to if step_to is not None else src.choice(legal or illegal)
+        elif (focus == "illegal" and action >= 6 and illegal) or not legal:
+            if not illegal:
+                continue
             target = src.choice(illegal)
-        elif legal:
-            target = src.choice(legal)
         else:
-            continue
+            # Prefer live states, so that walks get long enough to pause and resume.
+            live = tuple(t for t in legal if not model.is_terminal(t))
+            target = src.choice(live if live and src.boolean(0.7) else legal)
         op: Op = {"op": "transition", "run_id": run_id, "status": target, "at": at}
         if model.is_terminal(target) and schema.has("output") and src.boolean(0.5):
             op["output"] = gen_object(src, depth=2)

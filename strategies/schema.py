@@ -166,7 +166,7 @@ def schema_from_dict(document: Any) -> RunSchema:
     if not isinstance(document, dict):
         raise SchemaError(f"a run schema must be a JSON object, not {type(document).__name__}")
     dialect = document.get("$schema", DRAFT_2020_12)
-    if dialect.rstrip("#") != DRAFT_2020_12:
+    if not isinstance(dialect, str) or dialect.rstrip("#") != DRAFT_2020_12:
         raise SchemaError(f"$schema is {dialect!r}; the kit reads draft 2020-12 ({DRAFT_2020_12})")
     extra = set(document) - _ROOT_KEYWORDS
     if extra:
