@@ -1,0 +1,235 @@
+"""Serve a Python implementation over the wire protocol, on stdin/stdout or over HTTP.
+
+``python -m conformance.harness --target MODULE:OBJECT`` puts any object that
+:class:`~conformance.adapters.python.PythonAdapter` accepts behind the same protocol a
+harness in another language speaks, so that a Python implementation can be certified
+out of process (isolated from the kit, as a service, or to measure what the protocol
+itself costs) without writing a harness for it.
+
+A bad request line never ends the server: it is answered ``{"error": ..}``.  An
+implementation that *crashes* has no protocol answer, so over stdin/stdout the harness
+prints the traceback to stderr and exits with status 1, as any crashing harness would,
+and over HTTP it answers 500 with the traceback.  Either way the adapter on the other
+side reports a crash, never a rejection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import socket
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import IO, Any
+
+from .adapters.base import Adapter, ImplementationError, Unsupported
+from .adapters.python import PythonAdapter, TargetError, load_target
+
+OPS = ("describe", "validate", "reset", "create", "transition", "get")
+
+
+def _missing(op: str, request: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any] | None:
+    absent = [k for k in keys if k not in request]
+    if absent:
+        return {"error": f"{op} needs {', '.join(repr(k) for k in absent)}"}
+    return None
+
+
+def handle_request(adapter: Adapter, request: Any) -> dict[str, Any]:
+    """The protocol answer to one decoded request.
+
+    :class:`ImplementationError` propagates: the caller decides how a crash is reported.
+    """
+    if not isinstance(request, dict) or not isinstance(request.get("op"), str):
+        return {"error": 'a request is a JSON object with an "op", e.g. {"op": "describe"}'}
+    op = request["op"]
+    try:
+        if op == "describe":
+            d = adapter.describe()
+            return {
+                "implementation": {"name": d.name, "version": d.version, "language": d.language},
+                "roles": list(d.roles),
+            }
+        if op == "validate":
+            return (
+                _missing(op, request, ("record",)) or adapter.validate(request["record"]).to_json()
+            )
+        if op == "reset":
+            adapter.reset()
+            return {"ok": True}
+        if op == "create":
+            return _missing(op, request, ("record",)) or adapter.create(request["record"]).to_json()
+        if op == "transition":
+            return (
+                _missing(op, request, ("run_id", "status", "at"))
+                or adapter.transition(
+                    request["run_id"], request["status"], request["at"], request.get("output")
+                ).to_json()
+            )
+        if op == "get":
+            return _missing(op, request, ("run_id",)) or adapter.get(request["run_id"]).to_json()
+    except Unsupported as exc:
+        return {"error": str(exc) or f"{op} is not supported"}
+    return {"error": f"unknown op {op!r}; the ops are {', '.join(OPS)}"}
+
+
+def _decode(line: str | bytes) -> tuple[Any, dict[str, Any] | None]:
+    try:
+        return json.loads(line), None
+    except (ValueError, RecursionError) as exc:
+        return None, {"error": f"the request is not JSON: {exc}"}
+
+
+def serve_stdio(
+    adapter: Adapter, stdin: IO[str], stdout: IO[str], stderr: IO[str] | None = None
+) -> int:
+    """Answer JSON Lines from ``stdin`` on ``stdout`` until end of input.
+
+    Returns the exit status: 0 at end of input, 1 after the implementation crashed (the
+    reason and traceback are written to ``stderr``, by default ``sys.stderr``).
+    """
+    err = sys.stderr if stderr is None else stderr
+    while line := stdin.readline():
+        if not line.strip():
+            continue
+        request, answer = _decode(line)
+        if answer is None:
+            try:
+                answer = handle_request(adapter, request)
+            except ImplementationError as exc:
+                err.write(f"{exc.detail.rstrip()}\nharness: the implementation {exc.reason}\n")
+                err.flush()
+                return 1
+        stdout.write(json.dumps(answer) + "\n")
+        stdout.flush()
+    return 0
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+def make_http_server(adapter: Adapter, host: str, port: int) -> ThreadingHTTPServer:
+    """An HTTP server (not yet serving) that answers requests POSTed to any path.
+
+    Calls into ``adapter`` are serialised: implementations need not be thread-safe.
+    """
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
+        server_version = "inngest-conformance-harness"
+
+        def _send(self, status: int, body: bytes, content_type: str) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            if status == 405:
+                self.send_header("Allow", "POST")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def _send_json(self, status: int, answer: dict[str, Any]) -> None:
+            self._send(status, json.dumps(answer).encode(), "application/json")
+
+        def do_POST(self) -> None:
+            try:
+                length = int(self.headers.get("Content-Length") or "")
+                if length < 0:
+                    raise ValueError(length)
+            except ValueError:
+                self.close_connection = True
+                self._send_json(411, {"error": "send the request with a Content-Length"})
+                return
+            request, answer = _decode(self.rfile.read(length))
+            if answer is not None:
+                self._send_json(400, answer)
+                return
+            try:
+                with lock:
+                    answer = handle_request(adapter, request)
+            except ImplementationError as exc:
+                text = f"the implementation {exc.reason}\n\n{exc.detail}"
+                self._send(500, text.encode(), "text/plain; charset=utf-8")
+                return
+            self._send_json(200, answer)
+
+        def do_GET(self) -> None:
+            self._send_json(405, {"error": "POST wire-protocol requests as JSON to this URL"})
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server_class = _Server6 if ":" in host else _Server
+    return server_class((host, port), Handler)
+
+
+def _host_port(text: str) -> tuple[str, int]:
+    host, colon, port = text.rpartition(":")
+    host = host.strip("[]")
+    if not colon or not host or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, e.g. 127.0.0.1:0, got {text!r}")
+    return host, int(port)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m conformance.harness",
+        description="Serve a Python implementation over the conformance wire protocol.",
+    )
+    parser.add_argument(
+        "--target",
+        required=True,
+        metavar="MODULE:OBJECT",
+        help="the implementation, e.g. mypkg.checks:validate_run",
+    )
+    parser.add_argument("--name", help="the name to describe it by")
+    parser.add_argument(
+        "--http",
+        type=_host_port,
+        metavar="HOST:PORT",
+        help="serve HTTP instead of stdin/stdout (port 0 picks a free port)",
+    )
+    args = parser.parse_args(argv)
+
+    # What the implementation prints must not land in the protocol stream.
+    protocol_out = sys.stdout
+    sys.stdout = sys.stderr
+    try:
+        adapter = PythonAdapter(load_target(args.target), name=args.name)
+    except TargetError as exc:
+        print(f"harness: {exc}", file=sys.stderr)
+        return 2
+
+    if args.http is None:
+        stdin = sys.stdin
+        if hasattr(stdin, "reconfigure"):
+            stdin.reconfigure(encoding="utf-8", errors="replace")
+        return serve_stdio(adapter, stdin, protocol_out)
+
+    host, port = args.http
+    try:
+        server = make_http_server(adapter, host, port)
+    except OSError as exc:
+        print(f"harness: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
+        return 2
+    bound_port = server.server_address[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"listening on http://{shown}:{bound_port}/", file=protocol_out, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
