@@ -1,0 +1,323 @@
+"""The ``inngest-conformance`` command: a thin door onto the library.
+
+Exit status: 0 conformant / valid, 1 non-conformant / invalid, 2 a usage error or the kit
+could not do its job.  Every error the user can cause is one line on stderr, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn, TextIO
+
+from conformance import __version__
+from conformance.adapters import TargetError
+from conformance.adapters.base import Adapter, ImplementationError
+from conformance.api import UsageError, certify_adapter, context, open_adapter, plan
+from conformance.engine import PROFILES, Result
+from conformance.replay import replay_report
+from conformance.report import write_reports
+from conformance.requirements import LEVELS, ROLE_LEVELS, Requirement
+from strategies.fixtures import FORMATS, write_fixtures
+from strategies.lifecycle import LifecycleError
+from strategies.oracle import Oracle
+from strategies.schema import SchemaError
+
+PROG = "inngest-conformance"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def _implementation_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("implementation (exactly one)")
+    g.add_argument("--target", metavar="MOD:OBJ", help="a Python object, called in-process")
+    g.add_argument("--command", metavar="CMD", help="a program speaking the wire protocol")
+    g.add_argument("--url", metavar="URL", help="a service answering the wire protocol")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds to wait for one answer (default 5)",
+    )
+    p.add_argument(
+        "--startup-timeout",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="seconds to wait for a program's first answer (default 10)",
+    )
+
+
+def _schema_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--schema", metavar="PATH", help="a run schema (default: the packaged one)")
+    p.add_argument("--lifecycle", metavar="PATH", help="a lifecycle table, JSON or TOML")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="Property-based conformance kit for Inngest runs.")
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command_name", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    p = sub.add_parser("certify", help="certify an implementation and write reports")
+    _implementation_options(p)
+    p.add_argument("--role", choices=tuple(ROLE_LEVELS), help="default: what it describes")
+    p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
+    p.add_argument("--seed", type=int, default=0, help="makes the cases reproducible")
+    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument(
+        "--requirement",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="run only this requirement (repeatable)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    _schema_options(p)
+
+    p = sub.add_parser("fixtures", help="write labelled fuzz fixtures")
+    p.add_argument("--valid", type=int, required=True, metavar="N")
+    p.add_argument("--invalid", type=int, required=True, metavar="N")
+    p.add_argument("--sequences", type=int, default=0, metavar="N")
+    p.add_argument("--seed", type=int, required=True)
+    p.add_argument("--out", required=True, metavar="DIR")
+    p.add_argument("--format", choices=FORMATS, default="jsonl")
+    _schema_options(p)
+
+    p = sub.add_parser("audit", help="audit the records a source emitted (JSON Lines)")
+    p.add_argument("file", metavar="FILE.jsonl")
+    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    _schema_options(p)
+
+    p = sub.add_parser("validate", help="run one record through the oracle")
+    p.add_argument("file", metavar="FILE.json")
+    p.add_argument("--schema", metavar="PATH")
+
+    p = sub.add_parser("replay", help="rerun a report's counterexamples")
+    p.add_argument("report", metavar="REPORT.json")
+    p.add_argument("--requirement", action="append", default=[], metavar="ID")
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S")
+
+    p = sub.add_parser("requirements", help="list the requirement catalogue")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    _schema_options(p)
+    return parser
+
+
+class _Progress:
+    """Progress per requirement on a terminal; nothing when not a TTY."""
+
+    def __init__(self, stream: TextIO, total: int) -> None:
+        self.stream, self.total, self.done = stream, total, 0
+        self.live = stream.isatty()
+
+    def __call__(self, event: str, req: Requirement, result: Result | None) -> None:
+        if not self.live:
+            return
+        if event == "start":
+            self.stream.write(f"\r\x1b[K[{self.done + 1}/{self.total}] {req.id} …")
+        else:
+            self.done += 1
+            assert result is not None
+            mark = {"passed": "ok", "failed": "FAIL", "errored": "ERROR", "skipped": "skip"}
+            self.stream.write(
+                f"\r\x1b[K[{self.done}/{self.total}] {req.id} {mark[result.outcome]}\n"
+            )
+        self.stream.flush()
+
+
+def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
+    if not quiet:
+        width = max((len(r["id"]) for r in report["requirements"]), default=10)
+        for r in report["requirements"]:
+            out.write(
+                f"  {r['outcome']:<8} {r['keyword']:<6} {r['id']:<{width}}  "
+                f"{r['examples']:>5} cases\n"
+            )
+        for r in report["requirements"]:
+            if r["outcome"] in ("failed", "errored"):
+                out.write(f"\n{r['id']}: {r['message']}\n")
+                out.write(f"  counterexample: {json.dumps(r.get('counterexample'))[:300]}\n")
+                out.write(f"  reproduce: {r['reproduce']}\n")
+        levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
+        out.write(f"\nlevels: {levels}\n")
+    c = report["counts"]
+    out.write(
+        f"verdict: {report['verdict']} ({c['passed']} passed, {c['failed']} failed, "
+        f"{c['errored']} errored, {c['skipped']} skipped; {report['duration_s']:.1f} s)\n"
+    )
+
+
+def _certify(args: argparse.Namespace) -> int:
+    ctx = context(args.schema, args.lifecycle)
+    invocation: list[str] = []
+    for flag in ("target", "command", "url"):
+        if getattr(args, flag) is not None:
+            invocation += [f"--{flag}", getattr(args, flag)]
+    for flag in ("schema", "lifecycle"):
+        if getattr(args, flag) is not None:
+            invocation += [f"--{flag}", str(Path(getattr(args, flag)).resolve())]
+    report_dir = Path(args.report_dir)
+    _check_writable(report_dir)
+    adapter: Adapter = open_adapter(
+        target=args.target,
+        command=args.command,
+        url=args.url,
+        request_timeout=args.timeout,
+        startup_timeout=args.startup_timeout,
+    )
+    try:
+        role = args.role
+        progress = _Progress(sys.stderr, 0)
+        if progress.live:
+            from conformance.api import choose_role
+
+            role = choose_role(adapter, role)
+            progress.total = len(plan(ctx, role, only=args.requirement))
+        cert = certify_adapter(
+            adapter,
+            ctx=ctx,
+            role=role,
+            profile=args.profile,
+            seed=args.seed,
+            only=args.requirement,
+            invocation=invocation,
+            listener=progress,
+        )
+    finally:
+        adapter.close()
+    paths = write_reports(cert.report, report_dir)
+    _summary(cert.report, sys.stdout, args.quiet)
+    if not args.quiet:
+        sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
+    return cert.exit_code
+
+
+def _check_writable(directory: Path) -> None:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write reports to {directory}: {exc.strerror or exc}; choose --report-dir"
+        ) from None
+
+
+def _read_json(path: str, what: str) -> Any:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            return json.load(fh)
+    except OSError as exc:
+        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{what} {path} is not JSON: {exc}") from None
+
+
+def _validate(args: argparse.Namespace) -> int:
+    ctx = context(args.schema)
+    document = _read_json(args.file, "record")
+    errors = Oracle(ctx.schema).errors(document)
+    if not errors:
+        sys.stdout.write(f"{args.file}: valid\n")
+        return 0
+    for e in errors:
+        sys.stdout.write(f"{args.file}: {e.path or '/'}: {e.message} [{e.keyword}]\n")
+    return 1
+
+
+def _fixtures(args: argparse.Namespace) -> int:
+    ctx = context(args.schema, args.lifecycle)
+    try:
+        paths = write_fixtures(
+            args.out,
+            schema=ctx.schema,
+            model=ctx.model,
+            seed=args.seed,
+            valid=args.valid,
+            invalid=args.invalid,
+            sequences=args.sequences,
+            fmt=args.format,
+        )
+    except OSError as exc:
+        raise UsageError(f"cannot write fixtures to {args.out}: {exc.strerror or exc}") from None
+    for p in paths:
+        sys.stdout.write(f"wrote {p}\n")
+    return 0
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from conformance.audit import audit_file
+
+    ctx = context(args.schema, args.lifecycle)
+    report_dir = Path(args.report_dir)
+    _check_writable(report_dir)
+    cert = audit_file(ctx, args.file)
+    paths = write_reports(cert.report, report_dir)
+    _summary(cert.report, sys.stdout, False)
+    sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
+    return cert.exit_code
+
+
+def _replay(args: argparse.Namespace) -> int:
+    report = _read_json(args.report, "report")
+    outcomes = replay_report(report, only=args.requirement, timeout=args.timeout)
+    still = 0
+    for rid, status, message in outcomes:
+        sys.stdout.write(f"{status:<13} {rid}: {message}\n")
+        still += status == "still-fails"
+    if not outcomes:
+        sys.stdout.write("nothing to replay: the report has no failed requirement\n")
+    return 1 if still else 0
+
+
+def _requirements(args: argparse.Namespace) -> int:
+    ctx = context(args.schema, args.lifecycle)
+    reqs = [r for role in ROLE_LEVELS for r in plan(ctx, role)]
+    if args.format == "json":
+        sys.stdout.write(json.dumps([r.to_json() for r in reqs], indent=2) + "\n")
+        return 0
+    width = max(len(r.id) for r in reqs)
+    for level in LEVELS:
+        for r in reqs:
+            if r.level == level:
+                sys.stdout.write(f"{r.id:<{width}}  {r.keyword:<6} {r.statement}\n")
+    return 0
+
+
+COMMANDS = {
+    "certify": _certify,
+    "fixtures": _fixtures,
+    "audit": _audit,
+    "validate": _validate,
+    "replay": _replay,
+    "requirements": _requirements,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command_name](args)
+    except (UsageError, SchemaError, LifecycleError, TargetError, ValueError) as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 2
+    except ImplementationError as exc:
+        sys.stderr.write(f"{PROG}: error: the implementation did not answer: {exc}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write(f"{PROG}: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,204 @@
+"""Executing a lifecycle program against a run store and judging every step.
+
+One executor serves the certify run, the pytest plugin and ``replay``: it runs the program's
+operations in order, keeps the model's view of every run, and records a :class:`Finding`
+for each requirement a step breaks.  Execution stops at the first step where the store and
+the model disagree on acceptance (after that, the program's later steps no longer mean
+what they were generated to mean); record-invariant findings do not stop it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.adapters.base import Adapter, LifecycleAnswer
+from strategies.datetimes import is_rfc3339_datetime, utc_key
+from strategies.lifecycle import LifecycleModel
+from strategies.oracle import Oracle
+
+# Requirement ids of the lifecycle level (the catalogue gives their statements).
+CREATE = "lifecycle:creates-runs"
+LEGAL = "lifecycle:accepts-legal-transitions"
+ILLEGAL = "lifecycle:rejects-illegal-transitions"
+TERMINAL = "lifecycle:terminal-states-absorbing"
+READ_BACK_VALID = "lifecycle:returns-valid-records"
+READ_BACK_STATUS = "lifecycle:returns-current-status"
+IDS_STABLE = "lifecycle:ids-never-change"
+STARTED_STABLE = "lifecycle:started-at-never-changes"
+NOT_STARTED = "lifecycle:no-started-at-while-initial"
+ENDED_IFF_TERMINAL = "lifecycle:ended-at-exactly-when-terminal"
+ENDED_AFTER_STARTED = "lifecycle:ended-at-not-before-started-at"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A step that breaks a requirement: what was asked, answered and expected."""
+
+    requirement: str
+    step: int
+    message: str
+    answer: Any
+    expected: Any
+
+
+@dataclass(slots=True)
+class _Run:
+    status: str
+    created: dict[str, Any]
+    started_at: str | None = None
+
+
+def _id_fields(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k == "id" or k.endswith("_id")}
+
+
+class Executor:
+    """Runs programs for one model and oracle; see the module docstring."""
+
+    def __init__(self, model: LifecycleModel, oracle: Oracle) -> None:
+        self.model = model
+        self.oracle = oracle
+
+    def run(self, adapter: Adapter, program: list[dict[str, Any]]) -> list[Finding]:
+        """Execute ``program`` from a reset store; adapter errors propagate."""
+        adapter.reset()
+        runs: dict[str, _Run] = {}
+        findings: list[Finding] = []
+        for step, op in enumerate(program):
+            if not self._step(adapter, step, op, runs, findings):
+                break
+        return findings
+
+    def _step(
+        self,
+        adapter: Adapter,
+        step: int,
+        op: dict[str, Any],
+        runs: dict[str, _Run],
+        findings: list[Finding],
+    ) -> bool:
+        kind = op["op"]
+        if kind == "create":
+            record = op["record"]
+            answer = adapter.create(record)
+            if not answer.ok:
+                findings.append(
+                    Finding(
+                        CREATE,
+                        step,
+                        "refused to create a valid run in the initial state",
+                        answer.to_json(),
+                        {"ok": True},
+                    )
+                )
+                return False
+            run = _Run(self.model.initial, dict(record))
+            runs[record["run_id"]] = run
+            self._check_record(step, answer, run, findings)
+            return True
+        run = runs[op["run_id"]]
+        if kind == "get":
+            answer = adapter.get(op["run_id"])
+            if not answer.ok:
+                findings.append(
+                    Finding(
+                        READ_BACK_STATUS,
+                        step,
+                        "could not read back a run it created",
+                        answer.to_json(),
+                        {"ok": True},
+                    )
+                )
+                return False
+            self._check_record(step, answer, run, findings)
+            return True
+        target = op["status"]
+        legal = self.model.is_legal(run.status, target)
+        answer = adapter.transition(op["run_id"], target, op["at"], op.get("output"))
+        if legal and not answer.ok:
+            findings.append(
+                Finding(
+                    LEGAL,
+                    step,
+                    f"refused the legal transition {run.status} -> {target}",
+                    answer.to_json(),
+                    {"ok": True},
+                )
+            )
+            return False
+        if not legal and answer.ok:
+            requirement = TERMINAL if self.model.is_terminal(run.status) else ILLEGAL
+            findings.append(
+                Finding(
+                    requirement,
+                    step,
+                    f"accepted the illegal transition {run.status} -> {target}",
+                    answer.to_json(),
+                    {"ok": False},
+                )
+            )
+            return False
+        if legal:
+            run.status = target
+            self._check_record(step, answer, run, findings)
+        return True
+
+    def _check_record(
+        self, step: int, answer: LifecycleAnswer, run: _Run, findings: list[Finding]
+    ) -> None:
+        record = answer.record
+        got = answer.to_json()
+
+        def finding(requirement: str, message: str, expected: Any) -> None:
+            findings.append(Finding(requirement, step, message, got, expected))
+
+        errors = self.oracle.errors(record)
+        if errors:
+            finding(
+                READ_BACK_VALID,
+                f"returned a record the schema rejects: {errors[0].message}",
+                {"valid_record": True, "errors": []},
+            )
+        if not isinstance(record, dict):
+            return
+        if record.get("status") != run.status:
+            finding(
+                READ_BACK_STATUS,
+                f"returned status {record.get('status')!r}, expected {run.status!r}",
+                {"status": run.status},
+            )
+        expected_ids = _id_fields(run.created)
+        got_ids = {k: record.get(k) for k in expected_ids}
+        if got_ids != expected_ids:
+            finding(IDS_STABLE, "changed an id set at creation", expected_ids)
+        started = record.get("started_at")
+        if run.started_at is not None and started != run.started_at:
+            finding(
+                STARTED_STABLE,
+                f"changed started_at from {run.started_at!r} to {started!r}",
+                {"started_at": run.started_at},
+            )
+        if run.started_at is None and is_rfc3339_datetime(started):
+            run.started_at = started
+        if run.status == self.model.initial and "started_at" in record:
+            finding(NOT_STARTED, f"has started_at while {run.status}", {"started_at": None})
+        terminal = self.model.is_terminal(run.status)
+        if terminal != ("ended_at" in record):
+            message = "has no ended_at" if terminal else "has ended_at"
+            finding(
+                ENDED_IFF_TERMINAL,
+                f"{message} while {run.status}",
+                {"ended_at": "present" if terminal else None},
+            )
+        ended = record.get("ended_at")
+        if (
+            is_rfc3339_datetime(started)
+            and is_rfc3339_datetime(ended)
+            and utc_key(ended) < utc_key(started)
+        ):
+            finding(
+                ENDED_AFTER_STARTED,
+                f"ended_at {ended!r} is before started_at {started!r}",
+                {"ended_at": f">= {started}"},
+            )

@@ -1,0 +1,304 @@
+"""The pytest plugin: the conformance suite inside another project's test run.
+
+A thin door onto the engine.  With ``--conformance-target``, ``--conformance-command`` or
+``--conformance-url`` (or the ini keys of the same names), every requirement of the
+catalogue becomes one test item, also in a directory with no tests of its own; each item
+calls :func:`conformance.engine.run_requirement`.  Results travel in the items'
+``user_properties``, so under pytest-xdist the controller still sees every one and writes a
+single merged report (``--conformance-report DIR``), never the workers.
+
+Two more doors for a project's own tests:
+
+* :func:`conformance.testing.suite` builds the same items as a parametrized test function
+  whose implementation comes from one of the project's fixtures (a store on a database);
+* ``@pytest.mark.conformance_cases("invalid", 20)`` parametrizes a test's
+  ``conformance_case`` argument with labelled records drawn from the session's seed, their
+  content-hash ids as test ids.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+GROUP = "conformance"
+OPTIONS: dict[str, str] = {
+    "target": "a Python implementation, MOD:OBJ, called in-process",
+    "command": "a program speaking the wire protocol on stdin/stdout",
+    "url": "a service speaking the wire protocol over HTTP",
+    "role": "validator or lifecycle (default: what the implementation describes)",
+    "profile": "quick, standard or certify (default: standard)",
+    "seed": "the seed that makes cases reproducible (default: 0)",
+    "report": "write report.json and report.md into this folder",
+    "schema": "a run schema file (default: the packaged one)",
+    "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
+    "timeout": "seconds to wait for one answer (default: 5)",
+}
+IMPLEMENTATION_OPTIONS = ("target", "command", "url")
+RESULT_KEY = "inngest_conformance_result"
+MARKER = "conformance_cases"
+CASE_KINDS = ("valid", "invalid", "sequences")
+
+
+def option_name(name: str) -> str:
+    """``--conformance-NAME``: the command-line spelling of a plugin option."""
+    return f"--conformance-{name}"
+
+
+def ini_name(name: str) -> str:
+    """``conformance_NAME``: the ini spelling of a plugin option."""
+    return f"conformance_{name}"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup(GROUP, "inngest-conformance: certify a run-record implementation")
+    for name, text in OPTIONS.items():
+        group.addoption(option_name(name), dest=ini_name(name), default=None, help=text)
+        parser.addini(ini_name(name), text, default=None)
+
+
+def setting(config: pytest.Config, name: str) -> str | None:
+    """An option's value: the command line first, then the ini file."""
+    value = config.getoption(ini_name(name))
+    if value is None:
+        value = config.getini(ini_name(name))
+    return str(value) if value not in (None, "") else None
+
+
+class _Session:
+    """Per-process state, kept in the config's stash: built lazily, closed at the end."""
+
+    def __init__(self, config: pytest.Config) -> None:
+        from conformance.api import context
+
+        self.config = config
+        self.ctx = context(setting(config, "schema"), setting(config, "lifecycle"))
+        self._adapter: Any = None
+        self.rows: list[dict[str, Any]] = []
+
+    @property
+    def profile(self) -> str:
+        return setting(self.config, "profile") or "standard"
+
+    @property
+    def seed(self) -> int:
+        return int(setting(self.config, "seed") or 0)
+
+    def adapter(self) -> Any:
+        if self._adapter is None:
+            from conformance.api import open_adapter
+
+            self._adapter = open_adapter(
+                target=setting(self.config, "target"),
+                command=setting(self.config, "command"),
+                url=setting(self.config, "url"),
+                request_timeout=float(setting(self.config, "timeout") or 5.0),
+            )
+        return self._adapter
+
+    def close(self) -> None:
+        if self._adapter is not None:
+            self._adapter.close()
+            self._adapter = None
+
+
+_STATE = pytest.StashKey[_Session]()
+
+
+def _state(config: pytest.Config) -> _Session:
+    if _STATE not in config.stash:
+        config.stash[_STATE] = _Session(config)
+    return config.stash[_STATE]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{MARKER}(kind, n): parametrize the test's conformance_case argument with n labelled "
+        f"cases of kind {', '.join(CASE_KINDS)}, drawn from the session's seed",
+    )
+    chosen = [n for n in IMPLEMENTATION_OPTIONS if setting(config, n)]
+    if len(chosen) > 1:
+        raise pytest.UsageError(
+            "name one implementation: "
+            + " or ".join(option_name(n) for n in chosen)
+            + ", not several"
+        )
+    profile = setting(config, "profile")
+    if profile is not None:
+        from conformance.engine import PROFILES
+
+        if profile not in PROFILES:
+            raise pytest.UsageError(
+                f"{option_name('profile')} {profile!r} is not one of {', '.join(PROFILES)}"
+            )
+
+
+class RequirementFailed(Exception):
+    """A requirement's outcome, raised so pytest reports it as a failure."""
+
+
+class RequirementItem(pytest.Item):
+    """One requirement of the catalogue, run through the engine."""
+
+    def __init__(self, *, requirement: Any, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.requirement = requirement
+
+    def runtest(self) -> None:
+        state = _state(self.config)
+        run_and_record(self, state, self.requirement, state.adapter())
+
+    def repr_failure(self, excinfo: Any, style: Any = None) -> str:
+        if isinstance(excinfo.value, RequirementFailed):
+            return str(excinfo.value)
+        return str(super().repr_failure(excinfo))
+
+    def reportinfo(self) -> tuple[str, int, str]:
+        return "inngest-conformance", 0, f"{self.requirement.id}: {self.requirement.statement}"
+
+
+def run_and_record(item: pytest.Item, state: _Session, requirement: Any, adapter: Any) -> None:
+    """Run one requirement, attach its result to the item, and fail or skip as it says."""
+    from conformance.engine import PROFILES, run_requirement
+
+    result = run_requirement(
+        state.ctx,
+        requirement,
+        adapter,
+        examples=PROFILES[state.profile][requirement.kind],
+        run_seed=state.seed,
+    )
+    item.user_properties.append((RESULT_KEY, json.dumps(result.to_json())))
+    if result.outcome == "skipped":
+        pytest.skip(result.message)
+    if result.outcome == "errored":
+        raise RequirementFailed(f"errored: {result.message}\n{result.detail}".rstrip())
+    if result.outcome == "failed":
+        text = (
+            f"{requirement.id} ({requirement.keyword}): {result.message}\n"
+            f"  counterexample: {json.dumps(result.counterexample)[:2000]}\n"
+            f"  answer:   {json.dumps(result.answer)[:500]}\n"
+            f"  expected: {json.dumps(result.expected)[:500]}"
+        )
+        if requirement.keyword == "SHOULD":
+            warnings.warn(text, stacklevel=1)
+            return
+        raise RequirementFailed(text)
+
+
+class ConformanceSuite(pytest.Collector):
+    def __init__(self, *, requirements: list[Any], **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.requirements = requirements
+
+    def collect(self) -> Iterator[pytest.Item]:
+        for req in self.requirements:
+            yield RequirementItem.from_parent(self, name=req.id, requirement=req)
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+        return
+    from conformance.api import UsageError, choose_role, plan
+
+    state = _state(config)
+    role = setting(config, "role")
+    try:
+        if role is None:
+            role = choose_role(state.adapter(), None)
+        requirements = plan(state.ctx, role)
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    suite = ConformanceSuite.from_parent(session, name="inngest-conformance",
+                                         requirements=requirements)  # fmt: skip
+    items.extend(suite.collect())
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    marker = metafunc.definition.get_closest_marker(MARKER)
+    if marker is None or "conformance_case" not in metafunc.fixturenames:
+        return
+    kind = marker.args[0] if marker.args else marker.kwargs.get("kind", "valid")
+    n = int(marker.args[1] if len(marker.args) > 1 else marker.kwargs.get("n", 10))
+    if kind not in CASE_KINDS:
+        raise pytest.UsageError(f"{MARKER}: kind {kind!r} is not one of {', '.join(CASE_KINDS)}")
+    from strategies.fixtures import Fixtures
+
+    state = _state(metafunc.config)
+    fixtures = Fixtures(state.ctx.schema, state.ctx.model, state.seed)
+    rows = list(getattr(fixtures, kind)(n))
+    metafunc.parametrize("conformance_case", rows, ids=[r["id"] for r in rows])
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.when != "call":
+        return
+    for key, value in report.user_properties:
+        if key == RESULT_KEY:
+            _ROWS.append(json.loads(str(value)))
+
+
+# Rows seen by this process's logreport hook; read and cleared by sessionfinish.
+_ROWS: list[dict[str, Any]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    config = session.config
+    state = config.stash.get(_STATE, None)
+    rows = list(_ROWS)
+    _ROWS.clear()
+    if state is not None:
+        state.close()
+    directory = setting(config, "report")
+    if directory is None or hasattr(config, "workerinput") or not rows:
+        return
+    state = state or _state(config)
+    paths = write_session_report(state, rows, Path(directory))
+    config.stash[_WRITTEN] = [str(p) for p in paths]
+
+
+_WRITTEN = pytest.StashKey[list[str]]()
+
+
+def write_session_report(
+    state: _Session, rows: list[dict[str, Any]], directory: Path
+) -> list[Path]:
+    from conformance.adapters.base import Description
+    from conformance.api import now_iso
+    from conformance.engine import result_from_json
+    from conformance.report import RunInfo, build_report, write_reports
+    from conformance.requirements import ROLE_LEVELS, catalogue
+
+    by_id = {r.id: r for r in catalogue(state.ctx.schema)}
+    rows.sort(key=lambda row: list(by_id).index(row["id"]) if row["id"] in by_id else 0)
+    results = [result_from_json(row, by_id[row["id"]]) for row in rows if row["id"] in by_id]
+    role = results[0].requirement.role if results else "validator"
+    invocation: list[str] = []
+    for name in (*IMPLEMENTATION_OPTIONS, "schema", "lifecycle"):
+        value = setting(state.config, name)
+        if value is not None:
+            invocation += [f"--{name}", value]
+    name = next(
+        (setting(state.config, n) for n in IMPLEMENTATION_OPTIONS if setting(state.config, n)), ""
+    )
+    info = RunInfo(state.ctx, role, state.profile, state.seed, Description(name=name or "pytest"),
+                   tuple(invocation), ROLE_LEVELS.get(role, ()))  # fmt: skip
+    duration = sum(r.duration_s for r in results)
+    report = build_report(info, results, started_at=now_iso(), duration_s=duration)
+    return write_reports(report, directory)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    written = config.stash.get(_WRITTEN, None)
+    if written:
+        terminalreporter.write_sep("-", "inngest-conformance report")
+        for path in written:
+            terminalreporter.write_line(f"written: {path}")

@@ -1,0 +1,103 @@
+"""Reference implementations: what a conformant validator and run store look like.
+
+``validator`` is the oracle behind the implementation interface; ``store`` is an in-memory
+run store that follows the lifecycle model and keeps the record invariants.  Both certify
+as conformant at every profile (the kit's tests check it), and both are small enough to
+read as a specification of the behaviour the requirements ask for.
+
+``inngest-conformance certify --target conformance.reference:validator``
+``inngest-conformance certify --target conformance.reference:store --role lifecycle``
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from strategies.datetimes import datetime_error, utc_key
+from strategies.lifecycle import LifecycleModel, default_lifecycle
+from strategies.oracle import Oracle, default_oracle
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    valid: bool
+    errors: tuple[str, ...] = ()
+
+
+class ReferenceValidator:
+    """Judges a record with the oracle; errors are ``path: message`` lines."""
+
+    def __init__(self, oracle: Oracle | None = None) -> None:
+        self.oracle = oracle or default_oracle()
+
+    def __call__(self, record: Any) -> Verdict:
+        errors = self.oracle.errors(record)
+        return Verdict(not errors, tuple(f"{e.path or '/'}: {e.message}" for e in errors))
+
+
+@dataclass
+class ReferenceStore:
+    """An in-memory run store following a lifecycle model.
+
+    Refusals raise :class:`ValueError` with the reason, as the in-process adapter expects.
+    """
+
+    model: LifecycleModel = field(default_factory=default_lifecycle)
+    oracle: Oracle = field(default_factory=default_oracle)
+    runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def reset(self) -> None:
+        self.runs.clear()
+
+    def create(self, record: dict[str, Any]) -> dict[str, Any]:
+        errors = self.oracle.errors(record)
+        if errors:
+            raise ValueError(f"invalid record: {errors[0].path or '/'}: {errors[0].message}")
+        run_id = record["run_id"]
+        if run_id in self.runs:
+            raise ValueError(f"run {run_id!r} exists already")
+        if record["status"] != self.model.initial:
+            raise ValueError(f"a new run must be {self.model.initial}, not {record['status']!r}")
+        for later in ("started_at", "ended_at"):
+            if later in record:
+                raise ValueError(f"a new run has no {later} yet")
+        self.runs[run_id] = copy.deepcopy(record)
+        return copy.deepcopy(record)
+
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        run = self._run(run_id)
+        current = run["status"]
+        if not self.model.is_legal(current, status):
+            raise ValueError(f"illegal transition {current} -> {status}")
+        reason = datetime_error(at) if isinstance(at, str) else f"{at!r} is not a string"
+        if reason:
+            raise ValueError(f"bad 'at': {reason}")
+        started = run.get("started_at")
+        if started is not None and utc_key(at) < utc_key(started):
+            raise ValueError(f"'at' {at} is before started_at {started}")
+        terminal = self.model.is_terminal(status)
+        if started is None and not terminal:
+            run["started_at"] = at
+        if terminal:
+            run["ended_at"] = at
+        if output is not None:
+            run["output"] = copy.deepcopy(output)
+        run["status"] = status
+        return copy.deepcopy(run)
+
+    def get(self, run_id: str) -> dict[str, Any]:
+        return copy.deepcopy(self._run(run_id))
+
+    def _run(self, run_id: str) -> dict[str, Any]:
+        try:
+            return self.runs[run_id]
+        except KeyError:
+            raise ValueError(f"no run {run_id!r}") from None
+
+
+validator = ReferenceValidator()
+store = ReferenceStore()

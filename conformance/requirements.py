@@ -1,0 +1,313 @@
+"""The requirement catalogue: the unit of a verdict, derived from the schema and the model.
+
+Each :class:`Requirement` has a stable id, a level (``schema``, ``format``, ``lifecycle``),
+an RFC 2119 keyword, the one-line statement a report shows, and how its cases are made and
+judged.  Nothing is hand-listed per property: the validator requirements come from the
+schema's properties and the invalidation operators that apply to them, the lifecycle ones
+from the properties the lifecycle speaks of (``status``, ``started_at``, ``ended_at``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from hypothesis import strategies as st
+
+from conformance import lifecycle as lc
+from strategies._source import RandomSource, strategy
+from strategies.invalid import OPERATORS, Target, gen_invalid, label_holds, targets
+from strategies.lifecycle import LifecycleModel
+from strategies.oracle import Oracle
+from strategies.programs import gen_program
+from strategies.records import gen_record, gen_value
+from strategies.schema import PropertySpec, RunSchema
+
+LEVELS = ("schema", "format", "lifecycle")
+ROLE_LEVELS = {"validator": ("schema", "format"), "lifecycle": ("lifecycle",)}
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every requirement is derived from and judged against."""
+
+    schema: RunSchema
+    model: LifecycleModel
+    oracle: Oracle = field(init=False)
+    executor: lc.Executor = field(init=False)
+
+    def __post_init__(self) -> None:
+        oracle = Oracle(self.schema)
+        object.__setattr__(self, "oracle", oracle)
+        object.__setattr__(self, "executor", lc.Executor(self.model, oracle))
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """One checkable claim about an implementation."""
+
+    id: str
+    level: str
+    keyword: str
+    statement: str
+    role: str
+    kind: str
+    """``accept`` (valid records), ``reject`` (invalid ones) or ``lifecycle`` (programs)."""
+    cases: Callable[[Context], st.SearchStrategy[Any]] = field(compare=False, repr=False)
+    explicit: Callable[[Context], list[Any]] = field(
+        default=lambda ctx: [], compare=False, repr=False
+    )
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "id": self.id,
+            "level": self.level,
+            "keyword": self.keyword,
+            "statement": self.statement,
+            "role": self.role,
+        }
+
+
+def _with_value(
+    src: Any, schema: RunSchema, spec: PropertySpec, value: Any, *, common: bool = True
+) -> dict[str, Any]:
+    record = gen_record(src, schema, common_datetimes=common)
+    record[spec.name] = value
+    return record
+
+
+def _accepts(schema: RunSchema) -> list[Requirement]:
+    out = [
+        Requirement(
+            "schema:accepts-valid-records",
+            "schema",
+            "MUST",
+            "accepts every valid record: any status, optional properties present or absent, "
+            "adversarial strings, deep outputs",
+            "validator",
+            "accept",
+            lambda ctx: strategy(gen_record, ctx.schema, common_datetimes=True),
+        ),
+        Requirement(
+            "schema:accepts-required-only",
+            "schema",
+            "MUST",
+            f"accepts a record with only the required properties ({', '.join(schema.required)})",
+            "validator",
+            "accept",
+            lambda ctx: strategy(
+                gen_record, ctx.schema, common_datetimes=True, with_optional=False
+            ),
+        ),
+        Requirement(
+            "schema:accepts-all-optional",
+            "schema",
+            "MUST",
+            f"accepts a record with every optional property ({', '.join(schema.optional)})",
+            "validator",
+            "accept",
+            lambda ctx: strategy(gen_record, ctx.schema, common_datetimes=True, with_optional=True),
+        ),
+    ]
+    for spec in schema.properties:
+        if spec.enum is not None:
+            members = ", ".join(str(m) for m in spec.enum)
+            out.append(
+                Requirement(
+                    f"schema:accepts-every-value:{spec.name}",
+                    "schema",
+                    "MUST",
+                    f"accepts every value of {spec.name}'s enum ({members})",
+                    "validator",
+                    "accept",
+                    lambda ctx, s=spec: strategy(
+                        lambda src: _with_value(src, ctx.schema, s, src.choice(s.enum or ()))
+                    ),
+                    lambda ctx, s=spec: [
+                        _with_value(RandomSource(i), ctx.schema, s, m)
+                        for i, m in enumerate(s.enum or ())
+                    ],
+                )
+            )
+        if spec.format == "date-time":
+            out.append(
+                Requirement(
+                    f"format:accepts-rfc3339:{spec.name}",
+                    "format",
+                    "MUST",
+                    f"accepts every RFC 3339 date-time in {spec.name}: numeric offsets, "
+                    "lower-case t and z, leap seconds, long fractions",
+                    "validator",
+                    "accept",
+                    lambda ctx, s=spec: strategy(
+                        lambda src: _with_value(
+                            src, ctx.schema, s, gen_value(src, s, common_datetimes=False)
+                        )
+                    ),
+                )
+            )
+    return out
+
+
+def _reject_statement(schema: RunSchema, target: Target) -> str:
+    name = target.property
+    if target.rule == "missing-required":
+        return f"rejects a record without {name}"
+    if target.rule == "wrong-type":
+        spec = schema.spec(name or "")
+        return f"rejects {name} of a JSON type other than {' or '.join(spec.types)}, null included"
+    if target.rule == "not-in-enum":
+        return (
+            f"rejects a {name} outside its enum: case and whitespace variants, look-alike "
+            "characters, the platform's other spellings"
+        )
+    if target.rule == "malformed-date-time":
+        return f"rejects a {name} that is not an RFC 3339 date-time"
+    return OPERATORS[target.rule].description.replace("A ", "rejects a ", 1).rstrip(".")
+
+
+def _rejects(schema: RunSchema) -> list[Requirement]:
+    out = []
+    for target in targets(schema):
+        op = OPERATORS[target.rule]
+        rid = f"{op.level}:rejects-{target.name.replace('/', ':')}"
+        out.append(
+            Requirement(
+                rid,
+                op.level,
+                "MUST",
+                _reject_statement(schema, target),
+                "validator",
+                "reject",
+                lambda ctx, t=target: strategy(gen_invalid, ctx.schema, among=(t,)).filter(
+                    lambda c: label_holds(ctx.oracle, c)
+                ),
+            )
+        )
+    return out
+
+
+_LIFECYCLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+    (
+        lc.CREATE,
+        "MUST",
+        "legal",
+        "creates a run from a valid record in the initial state",
+        ("run_id", "status"),
+    ),
+    (
+        lc.LEGAL,
+        "MUST",
+        "legal",
+        "accepts every legal transition of the lifecycle model",
+        ("run_id", "status"),
+    ),
+    (
+        lc.ILLEGAL,
+        "MUST",
+        "illegal",
+        "rejects every transition the lifecycle model does not allow from a live state",
+        ("run_id", "status"),
+    ),
+    (lc.TERMINAL, "MUST", "terminal", "never leaves a terminal state", ("run_id", "status")),
+    (
+        lc.READ_BACK_VALID,
+        "MUST",
+        "legal",
+        "returns only records the schema accepts",
+        ("run_id", "status"),
+    ),
+    (
+        lc.READ_BACK_STATUS,
+        "MUST",
+        "legal",
+        "returns the status of the last accepted transition, spelled as in the schema",
+        ("run_id", "status"),
+    ),
+    (lc.IDS_STABLE, "SHOULD", "legal", "never changes an id once set", ("run_id", "status")),
+    (
+        lc.STARTED_STABLE,
+        "SHOULD",
+        "legal",
+        "never changes started_at once set",
+        ("run_id", "status", "started_at"),
+    ),
+    (
+        lc.NOT_STARTED,
+        "SHOULD",
+        "legal",
+        "has no started_at while the run is in its initial state",
+        ("run_id", "status", "started_at"),
+    ),
+    (
+        lc.ENDED_IFF_TERMINAL,
+        "SHOULD",
+        "terminal",
+        "has ended_at exactly when the run is in a terminal state",
+        ("run_id", "status", "ended_at"),
+    ),
+    (
+        lc.ENDED_AFTER_STARTED,
+        "SHOULD",
+        "terminal",
+        "never has ended_at before started_at",
+        ("run_id", "status", "started_at", "ended_at"),
+    ),
+)
+
+
+def _lifecycle(schema: RunSchema) -> list[Requirement]:
+    return [
+        Requirement(
+            rid,
+            "lifecycle",
+            keyword,
+            statement,
+            "lifecycle",
+            "lifecycle",
+            lambda ctx, f=focus: strategy(gen_program, ctx.schema, ctx.model, focus=f),
+        )
+        for rid, keyword, focus, statement, needs in _LIFECYCLE
+        if all(schema.has(n) for n in needs)
+    ]
+
+
+def catalogue(schema: RunSchema, *, role: str | None = None) -> tuple[Requirement, ...]:
+    """Every requirement the schema gives rise to (for one role, or all), in a stable order."""
+    reqs = [*_accepts(schema), *_rejects(schema), *_lifecycle(schema)]
+    level_order = {lvl: i for i, lvl in enumerate(LEVELS)}
+    reqs.sort(key=lambda r: level_order[r.level])  # stable: keeps derivation order within
+    return tuple(r for r in reqs if role is None or r.role == role)
+
+
+#: Requirements of a *source*: judged over the records it emitted, not over generated cases.
+SOURCE_REQUIREMENTS: tuple[tuple[str, str, str, str], ...] = (
+    ("source:emits-valid-records", "schema", "MUST", "emits only records the schema accepts"),
+    (
+        "source:statuses-follow-lifecycle",
+        "lifecycle",
+        "MUST",
+        "shows each run's statuses in an order the lifecycle model allows: repeats and skipped "
+        "states along a legal path, never backwards, never out of a terminal state",
+    ),
+    (
+        "source:ids-never-change",
+        "lifecycle",
+        "SHOULD",
+        "never changes a run's ids or started_at between records",
+    ),
+    (
+        "source:ended-at-exactly-when-terminal",
+        "lifecycle",
+        "SHOULD",
+        "has ended_at exactly in records of a terminal status",
+    ),
+)
+
+
+def source_requirements() -> tuple[Requirement, ...]:
+    return tuple(
+        Requirement(rid, level, keyword, statement, "source", "audit", lambda ctx: st.nothing())
+        for rid, level, keyword, statement in SOURCE_REQUIREMENTS
+    )

@@ -1,0 +1,174 @@
+"""Implementations with one planted defect each: the kit must find every one.
+
+Each is the reference implementation with a single, realistic mistake, and ``DEFECTS``
+says which requirements must fail because of it (and so which level).  The tests certify
+every one at the ``quick`` profile and compare.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any
+
+from conformance.reference import ReferenceStore, ReferenceValidator, Verdict
+from strategies.lifecycle import LifecycleModel, default_lifecycle, lifecycle_from_dict
+
+reference = ReferenceValidator()
+OPTIONAL = ("app_id", "event_id", "output", "started_at", "ended_at")
+
+
+def accepts_unknown_property(record: Any) -> Verdict:
+    if isinstance(record, dict):
+        record = {k: v for k, v in record.items() if k in (*OPTIONAL, "run_id", "function_id",
+                                                           "status")}  # fmt: skip
+    return reference(record)
+
+
+def lowercases_status(record: Any) -> Verdict:
+    if isinstance(record, dict) and isinstance(record.get("status"), str):
+        record = {**record, "status": record["status"].upper()}
+    return reference(record)
+
+
+def accepts_null_optional(record: Any) -> Verdict:
+    if isinstance(record, dict):
+        record = {k: v for k, v in record.items() if not (k in OPTIONAL and v is None)}
+    return reference(record)
+
+
+def accepts_non_object_output(record: Any) -> Verdict:
+    if isinstance(record, dict) and "output" in record and not isinstance(record["output"], dict):
+        record = {**record, "output": {}}
+    return reference(record)
+
+
+def _datetimes(record: Any) -> list[str]:
+    if not isinstance(record, dict):
+        return []
+    return [v for k, v in record.items() if k.endswith("_at") and isinstance(v, str)]
+
+
+def rejects_leap_second(record: Any) -> Verdict:
+    if any(v[17:19] == "60" for v in _datetimes(record)):
+        return Verdict(False, ("leap seconds are not supported",))
+    return reference(record)
+
+
+def rejects_numeric_offsets(record: Any) -> Verdict:
+    if any(not v.endswith(("Z", "z")) for v in _datetimes(record)):
+        return Verdict(False, ("only UTC (Z) is supported",))
+    return reference(record)
+
+
+def rejects_empty_ids(record: Any) -> Verdict:
+    if isinstance(record, dict) and any(k.endswith("_id") and v == "" for k, v in record.items()):
+        return Verdict(False, ("ids must not be empty",))
+    return reference(record)
+
+
+def _model_with(extra: tuple[str, str] | None = None, without: tuple[str, str] | None = None,
+                ) -> LifecycleModel:  # fmt: skip
+    base = default_lifecycle().to_json()
+    transitions = {k: list(v) for k, v in base["transitions"].items()}
+    terminal = list(base["terminal"])
+    if extra:
+        transitions.setdefault(extra[0], []).append(extra[1])
+        if extra[0] in terminal:
+            terminal.remove(extra[0])
+    if without:
+        transitions[without[0]].remove(without[1])
+    return lifecycle_from_dict({"initial": base["initial"], "terminal": terminal,
+                                "transitions": transitions})  # fmt: skip
+
+
+class LeavesCompleted(ReferenceStore):
+    """Allows COMPLETED -> RUNNING (a retry that reopens a finished run)."""
+
+    def transition(self, run_id: str, status: str, at: str,
+                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        run = self._run(run_id)
+        if run["status"] == "COMPLETED" and status == "RUNNING":
+            run["status"] = status
+            return copy.deepcopy(run)
+        return super().transition(run_id, status, at, output)
+
+
+@dataclass
+class SkipsRunning(ReferenceStore):
+    """Allows QUEUED -> COMPLETED."""
+
+    model: LifecycleModel = field(default_factory=lambda: _model_with(("QUEUED", "COMPLETED")))
+
+
+@dataclass
+class CannotResume(ReferenceStore):
+    """Refuses PAUSED -> RUNNING."""
+
+    model: LifecycleModel = field(
+        default_factory=lambda: _model_with(without=("PAUSED", "RUNNING"))
+    )
+
+
+class ForgetsEndedAtOnFailed(ReferenceStore):
+    def transition(self, run_id: str, status: str, at: str,
+                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        record = super().transition(run_id, status, at, output)
+        if status == "FAILED":
+            self.runs[run_id].pop("ended_at", None)
+            record.pop("ended_at", None)
+        return record
+
+
+class OverwritesStartedAt(ReferenceStore):
+    def transition(self, run_id: str, status: str, at: str,
+                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        record = super().transition(run_id, status, at, output)
+        if status == "RUNNING":
+            self.runs[run_id]["started_at"] = at
+            record["started_at"] = at
+        return record
+
+
+class LowercaseReadBack(ReferenceStore):
+    def get(self, run_id: str) -> dict[str, Any]:
+        record = copy.deepcopy(super().get(run_id))
+        record["status"] = record["status"].lower()
+        return record
+
+
+#: defect -> (implementation factory, requirement that must fail, other ones allowed to fail)
+DEFECTS: dict[str, tuple[Any, str, frozenset[str]]] = {
+    "accepts-unknown-property": (lambda: accepts_unknown_property,
+                                 "schema:rejects-unknown-property", frozenset()),
+    "lowercases-status": (lambda: lowercases_status, "schema:rejects-not-in-enum:status",
+                          frozenset()),
+    "accepts-null-optional": (
+        lambda: accepts_null_optional, "schema:rejects-wrong-type:app_id",
+        frozenset(f"schema:rejects-wrong-type:{p}" for p in OPTIONAL)),
+    "accepts-non-object-output": (lambda: accepts_non_object_output,
+                                  "schema:rejects-wrong-type:output", frozenset()),
+    "rejects-leap-second": (lambda: rejects_leap_second, "format:accepts-rfc3339:started_at",
+                            frozenset({"format:accepts-rfc3339:ended_at"})),
+    "rejects-numeric-offsets": (lambda: rejects_numeric_offsets,
+                                "format:accepts-rfc3339:started_at",
+                                frozenset({"format:accepts-rfc3339:ended_at"})),
+    "rejects-empty-ids": (
+        lambda: rejects_empty_ids, "schema:accepts-valid-records",
+        frozenset({"schema:accepts-required-only", "schema:accepts-all-optional",
+                   "schema:accepts-every-value:status", "format:accepts-rfc3339:started_at",
+                   "format:accepts-rfc3339:ended_at"})),
+    "allows-completed-to-running": (LeavesCompleted, "lifecycle:terminal-states-absorbing",
+                                    frozenset()),
+    "allows-queued-to-completed": (SkipsRunning, "lifecycle:rejects-illegal-transitions",
+                                   frozenset()),
+    "refuses-paused-to-running": (CannotResume, "lifecycle:accepts-legal-transitions",
+                                  frozenset({"lifecycle:rejects-illegal-transitions"})),
+    "forgets-ended-at-on-failed": (ForgetsEndedAtOnFailed,
+                                   "lifecycle:ended-at-exactly-when-terminal", frozenset()),
+    "overwrites-started-at-on-resume": (OverwritesStartedAt,
+                                        "lifecycle:started-at-never-changes", frozenset()),
+    "lower-case-status-on-read-back": (
+        LowercaseReadBack, "lifecycle:returns-current-status",
+        frozenset({"lifecycle:returns-valid-records"})),
+}  # fmt: skip
