@@ -193,7 +193,9 @@ class Executor:
             )
         ended = record.get("ended_at")
         if (
-            is_rfc3339_datetime(started)
+            isinstance(started, str)
+            and isinstance(ended, str)
+            and is_rfc3339_datetime(started)
             and is_rfc3339_datetime(ended)
             and utc_key(ended) < utc_key(started)
         ):

@@ -80,6 +80,7 @@ class _Session:
         self.ctx = context(setting(config, "schema"), setting(config, "lifecycle"))
         self._adapter: Any = None
         self.rows: list[dict[str, Any]] = []
+        self.requirements: list[Any] | None = None
 
     @property
     def profile(self) -> str:
@@ -129,6 +130,14 @@ def pytest_configure(config: pytest.Config) -> None:
             + " or ".join(option_name(n) for n in chosen)
             + ", not several"
         )
+    role = setting(config, "role")
+    if role is not None:
+        from conformance.requirements import ROLE_LEVELS
+
+        if role not in ROLE_LEVELS:
+            raise pytest.UsageError(
+                f"{option_name('role')} {role!r} is not one of {', '.join(ROLE_LEVELS)}"
+            )
     profile = setting(config, "profile")
     if profile is not None:
         from conformance.engine import PROFILES
@@ -202,24 +211,40 @@ class ConformanceSuite(pytest.Collector):
             yield RequirementItem.from_parent(self, name=req.id, requirement=req)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Resolve the implementation, role and plan up front, in every process.
+
+    Here rather than at collection so that a bad target is a usage error on the xdist
+    controller too (which never collects), before any worker starts.
+    """
+    config = session.config
+    if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+        return
+    from conformance.adapters.base import ImplementationError
+    from conformance.api import choose_role, plan
+
+    try:
+        state = _state(config)
+        role = choose_role(state.adapter(), setting(config, "role"))
+        state.requirements = plan(state.ctx, role)
+    except ValueError as exc:  # UsageError, TargetError, SchemaError, LifecycleError
+        raise pytest.UsageError(str(exc)) from None
+    except ImplementationError as exc:
+        raise pytest.UsageError(f"the implementation did not answer: {exc}") from None
+
+
 def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
-    if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+    state = config.stash.get(_STATE, None)
+    if state is None or state.requirements is None:
         return
-    from conformance.api import UsageError, choose_role, plan
-
-    state = _state(config)
-    role = setting(config, "role")
-    try:
-        if role is None:
-            role = choose_role(state.adapter(), None)
-        requirements = plan(state.ctx, role)
-    except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from None
+    # An explicit node id: a child of the session would otherwise be "::inngest-conformance".
     suite = ConformanceSuite.from_parent(session, name="inngest-conformance",
-                                         requirements=requirements)  # fmt: skip
-    items.extend(suite.collect())
+                                         nodeid="inngest-conformance",
+                                         requirements=state.requirements)  # fmt: skip
+    # Through genitems, so the items are reported as collected (counts, --collect-only).
+    items.extend(session.genitems(suite))
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -286,9 +311,7 @@ def write_session_report(
         value = setting(state.config, name)
         if value is not None:
             invocation += [f"--{name}", value]
-    name = next(
-        (setting(state.config, n) for n in IMPLEMENTATION_OPTIONS if setting(state.config, n)), ""
-    )
+    name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
     info = RunInfo(state.ctx, role, state.profile, state.seed, Description(name=name or "pytest"),
                    tuple(invocation), ROLE_LEVELS.get(role, ()))  # fmt: skip
     duration = sum(r.duration_s for r in results)

@@ -9,6 +9,7 @@ from the properties the lifecycle speaks of (``status``, ``started_at``, ``ended
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +78,33 @@ def _with_value(
     return record
 
 
+def _enum_cases(spec: PropertySpec, ctx: Context) -> st.SearchStrategy[Any]:
+    return strategy(lambda src: _with_value(src, ctx.schema, spec, src.choice(spec.enum or ())))
+
+
+def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
+    """One explicit case per enum member: each is tried whatever the search draws."""
+    return [
+        _with_value(RandomSource(i), ctx.schema, spec, m) for i, m in enumerate(spec.enum or ())
+    ]
+
+
+def _rfc3339_cases(spec: PropertySpec, ctx: Context) -> st.SearchStrategy[Any]:
+    return strategy(
+        lambda src: _with_value(src, ctx.schema, spec, gen_value(src, spec, common_datetimes=False))
+    )
+
+
+def _invalid_cases(target: Target, ctx: Context) -> st.SearchStrategy[Any]:
+    return strategy(gen_invalid, ctx.schema, among=(target,)).filter(
+        lambda case: label_holds(ctx.oracle, case)
+    )
+
+
+def _programs(focus: str, ctx: Context) -> st.SearchStrategy[Any]:
+    return strategy(gen_program, ctx.schema, ctx.model, focus=focus)
+
+
 def _accepts(schema: RunSchema) -> list[Requirement]:
     out = [
         Requirement(
@@ -121,13 +149,8 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     f"accepts every value of {spec.name}'s enum ({members})",
                     "validator",
                     "accept",
-                    lambda ctx, s=spec: strategy(
-                        lambda src: _with_value(src, ctx.schema, s, src.choice(s.enum or ()))
-                    ),
-                    lambda ctx, s=spec: [
-                        _with_value(RandomSource(i), ctx.schema, s, m)
-                        for i, m in enumerate(s.enum or ())
-                    ],
+                    functools.partial(_enum_cases, spec),
+                    functools.partial(_enum_examples, spec),
                 )
             )
         if spec.format == "date-time":
@@ -140,11 +163,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "lower-case t and z, leap seconds, long fractions",
                     "validator",
                     "accept",
-                    lambda ctx, s=spec: strategy(
-                        lambda src: _with_value(
-                            src, ctx.schema, s, gen_value(src, s, common_datetimes=False)
-                        )
-                    ),
+                    functools.partial(_rfc3339_cases, spec),
                 )
             )
     return out
@@ -163,7 +182,9 @@ def _reject_statement(schema: RunSchema, target: Target) -> str:
             "characters, the platform's other spellings"
         )
     if target.rule == "malformed-date-time":
-        return f"rejects a {name} that is not an RFC 3339 date-time"
+        return f"rejects values of {name} that are not RFC 3339 date-times"
+    if target.rule == "not-an-object":
+        return "rejects a document that is not a JSON object (null, a scalar, an array, a string)"
     return OPERATORS[target.rule].description.replace("A ", "rejects a ", 1).rstrip(".")
 
 
@@ -180,9 +201,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
                 _reject_statement(schema, target),
                 "validator",
                 "reject",
-                lambda ctx, t=target: strategy(gen_invalid, ctx.schema, among=(t,)).filter(
-                    lambda c: label_holds(ctx.oracle, c)
-                ),
+                functools.partial(_invalid_cases, target),
             )
         )
     return out
@@ -266,7 +285,7 @@ def _lifecycle(schema: RunSchema) -> list[Requirement]:
             statement,
             "lifecycle",
             "lifecycle",
-            lambda ctx, f=focus: strategy(gen_program, ctx.schema, ctx.model, focus=f),
+            functools.partial(_programs, focus),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
         if all(schema.has(n) for n in needs)

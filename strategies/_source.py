@@ -67,12 +67,12 @@ class HypothesisSource:
         if p == 0.5:
             return bool(self._draw(st.booleans()))
         # A weighted coin: an integer draw keeps it shrinkable towards False.
-        return self._draw(st.integers(0, 999)) >= 1000 - int(p * 1000)
+        return bool(self._draw(st.integers(0, 999)) >= 1000 - int(p * 1000))
 
     def choice(self, options: Sequence[T]) -> T:
         if len(options) == 1:
             return options[0]
-        return options[self._draw(st.integers(0, len(options) - 1))]
+        return options[int(self._draw(st.integers(0, len(options) - 1)))]
 
     def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
         chars: st.SearchStrategy[str] = (

@@ -13,6 +13,7 @@ against the oracle (the strategies filter on it, so a label is still true after 
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -75,7 +76,7 @@ class Target:
     rule: str
     property: str | None
 
-    @property
+    @builtins.property
     def name(self) -> str:
         return self.rule if self.property is None else f"{self.rule}/{self.property}"
 

@@ -48,7 +48,6 @@ class OracleError:
 def _format_checker() -> FormatChecker:
     checker = FormatChecker(formats=())
 
-    @checker.checks("date-time", raises=ValueError)
     def _date_time(instance: object) -> bool:
         if not isinstance(instance, str):
             return True
@@ -57,6 +56,7 @@ def _format_checker() -> FormatChecker:
             raise ValueError(reason)
         return True
 
+    checker.checks("date-time", raises=ValueError)(_date_time)
     return checker
 
 

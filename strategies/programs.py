@@ -53,7 +53,7 @@ def _next_step(model: LifecycleModel, current: str, goal: str) -> str | None:
     frontier = [(s, s) for s in model.successors(current)]
     seen = {current}
     while frontier:
-        following = []
+        following: list[tuple[str, str]] = []
         for status, first in frontier:
             if status == goal:
                 return first
