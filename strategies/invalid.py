@@ -388,8 +388,8 @@ def targets(
         if levels is not None and op.level not in levels:
             continue
         for prop in op.applies(schema):
-            if properties is not None and prop is not None and prop not in properties:
-                continue
+            if properties is not None and prop not in properties:
+                continue  # naming properties leaves out the whole-document rules too
             out.append(Target(op.name, prop))
     return tuple(out)
 

@@ -101,7 +101,9 @@ def gen_program(
         illegal = tuple(s for s in statuses if not model.is_legal(current, s))
         if focus == "terminal":
             if model.is_terminal(current) and illegal:
-                target = src.choice(illegal)
+                # Back to a live state is the exit stores get wrong (a retry reopening a run).
+                back = tuple(t for t in illegal if not model.is_terminal(t))
+                target = src.choice(back if back and src.boolean(0.7) else illegal)
             else:
                 if run_id not in goals:
                     goals[run_id] = src.choice(sorted(model.terminal))

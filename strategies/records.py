@@ -195,5 +195,7 @@ def gen_record(
             last_datetime = value
         record[spec.name] = value
     if schema.additional_properties and src.boolean(0.2):
-        record["x_" + src.choice(WORDS)] = gen_json(src, depth=1)
+        extra = "x_" + src.choice(WORDS)
+        if not schema.has(extra):
+            record[extra] = gen_json(src, depth=1)
     return record

@@ -1,0 +1,343 @@
+"""Tests for :mod:`strategies.fixtures` and the ``fixtures`` command: reproducible, labelled,
+content-addressed fixture files."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strategies import resolve_lifecycle
+from strategies.fixtures import FORMATS, Fixtures, content_id, write_fixtures
+from strategies.invalid import InvalidCase, Violation, label_holds
+from strategies.lifecycle import LifecycleModel, SequenceViolation, check_sequence
+from strategies.oracle import Oracle, default_oracle
+from strategies.schema import RunSchema, default_schema, schema_from_dict
+
+N = 300
+CLI = [sys.executable, "-c", "from conformance.cli import main; raise SystemExit(main())"]
+
+
+def model(schema: RunSchema | None = None) -> LifecycleModel:
+    return resolve_lifecycle(None, schema or default_schema())
+
+
+def write(out: Path, seed: int, **counts: Any) -> dict[str, Path]:
+    schema = counts.pop("schema", default_schema())
+    paths = write_fixtures(
+        out, schema=schema, model=model(schema), seed=seed, progress=None, **counts
+    )
+    return {p.name: p for p in paths}
+
+
+def rows(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One fixture set, seed 1, shared by the tests that only read it."""
+    return write(tmp_path_factory.mktemp("fx"), 1, valid=N, invalid=N, sequences=N)
+
+
+# ---------------------------------------------------------------------------------------
+# Reproducible from a seed
+# ---------------------------------------------------------------------------------------
+
+
+def test_same_seed_same_bytes(tmp_path: Path, files: dict[str, Path]) -> None:
+    again = write(tmp_path, 1, valid=N, invalid=N, sequences=N)
+    assert set(again) == {"valid.jsonl", "invalid.jsonl", "sequences.jsonl"} == set(files)
+    for name, path in again.items():
+        assert path.read_bytes() == files[name].read_bytes(), name
+
+
+def test_different_seed_different_bytes(tmp_path: Path, files: dict[str, Path]) -> None:
+    other = write(tmp_path, 2, valid=N, invalid=N, sequences=N)
+    for name, path in other.items():
+        assert path.read_bytes() != files[name].read_bytes(), name
+
+
+def test_streams_are_independent(tmp_path: Path) -> None:
+    few = write(tmp_path / "few", 5, valid=50, invalid=10, sequences=10)
+    more = write(tmp_path / "more", 5, valid=50, invalid=200, sequences=100)
+    assert few["valid.jsonl"].read_bytes() == more["valid.jsonl"].read_bytes()
+    longer = write(tmp_path / "longer", 5, valid=80, invalid=10, sequences=10)
+    prefix = longer["valid.jsonl"].read_text(encoding="utf-8").splitlines()[:50]
+    assert prefix == few["valid.jsonl"].read_text(encoding="utf-8").splitlines()
+    assert longer["invalid.jsonl"].read_bytes() == few["invalid.jsonl"].read_bytes()
+    assert longer["sequences.jsonl"].read_bytes() == few["sequences.jsonl"].read_bytes()
+
+
+def test_row_counts_and_canonical_lines(files: dict[str, Path]) -> None:
+    for name in ("valid.jsonl", "invalid.jsonl", "sequences.jsonl"):
+        lines = files[name].read_text(encoding="utf-8").split("\n")
+        assert lines[-1] == ""
+        assert len(lines) == N + 1
+        for line in lines[:-1]:
+            row = json.loads(line)
+            assert line == json.dumps(
+                row, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            )
+
+
+def test_no_temporary_files_left(files: dict[str, Path]) -> None:
+    directory = next(iter(files.values())).parent
+    assert sorted(p.name for p in directory.iterdir()) == sorted(files)
+
+
+# ---------------------------------------------------------------------------------------
+# Content ids
+# ---------------------------------------------------------------------------------------
+
+
+def test_content_id() -> None:
+    a = {"run_id": "r", "status": "QUEUED"}
+    b = {"status": "QUEUED", "run_id": "r"}
+    assert content_id(a) == content_id(b)  # key order does not matter
+    assert content_id(a) != content_id({**a, "run_id": "s"})
+    assert len(content_id(a)) == 16
+    assert int(content_id(a), 16) >= 0
+    assert content_id("\ud800") == content_id("\ud800")  # lone surrogates still hash
+
+
+def test_ids_are_content_hashes(files: dict[str, Path]) -> None:
+    for row in rows(files["valid.jsonl"]):
+        assert row["id"] == content_id(row["record"])
+    for row in rows(files["invalid.jsonl"]):
+        assert row["id"] == content_id([row["record"], row["violation"]])
+    for row in rows(files["sequences.jsonl"]):
+        assert row["id"] == content_id([row["statuses"], row["violation"]])
+
+
+def test_ids_are_unique_per_content_and_stable_across_seeds(
+    tmp_path: Path, files: dict[str, Path]
+) -> None:
+    other = write(tmp_path, 2, valid=N, invalid=N, sequences=N)
+    for name, key in (
+        ("valid.jsonl", ("record",)),
+        ("invalid.jsonl", ("record", "violation")),
+        ("sequences.jsonl", ("statuses", "violation")),
+    ):
+        by_id: dict[str, str] = {}
+        by_content: dict[str, str] = {}
+        for path in (files[name], other[name]):
+            for row in rows(path):
+                content = json.dumps([row[k] for k in key], sort_keys=True)
+                # One id, one content; one content, one id.
+                assert by_id.setdefault(row["id"], content) == content, (name, row["id"])
+                assert by_content.setdefault(content, row["id"]) == row["id"], name
+        if name != "sequences.jsonl":
+            assert len(by_id) > N  # many distinct records, each with its own id
+    # Short status sequences recur across seeds: the same sequence kept the same id.
+    ids = [{r["id"] for r in rows(p["sequences.jsonl"])} for p in (files, other)]
+    assert ids[0] & ids[1]
+
+
+# ---------------------------------------------------------------------------------------
+# Every row is what its label says
+# ---------------------------------------------------------------------------------------
+
+
+def test_valid_rows_pass_the_oracle(files: dict[str, Path]) -> None:
+    oracle = default_oracle()
+    for row in rows(files["valid.jsonl"]):
+        assert set(row) == {"id", "record"}
+        assert oracle.is_valid(row["record"]), row
+
+
+def test_invalid_rows_fail_for_their_label(files: dict[str, Path]) -> None:
+    oracle = default_oracle()
+    rules = set()
+    for row in rows(files["invalid.jsonl"]):
+        assert set(row) == {"id", "record", "violation"}
+        case = InvalidCase(row["record"], Violation(**row["violation"]))
+        assert not oracle.is_valid(case.record)
+        assert label_holds(oracle, case), row
+        rules.add(case.violation.rule)
+    assert len(rules) == 6
+
+
+def test_sequence_rows(files: dict[str, Path]) -> None:
+    m = model()
+    kinds = {True: 0, False: 0}
+    for row in rows(files["sequences.jsonl"]):
+        assert set(row) == {"id", "statuses", "valid", "violation"}
+        found: SequenceViolation | None = check_sequence(m, row["statuses"])
+        kinds[row["valid"]] += 1
+        if row["valid"]:
+            assert row["violation"] is None
+            assert found is None, row
+        else:
+            assert found is not None, row
+            assert found.to_json() == row["violation"]
+    assert kinds[True] > 0
+    assert kinds[False] > 0
+
+
+def test_fixtures_follow_the_schema(tmp_path: Path) -> None:
+    doc = copy.deepcopy(dict(default_schema().document))
+    doc["properties"]["status"]["enum"].append("SCHEDULED")
+    schema = schema_from_dict(doc)
+    paths = write(tmp_path, 3, schema=schema, valid=400, invalid=200)
+    oracle = Oracle(schema)
+    statuses = {row["record"]["status"] for row in rows(paths["valid.jsonl"])}
+    assert "SCHEDULED" in statuses
+    assert all(oracle.is_valid(r["record"]) for r in rows(paths["valid.jsonl"]))
+    for row in rows(paths["invalid.jsonl"]):
+        assert label_holds(oracle, InvalidCase(row["record"], Violation(**row["violation"])))
+
+
+def test_fixtures_class_streams() -> None:
+    fx = Fixtures(default_schema(), model(), 9)
+    first = list(fx.valid(20))
+    assert first == list(Fixtures(default_schema(), model(), 9).valid(20))
+    assert list(fx.invalid(0)) == []
+    assert len(list(fx.sequences(15))) == 15
+
+
+# ---------------------------------------------------------------------------------------
+# The test-suite format
+# ---------------------------------------------------------------------------------------
+
+
+def test_test_suite_format(tmp_path: Path) -> None:
+    paths = write_fixtures(
+        tmp_path,
+        schema=default_schema(),
+        model=model(),
+        seed=4,
+        valid=100,
+        invalid=100,
+        fmt="test-suite",
+        progress=None,
+    )
+    assert [p.name for p in paths] == ["test-suite.json"]
+    groups = json.loads(paths[0].read_text(encoding="utf-8"))
+    assert isinstance(groups, list)
+    assert len(groups) == 2
+    counts = []
+    for group in groups:
+        assert set(group) == {"description", "schema", "tests"}
+        assert isinstance(group["description"], str)
+        oracle = Oracle(schema_from_dict(group["schema"]))
+        assert group["schema"] == dict(default_schema().document)
+        for test in group["tests"]:
+            assert set(test) == {"description", "data", "valid"}
+            assert isinstance(test["description"], str)
+            assert test["valid"] is oracle.is_valid(test["data"]), test
+        counts.append(sum(t["valid"] for t in group["tests"]))
+    assert counts == [100, 0]
+    assert [len(g["tests"]) for g in groups] == [100, 100]
+
+
+def test_test_suite_format_is_reproducible(tmp_path: Path) -> None:
+    for out in ("a", "b"):
+        write_fixtures(
+            tmp_path / out,
+            schema=default_schema(),
+            model=model(),
+            seed=4,
+            valid=30,
+            invalid=30,
+            fmt="test-suite",
+            progress=None,
+        )
+    assert (tmp_path / "a" / "test-suite.json").read_bytes() == (
+        tmp_path / "b" / "test-suite.json"
+    ).read_bytes()
+
+
+# ---------------------------------------------------------------------------------------
+# Arguments
+# ---------------------------------------------------------------------------------------
+
+
+def test_no_sequences_file_when_none_asked(tmp_path: Path) -> None:
+    paths = write(tmp_path, 1, valid=3, invalid=0)
+    assert set(paths) == {"valid.jsonl", "invalid.jsonl"}
+    assert paths["invalid.jsonl"].read_text(encoding="utf-8") == ""
+
+
+@pytest.mark.parametrize("name", ["valid", "invalid", "sequences"])
+def test_negative_counts_are_refused(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match=f"--{name}"):
+        write(tmp_path, 1, **{name: -1})
+    assert not list(tmp_path.iterdir())
+
+
+def test_unknown_format_is_refused(tmp_path: Path) -> None:
+    assert FORMATS == ("jsonl", "test-suite")
+    with pytest.raises(ValueError, match="xml"):
+        write_fixtures(tmp_path, schema=default_schema(), model=model(), seed=1, fmt="xml")
+
+
+# ---------------------------------------------------------------------------------------
+# The command
+# ---------------------------------------------------------------------------------------
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CLI, *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_writes_the_same_files_as_the_library(tmp_path: Path) -> None:
+    out = tmp_path / "cli"
+    counts = ("--valid", "5", "--invalid", "5", "--sequences", "5", "--seed", "3")
+    result = run_cli("fixtures", *counts, "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("wrote ") == 3
+    lib = write(tmp_path / "lib", 3, valid=5, invalid=5, sequences=5)
+    for name, path in lib.items():
+        assert (out / name).read_bytes() == path.read_bytes(), name
+        assert len(rows(out / name)) == 5
+
+
+def test_cli_test_suite(tmp_path: Path) -> None:
+    result = run_cli(
+        "fixtures", "--valid", "2", "--invalid", "2", "--seed", "1", "--out", str(tmp_path),
+        "--format", "test-suite",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    groups = json.loads((tmp_path / "test-suite.json").read_text(encoding="utf-8"))
+    assert [len(g["tests"]) for g in groups] == [2, 2]
+
+
+def test_cli_negative_count_is_a_usage_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = run_cli(
+        "fixtures", "--valid", "-1", "--invalid", "5", "--seed", "3", "--out", str(out)
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "--valid" in result.stderr
+    assert not out.exists()
+
+
+def test_cli_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(
+        "fixtures", "--valid", "1", "--invalid", "1", "--seed", "3", "--out", str(tmp_path),
+        "--format", "xml",
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "xml" in result.stderr
+
+
+def test_cli_bad_schema_is_a_usage_error(tmp_path: Path) -> None:
+    schema = tmp_path / "schema.json"
+    schema.write_text('{"$schema": 7, "type": "object"}', encoding="utf-8")
+    result = run_cli(
+        "fixtures", "--valid", "1", "--invalid", "1", "--seed", "3", "--out",
+        str(tmp_path / "out"), "--schema", str(schema),
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(schema) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
