@@ -22,7 +22,7 @@ from conformance.adapters import (
     PythonAdapter,
     load_target,
 )
-from conformance.engine import PROFILES, Listener, Result, certify
+from conformance.engine import PROFILES, Interrupted, Listener, Result, certify
 from conformance.report import RunInfo, build_report
 from conformance.requirements import ROLE_LEVELS, Context, Requirement, catalogue
 from strategies import resolve_lifecycle, resolve_schema
@@ -118,8 +118,15 @@ class Certification:
         return str(self.report["verdict"])
 
     @property
+    def interrupted(self) -> bool:
+        return bool(self.report.get("interrupted"))
+
+    @property
     def exit_code(self) -> int:
-        """0 conformant, 1 non-conformant (or partly judged), 2 nothing could be judged."""
+        """0 conformant, 1 non-conformant (or partly judged), 2 nothing could be judged;
+        130 when interrupted."""
+        if self.interrupted:
+            return 130
         if self.verdict == "conformant":
             return 0
         judged = any(r.outcome in ("passed", "failed") for r in self.results)
@@ -149,13 +156,25 @@ def certify_adapter(
     started_at, t0 = now_iso(), time.perf_counter()
     chosen = choose_role(adapter, role)
     requirements = plan(ctx, chosen, only=only)
-    results = certify(ctx, adapter, requirements, profile=profile, run_seed=seed, listener=listener)
+    interrupted = False
+    try:
+        results = certify(
+            ctx, adapter, requirements, profile=profile, run_seed=seed, listener=listener
+        )
+    except Interrupted as stop:
+        results, interrupted = stop.results, True
     desc = description or adapter.describe()
     warnings = tuple(getattr(adapter, "warnings", ()))
     info = RunInfo(
         ctx, chosen, profile, seed, desc, tuple(invocation), ROLE_LEVELS[chosen], warnings
     )
-    report = build_report(info, results, started_at=started_at, duration_s=time.perf_counter() - t0)
+    report = build_report(
+        info,
+        results,
+        started_at=started_at,
+        duration_s=time.perf_counter() - t0,
+        interrupted=interrupted,
+    )
     return Certification(results, report)
 
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from hypothesis import HealthCheck, Phase, Verbosity, example, given, seed, settings
+from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
 
 from conformance.adapters.base import Adapter, ImplementationError, Unsupported
@@ -176,9 +176,6 @@ def run_requirement(
         if not verdict.ok:
             raise _Failed(case, verdict)
 
-    test = given(req.cases(ctx))(probe)
-    for case in reversed(req.explicit(ctx)):
-        test = example(case)(test)
     test = settings(
         max_examples=examples,
         database=None,
@@ -187,26 +184,35 @@ def run_requirement(
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
-        phases=(Phase.explicit, Phase.generate, Phase.shrink),
+        phases=(Phase.generate, Phase.shrink),
         print_blob=False,
-    )(seed(req_seed)(test))
+    )(seed(req_seed)(given(req.cases(ctx))(probe)))
 
     def result(outcome: str, **kwargs: Any) -> Result:
         return Result(
             req, outcome, count, req_seed, duration_s=time.perf_counter() - started, **kwargs
         )
 
-    try:
-        test()
-    except _Failed as failure:
-        j = failure.judgement
+    def failed(case: Any, j: Judgement, *, flaky: bool = False) -> Result:
+        flaky = flaky or not _fails_every_time(ctx, req, adapter, case)
+        message = f"flaky: {j.message} (the case did not fail on every replay)" if flaky else ""
         return result(
             "failed",
-            message=j.message,
+            message=message or j.message,
             answer=j.answer,
             expected=j.expected,
-            counterexample=case_record(req, failure.case),
+            counterexample=case_record(req, case),
+            flaky=flaky,
         )
+
+    try:
+        # The search first, so that a failure it finds is shrunk; then the directed cases
+        # (one per variant or transition), which make "every" literal at every profile.
+        test()
+        for case in req.explicit(ctx):
+            probe(case)
+    except _Failed as failure:
+        return failed(failure.case, failure.judgement)
     except _Errored as err:
         if isinstance(err.error, Unsupported):
             return result("skipped", message=f"the implementation does not support it: {err}")
@@ -220,16 +226,23 @@ def run_requirement(
         cause = _first_failure(exc)
         if cause is None:
             return result("failed", message=f"flaky: {exc}", flaky=True)
-        j = cause.judgement
-        return result(
-            "failed",
-            message=f"flaky: {j.message}",
-            answer=j.answer,
-            expected=j.expected,
-            counterexample=case_record(req, cause.case),
-            flaky=True,
-        )
+        return failed(cause.case, cause.judgement, flaky=True)
     return result("passed")
+
+
+#: How often a shrunk counterexample is asked again before a failure is called solid.
+REPLAYS = 3
+
+
+def _fails_every_time(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> bool:
+    """A nondeterministic implementation is *flaky*, not plainly wrong: replay the case."""
+    for _ in range(REPLAYS):
+        try:
+            if judge(ctx, req, adapter, case).ok:
+                return False
+        except (ImplementationError, Unsupported):
+            continue
+    return True
 
 
 def _first_failure(exc: BaseException) -> _Failed | None:
@@ -256,15 +269,27 @@ def certify(
 ) -> list[Result]:
     """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events."""
     budget = PROFILES[profile]
-    results = []
-    for req in requirements:
-        if listener:
-            listener("start", req, None)
-        res = run_requirement(ctx, req, adapter, examples=budget[req.kind], run_seed=run_seed)
-        results.append(res)
-        if listener:
-            listener("finish", req, res)
+    results: list[Result] = []
+    try:
+        for req in requirements:
+            if listener:
+                listener("start", req, None)
+            res = run_requirement(ctx, req, adapter, examples=budget[req.kind], run_seed=run_seed)
+            results.append(res)
+            if listener:
+                listener("finish", req, res)
+    except KeyboardInterrupt:
+        rest = [skipped(r, "not run: the run was interrupted", run_seed) for r in requirements]
+        raise Interrupted(results + rest[len(results) :]) from None
     return results
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a run: carries the results so far, the rest marked skipped."""
+
+    def __init__(self, results: list[Result]) -> None:
+        super().__init__("interrupted")
+        self.results = results
 
 
 def skipped(req: Requirement, reason: str, run_seed: int) -> Result:

@@ -10,20 +10,25 @@ atomically (a temporary file, then a rename), so a reader never sees a torn repo
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from conformance import __version__
 from conformance.adapters.base import Description
 from conformance.engine import PROFILES, Result
+from conformance.render import to_badge, to_html, to_markdown
 from conformance.requirements import LEVELS, Context
 
 FORMAT = "inngest-conformance-report/1"
+CERTIFICATE_FORMAT = "inngest-conformance-certificate/1"
+PINNED = ("format", "seed", "profile", "role", "examples_per_requirement")
 VERDICTS = ("conformant", "non-conformant", "error")
 
 
@@ -89,7 +94,12 @@ def reproduce_command(info: RunInfo, requirement_id: str) -> str:
 
 
 def build_report(
-    info: RunInfo, results: Sequence[Result], *, started_at: str, duration_s: float
+    info: RunInfo,
+    results: Sequence[Result],
+    *,
+    started_at: str,
+    duration_s: float,
+    interrupted: bool = False,
 ) -> dict[str, Any]:
     """The report.json document."""
     requirements = []
@@ -97,6 +107,9 @@ def build_report(
         row = r.to_json()
         if r.outcome in ("failed", "errored"):
             row["reproduce"] = reproduce_command(info, r.requirement.id)
+            row["replay"] = shlex.join(
+                ["inngest-conformance", "replay", "report.json", "--requirement", r.requirement.id]
+            )
         requirements.append(row)
     counts = {
         o: sum(1 for r in results if r.outcome == o)
@@ -107,7 +120,7 @@ def build_report(
         for r in results
         if r.outcome == "failed" and r.requirement.keyword == "SHOULD"
     ]
-    return {
+    report = {
         "format": FORMAT,
         "kit": {"version": __version__},
         "schema": {"sha256": info.ctx.schema.sha256, "title": info.ctx.schema.title},
@@ -126,6 +139,11 @@ def build_report(
         "started_at": started_at,
         "duration_s": round(duration_s, 3),
     }
+    if interrupted:
+        report["interrupted"] = True
+        report["verdict"] = "error"
+    report["fingerprint"] = fingerprint(report)
+    return report
 
 
 def write_atomic(path: Path, text: str) -> None:
@@ -143,66 +161,63 @@ def to_json_text(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
 
-def _cell(value: Any, limit: int = 120) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in text)
-    if len(text) > limit:
-        text = text[: limit - 1] + "…"
-    return text.replace("|", "\\|").replace("<", "&lt;").replace(">", "&gt;")
+def report_schema() -> dict[str, Any]:
+    """The JSON Schema of report.json, shipped in the package."""
+    text = resources.files("conformance").joinpath("data/report.schema.json").read_text()
+    schema: dict[str, Any] = json.loads(text)
+    return schema
 
 
-def to_markdown(report: dict[str, Any]) -> str:
-    impl = report["implementation"]
-    lines = [
-        f"# Conformance report: {impl.get('name', '?')}",
-        "",
-        f"**Verdict: {report['verdict']}** — role {report['role']}, profile {report['profile']}, "
-        f"seed {report['seed']}, kit {report['kit']['version']}",
-        "",
-        "| level | outcome |",
-        "| --- | --- |",
-        *(f"| {lvl} | {out} |" for lvl, out in report["levels"].items()),
-        "",
-        "| requirement | level | keyword | outcome | examples | statement |",
-        "| --- | --- | --- | --- | --- | --- |",
-    ]
-    for r in report["requirements"]:
-        lines.append(
-            f"| `{r['id']}` | {r['level']} | {r['keyword']} | {r['outcome']} | {r['examples']} "
-            f"| {_cell(r['statement'])} |"
-        )
-    failures = [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
-    if failures:
-        lines += ["", "## Failures", ""]
-        for r in failures:
-            lines += [
-                f"### `{r['id']}` — {r['outcome']}",
-                "",
-                f"- message: {_cell(r.get('message', ''), 400)}",
-                f"- counterexample: `{_cell(r.get('counterexample'), 400)}`",
-            ]
-            if r["outcome"] == "failed":
-                lines += [
-                    f"- answer: `{_cell(r.get('answer'), 400)}`",
-                    f"- expected: `{_cell(r.get('expected'), 400)}`",
-                ]
-            lines += [f"- reproduce: `{r.get('reproduce', '')}`", ""]
-    if report["warnings"]:
-        lines += ["", "## Warnings", "", *(f"- {_cell(w, 400)}" for w in report["warnings"])]
-    lines += [
-        "",
-        f"Schema sha256 `{report['schema']['sha256']}`, lifecycle model sha256 "
-        f"`{report['lifecycle_model']['sha256']}`.",
-        "",
-    ]
-    return "\n".join(lines)
+def fingerprint(report: dict[str, Any]) -> str:
+    """SHA-256 over the pinned header and every requirement's outcome and case count.
+
+    A third party who reruns the same kit version, schema, model, seed and profile against
+    the same implementation gets the same fingerprint.
+    """
+    pinned = {key: report[key] for key in PINNED}
+    pinned["kit"] = report["kit"]["version"]
+    pinned["schema"] = report["schema"]["sha256"]
+    pinned["lifecycle_model"] = report["lifecycle_model"]["sha256"]
+    pinned["outcomes"] = [[r["id"], r["outcome"], r["examples"]] for r in report["requirements"]]
+    canonical = json.dumps(pinned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def certificate(report: dict[str, Any]) -> dict[str, Any]:
+    """What a certificate claims: the verdict per level, pinned by the fingerprint."""
+    return {
+        "format": CERTIFICATE_FORMAT,
+        "implementation": report["implementation"],
+        "verdict": report["verdict"],
+        "levels": report["levels"],
+        "kit": report["kit"],
+        "schema": report["schema"],
+        "lifecycle_model": report["lifecycle_model"],
+        "seed": report["seed"],
+        "profile": report["profile"],
+        "role": report["role"],
+        "examples_per_requirement": report["examples_per_requirement"],
+        "counts": report["counts"],
+        "fingerprint": report["fingerprint"],
+        "issued_at": report["started_at"],
+    }
 
 
 def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> list[Path]:
-    """Write report.json and report.md into ``directory`` (created if needed)."""
+    """Write report.json, report.md, report.html and badge.svg into ``directory``; also
+    certificate.json for a complete run at the ``certify`` profile."""
     out = Path(directory)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [out / "report.json", out / "report.md"]
-    write_atomic(paths[0], to_json_text(report))
-    write_atomic(paths[1], to_markdown(report))
+    files = {
+        "report.json": to_json_text(report),
+        "report.md": to_markdown(report),
+        "report.html": to_html(report),
+        "badge.svg": to_badge(report),
+    }
+    if report["profile"] == "certify" and not report.get("interrupted"):
+        files["certificate.json"] = to_json_text(certificate(report))
+    paths = []
+    for name, text in files.items():
+        write_atomic(out / name, text)
+        paths.append(out / name)
     return paths

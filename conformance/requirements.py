@@ -17,11 +17,11 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance import lifecycle as lc
-from strategies._source import RandomSource, strategy
-from strategies.invalid import OPERATORS, Target, gen_invalid, label_holds, targets
+from strategies._source import MinimalSource, strategy
+from strategies.invalid import OPERATORS, Target, gen_invalid, label_holds, targets, variants
 from strategies.lifecycle import LifecycleModel
 from strategies.oracle import Oracle
-from strategies.programs import gen_program
+from strategies.programs import directed_programs, gen_program
 from strategies.records import gen_record, gen_value
 from strategies.schema import PropertySpec, RunSchema
 
@@ -84,9 +84,7 @@ def _enum_cases(spec: PropertySpec, ctx: Context) -> st.SearchStrategy[Any]:
 
 def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
     """One explicit case per enum member: each is tried whatever the search draws."""
-    return [
-        _with_value(RandomSource(i), ctx.schema, spec, m) for i, m in enumerate(spec.enum or ())
-    ]
+    return [_with_value(MinimalSource(), ctx.schema, spec, m) for m in spec.enum or ()]
 
 
 def _rfc3339_cases(spec: PropertySpec, ctx: Context) -> st.SearchStrategy[Any]:
@@ -99,6 +97,14 @@ def _invalid_cases(target: Target, ctx: Context) -> st.SearchStrategy[Any]:
     return strategy(gen_invalid, ctx.schema, among=(target,)).filter(
         lambda case: label_holds(ctx.oracle, case)
     )
+
+
+def _invalid_variants(target: Target, ctx: Context) -> list[Any]:
+    return list(variants(ctx.schema, target, ctx.oracle))
+
+
+def _directed(focus: str, ctx: Context) -> list[Any]:
+    return list(directed_programs(ctx.schema, ctx.model, focus=focus))
 
 
 def _programs(focus: str, ctx: Context) -> st.SearchStrategy[Any]:
@@ -202,6 +208,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
                 "validator",
                 "reject",
                 functools.partial(_invalid_cases, target),
+                functools.partial(_invalid_variants, target),
             )
         )
     return out
@@ -286,6 +293,7 @@ def _lifecycle(schema: RunSchema) -> list[Requirement]:
             "lifecycle",
             "lifecycle",
             functools.partial(_programs, focus),
+            functools.partial(_directed, focus),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
         if all(schema.has(n) for n in needs)

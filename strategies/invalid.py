@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from strategies._source import ASCII_PRINTABLE, Source
+from strategies._source import ASCII_PRINTABLE, MinimalSource, RandomSource, Source
 from strategies.datetimes import MALFORMATIONS, gen_malformed_datetime
 from strategies.oracle import Oracle
 from strategies.records import WORDS, gen_json, gen_record, gen_value
@@ -394,9 +394,15 @@ def targets(
     return tuple(out)
 
 
-def apply_target(src: Source, schema: RunSchema, target: Target) -> InvalidCase:
-    """A valid record broken by one operator at one property."""
-    record = gen_record(src, schema, common_datetimes=True)
+def apply_target(
+    src: Source, schema: RunSchema, target: Target, *, base: Source | None = None
+) -> InvalidCase:
+    """A valid record broken by one operator at one property.
+
+    ``base``, when given, makes the valid record the mutation starts from (a
+    :class:`MinimalSource` gives the smallest one); ``src`` makes everything else.
+    """
+    record = gen_record(base or src, schema, common_datetimes=True)
     if target.property is not None and target.property not in record:
         spec = schema.spec(target.property)
         record[target.property] = gen_value(src, spec, common_datetimes=True)
@@ -410,6 +416,23 @@ def gen_invalid(
     """An invalid case for one of ``among`` (default: every target of the schema)."""
     choices = tuple(among) if among is not None else targets(schema)
     return apply_target(src, schema, src.choice(choices))
+
+
+def variants(
+    schema: RunSchema, target: Target, oracle: Oracle, *, seeds: int = 400
+) -> list[InvalidCase]:
+    """One case per variant (``detail``) of a target, the same every time.
+
+    A search of a few dozen cases may miss the one malformation of thirty that an
+    implementation gets wrong; these are tried on top of the search, so every variant is
+    asked in every run, at every profile.
+    """
+    seen: dict[str, InvalidCase] = {}
+    for seed in range(seeds):
+        case = apply_target(RandomSource(seed), schema, target, base=MinimalSource())
+        if case.violation.detail not in seen and label_holds(oracle, case):
+            seen[case.violation.detail] = case
+    return list(seen.values())
 
 
 def label_holds(oracle: Oracle, case: InvalidCase) -> bool:

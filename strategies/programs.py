@@ -17,7 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from strategies._source import Source
+from strategies._source import RandomSource, Source
 from strategies.lifecycle import LifecycleModel
 from strategies.records import gen_object, gen_record
 from strategies.schema import RunSchema
@@ -125,3 +125,58 @@ def gen_program(
         if model.is_legal(current, target):
             state[run_id] = target
     return program
+
+
+def _path(model: LifecycleModel, goal: str) -> list[str] | None:
+    """The statuses after the initial one on a shortest legal path to ``goal``."""
+    path: list[str] = []
+    current = model.initial
+    while current != goal:
+        following = _next_step(model, current, goal)
+        if following is None:
+            return None
+        path.append(following)
+        current = following
+    return path
+
+
+def directed_programs(schema: RunSchema, model: LifecycleModel, *, focus: str) -> list[list[Op]]:
+    """One program per transition the focus is about, the same every time.
+
+    ``legal``: every legal transition; ``illegal``: every illegal one out of a live state;
+    ``terminal``: every move out of every terminal state.  Each walks a fresh run along a
+    shortest legal path to the source state, tries the transition, and reads the run back.
+    These run on top of the search, so "every transition" is literally every one.
+    """
+    if focus == "legal":
+        pairs = sorted(model.transitions)
+    else:
+        pairs = [
+            (a, b)
+            for a, b in model.illegal_pairs()
+            if model.is_terminal(a) == (focus == "terminal") and a in model.statuses
+        ]
+    programs = []
+    for i, (source, target) in enumerate(pairs):
+        walk = [] if source == model.initial else _path(model, source)
+        if walk is None:
+            continue
+        src = RandomSource(i)
+        run_id = f"run-{i}"
+        program: list[Op] = [
+            {"op": "create", "record": gen_create_record(src, schema, model, run_id)}
+        ]
+        clock = 1000 * 86400 * 365 * 5
+        for status in (*walk, target):
+            clock += 1000
+            program.append(
+                {
+                    "op": "transition",
+                    "run_id": run_id,
+                    "status": status,
+                    "at": format_instant(clock),
+                }
+            )
+        program.append({"op": "get", "run_id": run_id})
+        programs.append(program)
+    return programs

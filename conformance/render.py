@@ -1,0 +1,261 @@
+"""Human formats of a report: Markdown, a self-contained HTML page, an SVG badge.
+
+Counterexamples are hostile by design (markup, control characters, NUL, non-BMP characters,
+very long strings, deep nesting), so every value passes through :func:`visible` before it
+reaches a human format: characters that are not printable become ``\\uXXXX`` escapes, long
+values are elided with a pointer to ``report.json`` (which keeps them whole), and each
+format then applies its own escaping (HTML entities, Markdown table pipes, code-span fences).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+#: Longest value shown whole in a human format; report.json always keeps the whole value.
+ELIDE_AT = 2000
+OUTCOME_COLOURS = {
+    "passed": "#2e7d32",
+    "failed": "#c62828",
+    "errored": "#ef6c00",
+    "skipped": "#757575",
+}
+VERDICT_COLOURS = {"conformant": "#2e7d32", "non-conformant": "#c62828", "error": "#ef6c00"}
+
+
+def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> str:
+    """``value`` as JSON (strings as they are), every non-printable character escaped."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
+                                                           indent=indent)  # fmt: skip
+    out = []
+    for c in text:
+        if c.isprintable() or (indent is not None and c == "\n"):
+            out.append(c)
+        else:
+            code = ord(c)
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+    shown = "".join(out)
+    if len(shown) > limit:
+        shown = shown[:limit] + f"… ({len(shown) - limit} more characters in report.json)"
+    return shown
+
+
+def _md_cell(value: Any, limit: int = 160) -> str:
+    return (
+        visible(value, limit=limit)
+        .replace("\\", "\\\\")
+        .replace("|", "\\|")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+    )
+
+
+def _md_code(value: Any, limit: int = 600) -> str:
+    """An inline code span that survives any backticks in the value."""
+    text = visible(value, limit=limit)
+    run = longest = 0
+    for c in text:
+        run = run + 1 if c == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * (longest + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") or not text else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def to_markdown(report: dict[str, Any]) -> str:
+    impl = report["implementation"]
+    lines = [
+        f"# Conformance report: {_md_cell(impl.get('name', '?'))}",
+        "",
+        f"**Verdict: {report['verdict']}**"
+        + (" (interrupted: incomplete)" if report.get("interrupted") else "")
+        + f" — role {report['role']}, profile {report['profile']}, seed {report['seed']}, "
+        f"kit {report['kit']['version']}",
+        "",
+        "| level | outcome |",
+        "| --- | --- |",
+        *(f"| {lvl} | {out} |" for lvl, out in report["levels"].items()),
+        "",
+        "| requirement | level | keyword | outcome | cases | statement |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in report["requirements"]:
+        lines.append(
+            f"| `{r['id']}` | {r['level']} | {r['keyword']} | {r['outcome']} | {r['examples']} "
+            f"| {_md_cell(r['statement'])} |"
+        )
+    failures = [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
+    if failures:
+        lines += ["", "## Failures", ""]
+        for r in failures:
+            lines += [
+                f"### `{r['id']}` — {r['outcome']}" + (" (flaky)" if r.get("flaky") else ""),
+                "",
+                f"- message: {_md_cell(r.get('message', ''), 400)}",
+                f"- counterexample: {_md_code(r.get('counterexample'))}",
+            ]
+            if r["outcome"] == "failed":
+                lines += [
+                    f"- answer: {_md_code(r.get('answer'))}",
+                    f"- expected: {_md_code(r.get('expected'))}",
+                ]
+            lines += [
+                f"- reproduce: `{r.get('reproduce', '')}`",
+                f"- replay: `{r.get('replay', '')}`",
+                "",
+            ]
+    if report["warnings"]:
+        lines += ["", "## Warnings", "", *(f"- {_md_cell(w, 400)}" for w in report["warnings"])]
+    lines += [
+        "",
+        f"Schema sha256 `{report['schema']['sha256']}`, lifecycle model sha256 "
+        f"`{report['lifecycle_model']['sha256']}`, fingerprint `{report.get('fingerprint', '')}`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _h(value: Any, **kwargs: Any) -> str:
+    return html.escape(visible(value, **kwargs), quote=True)
+
+
+_CSS = """
+body{font:15px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:72rem;padding:0 1rem;color:#1a1a1a}
+h1{font-size:1.5rem;margin-bottom:.2rem}.meta{color:#555;font-size:.9rem}
+.verdict{display:inline-block;padding:.35rem .8rem;border-radius:.3rem;color:#fff;
+font-weight:700;font-size:1.2rem;margin:.6rem 0}
+.levels{display:flex;gap:.6rem;margin:.4rem 0 1.2rem}.level{padding:.3rem .7rem;
+border-radius:.3rem;color:#fff}
+table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;
+padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}
+.outcome{font-weight:700}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;
+font-size:.85rem}pre{background:#f7f7f7;padding:.6rem;overflow:auto;max-height:24rem;
+white-space:pre-wrap;word-break:break-all;margin:.2rem 0}
+.evidence{display:grid;grid-template-columns:repeat(3,1fr);gap:.8rem}
+.failure{border-left:4px solid #c62828;padding-left:.8rem;margin:1.2rem 0}
+.failure.errored{border-color:#ef6c00}
+"""
+
+
+def _chart(report: dict[str, Any]) -> str:
+    rows = report["requirements"]
+    if not rows:
+        return ""
+    width, bar_h, label_w = 720, 16, 330
+    most = max((r["examples"] for r in rows), default=1) or 1
+    height = len(rows) * (bar_h + 4) + 24
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" role="img" width="{width}" height="{height}" '
+        f'aria-label="cases per requirement, by outcome">'
+    ]
+    for i, r in enumerate(rows):
+        y = i * (bar_h + 4)
+        w = max(2, int((width - label_w - 60) * r["examples"] / most))
+        colour = OUTCOME_COLOURS.get(r["outcome"], "#757575")
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 12}" font-size="11" text-anchor="end">'
+            f"{_h(r['id'], limit=60)}</text>"
+            f'<rect x="{label_w}" y="{y}" width="{w}" height="{bar_h}" fill="{colour}">'
+            f"<title>{_h(r['outcome'])}: {r['examples']} cases</title></rect>"
+            f'<text x="{label_w + w + 4}" y="{y + 12}" font-size="11">{r["examples"]}</text>'
+        )
+    legend_y = len(rows) * (bar_h + 4) + 14
+    x = label_w
+    for outcome, colour in OUTCOME_COLOURS.items():
+        parts.append(
+            f'<rect x="{x}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="{legend_y}" font-size="11">{outcome}</text>'
+        )
+        x += 80
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def to_html(report: dict[str, Any]) -> str:
+    """One self-contained page: no script, no network, every value escaped."""
+    impl = report["implementation"]
+    verdict = report["verdict"]
+    levels = "".join(
+        f'<span class="level" style="background:{OUTCOME_COLOURS.get(out, "#757575")}">'
+        f"{_h(level)}: {_h(out)}</span>"
+        for level, out in report["levels"].items()
+    )
+    rows = "".join(
+        f"<tr><td><code>{_h(r['id'])}</code></td><td>{_h(r['level'])}</td>"
+        f"<td>{_h(r['keyword'])}</td>"
+        f'<td class="outcome" style="color:{OUTCOME_COLOURS.get(r["outcome"], "#757575")}">'
+        f"{_h(r['outcome'])}{' (flaky)' if r.get('flaky') else ''}</td>"
+        f"<td>{r['examples']}</td><td>{_h(r['statement'])}</td></tr>"
+        for r in report["requirements"]
+    )
+    failures = []
+    for r in report["requirements"]:
+        if r["outcome"] not in ("failed", "errored"):
+            continue
+        evidence = [("counterexample", r.get("counterexample"))]
+        if r["outcome"] == "failed":
+            evidence += [("expected", r.get("expected")), ("answer", r.get("answer"))]
+        else:
+            evidence += [("detail", r.get("detail", ""))]
+        cells = "".join(
+            f"<div><strong>{name}</strong><pre>{_h(value, indent=2)}</pre></div>"
+            for name, value in evidence
+        )
+        failures.append(
+            f'<section class="failure {r["outcome"]}" id="{_h(r["id"])}">'
+            f"<h3><code>{_h(r['id'])}</code> — {_h(r['outcome'])}</h3>"
+            f"<p>{_h(r.get('message', ''))}</p>"
+            f'<div class="evidence">{cells}</div>'
+            f"<p>Reproduce: <code>{_h(r.get('reproduce', ''))}</code><br>"
+            f"Replay: <code>{_h(r.get('replay', ''))}</code></p></section>"
+        )
+    warnings = "".join(f"<li>{_h(w)}</li>" for w in report.get("warnings", []))
+    c = report["counts"]
+    title = f"Conformance report: {impl.get('name', '?')}"
+    interrupted = " (interrupted: incomplete)" if report.get("interrupted") else ""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width,initial-scale=1">'
+        f"<title>{_h(title, limit=120)}</title><style>{_CSS}</style></head><body>"
+        f"<h1>{_h(title, limit=200)}</h1>"
+        f'<p class="meta">role {_h(report["role"])} · profile {_h(report["profile"])} · seed '
+        f"{_h(report['seed'])} · kit {_h(report['kit']['version'])} · started "
+        f"{_h(report['started_at'])} · {report['duration_s']} s</p>"
+        f'<div class="verdict" id="verdict" style="background:{VERDICT_COLOURS.get(verdict)}">'
+        f"{_h(verdict)}{interrupted}</div>"
+        f'<div class="levels">{levels}</div>'
+        f"<p>{c['passed']} passed, {c['failed']} failed, {c['errored']} errored, "
+        f"{c['skipped']} skipped.</p>"
+        "<h2>Requirements</h2><table><thead><tr><th>requirement</th><th>level</th>"
+        "<th>keyword</th><th>outcome</th><th>cases</th><th>statement</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+        f"<h2>Cases per requirement</h2>{_chart(report)}"
+        + (f"<h2>Failures</h2>{''.join(failures)}" if failures else "")
+        + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
+        + f'<p class="meta">schema sha256 <code>{_h(report["schema"]["sha256"])}</code> · '
+        f"lifecycle model sha256 <code>{_h(report['lifecycle_model']['sha256'])}</code> · "
+        f"fingerprint <code>{_h(report.get('fingerprint', ''))}</code></p>"
+        "</body></html>\n"
+    )
+
+
+def to_badge(report: dict[str, Any]) -> str:
+    """A flat SVG badge: the verdict and the levels that passed."""
+    verdict = report["verdict"]
+    passed = [lvl for lvl, out in report["levels"].items() if out == "passed"]
+    right = verdict + (f" ({', '.join(passed)})" if passed and verdict == "conformant" else "")
+    left = "inngest-conformance"
+    lw, rw = 7 * len(left) + 12, int(6.5 * len(right)) + 14
+    colour = VERDICT_COLOURS.get(verdict, "#757575")
+    text = html.escape
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{lw + rw}" height="20" role="img" '
+        f'aria-label="{text(left)}: {text(right)}"><title>{text(left)}: {text(right)}</title>'
+        f'<rect width="{lw}" height="20" fill="#555"/>'
+        f'<rect x="{lw}" width="{rw}" height="20" fill="{colour}"/>'
+        '<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="6" y="14">{text(left)}</text><text x="{lw + 7}" y="14">{text(right)}</text>'
+        "</g></svg>\n"
+    )
