@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -202,15 +203,22 @@ def _certify(args: argparse.Namespace) -> int:
 
 
 def _check_writable(directory: Path) -> None:
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        probe = directory / ".write-test"
-        probe.write_text("")
-        probe.unlink()
-    except OSError as exc:
-        raise UsageError(
-            f"cannot write reports to {directory}: {exc.strerror or exc}; choose --report-dir"
-        ) from None
+    """Fail before the run, not after it, if the reports could not be written.
+
+    Nothing is created here: a refused run leaves no empty folder behind.
+    """
+    existing = directory.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    problem = ""
+    if existing == directory.absolute() and not existing.is_dir():
+        problem = "it is not a folder"
+    elif not existing.is_dir():
+        problem = f"{existing} is not a folder"
+    elif not os.access(existing, os.W_OK | os.X_OK):
+        problem = f"{existing} is not writable"
+    if problem:
+        raise UsageError(f"cannot write reports to {directory}: {problem}; choose --report-dir")
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -307,7 +315,14 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        return COMMANDS[args.command_name](args)
+        code = COMMANDS[args.command_name](args)
+        sys.stdout.flush()  # here, so that a closed pipe is met inside the try
+        return code
+    except BrokenPipeError:
+        # The reader went away (`... | head`): stop quietly, and keep the interpreter's
+        # last flush of stdout from failing again on the way out.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except (UsageError, SchemaError, LifecycleError, TargetError, ValueError) as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
         return 2

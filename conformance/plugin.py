@@ -22,7 +22,7 @@ import json
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -172,7 +172,20 @@ class RequirementItem(pytest.Item):
         return "inngest-conformance", 0, f"{self.requirement.id}: {self.requirement.statement}"
 
 
-def run_and_record(item: pytest.Item, state: _Session, requirement: Any, adapter: Any) -> None:
+class RunSettings(Protocol):
+    """What :func:`run_and_record` needs: the session, or a suite's own settings."""
+
+    @property
+    def ctx(self) -> Any: ...
+
+    @property
+    def profile(self) -> str: ...
+
+    @property
+    def seed(self) -> int: ...
+
+
+def run_and_record(item: pytest.Item, state: RunSettings, requirement: Any, adapter: Any) -> None:
     """Run one requirement, attach its result to the item, and fail or skip as it says."""
     from conformance.engine import PROFILES, run_requirement
 
@@ -254,7 +267,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     kind = marker.args[0] if marker.args else marker.kwargs.get("kind", "valid")
     n = int(marker.args[1] if len(marker.args) > 1 else marker.kwargs.get("n", 10))
     if kind not in CASE_KINDS:
-        raise pytest.UsageError(f"{MARKER}: kind {kind!r} is not one of {', '.join(CASE_KINDS)}")
+        # A collection error naming the test, without the hook machinery's traceback.
+        pytest.fail(f"{MARKER}: kind {kind!r} is not one of {', '.join(CASE_KINDS)}", pytrace=False)
     from strategies.fixtures import Fixtures
 
     state = _state(metafunc.config)

@@ -131,7 +131,8 @@ border-radius:.3rem;color:#fff}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;
 padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}
 .outcome{font-weight:700}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;
-font-size:.85rem}td code{white-space:nowrap}pre{background:#f7f7f7;padding:.6rem;overflow:auto;max-height:24rem;
+font-size:.85rem}td code{white-space:nowrap}
+pre{background:#f7f7f7;padding:.6rem;overflow:auto;max-height:24rem;
 white-space:pre-wrap;word-break:break-all;margin:.2rem 0}
 .evidence{display:grid;grid-template-columns:repeat(3,1fr);gap:.8rem}
 .failure{border-left:4px solid #c62828;padding-left:.8rem;margin:1.2rem 0}

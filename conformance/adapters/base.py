@@ -9,7 +9,7 @@ case ``errored`` and never mistake a crash for a rejection.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 ROLES = ("validator", "lifecycle")
@@ -66,20 +66,30 @@ class LifecycleAnswer:
         return out
 
 
-@dataclass(frozen=True)
 class ImplementationError(Exception):
     """The implementation did not give an answer: it crashed, hung, or answered garbage.
 
     ``reason`` is one line for the report; ``detail`` keeps what helps a reader find the
-    cause (a traceback, the tail of stderr, the offending line).
+    cause (a traceback, the tail of stderr, the offending line).  (Not a frozen dataclass:
+    Python sets ``__traceback__`` and notes on exceptions as they propagate.)
     """
 
-    reason: str
-    detail: str = ""
-    request: Any = field(default=None, compare=False)
+    def __init__(self, reason: str, detail: str = "", request: Any = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+        self.request = request
 
     def __str__(self) -> str:
         return self.reason
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ImplementationError):
+            return NotImplemented
+        return (self.reason, self.detail) == (other.reason, other.detail)
+
+    def __hash__(self) -> int:
+        return hash((self.reason, self.detail))
 
 
 class Unsupported(Exception):

@@ -1,0 +1,92 @@
+"""The conformance suite as a test function in a project's own test module.
+
+Some implementations can only start inside the project's test setup: a run store on a
+database the project's fixtures create and tear down.  The command-line options of the
+plugin cannot reach those, so a project writes instead::
+
+    from conformance.testing import suite
+
+    test_store_conformance = suite("store", role="lifecycle")
+
+and gets one test per requirement, judged and recorded by the plugin's own
+:func:`conformance.plugin.run_and_record` (so the results also land in
+``--conformance-report`` when one is asked for).  The requirement ids are fixed when the
+module is imported, from the schema and lifecycle model given here (the packaged ones by
+default), and the cases are judged against that same context; the seed is the session's
+(``--conformance-seed``), the profile the session's unless ``profile`` is given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from conformance.adapters import PythonAdapter
+from conformance.adapters.wire import WireAdapter
+from conformance.api import UsageError, context, plan
+from conformance.engine import PROFILES
+from conformance.plugin import RequirementFailed, _state, run_and_record
+from conformance.requirements import ROLE_LEVELS, Context, Requirement
+
+__all__ = ["suite"]
+
+#: What is an adapter already (the process and HTTP adapters are wire adapters).
+_ADAPTERS = (PythonAdapter, WireAdapter)
+
+
+@dataclass(frozen=True, slots=True)
+class _Settings:
+    """A suite's own context and profile, with the session's seed."""
+
+    ctx: Context
+    profile: str
+    seed: int
+
+
+def suite(
+    fixture: str,
+    *,
+    role: str = "validator",
+    profile: str | None = None,
+    schema: Any = None,
+    lifecycle: Any = None,
+) -> Callable[..., None]:
+    """A test function parametrized over the requirements of ``role``.
+
+    ``fixture`` names the fixture that gives the implementation: any object the in-process
+    adapter accepts (a callable, a pydantic model class, a jsonschema validator, a store
+    with ``create``/``transition``/``get``), or an adapter already made.  ``schema`` and
+    ``lifecycle`` are what ``--schema`` and ``--lifecycle`` take (a path, or the document).
+    """
+    if role not in ROLE_LEVELS:
+        raise UsageError(f"suite role {role!r} is not one of {', '.join(ROLE_LEVELS)}")
+    if profile is not None and profile not in PROFILES:
+        raise UsageError(f"suite profile {profile!r} is not one of {', '.join(PROFILES)}")
+    ctx = context(schema, lifecycle)
+    requirements: dict[str, Requirement] = {r.id: r for r in plan(ctx, role)}
+    ids = list(requirements)
+
+    @pytest.mark.parametrize("requirement_id", ids, ids=ids)
+    def test_conformance(request: pytest.FixtureRequest, requirement_id: str) -> None:
+        obj = request.getfixturevalue(fixture)
+        session = _state(request.config)
+        settings = _Settings(ctx, profile or session.profile, session.seed)
+        own = not isinstance(obj, _ADAPTERS)
+        adapter = PythonAdapter(obj) if own else obj
+        failed: str | None = None
+        try:
+            run_and_record(request.node, settings, requirements[requirement_id], adapter)
+        except RequirementFailed as failure:
+            failed = str(failure)
+        finally:
+            if own:
+                adapter.close()
+        if failed is not None:
+            # The message carries the counterexample; the kit's frames would only hide it.
+            pytest.fail(failed, pytrace=False)
+
+    test_conformance.__doc__ = f"The {role} conformance suite, run on fixture {fixture!r}."
+    return test_conformance

@@ -1,0 +1,252 @@
+"""Two commands that work from what is already there: a saved report, an emitted file.
+
+``replay`` reruns a report's counterexamples against the implementation the report names,
+so a developer can check a fix without a new search; it must tell a failure that stays
+from one that comes and goes.  ``audit`` judges records a source emitted (JSON Lines):
+each record against the schema, each run's statuses against the lifecycle model.  Both
+are driven as a user drives them, ``python -m conformance.cli`` in a subprocess, except
+the flaky case, which calls :func:`conformance.replay.replay_report` in this process so
+the implementation's call counter is under the test's control.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.api import certify_adapter, open_adapter
+from conformance.replay import replay_report
+
+CLI = (sys.executable, "-m", "conformance.cli")
+ENUM_ID = "schema:rejects-not-in-enum:status"
+UNKNOWN_ID = "schema:rejects-unknown-property"
+VALID_ID = "schema:accepts-valid-records"
+
+#: A validator with two planted defects: a status in the wrong case, unknown properties.
+PLANTED = '''
+from conformance.reference import validator as reference
+
+KNOWN = ("run_id", "function_id", "status", "app_id", "event_id", "output",
+         "started_at", "ended_at")
+
+
+def lax(record):
+    """Upper-cases the status and drops unknown properties before judging."""
+    if isinstance(record, dict):
+        record = {k: v for k, v in record.items() if k in KNOWN}
+        if isinstance(record.get("status"), str):
+            record["status"] = record["status"].upper()
+    return reference(record)
+'''
+
+#: A validator that fails every other call: the same case fails, then passes, then fails.
+FLAKY = '''
+from conformance.reference import validator as reference
+
+calls = 0
+
+
+def validate(record):
+    """Accepts anything on odd calls; judges correctly on even ones."""
+    global calls
+    calls += 1
+    if calls % 2:
+        return True
+    return reference(record)
+'''
+
+
+def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [*CLI, *args], cwd=cwd, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def report_of(directory: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
+    return report
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str], names: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and names in lines[0], lines
+
+
+# --- replay -----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def planted_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A certify run of the planted defects: its folder holds the module and the report."""
+    folder = tmp_path_factory.mktemp("planted")
+    (folder / "planted.py").write_text(PLANTED)
+    result = run(
+        folder, "certify", "--target", "planted:lax", "--profile", "quick", "--report-dir", "out"
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    return folder
+
+
+def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
+    report = report_of(planted_report / "out")
+    failed = [r["id"] for r in report["requirements"] if r["outcome"] == "failed"]
+    assert sorted(failed) == sorted([ENUM_ID, UNKNOWN_ID])
+
+    result = run(planted_report, "replay", "out/report.json")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert sorted(line.split()[1].rstrip(":") for line in lines) == sorted(failed)
+    assert all(line.split()[0] == "still-fails" for line in lines)
+
+
+def test_replay_one_requirement(planted_report: Path) -> None:
+    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID)
+    assert result.returncode == 1, result.stderr
+    assert [line.split()[:2] for line in result.stdout.splitlines()] == [
+        ["still-fails", f"{UNKNOWN_ID}:"]
+    ]
+
+
+def test_replay_of_a_requirement_the_report_did_not_fail(planted_report: Path) -> None:
+    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID)
+    assert_one_error_line(result, VALID_ID)
+
+
+def test_replay_of_a_conformant_report_has_nothing_to_do(tmp_path: Path) -> None:
+    certified = run(
+        tmp_path,
+        "certify",
+        "--target",
+        "conformance.reference:validator",
+        "--profile",
+        "quick",
+        "--requirement",
+        VALID_ID,
+        "--report-dir",
+        "out",
+    )
+    assert certified.returncode == 0, certified.stdout + certified.stderr
+    result = run(tmp_path, "replay", "out/report.json")
+    assert result.returncode == 0
+    assert "nothing to replay" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("content", "names"),
+    [
+        (json.dumps({"verdict": "conformant", "requirements": []}), "not an inngest-conformance"),
+        ("[1, 2", "not JSON"),
+        (None, "cannot read"),
+    ],
+    ids=["not-a-report", "not-json", "missing"],
+)
+def test_replay_refuses_what_is_not_a_report(
+    tmp_path: Path, content: str | None, names: str
+) -> None:
+    if content is not None:
+        (tmp_path / "report.json").write_text(content)
+    assert_one_error_line(run(tmp_path, "replay", "report.json"), names)
+
+
+def test_replay_calls_a_failure_that_comes_and_goes_flaky(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    module = f"flaky_{tmp_path.name}"
+    (tmp_path / f"{module}.py").write_text(FLAKY)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    request.addfinalizer(lambda: sys.modules.pop(module, None))
+    target = f"{module}:validate"
+    adapter = open_adapter(target=target)
+    try:
+        cert = certify_adapter(
+            adapter, profile="quick", only=[ENUM_ID], invocation=("--target", target)
+        )
+    finally:
+        adapter.close()
+    row = cert.report["requirements"][0]
+    assert (row["id"], row["outcome"]) == (ENUM_ID, "failed")
+
+    outcomes = replay_report(cert.report)
+    assert [(rid, status) for rid, status, _ in outcomes] == [(ENUM_ID, "flaky")]
+    assert "of 3 times" in outcomes[0][2]
+
+    # The same report against a steady implementation: the difference is the verdict.
+    steady = json.loads(json.dumps(cert.report))
+    steady["invocation"] = ["--target", "conformance.reference:validator"]
+    assert replay_report(steady)[0][1] == "passes-now"
+
+
+# --- audit ------------------------------------------------------------------------------
+
+QUEUED = {"run_id": "run-1", "function_id": "fn", "status": "QUEUED"}
+RUNNING = {**QUEUED, "status": "RUNNING", "started_at": "2024-05-01T10:00:00Z"}
+COMPLETED = {**RUNNING, "status": "COMPLETED", "ended_at": "2024-05-01T10:00:07.25Z"}
+
+
+def write_jsonl(path: Path, *lines: Any) -> str:
+    path.write_text("".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines))
+    return path.name
+
+
+def outcomes_of(report: dict[str, Any]) -> dict[str, str]:
+    return {row["id"]: row["outcome"] for row in report["requirements"]}
+
+
+def test_audit_of_a_legal_run_is_conformant(tmp_path: Path) -> None:
+    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, RUNNING, COMPLETED)
+    result = run(tmp_path, "audit", name, "--report-dir", "out")
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = report_of(tmp_path / "out")
+    assert report["verdict"] == "conformant" and report["role"] == "source"
+    assert set(outcomes_of(report).values()) == {"passed"}
+    assert "source:statuses-follow-lifecycle" in outcomes_of(report)
+
+
+def test_audit_catches_a_run_leaving_a_terminal_state(tmp_path: Path) -> None:
+    reopened = {**RUNNING, "run_id": "run-2"}
+    done = {**COMPLETED, "run_id": "run-2"}
+    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, reopened, done, reopened)
+    result = run(tmp_path, "audit", name, "--report-dir", "out")
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = report_of(tmp_path / "out")
+    assert report["verdict"] == "non-conformant"
+    found = outcomes_of(report)
+    assert found["source:statuses-follow-lifecycle"] == "failed"
+    assert found["source:emits-valid-records"] == "passed"
+    row = next(r for r in report["requirements"] if r["outcome"] == "failed")
+    assert "run-2" in row["message"] and "run-1" not in row["message"]
+    assert row["counterexample"]["statuses"] == ["RUNNING", "COMPLETED", "RUNNING"]
+
+
+@pytest.mark.parametrize(
+    ("bad", "names"),
+    [
+        ({"run_id": "run-9", "status": "QUEUED"}, "line 2: /function_id"),
+        ("{this is not json", "line 2 is not JSON"),
+    ],
+    ids=["invalid-record", "not-json"],
+)
+def test_audit_catches_a_line_that_is_no_valid_record(tmp_path: Path, bad: Any, names: str) -> None:
+    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, bad, RUNNING, COMPLETED)
+    result = run(tmp_path, "audit", name, "--report-dir", "out")
+    assert result.returncode == 1, result.stdout + result.stderr
+    report = report_of(tmp_path / "out")
+    found = outcomes_of(report)
+    assert found["source:emits-valid-records"] == "failed"
+    assert found["source:statuses-follow-lifecycle"] == "passed"
+    row = next(r for r in report["requirements"] if r["id"] == "source:emits-valid-records")
+    assert row["message"].startswith(names), row["message"]
+
+
+def test_audit_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
+    result = run(tmp_path, "audit", "nowhere.jsonl", "--report-dir", "out")
+    assert_one_error_line(result, "nowhere.jsonl")
+    assert not (tmp_path / "out" / "report.json").exists()
