@@ -9,7 +9,7 @@ listener, so the CLI and the plugin each show it their own way.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -22,9 +22,9 @@ from conformance.adapters import (
     PythonAdapter,
     load_target,
 )
-from conformance.engine import PROFILES, Interrupted, Listener, Result, certify
+from conformance.engine import PROFILES, Interrupted, Listener, Result, certify, skipped
 from conformance.report import RunInfo, build_report
-from conformance.requirements import ROLE_LEVELS, Context, Requirement, catalogue
+from conformance.requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
 from strategies import resolve_lifecycle, resolve_schema
 from strategies.lifecycle import LifecycleModel
 from strategies.schema import RunSchema
@@ -82,13 +82,34 @@ def plan(
     *,
     only: Sequence[str] = (),
     levels: Sequence[str] | None = None,
+    exceptions: Mapping[str, str] | None = None,
 ) -> list[Requirement]:
-    """The requirements a run covers, in catalogue order."""
+    """The requirements a run covers, in catalogue order: the role's, within ``levels``,
+    less the declared ``exceptions`` (checked here: each must be one of the role's)."""
     reqs = list(catalogue(ctx.schema, role=role))
+    known = {r.id for r in catalogue(ctx.schema)}
     if levels is not None:
+        unknown_levels = [lvl for lvl in levels if lvl not in LEVELS]
+        if unknown_levels:
+            raise UsageError(
+                f"--levels: no level {unknown_levels[0]!r}; levels are {', '.join(LEVELS)}"
+            )
         reqs = [r for r in reqs if r.level in levels]
+        if not reqs:
+            raise UsageError(
+                f"--levels {','.join(levels)} covers none of role {role}'s requirements "
+                f"(its levels: {', '.join(ROLE_LEVELS[role])})"
+            )
+    for rid in exceptions or {}:
+        if rid not in known:
+            raise UsageError(
+                f"--skip {rid!r}: no such requirement; `inngest-conformance requirements` "
+                "lists them"
+            )
+        if rid not in {r.id for r in catalogue(ctx.schema, role=role)}:
+            raise UsageError(f"--skip {rid!r} is not one of role {role}'s requirements")
+    reqs = [r for r in reqs if r.id not in (exceptions or {})]
     if only:
-        known = {r.id for r in catalogue(ctx.schema)}
         unknown = [i for i in only if i not in known]
         if unknown:
             raise UsageError(
@@ -98,6 +119,27 @@ def plan(
         if not reqs:
             raise UsageError(f"requirement {only[0]!r} is not one of role {role}'s")
     return reqs
+
+
+def covered_levels(role: str, levels: Sequence[str] | None) -> tuple[str, ...]:
+    """The levels a verdict covers: the role's, narrowed by ``--levels``."""
+    return tuple(lvl for lvl in ROLE_LEVELS[role] if levels is None or lvl in levels)
+
+
+def declared(
+    ctx: Context, role: str, exceptions: Mapping[str, str] | None, seed: int
+) -> list[Result]:
+    """Results for the requirements an implementation does not claim: not run, with why."""
+    return [
+        skipped(req, f"declared exception: {exceptions[req.id]}", seed)
+        for req in catalogue(ctx.schema, role=role)
+        if exceptions and req.id in exceptions
+    ]
+
+
+def in_catalogue_order(ctx: Context, results: Sequence[Result]) -> list[Result]:
+    order = {r.id: i for i, r in enumerate(catalogue(ctx.schema))}
+    return sorted(results, key=lambda r: order.get(r.requirement.id, len(order)))
 
 
 def context(schema: Any = None, lifecycle: Any = None) -> Context:
@@ -148,14 +190,21 @@ def certify_adapter(
     invocation: Sequence[str] = (),
     listener: Listener | None = None,
     description: Description | None = None,
+    levels: Sequence[str] | None = None,
+    exceptions: Mapping[str, str] | None = None,
 ) -> Certification:
-    """Certify one implementation behind ``adapter``; see the module docstring."""
+    """Certify one implementation behind ``adapter``; see the module docstring.
+
+    ``levels`` narrows what the verdict covers; ``exceptions`` (id -> reason) declares
+    requirements the implementation does not claim: they are not run, and the report lists
+    them apart, never as silently passed.
+    """
     if profile not in PROFILES:
         raise UsageError(f"--profile {profile!r} is not one of {', '.join(PROFILES)}")
     ctx = ctx or context()
     started_at, t0 = now_iso(), time.perf_counter()
     chosen = choose_role(adapter, role)
-    requirements = plan(ctx, chosen, only=only)
+    requirements = plan(ctx, chosen, only=only, levels=levels, exceptions=exceptions)
     interrupted = False
     try:
         results = certify(
@@ -163,10 +212,20 @@ def certify_adapter(
         )
     except Interrupted as stop:
         results, interrupted = stop.results, True
+    if not only:
+        results = in_catalogue_order(ctx, [*results, *declared(ctx, chosen, exceptions, seed)])
     desc = description or adapter.describe()
     warnings = tuple(getattr(adapter, "warnings", ()))
     info = RunInfo(
-        ctx, chosen, profile, seed, desc, tuple(invocation), ROLE_LEVELS[chosen], warnings
+        ctx,
+        chosen,
+        profile,
+        seed,
+        desc,
+        tuple(invocation),
+        covered_levels(chosen, levels),
+        warnings,
+        dict(exceptions or {}),
     )
     report = build_report(
         info,
@@ -189,3 +248,56 @@ def certify_target(
         ).report
     finally:
         adapter.close()
+
+
+_WORST = {"failed": 3, "errored": 2, "passed": 1, "skipped": 0}
+
+
+def compare_adapters(
+    adapters: Sequence[Adapter],
+    *,
+    ctx: Context | None = None,
+    role: str | None = None,
+    profile: str = "standard",
+    seed: int = 0,
+    levels: Sequence[str] | None = None,
+    invocation: Sequence[str] = (),
+) -> Certification:
+    """Run the same cases through every adapter; the report has a ``compare`` section.
+
+    Its top-level requirement rows hold, for each requirement, the worst outcome among the
+    implementations (with that one's evidence), so the verdict is conformant only when every
+    implementation is.
+    """
+    from conformance.compare import Entrant, compare, unique_names
+
+    if profile not in PROFILES:
+        raise UsageError(f"--profile {profile!r} is not one of {', '.join(PROFILES)}")
+    if len(adapters) < 2:
+        raise UsageError("compare needs at least two implementations")
+    ctx = ctx or context()
+    started_at, t0 = now_iso(), time.perf_counter()
+    descriptions = [a.describe() for a in adapters]
+    entrants = [
+        Entrant(name, adapter, d)
+        for name, adapter, d in zip(unique_names(descriptions), adapters, descriptions, strict=True)
+    ]
+    chosen = choose_role(adapters[0], role)
+    requirements = plan(ctx, chosen, levels=levels)
+    section, per = compare(ctx, entrants, requirements, profile=profile, seed=seed)
+    worst = [
+        max((per[e.name][i] for e in entrants), key=lambda r: _WORST[r.outcome])
+        for i in range(len(requirements))
+    ]
+    info = RunInfo(
+        ctx,
+        chosen,
+        profile,
+        seed,
+        Description(name=" vs ".join(e.name for e in entrants)),
+        tuple(invocation),
+        covered_levels(chosen, levels),
+    )
+    report = build_report(info, worst, started_at=started_at, duration_s=time.perf_counter() - t0)
+    report["compare"] = section
+    return Certification(worst, report)

@@ -62,6 +62,80 @@ def _schema_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lifecycle", metavar="PATH", help="a lifecycle table, JSON or TOML")
 
 
+def _scope_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("what the verdict covers")
+    g.add_argument(
+        "--levels",
+        metavar="LIST",
+        help="comma-separated levels the verdict covers (default: all of the role's)",
+    )
+    g.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="a requirement the implementation does not claim; pair each with --reason",
+    )
+    g.add_argument("--reason", action="append", default=[], metavar="TEXT")
+    g.add_argument(
+        "--skip-file",
+        metavar="PATH",
+        help="declared exceptions: lines 'ID reason' (# comments), or a JSON object id->reason",
+    )
+
+
+def scope(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, str]]:
+    """``--levels`` and the declared exceptions of ``--skip``/``--reason``/``--skip-file``."""
+    levels = None
+    if args.levels is not None:
+        levels = [lvl.strip() for lvl in args.levels.split(",") if lvl.strip()]
+        if not levels:
+            raise UsageError("--levels needs at least one level: schema, format, lifecycle")
+    if len(args.skip) != len(args.reason):
+        raise UsageError(
+            f"each --skip needs its --reason ({len(args.skip)} --skip, {len(args.reason)} "
+            "--reason): say why the implementation does not claim it"
+        )
+    exceptions: dict[str, str] = {}
+    if args.skip_file is not None:
+        exceptions.update(_read_skip_file(args.skip_file))
+    for rid, reason in zip(args.skip, args.reason, strict=True):
+        if not reason.strip():
+            raise UsageError(f"--skip {rid}: the --reason is empty")
+        exceptions[rid] = reason.strip()
+    return levels, exceptions
+
+
+def _read_skip_file(path: str) -> dict[str, str]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except OSError as exc:
+        raise UsageError(f"cannot read --skip-file {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--skip-file {path} is not UTF-8 text") from None
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"--skip-file {path} is not JSON: {exc}") from None
+        if not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
+        ):
+            raise UsageError(f"--skip-file {path}: each id needs a non-empty reason string")
+        return {k: v.strip() for k, v in data.items()}
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        rid, _, reason = line.partition(" ")
+        if not reason.strip():
+            raise UsageError(f"--skip-file {path}:{number}: {rid!r} needs a reason after it")
+        out[rid] = reason.strip()
+    return out
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="Property-based conformance kit for Inngest runs.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -82,6 +156,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this requirement (repeatable)",
     )
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    _scope_options(p)
+    _schema_options(p)
+
+    p = sub.add_parser("compare", help="run the same cases through several implementations")
+    g = p.add_argument_group("implementations (two or more, in any mix)")
+    for flag, meta in (("--target", "MOD:OBJ"), ("--command", "CMD"), ("--url", "URL")):
+        g.add_argument(flag, action="append", default=[], metavar=meta)
+    p.add_argument("--timeout", type=float, default=5.0, metavar="S")
+    p.add_argument("--startup-timeout", type=float, default=10.0, metavar="S")
+    p.add_argument("--role", choices=tuple(ROLE_LEVELS))
+    p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument("--levels", metavar="LIST", help="comma-separated levels to compare")
+    p.add_argument("--quiet", action="store_true")
     _schema_options(p)
 
     p = sub.add_parser("fixtures", help="write labelled fuzz fixtures")
@@ -151,14 +240,20 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
         out.write(f"\nlevels: {levels}\n")
     c = report["counts"]
+    if report.get("exceptions") and not quiet:
+        out.write("declared exceptions (not run):\n")
+        for e in report["exceptions"]:
+            out.write(f"  {e['id']}: {e['reason']}\n")
     out.write(
-        f"verdict: {report['verdict']} ({c['passed']} passed, {c['failed']} failed, "
+        f"verdict: {report.get('verdict_text') or report['verdict']} "
+        f"({c['passed']} passed, {c['failed']} failed, "
         f"{c['errored']} errored, {c['skipped']} skipped; {report['duration_s']:.1f} s)\n"
     )
 
 
 def _certify(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
+    levels, exceptions = scope(args)
     invocation: list[str] = []
     for flag in ("target", "command", "url"):
         if getattr(args, flag) is not None:
@@ -182,7 +277,9 @@ def _certify(args: argparse.Namespace) -> int:
             from conformance.api import choose_role
 
             role = choose_role(adapter, role)
-            progress.total = len(plan(ctx, role, only=args.requirement))
+            progress.total = len(
+                plan(ctx, role, only=args.requirement, levels=levels, exceptions=exceptions)
+            )
         cert = certify_adapter(
             adapter,
             ctx=ctx,
@@ -192,6 +289,8 @@ def _certify(args: argparse.Namespace) -> int:
             only=args.requirement,
             invocation=invocation,
             listener=progress,
+            levels=levels,
+            exceptions=exceptions,
         )
     finally:
         adapter.close()
@@ -200,6 +299,67 @@ def _certify(args: argparse.Namespace) -> int:
     if not args.quiet:
         sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     return cert.exit_code
+
+
+def _compare(args: argparse.Namespace) -> int:
+    from conformance.api import compare_adapters
+
+    ctx = context(args.schema, args.lifecycle)
+    levels = [lvl.strip() for lvl in args.levels.split(",")] if args.levels else None
+    specs = [("target", t) for t in args.target] + [("command", c) for c in args.command]
+    specs += [("url", u) for u in args.url]
+    if len(specs) < 2:
+        raise UsageError("compare needs two or more implementations (--target/--command/--url)")
+    report_dir = Path(args.report_dir)
+    _check_writable(report_dir)
+    invocation = [word for kind, value in specs for word in (f"--{kind}", value)]
+    adapters: list[Adapter] = []
+    try:
+        for kind, value in specs:
+            adapters.append(
+                open_adapter(
+                    **{kind: value},
+                    request_timeout=args.timeout,
+                    startup_timeout=args.startup_timeout,
+                )
+            )
+        cert = compare_adapters(
+            adapters,
+            ctx=ctx,
+            role=args.role,
+            profile=args.profile,
+            seed=args.seed,
+            levels=levels,
+            invocation=invocation,
+        )
+    finally:
+        for adapter in adapters:
+            adapter.close()
+    paths = write_reports(cert.report, report_dir)
+    section = cert.report["compare"]
+    names = [i["column"] for i in section["implementations"]]
+    out = sys.stdout
+    if not args.quiet:
+        width = max(len(r["id"]) for r in section["matrix"])
+        out.write(f"{'requirement':<{width}}  " + "  ".join(names) + "\n")
+        for row in section["matrix"]:
+            cells = "  ".join(f"{row['outcomes'][n]:<{len(n)}}" for n in names)
+            out.write(f"{row['id']:<{width}}  {cells}\n")
+        for d in section["disagreements"]:
+            out.write(f"\ndisagreement on {d['requirement']}: {json.dumps(d['case'])[:300]}\n")
+            for n, t in d["answers"].items():
+                out.write(
+                    f"  {n}: {'agrees' if t['ok'] else 'DISAGREES'} "
+                    f"{json.dumps(t.get('answer', t.get('errored')))[:200]}\n"
+                )
+        out.write(f"reports: {', '.join(str(p) for p in paths)}\n")
+    for i in section["implementations"]:
+        t = section["totals"][i["column"]]
+        out.write(
+            f"{i['column']}: {i['verdict']} ({t['passed']} passed, {t['failed']} failed, "
+            f"{t['errored']} errored)\n"
+        )
+    return 0 if cert.verdict == "conformant" else 1
 
 
 def _check_writable(directory: Path) -> None:
@@ -304,6 +464,7 @@ def _requirements(args: argparse.Namespace) -> int:
 
 COMMANDS = {
     "certify": _certify,
+    "compare": _compare,
     "fixtures": _fixtures,
     "audit": _audit,
     "validate": _validate,

@@ -137,7 +137,7 @@ def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgem
         expected = {"valid": True}
     answer = adapter.validate(record)
     if answer.valid == expected_valid:
-        return Judgement(True)
+        return Judgement(True, answer=answer.to_json(), expected=expected)
     if expected_valid:
         message = "rejected a valid record" + (f": {answer.errors[0]}" if answer.errors else "")
     else:

@@ -41,6 +41,10 @@ def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> 
     return shown
 
 
+def _text(report: dict[str, Any]) -> str:
+    return str(report.get("verdict_text") or report["verdict"])
+
+
 def _md_cell(value: Any, limit: int = 160) -> str:
     return (
         visible(value, limit=limit)
@@ -63,15 +67,55 @@ def _md_code(value: Any, limit: int = 600) -> str:
     return f"{fence}{pad}{text}{pad}{fence}"
 
 
+def _answer_text(token: dict[str, Any]) -> str:
+    if "errored" in token:
+        return f"errored: {token['errored']}"
+    answer = token.get("answer")
+    shown = json.dumps(answer, ensure_ascii=False) if answer is not None else ""
+    return ("agrees" if token.get("ok") else "DISAGREES") + (f" {shown}" if shown else "")
+
+
+def _md_compare(section: dict[str, Any]) -> list[str]:
+    names = [i["column"] for i in section["implementations"]]
+    lines = [
+        "",
+        "## Comparison",
+        "",
+        "| requirement | " + " | ".join(_md_cell(n, 60) for n in names) + " |",
+        "| --- |" + " --- |" * len(names),
+    ]
+    for row in section["matrix"]:
+        cells = " | ".join(row["outcomes"][n] for n in names)
+        lines.append(f"| `{row['id']}` | {cells} |")
+    totals = section["totals"]
+    lines.append(
+        "| **totals** (passed/failed/errored) | "
+        + " | ".join(
+            f"{totals[n]['passed']}/{totals[n]['failed']}/{totals[n]['errored']}" for n in names
+        )
+        + " |"
+    )
+    if section["disagreements"]:
+        lines += ["", "### Disagreements (shrunk)", ""]
+        for d in section["disagreements"]:
+            lines += [f"- `{d['requirement']}`: case {_md_code(d['case'])}"]
+            lines += [
+                f"  - {_md_cell(n, 60)}: {_md_cell(_answer_text(t), 300)}"
+                for n, t in d["answers"].items()
+            ]
+    return lines
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     impl = report["implementation"]
     lines = [
         f"# Conformance report: {_md_cell(impl.get('name', '?'))}",
         "",
-        f"**Verdict: {report['verdict']}**"
-        + (" (interrupted: incomplete)" if report.get("interrupted") else "")
+        f"**Verdict: {_text(report)}**"
         + f" — role {report['role']}, profile {report['profile']}, seed {report['seed']}, "
         f"kit {report['kit']['version']}",
+        "",
+        f"Levels covered: {', '.join(report.get('levels_covered', []))}.",
         "",
         "| level | outcome |",
         "| --- | --- |",
@@ -105,6 +149,11 @@ def to_markdown(report: dict[str, Any]) -> str:
                 f"- replay: `{r.get('replay', '')}`",
                 "",
             ]
+    if report.get("compare"):
+        lines += _md_compare(report["compare"])
+    if report.get("exceptions"):
+        lines += ["", "## Declared exceptions (not run)", ""]
+        lines += [f"- `{e['id']}`: {_md_cell(e['reason'], 400)}" for e in report["exceptions"]]
     if report["warnings"]:
         lines += ["", "## Warnings", "", *(f"- {_md_cell(w, 400)}" for w in report["warnings"])]
     lines += [
@@ -213,9 +262,12 @@ def to_html(report: dict[str, Any]) -> str:
             f"Replay: <code>{_h(r.get('replay', ''))}</code></p></section>"
         )
     warnings = "".join(f"<li>{_h(w)}</li>" for w in report.get("warnings", []))
+    exceptions = "".join(
+        f"<li><code>{_h(e['id'])}</code>: {_h(e['reason'])}</li>"
+        for e in report.get("exceptions", [])
+    )
     c = report["counts"]
     title = f"Conformance report: {impl.get('name', '?')}"
-    interrupted = " (interrupted: incomplete)" if report.get("interrupted") else ""
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -225,15 +277,18 @@ def to_html(report: dict[str, Any]) -> str:
         f"{_h(report['seed'])} · kit {_h(report['kit']['version'])} · started "
         f"{_h(report['started_at'])} · {report['duration_s']} s</p>"
         f'<div class="verdict" id="verdict" style="background:{VERDICT_COLOURS.get(verdict)}">'
-        f"{_h(verdict)}{interrupted}</div>"
+        f"{_h(_text(report))}</div>"
         f'<div class="levels">{levels}</div>'
         f"<p>{c['passed']} passed, {c['failed']} failed, {c['errored']} errored, "
-        f"{c['skipped']} skipped.</p>"
+        f"{c['skipped']} skipped. Levels covered: "
+        f"{_h(', '.join(report.get('levels_covered', [])))}.</p>"
         "<h2>Requirements</h2><table><thead><tr><th>requirement</th><th>level</th>"
         "<th>keyword</th><th>outcome</th><th>cases</th><th>statement</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f"<h2>Cases per requirement</h2>{_chart(report)}"
         + (f"<h2>Failures</h2>{''.join(failures)}" if failures else "")
+        + (_html_compare(report["compare"]) if report.get("compare") else "")
+        + (f"<h2>Declared exceptions (not run)</h2><ul>{exceptions}</ul>" if exceptions else "")
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
         + f'<p class="meta">schema sha256 <code>{_h(report["schema"]["sha256"])}</code> · '
         f"lifecycle model sha256 <code>{_h(report['lifecycle_model']['sha256'])}</code> · "
@@ -242,11 +297,53 @@ def to_html(report: dict[str, Any]) -> str:
     )
 
 
+def _html_compare(section: dict[str, Any]) -> str:
+    names = [i["column"] for i in section["implementations"]]
+    head = "".join(f"<th>{_h(n)}</th>" for n in names)
+    body = "".join(
+        f"<tr><td><code>{_h(row['id'])}</code></td>"
+        + "".join(
+            f'<td class="outcome" style="color:{OUTCOME_COLOURS.get(row["outcomes"][n])}">'
+            f"{_h(row['outcomes'][n])}</td>"
+            for n in names
+        )
+        + "</tr>"
+        for row in section["matrix"]
+    )
+    totals = section["totals"]
+    body += (
+        "<tr><th>totals (passed/failed/errored)</th>"
+        + "".join(
+            f"<th>{totals[n]['passed']}/{totals[n]['failed']}/{totals[n]['errored']}</th>"
+            for n in names
+        )
+        + "</tr>"
+    )
+    rows = []
+    for d in section["disagreements"]:
+        answers = "".join(
+            f"<li>{_h(n)}: <code>{_h(_answer_text(t), limit=500)}</code></li>"
+            for n, t in d["answers"].items()
+        )
+        rows.append(
+            f'<section class="failure"><h3><code>{_h(d["requirement"])}</code></h3>'
+            f"<pre>{_h(d['case'], indent=2)}</pre><ul>{answers}</ul></section>"
+        )
+    return (
+        "<h2>Comparison</h2><table><thead><tr><th>requirement</th>"
+        f"{head}</tr></thead><tbody>{body}</tbody></table>"
+        + (f"<h3>Disagreements (shrunk)</h3>{''.join(rows)}" if rows else "")
+    )
+
+
 def to_badge(report: dict[str, Any]) -> str:
     """A flat SVG badge: the verdict and the levels that passed."""
     verdict = report["verdict"]
     passed = [lvl for lvl, out in report["levels"].items() if out == "passed"]
     right = verdict + (f" ({', '.join(passed)})" if passed and verdict == "conformant" else "")
+    n = len(report.get("exceptions", []))
+    if n:
+        right += f", {n} exception{'s' if n != 1 else ''}"
     left = "inngest-conformance"
     lw, rw = 7 * len(left) + 12, int(6.5 * len(right)) + 14
     colour = VERDICT_COLOURS.get(verdict, "#757575")

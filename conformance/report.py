@@ -24,11 +24,14 @@ from conformance import __version__
 from conformance.adapters.base import Description
 from conformance.engine import PROFILES, Result
 from conformance.render import to_badge, to_html, to_markdown
-from conformance.requirements import LEVELS, Context
+from conformance.requirements import LEVELS, ROLE_LEVELS, Context
 
 FORMAT = "inngest-conformance-report/1"
 CERTIFICATE_FORMAT = "inngest-conformance-certificate/1"
-PINNED = ("format", "seed", "profile", "role", "examples_per_requirement")
+PINNED = (
+    "format", "seed", "profile", "role", "examples_per_requirement", "levels_covered",
+    "exceptions",
+)  # fmt: skip
 VERDICTS = ("conformant", "non-conformant", "error")
 
 
@@ -44,7 +47,10 @@ class RunInfo:
     invocation: tuple[str, ...] = ()
     """The certify arguments that name the implementation, schema and model (for reproduce)."""
     levels: tuple[str, ...] = ()
+    """The levels the verdict covers."""
     warnings: tuple[str, ...] = field(default=())
+    exceptions: dict[str, str] = field(default_factory=dict)
+    """Declared exceptions: requirement id -> why the implementation does not claim it."""
 
 
 def verdict(results: Sequence[Result]) -> str:
@@ -57,6 +63,25 @@ def verdict(results: Sequence[Result]) -> str:
     ):
         return "error"
     return "conformant"
+
+
+def verdict_text(report: dict[str, Any]) -> str:
+    """The verdict as people read it: never silently conformant about what was left out."""
+    parts = [str(report["verdict"])]
+    covered = report.get("levels_covered")
+    if covered and tuple(covered) != ROLE_LEVELS.get(report["role"], tuple(covered)):
+        parts.append(f"covering {', '.join(covered)} only")
+    n = len(report.get("exceptions", []))
+    if n:
+        parts.append(f"{n} declared exception{'s' if n != 1 else ''}")
+    w = sum(
+        1 for r in report["requirements"] if r["outcome"] == "failed" and r["keyword"] != "MUST"
+    )
+    if w:
+        parts.append(f"{w} SHOULD warning{'s' if w != 1 else ''}")
+    if report.get("interrupted"):
+        parts.append("interrupted")
+    return ", ".join(parts)
 
 
 def level_outcomes(results: Sequence[Result], levels: Sequence[str]) -> dict[str, str]:
@@ -105,6 +130,8 @@ def build_report(
     requirements = []
     for r in results:
         row = r.to_json()
+        if r.requirement.id in info.exceptions:
+            row["declared"] = True
         if r.outcome in ("failed", "errored"):
             row["reproduce"] = reproduce_command(info, r.requirement.id)
             row["replay"] = shlex.join(
@@ -132,7 +159,10 @@ def build_report(
         "implementation": info.implementation.to_json(),
         "invocation": list(info.invocation),
         "verdict": verdict(results),
+        "verdict_text": "",
         "levels": level_outcomes(results, info.levels or LEVELS),
+        "levels_covered": list(info.levels or LEVELS),
+        "exceptions": [{"id": k, "reason": v} for k, v in info.exceptions.items()],
         "counts": counts,
         "warnings": warnings,
         "requirements": requirements,
@@ -142,6 +172,7 @@ def build_report(
     if interrupted:
         report["interrupted"] = True
         report["verdict"] = "error"
+    report["verdict_text"] = verdict_text(report)
     report["fingerprint"] = fingerprint(report)
     return report
 
@@ -189,7 +220,10 @@ def certificate(report: dict[str, Any]) -> dict[str, Any]:
         "format": CERTIFICATE_FORMAT,
         "implementation": report["implementation"],
         "verdict": report["verdict"],
+        "verdict_text": report["verdict_text"],
         "levels": report["levels"],
+        "levels_covered": report["levels_covered"],
+        "exceptions": report["exceptions"],
         "kit": report["kit"],
         "schema": report["schema"],
         "lifecycle_model": report["lifecycle_model"],

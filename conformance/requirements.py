@@ -17,7 +17,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from conformance import lifecycle as lc
-from strategies._source import MinimalSource, strategy
+from strategies._source import MinimalSource, Source, strategy
 from strategies.invalid import OPERATORS, Target, gen_invalid, label_holds, targets, variants
 from strategies.lifecycle import LifecycleModel
 from strategies.oracle import Oracle
@@ -55,10 +55,25 @@ class Requirement:
     role: str
     kind: str
     """``accept`` (valid records), ``reject`` (invalid ones) or ``lifecycle`` (programs)."""
-    cases: Callable[[Context], st.SearchStrategy[Any]] = field(compare=False, repr=False)
+    gen: Callable[[Source, Context], Any] = field(compare=False, repr=False)
+    """How one case is made: the one description behind :meth:`cases` and :meth:`sample`."""
     explicit: Callable[[Context], list[Any]] = field(
         default=lambda ctx: [], compare=False, repr=False
     )
+
+    def cases(self, ctx: Context) -> st.SearchStrategy[Any]:
+        """The Hypothesis strategy of this requirement's cases."""
+        cases = strategy(self.gen, ctx)
+        if self.kind == "reject":
+            return cases.filter(lambda case: label_holds(ctx.oracle, case))
+        return cases
+
+    def sample(self, ctx: Context, src: Source) -> Any:
+        """One case from a plain source (a label that does not hold is drawn again)."""
+        while True:
+            case = self.gen(src, ctx)
+            if self.kind != "reject" or label_holds(ctx.oracle, case):
+                return case
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -78,8 +93,12 @@ def _with_value(
     return record
 
 
-def _enum_cases(spec: PropertySpec, ctx: Context) -> st.SearchStrategy[Any]:
-    return strategy(lambda src: _with_value(src, ctx.schema, spec, src.choice(spec.enum or ())))
+def _valid(src: Source, ctx: Context, **kwargs: Any) -> Any:
+    return gen_record(src, ctx.schema, common_datetimes=True, **kwargs)
+
+
+def _enum_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
+    return _with_value(src, ctx.schema, spec, src.choice(spec.enum or ()))
 
 
 def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
@@ -87,16 +106,12 @@ def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
     return [_with_value(MinimalSource(), ctx.schema, spec, m) for m in spec.enum or ()]
 
 
-def _rfc3339_cases(spec: PropertySpec, ctx: Context) -> st.SearchStrategy[Any]:
-    return strategy(
-        lambda src: _with_value(src, ctx.schema, spec, gen_value(src, spec, common_datetimes=False))
-    )
+def _rfc3339_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
+    return _with_value(src, ctx.schema, spec, gen_value(src, spec, common_datetimes=False))
 
 
-def _invalid_cases(target: Target, ctx: Context) -> st.SearchStrategy[Any]:
-    return strategy(gen_invalid, ctx.schema, among=(target,)).filter(
-        lambda case: label_holds(ctx.oracle, case)
-    )
+def _invalid_case(target: Target, src: Source, ctx: Context) -> Any:
+    return gen_invalid(src, ctx.schema, among=(target,))
 
 
 def _invalid_variants(target: Target, ctx: Context) -> list[Any]:
@@ -107,8 +122,8 @@ def _directed(focus: str, ctx: Context) -> list[Any]:
     return list(directed_programs(ctx.schema, ctx.model, focus=focus))
 
 
-def _programs(focus: str, ctx: Context) -> st.SearchStrategy[Any]:
-    return strategy(gen_program, ctx.schema, ctx.model, focus=focus)
+def _program(focus: str, src: Source, ctx: Context) -> Any:
+    return gen_program(src, ctx.schema, ctx.model, focus=focus)
 
 
 def _accepts(schema: RunSchema) -> list[Requirement]:
@@ -121,7 +136,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             "adversarial strings, deep outputs",
             "validator",
             "accept",
-            lambda ctx: strategy(gen_record, ctx.schema, common_datetimes=True),
+            _valid,
         ),
         Requirement(
             "schema:accepts-required-only",
@@ -130,9 +145,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             f"accepts a record with only the required properties ({', '.join(schema.required)})",
             "validator",
             "accept",
-            lambda ctx: strategy(
-                gen_record, ctx.schema, common_datetimes=True, with_optional=False
-            ),
+            functools.partial(_valid, with_optional=False),
         ),
         Requirement(
             "schema:accepts-all-optional",
@@ -141,7 +154,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             f"accepts a record with every optional property ({', '.join(schema.optional)})",
             "validator",
             "accept",
-            lambda ctx: strategy(gen_record, ctx.schema, common_datetimes=True, with_optional=True),
+            functools.partial(_valid, with_optional=True),
         ),
     ]
     for spec in schema.properties:
@@ -155,7 +168,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     f"accepts every value of {spec.name}'s enum ({members})",
                     "validator",
                     "accept",
-                    functools.partial(_enum_cases, spec),
+                    functools.partial(_enum_case, spec),
                     functools.partial(_enum_examples, spec),
                 )
             )
@@ -169,7 +182,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "lower-case t and z, leap seconds, long fractions",
                     "validator",
                     "accept",
-                    functools.partial(_rfc3339_cases, spec),
+                    functools.partial(_rfc3339_case, spec),
                 )
             )
     return out
@@ -207,7 +220,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
                 _reject_statement(schema, target),
                 "validator",
                 "reject",
-                functools.partial(_invalid_cases, target),
+                functools.partial(_invalid_case, target),
                 functools.partial(_invalid_variants, target),
             )
         )
@@ -292,7 +305,7 @@ def _lifecycle(schema: RunSchema) -> list[Requirement]:
             statement,
             "lifecycle",
             "lifecycle",
-            functools.partial(_programs, focus),
+            functools.partial(_program, focus),
             functools.partial(_directed, focus),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
@@ -333,8 +346,12 @@ SOURCE_REQUIREMENTS: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+def _no_cases(src: Source, ctx: Context) -> Any:
+    raise TypeError("a source's requirements are judged over what it emitted, not generated")
+
+
 def source_requirements() -> tuple[Requirement, ...]:
     return tuple(
-        Requirement(rid, level, keyword, statement, "source", "audit", lambda ctx: st.nothing())
+        Requirement(rid, level, keyword, statement, "source", "audit", _no_cases)
         for rid, level, keyword, statement in SOURCE_REQUIREMENTS
     )

@@ -1,0 +1,200 @@
+"""Differential runs: the same generated cases through several implementations at once.
+
+Certifying one implementation answers "is it right?"; comparing answers "how do these
+differ?".  For each requirement the cases are drawn once, from the run's seed, and every
+implementation gets exactly those cases in the same order, so the matrix is a fair
+comparison.  Implementations run in parallel (one thread each: they are separate processes
+or independent objects).  Every case on which an implementation disagrees with the oracle,
+or with another implementation, is then shrunk: each implementation that failed the
+requirement gets the engine's usual search from the same seed, and the minimal case it
+finds is put to every implementation, so a disagreement row shows all answers to one small
+case.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from conformance.adapters.base import Adapter, Description, ImplementationError, Unsupported
+from conformance.engine import PROFILES, Result, judge, requirement_seed, run_requirement
+from conformance.report import verdict
+from conformance.requirements import Context, Requirement
+from strategies._source import RandomSource
+
+
+@dataclass(frozen=True)
+class Entrant:
+    """One implementation in a comparison: a unique name and its adapter."""
+
+    name: str
+    adapter: Adapter
+    description: Description
+
+
+def unique_names(descriptions: Sequence[Description]) -> list[str]:
+    """Names for the matrix columns: the implementations' own, numbered where they clash."""
+    names: list[str] = []
+    for d in descriptions:
+        base = d.name + (f" {d.version}" if d.version else "")
+        name, n = base, 2
+        while name in names:
+            name, n = f"{base} #{n}", n + 1
+        names.append(name)
+    return names
+
+
+def draw_cases(ctx: Context, req: Requirement, n: int, seed: int) -> list[Any]:
+    """The cases every implementation gets for ``req``: the directed ones, then ``n`` drawn."""
+    src = RandomSource(requirement_seed(seed, req.id))
+    return [*req.explicit(ctx), *(req.sample(ctx, src) for _ in range(n))]
+
+
+def token(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> dict[str, Any]:
+    """What one implementation made of one case, comparable across implementations."""
+    try:
+        j = judge(ctx, req, adapter, case)
+    except (ImplementationError, Unsupported) as exc:
+        return {"ok": False, "errored": str(exc)}
+    if j.ok:
+        return {"ok": True, "answer": j.answer} if j.answer is not None else {"ok": True}
+    return {"ok": False, "message": j.message, "answer": j.answer}
+
+
+def _key(case: Any) -> str:
+    text = json.dumps(getattr(case, "record", case), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def compare(
+    ctx: Context,
+    entrants: Sequence[Entrant],
+    requirements: Sequence[Requirement],
+    *,
+    profile: str = "standard",
+    seed: int = 0,
+) -> tuple[dict[str, Any], dict[str, list[Result]]]:
+    """The ``compare`` section of a report, and each entrant's results."""
+    budget = PROFILES[profile]
+    results: dict[str, list[Result]] = {e.name: [] for e in entrants}
+    matrix: list[dict[str, Any]] = []
+    disagreements: list[dict[str, Any]] = []
+    with ThreadPoolExecutor(max_workers=max(1, len(entrants))) as pool:
+        for req in requirements:
+            cases = draw_cases(ctx, req, budget[req.kind], seed)
+
+            def answers(
+                entrant: Entrant, req: Requirement = req, cases: list[Any] = cases
+            ) -> list[dict[str, Any]]:
+                return [token(ctx, req, entrant.adapter, c) for c in cases]
+
+            tokens = dict(zip((e.name for e in entrants), pool.map(answers, entrants), strict=True))
+            row: dict[str, Any] = {"id": req.id, "level": req.level, "keyword": req.keyword}
+            outcomes: dict[str, str] = {}
+            for e in entrants:
+                mine = tokens[e.name]
+                outcome = "passed"
+                if any("errored" in t for t in mine):
+                    outcome = "errored"
+                if any(not t["ok"] and "errored" not in t for t in mine):
+                    outcome = "failed"
+                outcomes[e.name] = outcome
+            row["outcomes"] = outcomes
+            row["cases"] = len(cases)
+            matrix.append(row)
+            disagreements += _disagreements(
+                ctx, req, entrants, cases, tokens, outcomes, budget, seed, results
+            )
+    totals = {
+        e.name: {
+            o: sum(1 for r in matrix if r["outcomes"][e.name] == o)
+            for o in ("passed", "failed", "errored")
+        }
+        for e in entrants
+    }
+    section = {
+        "implementations": [
+            {
+                **e.description.to_json(),
+                "column": e.name,
+                "verdict": verdict(results[e.name]) if results[e.name] else "conformant",
+            }
+            for e in entrants
+        ],
+        "matrix": matrix,
+        "totals": totals,
+        "disagreements": disagreements,
+    }
+    return section, results
+
+
+def _disagreements(
+    ctx: Context,
+    req: Requirement,
+    entrants: Sequence[Entrant],
+    cases: list[Any],
+    tokens: dict[str, list[dict[str, Any]]],
+    outcomes: dict[str, str],
+    budget: dict[str, int],
+    seed: int,
+    results: dict[str, list[Result]],
+) -> list[dict[str, Any]]:
+    """Shrunk disagreements for one requirement; fills each entrant's result for it."""
+    rows: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for e in entrants:
+        if outcomes[e.name] != "failed":
+            outcome = outcomes[e.name]
+            first = next((t for t in tokens[e.name] if "errored" in t), None)
+            results[e.name].append(
+                Result(
+                    req,
+                    outcome,
+                    len(cases),
+                    requirement_seed(seed, req.id),
+                    message=first["errored"] if first else "",
+                )
+            )
+            continue
+        shrunk = run_requirement(ctx, req, e.adapter, examples=budget[req.kind], run_seed=seed)
+        if shrunk.outcome != "failed":  # the search missed what the drawn cases showed
+            index = next(i for i, t in enumerate(tokens[e.name]) if not t["ok"])
+            case, found = cases[index], tokens[e.name][index]
+            shrunk = Result(
+                req,
+                "failed",
+                len(cases),
+                shrunk.seed,
+                message=found["message"],
+                counterexample=getattr(case, "record", case),
+                answer=found.get("answer"),
+            )
+            minimal = case
+        else:
+            minimal = _rebuild(req, shrunk)
+        results[e.name].append(shrunk)
+        key = _key(minimal)
+        if key in seen:
+            continue
+        seen.add(key)
+        rows.append(
+            {
+                "requirement": req.id,
+                "case": getattr(minimal, "record", minimal),
+                "expected": shrunk.expected,
+                "answers": {
+                    other.name: token(ctx, req, other.adapter, minimal) for other in entrants
+                },
+            }
+        )
+    return rows
+
+
+def _rebuild(req: Requirement, result: Result) -> Any:
+    from conformance.replay import rebuild_case
+
+    return rebuild_case(req, result.to_json())
