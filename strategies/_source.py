@@ -11,6 +11,7 @@ any generator to drift out of step with the first.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
@@ -52,8 +53,29 @@ class Source(Protocol):
         ...
 
 
+@functools.lru_cache(maxsize=4096)
+def _integers(lo: int, hi: int) -> st.SearchStrategy[int]:
+    return st.integers(lo, hi)
+
+
+@functools.lru_cache(maxsize=512)
+def _text(alphabet: str | None, min_size: int, max_size: int) -> st.SearchStrategy[str]:
+    chars: st.SearchStrategy[str] = (
+        st.characters(codec="utf-8") if alphabet is None else st.sampled_from(alphabet)
+    )
+    return st.text(chars, min_size=min_size, max_size=max_size)
+
+
+_BOOLEANS = st.booleans()
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False)
+
+
 class HypothesisSource:
-    """A :class:`Source` that records every choice with Hypothesis ``draw``."""
+    """A :class:`Source` that records every choice with Hypothesis ``draw``.
+
+    Strategies are built once and reused (looking them up again on every draw was most of
+    the cost of a record).
+    """
 
     __slots__ = ("_draw",)
 
@@ -61,27 +83,24 @@ class HypothesisSource:
         self._draw = draw
 
     def integer(self, lo: int, hi: int) -> int:
-        return int(self._draw(st.integers(lo, hi)))
+        return int(self._draw(_integers(lo, hi)))
 
     def boolean(self, p: float = 0.5) -> bool:
         if p == 0.5:
-            return bool(self._draw(st.booleans()))
+            return bool(self._draw(_BOOLEANS))
         # A weighted coin: an integer draw keeps it shrinkable towards False.
-        return bool(self._draw(st.integers(0, 999)) >= 1000 - int(p * 1000))
+        return bool(self._draw(_integers(0, 999)) >= 1000 - int(p * 1000))
 
     def choice(self, options: Sequence[T]) -> T:
         if len(options) == 1:
             return options[0]
-        return options[int(self._draw(st.integers(0, len(options) - 1)))]
+        return options[int(self._draw(_integers(0, len(options) - 1)))]
 
     def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
-        chars: st.SearchStrategy[str] = (
-            st.characters(codec="utf-8") if alphabet is None else st.sampled_from(alphabet)
-        )
-        return str(self._draw(st.text(chars, min_size=min_size, max_size=max_size)))
+        return str(self._draw(_text(alphabet, min_size, max_size)))
 
     def floating(self) -> float:
-        return float(self._draw(st.floats(allow_nan=False, allow_infinity=False)))
+        return float(self._draw(_FLOATS))
 
 
 class RandomSource:
@@ -93,7 +112,10 @@ class RandomSource:
         self._rng = rng if isinstance(rng, random.Random) else random.Random(rng)
 
     def integer(self, lo: int, hi: int) -> int:
-        return self._rng.randint(lo, hi)
+        span = hi - lo + 1
+        if span <= 1 << 48:  # random() has 53 bits: uniform enough, and far faster than randint
+            return lo + int(self._rng.random() * span)
+        return lo + self._rng.getrandbits(span.bit_length() + 16) % span
 
     def boolean(self, p: float = 0.5) -> bool:
         return self._rng.random() < p
@@ -102,7 +124,7 @@ class RandomSource:
         return options[int(self._rng.random() * len(options))]
 
     def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
-        n = self._rng.randint(min_size, max_size)
+        n = self.integer(min_size, max_size)
         if alphabet is not None:
             return "".join(self._rng.choices(alphabet, k=n))
         out = []

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, TypeVar
 
 from strategies._source import RandomSource
 from strategies.invalid import InvalidCase, gen_invalid, label_holds, targets
@@ -29,6 +29,7 @@ from strategies.records import gen_record
 from strategies.schema import RunSchema
 
 FORMATS = ("jsonl", "test-suite")
+T = TypeVar("T")
 
 
 def _canonical(value: Any) -> str:
@@ -37,7 +38,11 @@ def _canonical(value: Any) -> str:
 
 def content_id(value: Any) -> str:
     """A stable id for a fixture: the first 16 hex digits of the SHA-256 of its content."""
-    return hashlib.sha256(_canonical(value).encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return _digest(_canonical(value))
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,15 +59,24 @@ class Fixtures:
         digest = hashlib.sha256(f"{self.seed}:{stream}".encode()).digest()
         return RandomSource(int.from_bytes(digest[:8], "big"))
 
-    def valid(self, n: int) -> Iterator[dict[str, Any]]:
+    def _valid(self, n: int) -> Iterator[tuple[str, dict[str, Any], str]]:
+        """(id, record, the record's canonical JSON): serialised once, for id and line."""
         src, oracle = self._source("valid"), Oracle(self.schema)
-        made = 0
-        while made < n:
+        for _ in range(n):
             record = gen_record(src, self.schema)
-            if not oracle.is_valid(record):  # never trust the generator
+            if not oracle.fast_is_valid(record):  # never trust the generator
                 raise AssertionError(f"kit defect: generated an invalid 'valid' record {record!r}")
-            made += 1
-            yield {"id": content_id(record), "record": record}
+            text = _canonical(record)
+            yield _digest(text), record, text
+
+    def valid(self, n: int) -> Iterator[dict[str, Any]]:
+        for rid, record, _ in self._valid(n):
+            yield {"id": rid, "record": record}
+
+    def valid_lines(self, n: int) -> Iterator[str]:
+        """The lines of valid.jsonl: the same bytes as ``_canonical(row)`` for each row."""
+        for rid, _, text in self._valid(n):
+            yield f'{{"id":"{rid}","record":{text}}}\n'
 
     def invalid(self, n: int) -> Iterator[dict[str, Any]]:
         src, oracle = self._source("invalid"), Oracle(self.schema)
@@ -149,7 +163,7 @@ def write_fixtures(
     show = _progress(total, progress)
     done = 0
 
-    def counted(rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    def counted(rows: Iterator[T]) -> Iterator[T]:
         nonlocal done
         for row in rows:
             done += 1
@@ -158,14 +172,15 @@ def write_fixtures(
 
     written = []
     if fmt == "jsonl":
-        for name, n, rows in (
-            ("valid", valid, fx.valid),
-            ("invalid", invalid, fx.invalid),
-            ("sequences", sequences, fx.sequences),
-        ):
+        lines: dict[str, Iterator[str]] = {
+            "valid": counted(fx.valid_lines(valid)),
+            "invalid": (_canonical(r) + "\n" for r in counted(fx.invalid(invalid))),
+            "sequences": (_canonical(r) + "\n" for r in counted(fx.sequences(sequences))),
+        }
+        for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
             if n or name != "sequences":
                 path = directory / f"{name}.jsonl"
-                _write_atomic(path, (_canonical(r) + "\n" for r in counted(rows(n))))
+                _write_atomic(path, lines[name])
                 written.append(path)
         return written
     path = directory / "test-suite.json"

@@ -60,6 +60,36 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
+def _is_type(value: Any, kind: str) -> bool:
+    """JSON Schema's type test: booleans are not numbers; 1.0 is an integer."""
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "object":
+        return isinstance(value, dict)
+    if kind == "null":
+        return value is None
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "array":
+        return isinstance(value, list)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return kind == "number" or isinstance(value, int) or value.is_integer()
+
+
+def _json_equal(a: Any, b: Any) -> bool:
+    """JSON equality, where ``true`` is not ``1`` and ``1`` is ``1.0``."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return isinstance(a, bool) and isinstance(b, bool) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_json_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_json_equal(x, y) for x, y in zip(a, b, strict=True))
+    return type(a) is type(b) and bool(a == b)
+
+
 def _path(tokens: Iterable[Any]) -> str:
     return "".join("/" + escape_pointer(str(t)) for t in tokens)
 
@@ -67,16 +97,46 @@ def _path(tokens: Iterable[Any]) -> str:
 class Oracle:
     """Decides validity against one :class:`RunSchema`."""
 
-    __slots__ = ("_validator", "schema")
+    __slots__ = ("_known", "_validator", "schema")
 
     def __init__(self, schema: RunSchema | None = None) -> None:
         self.schema = schema or default_schema()
         self._validator = Draft202012Validator(
             dict(self.schema.document), format_checker=_format_checker()
         )
+        self._known = {p.name: p for p in self.schema.properties}
 
     def is_valid(self, instance: Any) -> bool:
         return bool(self._validator.is_valid(instance))
+
+    def fast_is_valid(self, instance: Any) -> bool:
+        """The same decision as :meth:`is_valid`, computed straight from the analysed schema.
+
+        The schema analysis refuses every keyword it does not capture, so the few facts it
+        keeps (required, additionalProperties, each property's types, enum and format) are
+        the whole schema; checking them directly is about six times faster than the general
+        validator.  The tests hold the two to the same verdict on tens of thousands of
+        valid, invalid and arbitrary documents; bulk fixtures use this one.
+        """
+        if not isinstance(instance, dict):
+            return False
+        known = self._known
+        for name in self.schema.required:
+            if name not in instance:
+                return False
+        for name, value in instance.items():
+            spec = known.get(name)
+            if spec is None:
+                if not self.schema.additional_properties:
+                    return False
+                continue
+            if spec.types and not any(_is_type(value, t) for t in spec.types):
+                return False
+            if spec.enum is not None and not any(_json_equal(value, m) for m in spec.enum):
+                return False
+            if spec.format == "date-time" and isinstance(value, str) and datetime_error(value):
+                return False
+        return True
 
     def errors(self, instance: Any) -> list[OracleError]:
         """Every reason ``instance`` is invalid, sorted by path then keyword."""

@@ -15,6 +15,7 @@ a plain recent ``Z`` date-time and an empty object.
 
 from __future__ import annotations
 
+from base64 import b32encode
 from typing import Any
 
 from faker.providers.lorem.en_US import Provider as _Lorem
@@ -24,6 +25,7 @@ from strategies.datetimes import gen_datetime
 from strategies.schema import JSON_TYPES, PropertySpec, RunSchema
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD)
 WORDS: tuple[str, ...] = tuple(w for w in _Lorem.word_list if w.isascii() and w.isalpha())
 
 #: Strings a schema's plain ``string`` allows and implementations still get wrong.
@@ -52,12 +54,17 @@ _ULID_MS = (1_546_300_800_000, 1_830_211_200_000)
 
 def ulid(ms: int, entropy: int) -> str:
     """A ULID: 48-bit millisecond time and 80 bits of entropy in Crockford base32."""
-    n = (ms << 80) | entropy
-    return "".join(CROCKFORD[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
+    n = (ms << 80) | entropy  # 128 bits, written as 26 five-bit digits (130 bits)
+    # base64's base-32 alphabet is the same digits in another order: encode 160 bits (the
+    # 130 we want, then 30 zero bits) and keep the first 26 characters.
+    return b32encode((n << 30).to_bytes(20, "big"))[:26].decode().translate(_TO_CROCKFORD)
 
 
 def gen_ulid(src: Source) -> str:
-    return ulid(src.integer(*_ULID_MS), src.integer(0, 2**80 - 1))
+    # One draw for both parts: the high bits pick the time, the low 80 the entropy.
+    n = src.integer(0, 2**128 - 1)
+    span = _ULID_MS[1] - _ULID_MS[0] + 1
+    return ulid(_ULID_MS[0] + (n >> 80) % span, n & (2**80 - 1))
 
 
 def gen_uuid(src: Source) -> str:
@@ -185,11 +192,15 @@ def gen_record(
     """
     record: dict[str, Any] = {}
     last_datetime: str | None = None
+    optional = [spec.name for spec in schema.properties if not spec.required]
+    # One draw decides every optional property (a bit each); it shrinks to "all absent".
+    if with_optional is None:
+        mask = src.integer(0, 2 ** len(optional) - 1) if optional else 0
+    else:
+        mask = 2 ** len(optional) - 1 if with_optional else 0
     for spec in schema.properties:
-        if not spec.required:
-            present = src.boolean() if with_optional is None else with_optional
-            if not present:
-                continue
+        if not spec.required and not mask >> optional.index(spec.name) & 1:
+            continue
         value = gen_value(src, spec, common_datetimes=common_datetimes, not_before=last_datetime)
         if spec.format == "date-time" and isinstance(value, str):
             last_datetime = value

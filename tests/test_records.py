@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from hypothesis import find, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from strategies import runs
@@ -432,3 +433,14 @@ def test_raw_generator_is_valid_for_fifty_thousand_seeds() -> None:
     for seed in range(50_000):
         record = gen_record(RandomSource(seed), schema, common_datetimes=seed % 2 == 0)
         assert oracle.is_valid(record), (seed, oracle.errors(record))
+
+
+@given(st.integers(0, 2**48 - 1), st.integers(0, 2**80 - 1))
+@settings(max_examples=2000, database=None)
+def test_ulid_is_the_crockford_base32_of_time_and_entropy(ms: int, entropy: int) -> None:
+    from strategies.records import CROCKFORD, ulid
+
+    n = (ms << 80) | entropy
+    expected = "".join(CROCKFORD[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
+    assert ulid(ms, entropy) == expected
+    assert len(expected) == 26 and set(expected) <= set(CROCKFORD)
