@@ -146,6 +146,9 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"{option_name('profile')} {profile!r} is not one of {', '.join(PROFILES)}"
             )
+    directory = setting(config, "report")
+    if directory is not None and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ReportWriter(config, Path(directory)), "conformance-report")
 
 
 class RequirementFailed(Exception):
@@ -277,34 +280,44 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("conformance_case", rows, ids=[r["id"] for r in rows])
 
 
-def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    if report.when != "call":
-        return
-    for key, value in report.user_properties:
-        if key == RESULT_KEY:
-            _ROWS.append(json.loads(str(value)))
+class ReportWriter:
+    """Collects the results of a session and writes one report at its end.
+
+    Registered in ``pytest_configure`` only when ``--conformance-report`` is given, and never
+    on an xdist worker: results reach the controller inside the items' ``user_properties``,
+    so it sees every one and writes a single merged report.
+    """
+
+    def __init__(self, config: pytest.Config, directory: Path) -> None:
+        self.config = config
+        self.directory = directory
+        self.rows: list[dict[str, Any]] = []
+        self.written: list[Path] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        for key, value in report.user_properties:
+            if key == RESULT_KEY:
+                self.rows.append(json.loads(str(value)))
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        if self.rows:
+            self.written = write_session_report(_state(self.config), self.rows, self.directory)
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written:
+            terminalreporter.write_sep("-", "inngest-conformance report")
+            for path in self.written:
+                terminalreporter.write_line(f"written: {path}")
 
 
-# Rows seen by this process's logreport hook; read and cleared by sessionfinish.
-_ROWS: list[dict[str, Any]] = []
-
-
+@pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    config = session.config
-    state = config.stash.get(_STATE, None)
-    rows = list(_ROWS)
-    _ROWS.clear()
+    state = session.config.stash.get(_STATE, None)
     if state is not None:
         state.close()
-    directory = setting(config, "report")
-    if directory is None or hasattr(config, "workerinput") or not rows:
-        return
-    state = state or _state(config)
-    paths = write_session_report(state, rows, Path(directory))
-    config.stash[_WRITTEN] = [str(p) for p in paths]
-
-
-_WRITTEN = pytest.StashKey[list[str]]()
 
 
 def write_session_report(
@@ -331,11 +344,3 @@ def write_session_report(
     duration = sum(r.duration_s for r in results)
     report = build_report(info, results, started_at=now_iso(), duration_s=duration)
     return write_reports(report, directory)
-
-
-def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    written = config.stash.get(_WRITTEN, None)
-    if written:
-        terminalreporter.write_sep("-", "inngest-conformance report")
-        for path in written:
-            terminalreporter.write_line(f"written: {path}")
