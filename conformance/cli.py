@@ -23,6 +23,7 @@ from conformance.engine import PROFILES, Result
 from conformance.replay import replay_report
 from conformance.report import write_reports
 from conformance.requirements import LEVELS, ROLE_LEVELS, Requirement
+from strategies._files import read_text
 from strategies.fixtures import FORMATS, write_fixtures
 from strategies.lifecycle import LifecycleError
 from strategies.oracle import Oracle
@@ -107,13 +108,7 @@ def scope(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, str]]:
 
 
 def _read_skip_file(path: str) -> dict[str, str]:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-    except OSError as exc:
-        raise UsageError(f"cannot read --skip-file {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"--skip-file {path} is not UTF-8 text") from None
+    text = read_text(path, "--skip-file", UsageError)
     if text.lstrip().startswith("{"):
         try:
             data = json.loads(text)
@@ -273,10 +268,12 @@ def _certify(args: argparse.Namespace) -> int:
     try:
         role = args.role
         progress = _Progress(sys.stderr, 0)
+        description = None
         if progress.live:
-            from conformance.api import choose_role
+            from conformance.api import choose_role, describe
 
-            role = choose_role(adapter, role)
+            description = describe(adapter)
+            role = choose_role(adapter, role, description)
             progress.total = len(
                 plan(ctx, role, only=args.requirement, levels=levels, exceptions=exceptions)
             )
@@ -291,11 +288,13 @@ def _certify(args: argparse.Namespace) -> int:
             listener=progress,
             levels=levels,
             exceptions=exceptions,
+            description=description,
         )
     finally:
         adapter.close()
-    paths = write_reports(cert.report, report_dir)
+    # The summary first: a run whose reports then cannot be written is still seen.
     _summary(cert.report, sys.stdout, args.quiet)
+    paths = write_reports(cert.report, report_dir)
     if not args.quiet:
         sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     return cert.exit_code
@@ -382,12 +381,10 @@ def _check_writable(directory: Path) -> None:
 
 
 def _read_json(path: str, what: str) -> Any:
+    text = read_text(path, what, UsageError)
     try:
-        with open(path, encoding="utf-8") as fh:
-            return json.load(fh)
-    except OSError as exc:
-        raise UsageError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
         raise UsageError(f"{what} {path} is not JSON: {exc}") from None
 
 

@@ -33,6 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from strategies._files import read_text
 from strategies._source import Source
 
 if sys.version_info >= (3, 11):
@@ -386,18 +387,7 @@ def load_lifecycle(
     entries in ``transitions``.
     """
     name = os.fspath(path)
-    try:
-        raw = Path(name).read_bytes()
-    except OSError as err:
-        raise LifecycleError(
-            f"cannot read lifecycle table {name}: {_one_line(err.strerror or str(err))}"
-        ) from err
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as err:
-        raise LifecycleError(
-            f"cannot read lifecycle table {name}: not UTF-8 text ({_one_line(str(err))})"
-        ) from err
+    text = read_text(name, "lifecycle table", LifecycleError)
     data: Any
     if Path(name).suffix.lower() == ".toml":
         try:

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from strategies._files import read_text
+
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 SUPPORTED_FORMATS = ("date-time",)
@@ -204,13 +206,7 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
         where = "the packaged run schema"
     else:
         where = os.fspath(path)
-        try:
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        except OSError as exc:
-            raise SchemaError(f"cannot read schema {where}: {exc.strerror or exc}") from None
-        except UnicodeDecodeError:
-            raise SchemaError(f"schema {where} is not UTF-8 text") from None
+        text = read_text(path, "schema", SchemaError)
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:

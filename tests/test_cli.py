@@ -93,7 +93,7 @@ def test_validate_lists_each_error_with_its_path(tmp_path: Path) -> None:
     [
         (None, "cannot read"),
         (b"{not json", "not JSON"),
-        (b'{"run_id": "\xff\xfe"}', "not JSON"),
+        (b'{"run_id": "\xff\xfe"}', "not UTF-8"),
     ],
     ids=["missing", "not-json", "not-utf8"],
 )
