@@ -18,8 +18,10 @@ from conformance.adapters import (
     Adapter,
     Description,
     HttpAdapter,
+    ImplementationError,
     ProcessAdapter,
     PythonAdapter,
+    StartError,
     load_target,
 )
 from conformance.engine import PROFILES, Interrupted, Listener, Result, certify, skipped
@@ -66,14 +68,40 @@ def open_adapter(
     return HttpAdapter(url, timeout=request_timeout)
 
 
-def choose_role(adapter: Adapter, role: str | None) -> str:
-    """The role asked for, or the one the implementation says it plays."""
+def choose_role(adapter: Adapter, role: str | None, description: Description | None = None) -> str:
+    """The role asked for, or the one the implementation says it plays (``description``,
+    when given, is what it said; otherwise it is asked)."""
     if role is not None:
         if role not in ROLE_LEVELS:
             raise UsageError(f"--role {role!r} is not one of {', '.join(ROLE_LEVELS)}")
         return role
-    roles = adapter.describe().roles
+    roles = (description or adapter.describe()).roles
     return "validator" if "validator" in roles or not roles else roles[0]
+
+
+def describe(adapter: Adapter) -> Description:
+    """What the implementation says it is, asked once before a run.
+
+    An implementation that crashes, hangs or talks garbage on ``describe`` is still run
+    (each requirement then shows what it does with real requests), so it is named by its
+    command or URL instead and the failure goes into the report's warnings (the adapter's
+    ``warnings``).  Only an implementation that cannot be started at all stops the run.
+    """
+    try:
+        return adapter.describe()
+    except StartError:
+        raise
+    except ImplementationError as exc:
+        command = getattr(adapter, "command", "")
+        name = getattr(adapter, "url", "") or command or type(adapter).__name__
+        warnings = getattr(adapter, "warnings", None)
+        if isinstance(warnings, list):
+            warnings.append(
+                f"describe got no usable answer ({exc.reason}); the report names the "
+                "implementation by its command or URL, and without --role it is taken "
+                "for a validator"
+            )
+        return Description(name=str(name), command=command if isinstance(command, str) else "")
 
 
 def plan(
@@ -203,7 +231,8 @@ def certify_adapter(
         raise UsageError(f"--profile {profile!r} is not one of {', '.join(PROFILES)}")
     ctx = ctx or context()
     started_at, t0 = now_iso(), time.perf_counter()
-    chosen = choose_role(adapter, role)
+    desc = description or describe(adapter)
+    chosen = choose_role(adapter, role, desc)
     requirements = plan(ctx, chosen, only=only, levels=levels, exceptions=exceptions)
     interrupted = False
     try:
@@ -214,7 +243,6 @@ def certify_adapter(
         results, interrupted = stop.results, True
     if not only:
         results = in_catalogue_order(ctx, [*results, *declared(ctx, chosen, exceptions, seed)])
-    desc = description or adapter.describe()
     warnings = tuple(getattr(adapter, "warnings", ()))
     info = RunInfo(
         ctx,
@@ -277,7 +305,7 @@ def compare_adapters(
         raise UsageError("compare needs at least two implementations")
     ctx = ctx or context()
     started_at, t0 = now_iso(), time.perf_counter()
-    descriptions = [a.describe() for a in adapters]
+    descriptions = [describe(a) for a in adapters]
     entrants = [
         Entrant(name, adapter, d)
         for name, adapter, d in zip(unique_names(descriptions), adapters, descriptions, strict=True)

@@ -12,6 +12,7 @@ a hanging implementation costs one timeout, not hundreds.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -164,9 +165,10 @@ def run_requirement(
     req_seed = requirement_seed(run_seed, req.id)
     count = 0
     started = time.perf_counter()
+    last_failure: _Failed | None = None
 
     def probe(case: Any) -> None:
-        nonlocal count
+        nonlocal count, last_failure
         count += 1
         _check_case(ctx, req, case)
         try:
@@ -174,7 +176,8 @@ def run_requirement(
         except (ImplementationError, Unsupported) as exc:
             raise _Errored(case, exc) from None
         if not verdict.ok:
-            raise _Failed(case, verdict)
+            last_failure = _Failed(case, verdict)
+            raise last_failure
 
     test = settings(
         max_examples=examples,
@@ -216,10 +219,16 @@ def run_requirement(
     except _Errored as err:
         if isinstance(err.error, Unsupported):
             return result("skipped", message=f"the implementation does not support it: {err}")
+        if last_failure is not None:
+            # A wrong answer was already seen: the requirement is judged, and the error
+            # met while shrinking only ends the shrinking (an error is not shrunk against).
+            note = f" (shrinking stopped: the implementation then errored: {err.error.reason})"
+            stopped = replace(last_failure.judgement, message=last_failure.judgement.message + note)
+            return failed(last_failure.case, stopped)
         return result(
             "errored",
             message=err.error.reason,
-            detail=err.error.detail,
+            detail=_error_detail(err.error),
             counterexample=case_record(req, err.case),
         )
     except Flaky as exc:
@@ -228,6 +237,24 @@ def run_requirement(
             return result("failed", message=f"flaky: {exc}", flaky=True)
         return failed(cause.case, cause.judgement, flaky=True)
     return result("passed")
+
+
+#: How much of the request that got no proper answer an errored row quotes.
+REQUEST_QUOTE_LIMIT = 2000
+
+
+def _error_detail(error: ImplementationError) -> str:
+    """An error's evidence (traceback, stderr tail, the offending line), headed by the
+    request the implementation did not answer properly: for a lifecycle program, the step."""
+    if error.request is None:
+        return error.detail
+    try:
+        text = json.dumps(error.request, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(error.request)
+    if len(text) > REQUEST_QUOTE_LIMIT:
+        text = f"{text[:REQUEST_QUOTE_LIMIT]}... (cut, {len(text)} characters in all)"
+    return f"request: {text}\n\n{error.detail}" if error.detail else f"request: {text}"
 
 
 #: How often a shrunk counterexample is asked again before a failure is called solid.

@@ -10,6 +10,8 @@ atomically (a temporary file, then a rename), so a reader never sees a torn repo
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -237,11 +239,15 @@ def certificate(report: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class ReportWriteError(ValueError):
+    """The reports could not be written (the folder is left as it was); one line saying
+    why, which the command line prints as an error."""
+
+
 def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> list[Path]:
     """Write report.json, report.md, report.html and badge.svg into ``directory``; also
     certificate.json for a complete run at the ``certify`` profile."""
     out = Path(directory)
-    out.mkdir(parents=True, exist_ok=True)
     files = {
         "report.json": to_json_text(report),
         "report.md": to_markdown(report),
@@ -250,8 +256,29 @@ def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> 
     }
     if report["profile"] == "certify" and not report.get("interrupted"):
         files["certificate.json"] = to_json_text(certificate(report))
-    paths = []
-    for name, text in files.items():
-        write_atomic(out / name, text)
-        paths.append(out / name)
-    return paths
+    # Every file is written to a temporary name first and only then renamed into place,
+    # so a folder that cannot take them all is left as it was.
+    staged: list[tuple[Path, Path]] = []
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, text in files.items():
+            path = out / name
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
+            tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+            staged.append((tmp, path))
+            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
+        for tmp, path in staged:
+            os.replace(tmp, path)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise ReportWriteError(
+            f"cannot write reports to {out}: {exc.strerror or exc}{where}; "
+            "choose another report folder"
+        ) from None
+    finally:
+        for tmp, _ in staged:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+    return [path for _, path in staged]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from conformance import lifecycle as lc
 from strategies._source import MinimalSource, Source, strategy
+from strategies.datetimes import datetime_forms
 from strategies.invalid import OPERATORS, Target, gen_invalid, label_holds, targets, variants
 from strategies.lifecycle import LifecycleModel
 from strategies.oracle import Oracle
@@ -106,6 +107,11 @@ def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
     return [_with_value(MinimalSource(), ctx.schema, spec, m) for m in spec.enum or ()]
 
 
+def _rfc3339_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
+    """One record per spelling of a valid date-time (offsets, case, fractions, leap second)."""
+    return [_with_value(MinimalSource(), ctx.schema, spec, v) for v in datetime_forms()]
+
+
 def _rfc3339_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
     return _with_value(src, ctx.schema, spec, gen_value(src, spec, common_datetimes=False))
 
@@ -183,6 +189,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "validator",
                     "accept",
                     functools.partial(_rfc3339_case, spec),
+                    functools.partial(_rfc3339_examples, spec),
                 )
             )
     return out

@@ -744,3 +744,28 @@ def gen_malformed_datetime(src: Source) -> tuple[str, str]:
     name = src.choice(_MALFORMATION_NAMES)
     valid = gen_datetime(src, common=True)
     return name, MALFORMATIONS[name].fn(src, valid)
+
+
+def datetime_form(value: str) -> tuple[str, ...]:
+    """The features of a valid date-time's spelling: separator and zone case, the kind of
+    offset, fraction length, leap second.  Two values of one form test the same thing."""
+    zone = value[19:].lstrip(".0123456789")
+    digits = len(value[19:]) - len(zone) - (1 if value[19:20] == "." else 0)
+    offset = {"Z": "Z", "z": "z", "+00:00": "+00:00", "-00:00": "-00:00"}.get(zone)
+    return (
+        value[10],
+        offset or ("east" if zone.startswith("+") else "west"),
+        "no fraction" if digits == 0 else "1-9 digits" if digits <= 9 else "10+ digits",
+        "leap second" if value[17:19] == "60" else "",
+    )
+
+
+def datetime_forms(*, seeds: int = 3000) -> list[str]:
+    """One valid date-time of each form :func:`gen_datetime` makes, the same every time."""
+    from strategies._source import RandomSource
+
+    seen: dict[tuple[str, ...], str] = {}
+    for seed in range(seeds):
+        value = gen_datetime(RandomSource(seed))
+        seen.setdefault(datetime_form(value), value)
+    return list(seen.values())

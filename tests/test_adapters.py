@@ -288,8 +288,11 @@ def test_a_line_that_is_not_json_is_a_protocol_error(adapter_for: Any) -> None:
     assert caught.value.reason == (
         "protocol error: answered a line that is not JSON: 'I think it is valid'"
     )
+    assert caught.value.detail == "I think it is valid"
+    # A stream with a stray line in it is out of step: the next request gets a fresh child.
+    assert adapter.pid is None
     assert adapter.describe().name == "not-json"
-    assert adapter.restarts == 0
+    assert adapter.restarts == 1
 
 
 @pytest.mark.parametrize(

@@ -478,3 +478,15 @@ def test_simplest_malformation_is_the_first_operator() -> None:
         strategy(gen_malformed_datetime), lambda case: True, settings=settings(database=None)
     )
     assert simplest[0] == next(iter(MALFORMATIONS))
+
+
+def test_datetime_forms_are_valid_and_cover_every_spelling() -> None:
+    from strategies.datetimes import datetime_form, datetime_forms
+
+    forms = datetime_forms()
+    assert all(datetime_error(v) is None for v in forms)
+    kinds = {datetime_form(v) for v in forms}
+    assert len(kinds) == len(forms)  # one value per form
+    for feature in ("t", "z", "-00:00", "+00:00", "east", "west", "10+ digits", "leap second"):
+        assert any(feature in k for k in kinds), feature
+    assert forms == datetime_forms()  # the same every time

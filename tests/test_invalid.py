@@ -217,9 +217,10 @@ def test_malformations_appear_in_each_datetime_property() -> None:
 
 def test_enum_variants_cover_the_platform_spellings_and_near_names() -> None:
     values = Counter[str]()
-    for case in cases(4000, seed=8):
-        if case.violation.rule == "not-in-enum":
-            values[case.record["status"]] += 1
+    src, schema = RandomSource(8), default_schema()
+    for _ in range(3000):  # the not-in-enum operator alone: about 1 case in 240 is "QUEUED "
+        case = gen_invalid(src, schema, among=(Target("not-in-enum", "status"),))
+        values[case.record["status"]] += 1
     assert {"queued", "Running", "CANCELED", "SKIPPED", "QUEUED "} <= set(values)
     assert any("\u200b" in v or "\u00a0" in v for v in values)
     assert any(any(ord(c) > 0x7F for c in v) and v.strip() == v for v in values)

@@ -15,6 +15,7 @@ from .base import (
     ImplementationError,
     LifecycleAdapter,
     LifecycleAnswer,
+    StartError,
     Unsupported,
     ValidatorAdapter,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "LifecycleAnswer",
     "ProcessAdapter",
     "PythonAdapter",
+    "StartError",
     "TargetError",
     "Unsupported",
     "ValidatorAdapter",

@@ -92,6 +92,12 @@ class ImplementationError(Exception):
         return hash((self.reason, self.detail))
 
 
+class StartError(ImplementationError):
+    """The implementation could not be started at all: its program is missing or not
+    executable, or its working folder does not exist.  A mistake in how it was named
+    rather than a misbehaviour, so a run refuses to start on it instead of judging."""
+
+
 class Unsupported(Exception):
     """The implementation says it does not support an operation (``{"error": ..}``)."""
 

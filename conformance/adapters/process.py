@@ -33,10 +33,14 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
-from .base import ImplementationError
+from .base import ImplementationError, StartError
 from .wire import WireAdapter, op_label, seconds, snippet
 
 STDERR_TAIL_BYTES = 8192
+#: Non-JSON answer lines remembered (by their first bytes) so that a restarted child
+#: giving the same one is not taken for printing a banner.
+_KEPT_NOT_JSON_ANSWERS = 64
+_KEY_BYTES = 1024
 _EOF = None
 
 
@@ -175,12 +179,13 @@ class ProcessAdapter(WireAdapter):
     """An implementation run as ``command``, speaking the wire protocol on stdin/stdout.
 
     The child starts on the first request and is restarted by the request after it
-    crashed, exited or was killed for not answering.  ``restarts`` counts those restarts,
-    ``crashes`` describes each end (reason and stderr tail), ``warnings`` quotes the banner
-    lines skipped before the first answer, and ``ever_answered`` tells whether the child
-    ever gave one answer.  ``env`` adds variables to this process's environment for the
-    child; a ``command`` given as a string is split like a POSIX shell would, without
-    running one.
+    crashed, exited or was killed for not answering (or for answering a line that is not
+    JSON, after which its answers could not be matched to requests).  ``restarts`` counts
+    those restarts, ``crashes`` describes each end (reason and stderr tail), ``warnings``
+    quotes the banner lines skipped before the first answer, and ``ever_answered`` tells
+    whether the child ever gave one answer.  ``env`` adds variables to this process's
+    environment for the child; a ``command`` given as a string is split like a POSIX shell
+    would, without running one.
     """
 
     def __init__(
@@ -210,6 +215,7 @@ class ProcessAdapter(WireAdapter):
         self.restarts = 0
         self.crashes: list[str] = []
         self._child: _Child | None = None
+        self._not_json_answers: set[bytes] = set()
         self._started_once = False
         self._closed = False
         self._lock = threading.Lock()
@@ -234,7 +240,7 @@ class ProcessAdapter(WireAdapter):
 
     def _start(self, request: dict[str, Any]) -> _Child:
         if self.cwd is not None and not os.path.isdir(self.cwd):
-            raise ImplementationError(
+            raise StartError(
                 f"cannot start {self.command!r}: the folder {os.fspath(self.cwd)!r} does not exist",
                 request=request,
             )
@@ -250,20 +256,20 @@ class ProcessAdapter(WireAdapter):
                 close_fds=True,
             )
         except FileNotFoundError as exc:
-            raise ImplementationError(
+            raise StartError(
                 f"cannot start {self.command!r}: {self.argv[0]!r} not found "
                 "(is it installed and on PATH?)",
                 detail=str(exc),
                 request=request,
             ) from None
         except PermissionError as exc:
-            raise ImplementationError(
+            raise StartError(
                 f"cannot start {self.command!r}: {self.argv[0]!r} is not executable",
                 detail=str(exc),
                 request=request,
             ) from None
         except OSError as exc:
-            raise ImplementationError(
+            raise StartError(
                 f"cannot start {self.command!r}: {exc.strerror or exc}",
                 detail=str(exc),
                 request=request,
@@ -394,15 +400,21 @@ class ProcessAdapter(WireAdapter):
             try:
                 answer = json.loads(line)
             except (ValueError, RecursionError):
-                if not child.answered:
+                text = line.rstrip(b"\r\n")
+                # A line an earlier child gave as an answer is an answer again, not a banner.
+                if not child.answered and text[:_KEY_BYTES] not in self._not_json_answers:
                     self._banner(line)
                     continue
-                text = line.rstrip(b"\r\n")
-                raise ImplementationError(
-                    f"protocol error: answered a line that is not JSON: {snippet(text)}",
-                    detail=text[:8192].decode("utf-8", errors="replace"),
-                    request=request,
-                ) from None
+                if len(self._not_json_answers) < _KEPT_NOT_JSON_ANSWERS:
+                    self._not_json_answers.add(text[:_KEY_BYTES])
+                reason = f"protocol error: answered a line that is not JSON: {snippet(text)}"
+                # The answer may still follow this line: from here on, answers could no
+                # longer be matched to requests, so the next request goes to a fresh child.
+                ended = self._end(child, reason, request, killed=True)
+                quoted = text[:8192].decode("utf-8", errors="replace")
+                if ended.detail.strip():
+                    quoted += f"\n\nstderr:\n{ended.detail}"
+                raise ImplementationError(reason, detail=quoted, request=request) from None
             child.answered = True
             self.ever_answered = True
             return answer
