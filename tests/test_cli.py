@@ -309,3 +309,31 @@ def test_version(tmp_path: Path) -> None:
     result = run(tmp_path, "--version")
     assert result.returncode == 0
     assert result.stdout.strip() == f"inngest-conformance {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("target", "role"),
+    [
+        ("conformance.reference:validator", "validator"),
+        ("conformance.reference:store", "lifecycle"),
+    ],
+)
+def test_certify_a_service_over_http(tmp_path: Path, target: str, role: str) -> None:
+    """An HTTP service speaking the protocol (the harness on a loopback port) certifies."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "conformance.harness", "--target", target, "--http", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline().strip()
+        assert first.startswith("listening on http://127.0.0.1:"), first
+        url = first.removeprefix("listening on ")
+        result = run(tmp_path, "certify", "--url", url, "--profile", "quick", "--report-dir", "r")
+        assert result.returncode == 0, result.stdout + result.stderr
+        report = json.loads((tmp_path / "r" / "report.json").read_text())
+        assert report["verdict"] == "conformant" and report["role"] == role
+        assert report["implementation"]["name"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
