@@ -115,6 +115,7 @@ def plan(
     """The requirements a run covers, in catalogue order: the role's, within ``levels``,
     less the declared ``exceptions`` (checked here: each must be one of the role's)."""
     reqs = list(catalogue(ctx.schema, role=role))
+    role_ids = {r.id for r in reqs}
     known = {r.id for r in catalogue(ctx.schema)}
     if levels is not None:
         unknown_levels = [lvl for lvl in levels if lvl not in LEVELS]
@@ -134,7 +135,7 @@ def plan(
                 f"--skip {rid!r}: no such requirement; `inngest-conformance requirements` "
                 "lists them"
             )
-        if rid not in {r.id for r in catalogue(ctx.schema, role=role)}:
+        if rid not in role_ids:
             raise UsageError(f"--skip {rid!r} is not one of role {role}'s requirements")
     reqs = [r for r in reqs if r.id not in (exceptions or {})]
     if only:
@@ -310,7 +311,7 @@ def compare_adapters(
         Entrant(name, adapter, d)
         for name, adapter, d in zip(unique_names(descriptions), adapters, descriptions, strict=True)
     ]
-    chosen = choose_role(adapters[0], role)
+    chosen = choose_role(adapters[0], role, descriptions[0])
     requirements = plan(ctx, chosen, levels=levels)
     section, per = compare(ctx, entrants, requirements, profile=profile, seed=seed)
     worst = [

@@ -87,11 +87,7 @@ def _scope_options(p: argparse.ArgumentParser) -> None:
 
 def scope(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, str]]:
     """``--levels`` and the declared exceptions of ``--skip``/``--reason``/``--skip-file``."""
-    levels = None
-    if args.levels is not None:
-        levels = [lvl.strip() for lvl in args.levels.split(",") if lvl.strip()]
-        if not levels:
-            raise UsageError("--levels needs at least one level: schema, format, lifecycle")
+    levels = _levels(args)
     if len(args.skip) != len(args.reason):
         raise UsageError(
             f"each --skip needs its --reason ({len(args.skip)} --skip, {len(args.reason)} "
@@ -105,6 +101,16 @@ def scope(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, str]]:
             raise UsageError(f"--skip {rid}: the --reason is empty")
         exceptions[rid] = reason.strip()
     return levels, exceptions
+
+
+def _levels(args: argparse.Namespace) -> list[str] | None:
+    """``--levels a,b`` as a list; ``None`` when not given (all of the role's levels)."""
+    if args.levels is None:
+        return None
+    levels = [lvl.strip() for lvl in args.levels.split(",") if lvl.strip()]
+    if not levels:
+        raise UsageError("--levels needs at least one level: schema, format, lifecycle")
+    return levels
 
 
 def _read_skip_file(path: str) -> dict[str, str]:
@@ -304,7 +310,7 @@ def _compare(args: argparse.Namespace) -> int:
     from conformance.api import compare_adapters
 
     ctx = context(args.schema, args.lifecycle)
-    levels = [lvl.strip() for lvl in args.levels.split(",")] if args.levels else None
+    levels = _levels(args)
     specs = [("target", t) for t in args.target] + [("command", c) for c in args.command]
     specs += [("url", u) for u in args.url]
     if len(specs) < 2:

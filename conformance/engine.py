@@ -322,7 +322,3 @@ class Interrupted(KeyboardInterrupt):
 def skipped(req: Requirement, reason: str, run_seed: int) -> Result:
     """A requirement not run, with why."""
     return Result(req, "skipped", 0, requirement_seed(run_seed, req.id), message=reason)
-
-
-def without_timing(result: Result) -> Result:
-    return replace(result, duration_s=0.0)
