@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 def build(generator: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     if generator == "runs":
-        from strategies import runs
+        from inngest_conformance.strategies import runs
 
         return runs(schema)
     if generator == "from_schema":

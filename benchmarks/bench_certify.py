@@ -1,7 +1,7 @@
 """Wall time of ``certify`` on the reference validator, and what the subprocess adapter costs.
 
 (a) ``certify --profile quick`` and ``--profile standard`` on
-``conformance.reference:validator``, measured three ways:
+``inngest_conformance.reference:validator``, measured three ways:
 
 * ``certify CLI`` — the command itself, as a child process (interpreter start-up, imports
   and report files included): the figure the absolute targets are about (quick <= 10 s,
@@ -22,9 +22,9 @@
 certify also runs directed (explicit) cases on top of the search, so it judges a few more
 cases than the baseline; the table gives the wall-time ratio and the per-case ratio.
 
-(b) per-case cost of the subprocess adapter (``--command "<python> -m conformance.harness
---target conformance.reference:validator"``) against the in-process adapter
-(``--target conformance.reference:validator``), same implementation, same seed, same
+(b) per-case cost of the subprocess adapter (``--command "<python> -m inngest_conformance.harness
+--target inngest_conformance.reference:validator"``) against the in-process adapter
+(``--target inngest_conformance.reference:validator``), same implementation, same seed, same
 cases: ``certify_adapter`` time divided by the cases judged.  The child is started (and
 its start-up timed separately) before the timed run, so the per-case figure is the wire
 protocol's cost; start-up is reported on its own.  Target: <= 1.5x.
@@ -57,16 +57,15 @@ from _common import (
     table,
 )
 from hypothesis import HealthCheck, given, seed, settings
+from inngest_conformance._api import certify_adapter, context, open_adapter, plan
+from inngest_conformance._engine import PROFILES, case_record, requirement_seed
+from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance.reference import validator as reference_validator
+from inngest_conformance.strategies import RandomSource
+from inngest_conformance.strategies._invalid import gen_invalid, label_holds, targets
+from inngest_conformance.strategies._records import gen_record
 
-from conformance.api import certify_adapter, context, open_adapter, plan
-from conformance.engine import PROFILES, case_record, requirement_seed
-from conformance.reference import validator as reference_validator
-from conformance.requirements import Context, Requirement
-from strategies import RandomSource
-from strategies.invalid import gen_invalid, label_holds, targets
-from strategies.records import gen_record
-
-TARGET = "conformance.reference:validator"
+TARGET = "inngest_conformance.reference:validator"
 ABSOLUTE_TARGETS = {"quick": 10.0, "standard": 60.0}
 SUBPROCESS_TARGET = 1.5
 
@@ -76,7 +75,7 @@ SUBPROC = "certify subprocess adapter"
 BARE = "bare @given (baseline)"
 FLOOR = "oracle loop (floor)"
 
-CLI_MAIN = "import sys; from conformance.cli import main; sys.exit(main(sys.argv[1:]))"
+CLI_MAIN = "import sys; from inngest_conformance._cli import main; sys.exit(main(sys.argv[1:]))"
 
 
 def seconds_result(seconds: float, cases: int, **extra: Any) -> dict[str, Any]:
@@ -212,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="the run seed, the same every round")
     args = parser.parse_args(argv)
 
-    command = f"{sys.executable} -m conformance.harness --target {TARGET}"
+    command = f"{sys.executable} -m inngest_conformance.harness --target {TARGET}"
     out: dict[str, Any] = {"bench": "certify", "rounds": args.rounds, "profiles": {}}
     met_all = True
     for profile in args.profiles:

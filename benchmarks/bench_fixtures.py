@@ -53,11 +53,10 @@ from _common import (
     table,
 )
 from faker import Faker
-
-from strategies import RandomSource, default_lifecycle, default_schema
-from strategies.fixtures import _canonical, content_id, write_fixtures
-from strategies.oracle import Oracle
-from strategies.records import gen_record
+from inngest_conformance.strategies import RandomSource, default_lifecycle, default_schema
+from inngest_conformance.strategies._fixtures import _canonical, content_id, write_fixtures
+from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._records import gen_record
 
 TARGET = 1.0
 VALID = "fixtures valid"

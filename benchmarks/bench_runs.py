@@ -184,8 +184,7 @@ def profile_runs(n: int, run_seed: int) -> tuple[list[list[str]], dict[str, floa
     import pstats
 
     from _gen_worker import run_given
-
-    from strategies import runs
+    from inngest_conformance.strategies import runs
 
     with open(SCHEMA, encoding="utf-8") as fh:
         strategy = runs(json.load(fh))

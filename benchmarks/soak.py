@@ -1,8 +1,9 @@
 """Soak: ``certify --profile certify`` against the reference behind the wire protocol, round
 after round, watching the kit's memory and what it leaves behind.
 
-One round certifies ``python -m conformance.harness --target conformance.reference:validator``
-(role validator) and then ``--target conformance.reference:store`` (role lifecycle), each
+One round certifies
+``python -m inngest_conformance.harness --target inngest_conformance.reference:validator``
+(role validator) and then ``--target inngest_conformance.reference:store`` (role lifecycle), each
 driven in-process through ``open_adapter(command=...)`` and ``certify_adapter`` exactly as
 the command line drives them (a fresh harness process per run).  After every requirement
 (the ``listener`` hook) the kit's resident set (``VmRSS`` in ``/proc/self/status``) and the
@@ -39,14 +40,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from conformance.adapters import Adapter
-from conformance.api import certify_adapter, open_adapter
-from conformance.engine import Result
-from conformance.requirements import Requirement
+from inngest_conformance._adapters import Adapter
+from inngest_conformance._api import certify_adapter, open_adapter
+from inngest_conformance._engine import Result
+from inngest_conformance._requirements import Requirement
 
 ROLES = {
-    "validator": "conformance.reference:validator",
-    "lifecycle": "conformance.reference:store",
+    "validator": "inngest_conformance.reference:validator",
+    "lifecycle": "inngest_conformance.reference:store",
 }
 
 
@@ -188,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"soak: profile {args.profile}, {args.rounds} rounds, kit pid {os.getpid()}", flush=True)
     for round_no in range(1, args.rounds + 1):
         for role in args.roles:
-            argv_ = [sys.executable, "-m", "conformance.harness", "--target", ROLES[role]]
+            argv_ = [sys.executable, "-m", "inngest_conformance.harness", "--target", ROLES[role]]
             adapter = open_adapter(
                 command=shlex.join(argv_), request_timeout=30.0, startup_timeout=30.0
             )

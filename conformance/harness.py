@@ -1,7 +1,7 @@
 """Serve a Python implementation over the wire protocol, on stdin/stdout or over HTTP.
 
-``python -m conformance.harness --target MODULE:OBJECT`` puts any object that
-:class:`~conformance.adapters.python.PythonAdapter` accepts behind the same protocol a
+``python -m inngest_conformance.harness --target MODULE:OBJECT`` puts any object that
+:class:`~inngest_conformance._adapters.python.PythonAdapter` accepts behind the same protocol a
 harness in another language speaks, so that a Python implementation can be certified
 out of process (isolated from the kit, as a service, or to measure what the protocol
 itself costs) without writing a harness for it.
@@ -23,8 +23,8 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 
-from .adapters.base import Adapter, ImplementationError, Unsupported
-from .adapters.python import PythonAdapter, TargetError, load_target
+from ._adapters.base import Adapter, ImplementationError, Unsupported
+from ._adapters.python import PythonAdapter, TargetError, load_target
 
 OPS = ("describe", "validate", "reset", "create", "transition", "get")
 
@@ -180,7 +180,7 @@ def _host_port(text: str) -> tuple[str, int]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m conformance.harness",
+        prog="python -m inngest_conformance.harness",
         description="Serve a Python implementation over the conformance wire protocol.",
     )
     parser.add_argument(

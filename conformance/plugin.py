@@ -3,13 +3,13 @@
 A thin door onto the engine.  With ``--conformance-target``, ``--conformance-command`` or
 ``--conformance-url`` (or the ini keys of the same names), every requirement of the
 catalogue becomes one test item, also in a directory with no tests of its own; each item
-calls :func:`conformance.engine.run_requirement`.  Results travel in the items'
+calls :func:`inngest_conformance._engine.run_requirement`.  Results travel in the items'
 ``user_properties``, so under pytest-xdist the controller still sees every one and writes a
 single merged report (``--conformance-report DIR``), never the workers.
 
 Two more doors for a project's own tests:
 
-* :func:`conformance.testing.suite` builds the same items as a parametrized test function
+* :func:`inngest_conformance.testing.suite` builds the same items as a parametrized test function
   whose implementation comes from one of the project's fixtures (a store on a database);
 * ``@pytest.mark.conformance_cases("invalid", 20)`` parametrizes a test's
   ``conformance_case`` argument with labelled records drawn from the session's seed, their
@@ -74,7 +74,7 @@ class _Session:
     """Per-process state, kept in the config's stash: built lazily, closed at the end."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from conformance.api import context
+        from inngest_conformance._api import context
 
         self.config = config
         self.ctx = context(setting(config, "schema"), setting(config, "lifecycle"))
@@ -92,7 +92,7 @@ class _Session:
 
     def adapter(self) -> Any:
         if self._adapter is None:
-            from conformance.api import open_adapter
+            from inngest_conformance._api import open_adapter
 
             self._adapter = open_adapter(
                 target=setting(self.config, "target"),
@@ -132,7 +132,7 @@ def pytest_configure(config: pytest.Config) -> None:
         )
     role = setting(config, "role")
     if role is not None:
-        from conformance.requirements import ROLE_LEVELS
+        from inngest_conformance._requirements import ROLE_LEVELS
 
         if role not in ROLE_LEVELS:
             raise pytest.UsageError(
@@ -140,7 +140,7 @@ def pytest_configure(config: pytest.Config) -> None:
             )
     profile = setting(config, "profile")
     if profile is not None:
-        from conformance.engine import PROFILES
+        from inngest_conformance._engine import PROFILES
 
         if profile not in PROFILES:
             raise pytest.UsageError(
@@ -190,7 +190,7 @@ class RunSettings(Protocol):
 
 def run_and_record(item: pytest.Item, state: RunSettings, requirement: Any, adapter: Any) -> None:
     """Run one requirement, attach its result to the item, and fail or skip as it says."""
-    from conformance.engine import PROFILES, run_requirement
+    from inngest_conformance._engine import PROFILES, run_requirement
 
     result = run_requirement(
         state.ctx,
@@ -236,8 +236,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     config = session.config
     if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
         return
-    from conformance.adapters.base import ImplementationError
-    from conformance.api import choose_role, plan
+    from inngest_conformance._adapters.base import ImplementationError
+    from inngest_conformance._api import choose_role, plan
 
     try:
         state = _state(config)
@@ -272,7 +272,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if kind not in CASE_KINDS:
         # A collection error naming the test, without the hook machinery's traceback.
         pytest.fail(f"{MARKER}: kind {kind!r} is not one of {', '.join(CASE_KINDS)}", pytrace=False)
-    from strategies.fixtures import Fixtures
+    from inngest_conformance.strategies._fixtures import Fixtures
 
     state = _state(metafunc.config)
     fixtures = Fixtures(state.ctx.schema, state.ctx.model, state.seed)
@@ -323,11 +323,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def write_session_report(
     state: _Session, rows: list[dict[str, Any]], directory: Path
 ) -> list[Path]:
-    from conformance.adapters.base import Description
-    from conformance.api import now_iso
-    from conformance.engine import result_from_json
-    from conformance.report import RunInfo, build_report, write_reports
-    from conformance.requirements import ROLE_LEVELS, catalogue
+    from inngest_conformance._adapters.base import Description
+    from inngest_conformance._api import now_iso
+    from inngest_conformance._engine import result_from_json
+    from inngest_conformance._requirements import ROLE_LEVELS, catalogue
+    from inngest_conformance.report import RunInfo, build_report, write_reports
 
     by_id = {r.id: r for r in catalogue(state.ctx.schema)}
     rows.sort(key=lambda row: list(by_id).index(row["id"]) if row["id"] in by_id else 0)

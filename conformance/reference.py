@@ -5,8 +5,8 @@ run store that follows the lifecycle model and keeps the record invariants.  Bot
 as conformant at every profile (the kit's tests check it), and both are small enough to
 read as a specification of the behaviour the requirements ask for.
 
-``inngest-conformance certify --target conformance.reference:validator``
-``inngest-conformance certify --target conformance.reference:store --role lifecycle``
+``inngest-conformance certify --target inngest_conformance.reference:validator``
+``inngest-conformance certify --target inngest_conformance.reference:store --role lifecycle``
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from strategies.datetimes import datetime_error, utc_key
-from strategies.lifecycle import LifecycleModel, default_lifecycle
-from strategies.oracle import Oracle, default_oracle
+from inngest_conformance.strategies._datetimes import datetime_error, utc_key
+from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
+from inngest_conformance.strategies._oracle import Oracle, default_oracle
 
 
 @dataclass(frozen=True, slots=True)

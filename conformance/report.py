@@ -22,11 +22,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from conformance import __version__
-from conformance.adapters.base import Description
-from conformance.engine import PROFILES, Result
-from conformance.render import to_badge, to_html, to_markdown
-from conformance.requirements import LEVELS, ROLE_LEVELS, Context
+from inngest_conformance._adapters.base import Description
+from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._render import to_badge, to_html, to_markdown
+from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
+from inngest_conformance._version import __version__
+from inngest_conformance.errors import ReportWriteError
 
 FORMAT = "inngest-conformance-report/1"
 CERTIFICATE_FORMAT = "inngest-conformance-certificate/1"
@@ -196,7 +197,7 @@ def to_json_text(report: dict[str, Any]) -> str:
 
 def report_schema() -> dict[str, Any]:
     """The JSON Schema of report.json, shipped in the package."""
-    text = resources.files("conformance").joinpath("data/report.schema.json").read_text()
+    text = resources.files("inngest_conformance").joinpath("data/report.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
 
@@ -237,11 +238,6 @@ def certificate(report: dict[str, Any]) -> dict[str, Any]:
         "fingerprint": report["fingerprint"],
         "issued_at": report["started_at"],
     }
-
-
-class ReportWriteError(ValueError):
-    """The reports could not be written (the folder is left as it was); one line saying
-    why, which the command line prints as an error."""
 
 
 def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> list[Path]:

@@ -4,12 +4,12 @@ Some implementations can only start inside the project's test setup: a run store
 database the project's fixtures create and tear down.  The command-line options of the
 plugin cannot reach those, so a project writes instead::
 
-    from conformance.testing import suite
+    from inngest_conformance.testing import suite
 
     test_store_conformance = suite("store", role="lifecycle")
 
 and gets one test per requirement, judged and recorded by the plugin's own
-:func:`conformance.plugin.run_and_record` (so the results also land in
+:func:`inngest_conformance.plugin.run_and_record` (so the results also land in
 ``--conformance-report`` when one is asked for).  The requirement ids are fixed when the
 module is imported, from the schema and lifecycle model given here (the packaged ones by
 default), and the cases are judged against that same context; the seed is the session's
@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
-from conformance.adapters import PythonAdapter
-from conformance.adapters.wire import WireAdapter
-from conformance.api import UsageError, context, plan
-from conformance.engine import PROFILES
-from conformance.plugin import RequirementFailed, _state, run_and_record
-from conformance.requirements import ROLE_LEVELS, Context, Requirement
+from inngest_conformance._adapters import PythonAdapter
+from inngest_conformance._adapters.wire import WireAdapter
+from inngest_conformance._api import UsageError, context, plan
+from inngest_conformance._engine import PROFILES
+from inngest_conformance._requirements import ROLE_LEVELS, Context, Requirement
+from inngest_conformance.plugin import RequirementFailed, _state, run_and_record
 
 __all__ = ["suite"]
 

@@ -1,7 +1,7 @@
 """Hypothesis strategies for Inngest run records, derived from the run schema.
 
 >>> from hypothesis import given
->>> from strategies import runs, invalid_runs
+>>> from inngest_conformance.strategies import runs, invalid_runs
 >>> @given(runs())
 ... def test_my_validator_accepts(record): assert my_validator(record)
 >>> @given(invalid_runs())
@@ -19,10 +19,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-
-from strategies._source import HypothesisSource, RandomSource, Source, strategy
-from strategies.datetimes import datetime_error, is_rfc3339_datetime
-from strategies.invalid import (
+from inngest_conformance.strategies._datetimes import datetime_error, is_rfc3339_datetime
+from inngest_conformance.strategies._invalid import (
     OPERATORS,
     InvalidCase,
     Target,
@@ -31,7 +29,7 @@ from strategies.invalid import (
     label_holds,
     targets,
 )
-from strategies.lifecycle import (
+from inngest_conformance.strategies._lifecycle import (
     LifecycleError,
     LifecycleModel,
     SequenceViolation,
@@ -43,9 +41,9 @@ from strategies.lifecycle import (
     lifecycle_from_dict,
     load_lifecycle,
 )
-from strategies.oracle import Oracle, OracleError, default_oracle
-from strategies.records import gen_record
-from strategies.schema import (
+from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
+from inngest_conformance.strategies._records import gen_record
+from inngest_conformance.strategies._schema import (
     PropertySpec,
     RunSchema,
     SchemaError,
@@ -53,6 +51,7 @@ from strategies.schema import (
     load_schema,
     schema_from_dict,
 )
+from inngest_conformance.strategies._source import HypothesisSource, RandomSource, Source, strategy
 
 __all__ = [
     "OPERATORS",

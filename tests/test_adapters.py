@@ -24,8 +24,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from conformance.adapters import (
+from inngest_conformance._adapters import (
     Answer,
     HttpAdapter,
     ImplementationError,
@@ -36,7 +35,7 @@ from conformance.adapters import (
     Unsupported,
     load_target,
 )
-from conformance.harness import handle_request, make_http_server, serve_stdio
+from inngest_conformance.harness import handle_request, make_http_server, serve_stdio
 
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = Path(__file__).resolve().parent / "fakes"
@@ -400,7 +399,7 @@ def test_a_harness_without_describe_is_a_validator_named_by_its_command(
 
 
 def harness(target: str, *extra: str) -> list[str]:
-    return [sys.executable, "-m", "conformance.harness", "--target", target, *extra]
+    return [sys.executable, "-m", "inngest_conformance.harness", "--target", target, *extra]
 
 
 def test_the_python_harness_serves_a_validator(adapter_for: Any) -> None:
@@ -610,7 +609,7 @@ def test_a_pydantic_model_class() -> None:
 
 
 def test_pydantic_is_not_imported_with_the_adapter() -> None:
-    code = "import sys, conformance.adapters.python; print('pydantic' in sys.modules)"
+    code = "import sys, inngest_conformance._adapters.python; print('pydantic' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], env={**os.environ, **ENV},
                           capture_output=True, text=True, timeout=60)  # fmt: skip
     assert done.stdout.strip() == "False", done.stderr

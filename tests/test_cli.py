@@ -1,6 +1,6 @@
 """The ``inngest-conformance`` command as a user meets it: a new process, a folder, a shell.
 
-Every test runs ``python -m conformance.cli`` in a subprocess in its own temporary folder
+Every test runs ``python -m inngest_conformance`` in a subprocess in its own temporary folder
 and looks only at what a user sees: the exit status, stdout, stderr and the files
 written.  The promise under test is the one the command makes: 0 conformant or valid, 1
 non-conformant or invalid, 2 when the kit could not do its job, with every mistake a
@@ -19,19 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance import __version__
+from inngest_conformance._api import context, plan
+from inngest_conformance._requirements import ROLE_LEVELS, catalogue
 
-from conformance import __version__
-from conformance.api import context, plan
-from conformance.requirements import ROLE_LEVELS, catalogue
-
-CLI = (sys.executable, "-m", "conformance.cli")
-REFERENCE = "conformance.reference:validator"
+CLI = (sys.executable, "-m", "inngest_conformance")
+HARNESS = (sys.executable, "-m", "inngest_conformance.harness")
+REFERENCE = "inngest_conformance.reference:validator"
 ENUM_ID = "schema:rejects-not-in-enum:status"
 VALID = {"run_id": "r1", "function_id": "f1", "status": "QUEUED"}
 
 #: A validator with one planted defect: it accepts a status in the wrong case.
 PLANTED = '''
-from conformance.reference import validator as reference
+from inngest_conformance.reference import validator as reference
 
 
 def accepts_lower_case_status(record):
@@ -126,7 +126,7 @@ def test_certify_a_store_chooses_the_lifecycle_role(tmp_path: Path) -> None:
         tmp_path,
         "certify",
         "--target",
-        "conformance.reference:store",
+        "inngest_conformance.reference:store",
         "--profile",
         "quick",
         "--report-dir",
@@ -214,7 +214,10 @@ REFUSALS: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         "target, url",
     ),
     "no-such-module": (lambda p: [*_BASE, "--target", "nosuchmodule:x"], "nosuchmodule"),
-    "no-such-object": (lambda p: [*_BASE, "--target", "conformance.reference:nosuch"], "nosuch"),
+    "no-such-object": (
+        lambda p: [*_BASE, "--target", "inngest_conformance.reference:nosuch"],
+        "nosuch",
+    ),
     "missing-schema": (
         lambda p: [*_BASE, "--target", REFERENCE, "--schema", "missing.json"],
         "missing.json",
@@ -231,7 +234,7 @@ REFUSALS: dict[str, tuple[Callable[[Path], list[str]], str]] = {
         lambda p: [
             *_BASE,
             "--target",
-            "conformance.reference:store",
+            "inngest_conformance.reference:store",
             "--lifecycle",
             _bogus_lifecycle(p),
         ],
@@ -314,14 +317,14 @@ def test_version(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("target", "role"),
     [
-        ("conformance.reference:validator", "validator"),
-        ("conformance.reference:store", "lifecycle"),
+        ("inngest_conformance.reference:validator", "validator"),
+        ("inngest_conformance.reference:store", "lifecycle"),
     ],
 )
 def test_certify_a_service_over_http(tmp_path: Path, target: str, role: str) -> None:
     """An HTTP service speaking the protocol (the harness on a loopback port) certifies."""
     server = subprocess.Popen(
-        [sys.executable, "-m", "conformance.harness", "--target", target, "--http", "127.0.0.1:0"],
+        [*HARNESS, "--target", target, "--http", "127.0.0.1:0"],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -13,13 +13,18 @@ from typing import Any
 import jsonschema
 import pytest
 from defects import accepts_unknown_property, lowercases_status
-
-from conformance.adapters.base import Description
-from conformance.api import UsageError, certify_adapter, compare_adapters, context, open_adapter
-from conformance.compare import draw_cases, unique_names
-from conformance.render import to_badge, to_html, to_markdown
-from conformance.report import report_schema, write_reports
-from conformance.requirements import catalogue
+from inngest_conformance._adapters.base import Description
+from inngest_conformance._api import (
+    UsageError,
+    certify_adapter,
+    compare_adapters,
+    context,
+    open_adapter,
+)
+from inngest_conformance._compare import draw_cases, unique_names
+from inngest_conformance._render import to_badge, to_html, to_markdown
+from inngest_conformance._requirements import catalogue
+from inngest_conformance.report import report_schema, write_reports
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
@@ -37,7 +42,7 @@ def _compare(*objs: Any, **kwargs: Any) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def three() -> dict[str, Any]:
-    from conformance.reference import validator
+    from inngest_conformance.reference import validator
 
     return _compare(validator, lowercases_status, accepts_unknown_property, seed=4)
 
@@ -104,7 +109,7 @@ def test_unique_names_number_clashes() -> None:
 
 
 def test_compare_needs_two() -> None:
-    from conformance.reference import validator
+    from inngest_conformance.reference import validator
 
     with pytest.raises(UsageError, match="at least two"):
         _compare(validator)
@@ -116,7 +121,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
     }
     return subprocess.run(
-        [sys.executable, "-m", "conformance.cli", *args],
+        [sys.executable, "-m", "inngest_conformance", *args],
         cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip
 
@@ -127,7 +132,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 )
 def test_cli_compare_reference_defect_and_node_harness(tmp_path: Path) -> None:
     proc = _run(
-        "compare", "--target", "conformance.reference:validator",
+        "compare", "--target", "inngest_conformance.reference:validator",
         "--target", "defects:lowercases_status", "--command", f"node {NODE_HARNESS}",
         "--profile", "quick", "--report-dir", str(tmp_path / "r"), cwd=tmp_path,
     )  # fmt: skip
@@ -142,7 +147,7 @@ def test_cli_compare_reference_defect_and_node_harness(tmp_path: Path) -> None:
 
 
 def test_cli_compare_with_one_implementation_is_a_usage_error(tmp_path: Path) -> None:
-    proc = _run("compare", "--target", "conformance.reference:validator", cwd=tmp_path)
+    proc = _run("compare", "--target", "inngest_conformance.reference:validator", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "two or more" in proc.stderr
     assert not (tmp_path / "reports").exists()
@@ -174,7 +179,7 @@ def test_declared_exception_is_not_run_and_listed_apart() -> None:
 
 
 def test_exceptions_change_the_fingerprint() -> None:
-    from conformance.reference import validator
+    from inngest_conformance.reference import validator
 
     rid = "schema:rejects-not-an-object"
     plain = _certify(validator)
@@ -206,7 +211,7 @@ def test_levels_narrow_the_verdict() -> None:
     ],
 )
 def test_bad_scope_is_a_usage_error(kwargs: dict[str, Any], message: str) -> None:
-    from conformance.reference import validator
+    from inngest_conformance.reference import validator
 
     with pytest.raises(UsageError, match=message):
         _certify(validator, **kwargs)
@@ -225,7 +230,7 @@ def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "conformant, 1 declared exception" in proc.stdout
     proc = _run(
-        "certify", "--target", "conformance.reference:validator", "--profile", "quick",
+        "certify", "--target", "inngest_conformance.reference:validator", "--profile", "quick",
         "--skip", "schema:rejects-not-an-object", "--report-dir", "r2", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 2 and "--reason" in proc.stderr

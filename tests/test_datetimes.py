@@ -1,4 +1,4 @@
-"""Tests for :mod:`strategies.datetimes`: the RFC 3339 checker, ``utc_key`` and generators."""
+"""Tests for :mod:`.strategies._datetimes`: the RFC 3339 checker, ``utc_key`` and generators."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from fractions import Fraction
 import pytest
 from hypothesis import assume, find, given, settings
 from hypothesis import strategies as st
-
-from strategies._source import RandomSource, Source, strategy
-from strategies.datetimes import (
+from inngest_conformance.strategies._datetimes import (
     COMMON_DATETIME,
     FRACTION_DIGITS,
     MALFORMATIONS,
@@ -25,6 +23,7 @@ from strategies.datetimes import (
     malformation,
     utc_key,
 )
+from inngest_conformance.strategies._source import RandomSource, Source, strategy
 
 MANY = settings(max_examples=2500, deadline=None)
 
@@ -481,7 +480,7 @@ def test_simplest_malformation_is_the_first_operator() -> None:
 
 
 def test_datetime_forms_are_valid_and_cover_every_spelling() -> None:
-    from strategies.datetimes import datetime_form, datetime_forms
+    from inngest_conformance.strategies._datetimes import datetime_form, datetime_forms
 
     forms = datetime_forms()
     assert all(datetime_error(v) is None for v in forms)

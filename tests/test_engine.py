@@ -6,9 +6,8 @@ from typing import Any
 
 import pytest
 from defects import DEFECTS
-
-from conformance.api import certify_adapter, context, open_adapter
-from conformance.engine import requirement_seed
+from inngest_conformance._api import certify_adapter, context, open_adapter
+from inngest_conformance._engine import requirement_seed
 
 
 def _certify(obj: Any, *, profile: str = "quick", seed: int = 0, role: str | None = None
@@ -46,7 +45,7 @@ def test_quick_profile_finds_each_planted_defect(defect: str) -> None:
 
 @pytest.mark.parametrize("target", ["validator", "store"])
 def test_reference_implementations_are_conformant(target: str) -> None:
-    from conformance import reference
+    from inngest_conformance import reference
 
     report = _certify(getattr(reference, target), profile="quick", seed=7)
     assert report["verdict"] == "conformant", _failed(report)
@@ -57,7 +56,7 @@ def test_reference_implementations_are_conformant(target: str) -> None:
 @pytest.mark.parametrize("target", ["validator", "store"])
 @pytest.mark.parametrize("seed", [1, 2])
 def test_reference_implementations_never_blamed_at_certify(target: str, seed: int) -> None:
-    from conformance import reference
+    from inngest_conformance import reference
 
     report = _certify(getattr(reference, target), profile="certify", seed=seed)
     assert report["verdict"] == "conformant", _failed(report)
@@ -109,7 +108,7 @@ def test_errored_implementation_is_not_a_rejection() -> None:
 
 def test_catalogue_follows_schema() -> None:
     ctx = context()
-    from conformance.requirements import catalogue
+    from inngest_conformance._requirements import catalogue
 
     ids = [r.id for r in catalogue(ctx.schema)]
     assert len(ids) == len(set(ids))

@@ -10,15 +10,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from strategies import RandomSource, default_schema, schema_from_dict
-from strategies.invalid import gen_invalid
-from strategies.oracle import Oracle
-from strategies.records import gen_json, gen_record
+from inngest_conformance.strategies import RandomSource, default_schema, schema_from_dict
+from inngest_conformance.strategies._invalid import gen_invalid
+from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._records import gen_json, gen_record
 
 
 def _document() -> dict[str, Any]:
-    text = resources.files("strategies").joinpath("data/inngest-run.schema.json").read_text()
+    text = resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json").read_text()
     doc: dict[str, Any] = json.loads(text)
     return doc
 

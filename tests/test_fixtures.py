@@ -1,4 +1,4 @@
-"""Tests for :mod:`strategies.fixtures` and the ``fixtures`` command: reproducible, labelled,
+"""Tests for :mod:`.strategies._fixtures` and the ``fixtures`` command: reproducible, labelled,
 content-addressed fixture files."""
 
 from __future__ import annotations
@@ -11,16 +11,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from strategies import resolve_lifecycle
-from strategies.fixtures import FORMATS, Fixtures, content_id, write_fixtures
-from strategies.invalid import InvalidCase, Violation, label_holds
-from strategies.lifecycle import LifecycleModel, SequenceViolation, check_sequence
-from strategies.oracle import Oracle, default_oracle
-from strategies.schema import RunSchema, default_schema, schema_from_dict
+from inngest_conformance.strategies import resolve_lifecycle
+from inngest_conformance.strategies._fixtures import FORMATS, Fixtures, content_id, write_fixtures
+from inngest_conformance.strategies._invalid import InvalidCase, Violation, label_holds
+from inngest_conformance.strategies._lifecycle import (
+    LifecycleModel,
+    SequenceViolation,
+    check_sequence,
+)
+from inngest_conformance.strategies._oracle import Oracle, default_oracle
+from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
 
 N = 300
-CLI = [sys.executable, "-c", "from conformance.cli import main; raise SystemExit(main())"]
+CLI = [sys.executable, "-c", "from inngest_conformance._cli import main; raise SystemExit(main())"]
 
 
 def model(schema: RunSchema | None = None) -> LifecycleModel:

@@ -15,13 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
+from inngest_conformance.strategies import invalid_runs, runs
+from inngest_conformance.strategies._datetimes import datetime_error
+from inngest_conformance.strategies._invalid import InvalidCase
+from inngest_conformance.strategies._oracle import default_oracle
+from inngest_conformance.strategies._schema import default_schema
 from jsonschema import Draft202012Validator
-
-from strategies import invalid_runs, runs
-from strategies.datetimes import datetime_error
-from strategies.invalid import InvalidCase
-from strategies.oracle import default_oracle
-from strategies.schema import default_schema
 
 BASE = {"run_id": "01HZY8W2Q7", "function_id": "send-email", "status": "QUEUED"}
 DATETIME = {"type": "string", "format": "date-time"}

@@ -1,4 +1,4 @@
-"""Tests for :mod:`strategies.invalid` and ``invalid_runs()``: every case is invalid for
+"""Tests for :mod:`.strategies._invalid` and ``invalid_runs()``: every case is invalid for
 exactly the labelled reason, and every kind of case turns up."""
 
 from __future__ import annotations
@@ -13,11 +13,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
-
-from strategies import invalid_runs
-from strategies._source import RandomSource
-from strategies.datetimes import MALFORMATIONS
-from strategies.invalid import (
+from inngest_conformance.strategies import invalid_runs
+from inngest_conformance.strategies._datetimes import MALFORMATIONS
+from inngest_conformance.strategies._invalid import (
     LEVELS,
     OPERATORS,
     PLATFORM_SPELLINGS,
@@ -30,8 +28,15 @@ from strategies.invalid import (
     malformation_names,
     targets,
 )
-from strategies.oracle import Oracle, default_oracle
-from strategies.schema import JSON_TYPES, RunSchema, default_schema, pointer, schema_from_dict
+from inngest_conformance.strategies._oracle import Oracle, default_oracle
+from inngest_conformance.strategies._schema import (
+    JSON_TYPES,
+    RunSchema,
+    default_schema,
+    pointer,
+    schema_from_dict,
+)
+from inngest_conformance.strategies._source import RandomSource
 
 MANY = settings(max_examples=2000, database=None, deadline=None)
 SOME = settings(max_examples=300, database=None, deadline=None)
@@ -41,7 +46,7 @@ NOT_AN_OBJECT_KINDS = ("null", "array", "string", "json-string", "integer", "boo
 
 
 def document() -> dict[str, Any]:
-    text = importlib.resources.files("strategies").joinpath("data/inngest-run.schema.json")
+    text = importlib.resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json")
     return copy.deepcopy(json.loads(text.read_text()))
 
 

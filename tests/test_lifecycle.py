@@ -18,9 +18,7 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from strategies._source import RandomSource, Source, strategy
-from strategies.lifecycle import (
+from inngest_conformance.strategies._lifecycle import (
     RULES,
     LifecycleError,
     LifecycleModel,
@@ -34,6 +32,7 @@ from strategies.lifecycle import (
     lifecycle_from_dict,
     load_lifecycle,
 )
+from inngest_conformance.strategies._source import RandomSource, Source, strategy
 
 ENUM = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "PAUSED")
 TRANSITIONS = {

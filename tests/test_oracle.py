@@ -1,4 +1,4 @@
-"""Tests for :mod:`strategies.oracle`: format assertion, strict date-times, normalised errors."""
+"""Tests for :mod:`.strategies._oracle`: format assertion, strict date-times, normalised errors."""
 
 from __future__ import annotations
 
@@ -8,12 +8,11 @@ from typing import Any
 
 import pytest
 from hypothesis import given, settings
+from inngest_conformance.strategies import invalid_runs, runs
+from inngest_conformance.strategies._invalid import InvalidCase
+from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
+from inngest_conformance.strategies._schema import default_schema, schema_from_dict
 from jsonschema import Draft202012Validator, FormatChecker
-
-from strategies import invalid_runs, runs
-from strategies.invalid import InvalidCase
-from strategies.oracle import Oracle, OracleError, default_oracle
-from strategies.schema import default_schema, schema_from_dict
 
 BASE = {"run_id": "01HZY8W2Q7", "function_id": "send-email", "status": "QUEUED"}
 

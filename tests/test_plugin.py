@@ -17,17 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conformance.api import context, plan
-from conformance.engine import OUTCOMES, PROFILES
-from conformance.plugin import option_name
-from conformance.report import FORMAT, VERDICTS
-from conformance.requirements import LEVELS
-from strategies.fixtures import Fixtures
+from inngest_conformance._api import context, plan
+from inngest_conformance._engine import OUTCOMES, PROFILES
+from inngest_conformance._requirements import LEVELS
+from inngest_conformance.plugin import option_name
+from inngest_conformance.report import FORMAT, VERDICTS
+from inngest_conformance.strategies._fixtures import Fixtures
 
 pytest_plugins = ["pytester"]
 
-REFERENCE = "conformance.reference:validator"
+REFERENCE = "inngest_conformance.reference:validator"
 VALIDATOR_IDS = [r.id for r in plan(context(), "validator")]
 LIFECYCLE_IDS = [r.id for r in plan(context(), "lifecycle")]
 ENUM_ID = "schema:rejects-not-in-enum:status"
@@ -35,7 +34,7 @@ QUICK = (option_name("profile"), "quick")
 
 #: A validator with one planted defect: it accepts a status in the wrong case.
 ACCEPTS_LOWER_CASE = '''
-from conformance.reference import validator as reference
+from inngest_conformance.reference import validator as reference
 
 
 def accepts_lower_case_status(record):
@@ -47,7 +46,7 @@ def accepts_lower_case_status(record):
 
 #: A store with one planted SHOULD defect: a failed run gets no ended_at.
 FORGETS_ENDED_AT = """
-from conformance.reference import ReferenceStore
+from inngest_conformance.reference import ReferenceStore
 
 
 class ForgetsEndedAtOnFailed(ReferenceStore):
@@ -245,7 +244,7 @@ def test_xdist_runs_the_same_items_and_merges_one_report(pytester: pytest.Pytest
 
 
 def test_a_harness_command_is_driven_over_the_wire(pytester: pytest.Pytester) -> None:
-    command = f"{shlex.quote(sys.executable)} -m conformance.harness --target {REFERENCE}"
+    command = f"{shlex.quote(sys.executable)} -m inngest_conformance.harness --target {REFERENCE}"
     result = pytester.runpytest_subprocess(option_name("command"), command, *QUICK)
     assert result.ret == 0
     result.assert_outcomes(passed=len(VALIDATOR_IDS))
@@ -293,7 +292,7 @@ def test_a_bad_target_under_xdist_is_still_a_usage_error(pytester: pytest.Pytest
 MARKED = """
 import pytest
 
-from strategies.oracle import default_oracle
+from inngest_conformance.strategies._oracle import default_oracle
 
 ORACLE = default_oracle()
 
@@ -357,14 +356,14 @@ def test_the_marker_refuses_an_unknown_kind(pytester: pytest.Pytester) -> None:
     assert "Traceback" not in result.stdout.str()
 
 
-# --- conformance.testing.suite ----------------------------------------------------------
+# --- inngest_conformance.testing.suite ----------------------------------------------------------
 
 SUITES = """
 import pytest
 
-from conformance.reference import ReferenceStore
-from conformance.testing import suite
-from strategies.lifecycle import default_lifecycle, lifecycle_from_dict
+from inngest_conformance.reference import ReferenceStore
+from inngest_conformance.testing import suite
+from inngest_conformance.strategies._lifecycle import default_lifecycle, lifecycle_from_dict
 
 
 def queued_may_complete():
@@ -436,7 +435,7 @@ def test_without_options_the_plugin_adds_nothing(pytester: pytest.Pytester) -> N
 
 
 def test_the_suite_helper_is_exported() -> None:
-    from conformance import testing
+    from inngest_conformance import testing
 
     assert testing.__all__ == ["suite"]
     with pytest.raises(ValueError, match="role 'bogus'"):

@@ -1,4 +1,4 @@
-"""Tests for :mod:`strategies.records` and the ``runs()`` strategy: every record is valid,
+"""Tests for :mod:`.strategies._records` and the ``runs()`` strategy: every record is valid,
 and the values are worth testing with."""
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ import pytest
 from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-
-from strategies import runs
-from strategies._source import RandomSource
-from strategies.datetimes import COMMON_DATETIME, datetime_error, utc_key
-from strategies.oracle import Oracle, default_oracle
-from strategies.records import (
+from inngest_conformance.strategies import runs
+from inngest_conformance.strategies._datetimes import COMMON_DATETIME, datetime_error, utc_key
+from inngest_conformance.strategies._oracle import Oracle, default_oracle
+from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
     CROCKFORD,
     WORDS,
@@ -33,7 +31,8 @@ from strategies.records import (
     gen_uuid,
     ulid,
 )
-from strategies.schema import RunSchema, default_schema, schema_from_dict
+from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
+from inngest_conformance.strategies._source import RandomSource
 
 MANY = settings(max_examples=2000, database=None, deadline=None)
 SOME = settings(max_examples=300, database=None, deadline=None)
@@ -43,7 +42,7 @@ UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 
 
 def document() -> dict[str, Any]:
-    text = importlib.resources.files("strategies").joinpath("data/inngest-run.schema.json")
+    text = importlib.resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json")
     return copy.deepcopy(json.loads(text.read_text()))
 
 
@@ -438,7 +437,7 @@ def test_raw_generator_is_valid_for_fifty_thousand_seeds() -> None:
 @given(st.integers(0, 2**48 - 1), st.integers(0, 2**80 - 1))
 @settings(max_examples=2000, database=None)
 def test_ulid_is_the_crockford_base32_of_time_and_entropy(ms: int, entropy: int) -> None:
-    from strategies.records import CROCKFORD, ulid
+    from inngest_conformance.strategies._records import CROCKFORD, ulid
 
     n = (ms << 80) | entropy
     expected = "".join(CROCKFORD[(n >> (5 * i)) & 31] for i in range(25, -1, -1))

@@ -2,7 +2,7 @@
 or misleads because of them, and loses nothing.
 
 ``tests/test_adapters.py`` shows what each adapter makes of one misbehaviour; here the
-real command (``python -m conformance.cli certify``) runs end to end against the reference
+real command (``python -m inngest_conformance certify``) runs end to end against the reference
 implementation with exactly one fault (``tests/fakes/reference_faulty.py``), and every run
 is checked for the same promises: it ends by itself (the subprocess timeout is only the
 bound), the exit status and verdict are the specified ones, ``report.json`` is valid
@@ -32,14 +32,13 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from conformance.adapters import ProcessAdapter, PythonAdapter
-from conformance.api import certify_adapter, context
-from conformance.report import report_schema
+from inngest_conformance._adapters import ProcessAdapter, PythonAdapter
+from inngest_conformance._api import certify_adapter, context
+from inngest_conformance.report import report_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 FAULTY = Path(__file__).resolve().parent / "fakes" / "reference_faulty.py"
-CLI = (sys.executable, "-m", "conformance.cli")
+CLI = (sys.executable, "-m", "inngest_conformance")
 #: Every run here must end by itself well within this many seconds.
 BOUND = 120.0
 #: An environment variable carrying a token unique to one run, inherited by everything the
@@ -500,8 +499,8 @@ def test_http_a_body_that_is_not_json(tmp_path: Path) -> None:
 
 # Bad input to the kit ------------------------------------------------------------------
 
-REFERENCE = ("--target", "conformance.reference:validator")
-STORE = ("--target", "conformance.reference:store")
+REFERENCE = ("--target", "inngest_conformance.reference:validator")
+STORE = ("--target", "inngest_conformance.reference:store")
 
 
 def _file(tmp_path: Path, name: str, content: Any) -> str:
@@ -636,7 +635,7 @@ def test_a_report_folder_that_cannot_take_the_reports(tmp_path: Path) -> None:
 
 # Endurance -----------------------------------------------------------------------------
 
-HARNESS = (sys.executable, "-m", "conformance.harness", "--target")
+HARNESS = (sys.executable, "-m", "inngest_conformance.harness", "--target")
 
 
 @pytest.mark.slow
@@ -646,9 +645,9 @@ def test_many_runs_in_one_process_leak_no_fds_threads_or_children() -> None:
 
     def one_run(i: int) -> str:
         target, role = (
-            ("conformance.reference:validator", "validator")
+            ("inngest_conformance.reference:validator", "validator")
             if i % 2 == 0
-            else ("conformance.reference:store", "lifecycle")
+            else ("inngest_conformance.reference:store", "lifecycle")
         )
         adapter = ProcessAdapter([*HARNESS, target], request_timeout=10.0)
         try:

@@ -4,8 +4,8 @@
 so a developer can check a fix without a new search; it must tell a failure that stays
 from one that comes and goes.  ``audit`` judges records a source emitted (JSON Lines):
 each record against the schema, each run's statuses against the lifecycle model.  Both
-are driven as a user drives them, ``python -m conformance.cli`` in a subprocess, except
-the flaky case, which calls :func:`conformance.replay.replay_report` in this process so
+are driven as a user drives them, ``python -m inngest_conformance`` in a subprocess, except
+the flaky case, which calls :func:`inngest_conformance._replay.replay_report` in this process so
 the implementation's call counter is under the test's control.
 """
 
@@ -18,18 +18,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance._api import certify_adapter, open_adapter
+from inngest_conformance._replay import replay_report
 
-from conformance.api import certify_adapter, open_adapter
-from conformance.replay import replay_report
-
-CLI = (sys.executable, "-m", "conformance.cli")
+CLI = (sys.executable, "-m", "inngest_conformance")
 ENUM_ID = "schema:rejects-not-in-enum:status"
 UNKNOWN_ID = "schema:rejects-unknown-property"
 VALID_ID = "schema:accepts-valid-records"
 
 #: A validator with two planted defects: a status in the wrong case, unknown properties.
 PLANTED = '''
-from conformance.reference import validator as reference
+from inngest_conformance.reference import validator as reference
 
 KNOWN = ("run_id", "function_id", "status", "app_id", "event_id", "output",
          "started_at", "ended_at")
@@ -46,7 +45,7 @@ def lax(record):
 
 #: A validator that fails every other call: the same case fails, then passes, then fails.
 FLAKY = '''
-from conformance.reference import validator as reference
+from inngest_conformance.reference import validator as reference
 
 calls = 0
 
@@ -124,7 +123,7 @@ def test_replay_of_a_conformant_report_has_nothing_to_do(tmp_path: Path) -> None
         tmp_path,
         "certify",
         "--target",
-        "conformance.reference:validator",
+        "inngest_conformance.reference:validator",
         "--profile",
         "quick",
         "--requirement",
@@ -180,7 +179,7 @@ def test_replay_calls_a_failure_that_comes_and_goes_flaky(
 
     # The same report against a steady implementation: the difference is the verdict.
     steady = json.loads(json.dumps(cert.report))
-    steady["invocation"] = ["--target", "conformance.reference:validator"]
+    steady["invocation"] = ["--target", "inngest_conformance.reference:validator"]
     assert replay_report(steady)[0][1] == "passes-now"
 
 

@@ -14,13 +14,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-
-from conformance.api import certify_adapter, open_adapter
-from conformance.engine import Result
-from conformance.reference import Verdict, validator
-from conformance.render import to_html, to_markdown, visible
-from conformance.report import report_schema, write_reports
-from conformance.requirements import Requirement
+from inngest_conformance._api import certify_adapter, open_adapter
+from inngest_conformance._engine import Result
+from inngest_conformance._render import to_html, to_markdown, visible
+from inngest_conformance._requirements import Requirement
+from inngest_conformance.reference import Verdict, validator
+from inngest_conformance.report import report_schema, write_reports
 
 TESTS = Path(__file__).parent
 HOSTILE_ERROR = "<script>alert('x')</script>\x00\x1b[31m|`|\U0001f4a5"

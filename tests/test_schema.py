@@ -1,4 +1,5 @@
-"""Tests for :mod:`strategies.schema`: what the kit reads from a run schema, and what it refuses."""
+"""Tests for :mod:`.strategies._schema`: what the kit reads from a run schema, and what it
+refuses."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from strategies.schema import (
+from inngest_conformance.strategies._schema import (
     DRAFT_2020_12,
     SchemaError,
     default_schema,
@@ -23,7 +23,7 @@ from strategies.schema import (
 )
 
 PACKAGED_TEXT = (
-    importlib.resources.files("strategies").joinpath("data/inngest-run.schema.json").read_text()
+    importlib.resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json").read_text()
 )
 
 

@@ -2,7 +2,7 @@
 
 ``python tests/fakes/reference_faulty.py FAULT [ARG]``: every answer it gives is the
 reference validator's or the reference store's (through
-:func:`conformance.harness.handle_request`), so a run against it can be conformant; the
+:func:`inngest_conformance.harness.handle_request`), so a run against it can be conformant; the
 fault is the only thing wrong with it.  Faults:
 
 ``slow-start``            sleeps 3 s before reading anything
@@ -33,9 +33,9 @@ import sys
 import time
 from typing import Any
 
-from conformance.adapters import PythonAdapter
-from conformance.harness import handle_request
-from conformance.reference import ReferenceStore, validator
+from inngest_conformance._adapters import PythonAdapter
+from inngest_conformance.harness import handle_request
+from inngest_conformance.reference import ReferenceStore, validator
 
 FAULTS = (
     "slow-start",

@@ -19,10 +19,9 @@ from base64 import b32encode
 from typing import Any
 
 from faker.providers.lorem.en_US import Provider as _Lorem
-
-from strategies._source import ASCII_PRINTABLE, Source
-from strategies.datetimes import gen_datetime
-from strategies.schema import JSON_TYPES, PropertySpec, RunSchema
+from inngest_conformance.strategies._datetimes import gen_datetime
+from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
+from inngest_conformance.strategies._source import ASCII_PRINTABLE, Source
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD)

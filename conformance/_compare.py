@@ -20,11 +20,16 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.adapters.base import Adapter, Description, ImplementationError, Unsupported
-from conformance.engine import PROFILES, Result, judge, requirement_seed, run_requirement
-from conformance.report import verdict
-from conformance.requirements import Context, Requirement
-from strategies._source import RandomSource
+from inngest_conformance._adapters.base import (
+    Adapter,
+    Description,
+    ImplementationError,
+    Unsupported,
+)
+from inngest_conformance._engine import PROFILES, Result, judge, requirement_seed, run_requirement
+from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance.report import verdict
+from inngest_conformance.strategies._source import RandomSource
 
 
 @dataclass(frozen=True)
@@ -195,6 +200,6 @@ def _disagreements(
 
 
 def _rebuild(req: Requirement, result: Result) -> Any:
-    from conformance.replay import rebuild_case
+    from inngest_conformance._replay import rebuild_case
 
     return rebuild_case(req, result.to_json())

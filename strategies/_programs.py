@@ -17,10 +17,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from strategies._source import RandomSource, Source
-from strategies.lifecycle import LifecycleModel
-from strategies.records import gen_object, gen_record
-from strategies.schema import RunSchema
+from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._records import gen_object, gen_record
+from inngest_conformance.strategies._schema import RunSchema
+from inngest_conformance.strategies._source import RandomSource, Source
 
 FOCUSES = ("legal", "illegal", "terminal")
 _EPOCH = datetime(2019, 1, 1, tzinfo=timezone.utc)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from conformance.adapters.base import Adapter, LifecycleAnswer
-from strategies.datetimes import is_rfc3339_datetime, utc_key
-from strategies.lifecycle import LifecycleModel
-from strategies.oracle import Oracle
+from inngest_conformance._adapters.base import Adapter, LifecycleAnswer
+from inngest_conformance.strategies._datetimes import is_rfc3339_datetime, utc_key
+from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._oracle import Oracle
 
 # Requirement ids of the lifecycle level (the catalogue gives their statements).
 CREATE = "lifecycle:creates-runs"

@@ -15,16 +15,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
-
-from conformance import lifecycle as lc
-from strategies._source import MinimalSource, Source, strategy
-from strategies.datetimes import datetime_forms
-from strategies.invalid import OPERATORS, Target, gen_invalid, label_holds, targets, variants
-from strategies.lifecycle import LifecycleModel
-from strategies.oracle import Oracle
-from strategies.programs import directed_programs, gen_program
-from strategies.records import gen_record, gen_value
-from strategies.schema import PropertySpec, RunSchema
+from inngest_conformance import _lifecycle as lc
+from inngest_conformance.strategies._datetimes import datetime_forms
+from inngest_conformance.strategies._invalid import (
+    OPERATORS,
+    Target,
+    gen_invalid,
+    label_holds,
+    targets,
+    variants,
+)
+from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._programs import directed_programs, gen_program
+from inngest_conformance.strategies._records import gen_record, gen_value
+from inngest_conformance.strategies._schema import PropertySpec, RunSchema
+from inngest_conformance.strategies._source import MinimalSource, Source, strategy
 
 LEVELS = ("schema", "format", "lifecycle")
 ROLE_LEVELS = {"validator": ("schema", "format"), "lifecycle": ("lifecycle",)}

@@ -12,11 +12,11 @@ import argparse
 from collections.abc import Sequence
 from typing import Any
 
-from conformance.adapters.base import ImplementationError, Unsupported
-from conformance.api import UsageError, context, open_adapter
-from conformance.engine import judge
-from conformance.requirements import Requirement, catalogue
-from strategies.invalid import InvalidCase, Violation
+from inngest_conformance._adapters.base import ImplementationError, Unsupported
+from inngest_conformance._api import UsageError, context, open_adapter
+from inngest_conformance._engine import judge
+from inngest_conformance._requirements import Requirement, catalogue
+from inngest_conformance.strategies._invalid import InvalidCase, Violation
 
 TRIES = 3
 

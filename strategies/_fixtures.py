@@ -1,7 +1,7 @@
 """Fuzz fixtures: labelled valid and invalid records and status sequences, written to files.
 
 The same generator functions as the Hypothesis strategies run here on a seeded
-:class:`~strategies._source.RandomSource`, so a fixture file is what the strategies would
+:class:`~.strategies._source.RandomSource`, so a fixture file is what the strategies would
 produce, only faster and without shrinking.  Every record is checked with the oracle before
 it is written: a valid one passes, an invalid one fails for exactly its label.  The same
 seed gives the same bytes; an id is a hash of the content, so it is stable for the same
@@ -19,14 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from strategies._source import RandomSource
-from strategies.invalid import InvalidCase, gen_invalid, label_holds, targets
-from strategies.lifecycle import LifecycleModel, check_sequence
-from strategies.lifecycle import gen_invalid_status_sequence as gen_bad_sequence
-from strategies.lifecycle import gen_status_sequence as gen_sequence
-from strategies.oracle import Oracle
-from strategies.records import gen_record
-from strategies.schema import RunSchema
+from inngest_conformance.strategies._invalid import InvalidCase, gen_invalid, label_holds, targets
+from inngest_conformance.strategies._lifecycle import LifecycleModel, check_sequence
+from inngest_conformance.strategies._lifecycle import (
+    gen_invalid_status_sequence as gen_bad_sequence,
+)
+from inngest_conformance.strategies._lifecycle import gen_status_sequence as gen_sequence
+from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._records import gen_record
+from inngest_conformance.strategies._schema import RunSchema
+from inngest_conformance.strategies._source import RandomSource
 
 FORMATS = ("jsonl", "test-suite")
 T = TypeVar("T")

@@ -19,11 +19,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from strategies._source import ASCII_PRINTABLE, MinimalSource, RandomSource, Source
-from strategies.datetimes import MALFORMATIONS, gen_malformed_datetime
-from strategies.oracle import Oracle
-from strategies.records import WORDS, gen_json, gen_record, gen_value
-from strategies.schema import JSON_TYPES, PropertySpec, RunSchema, pointer
+from inngest_conformance.strategies._datetimes import MALFORMATIONS, gen_malformed_datetime
+from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._records import WORDS, gen_json, gen_record, gen_value
+from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema, pointer
+from inngest_conformance.strategies._source import (
+    ASCII_PRINTABLE,
+    MinimalSource,
+    RandomSource,
+    Source,
+)
 
 LEVELS = ("schema", "format")
 

@@ -18,11 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from inngest_conformance.strategies._datetimes import datetime_error
+from inngest_conformance.strategies._schema import (
+    RunSchema,
+    default_schema,
+    escape_pointer,
+    pointer,
+)
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
-
-from strategies.datetimes import datetime_error
-from strategies.schema import RunSchema, default_schema, escape_pointer, pointer
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,10 +20,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
-
-from conformance.adapters.base import Adapter, ImplementationError, Unsupported
-from conformance.requirements import Context, Requirement
-from strategies.invalid import InvalidCase
+from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
+from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance.strategies._invalid import InvalidCase
 
 PROFILES: dict[str, dict[str, int]] = {
     "quick": {"accept": 50, "reject": 50, "lifecycle": 30},

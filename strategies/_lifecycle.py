@@ -16,7 +16,7 @@ Two ways of looking at a run are judged:
   leaves a terminal status.
 
 The generators are plain ``gen(src, ...)`` functions over a
-:class:`~strategies._source.Source`, so each one runs under Hypothesis (and shrinks) or from
+:class:`~.strategies._source.Source`, so each one runs under Hypothesis (and shrinks) or from
 a seeded :class:`random.Random` alike.
 """
 
@@ -33,8 +33,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from strategies._files import read_text
-from strategies._source import Source
+from inngest_conformance.errors import LifecycleError
+from inngest_conformance.strategies._files import read_text
+from inngest_conformance.strategies._source import Source
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -60,10 +61,6 @@ __all__ = [
 RULES = ("bad-initial", "illegal-transition", "leaves-terminal", "goes-backwards", "unknown-status")
 
 _KEYS = ("initial", "terminal", "transitions")
-
-
-class LifecycleError(ValueError):
-    """A lifecycle table that cannot be used; the message says what is wrong and what to do."""
 
 
 def _show(value: Any, limit: int = 60) -> str:
@@ -411,7 +408,7 @@ def load_lifecycle(
 
 @lru_cache(maxsize=1)
 def _default_table() -> str:
-    return (resources.files("strategies") / "data" / "lifecycle.json").read_text("utf-8")
+    return (resources.files("inngest_conformance.strategies") / "data" / "lifecycle.json").read_text("utf-8")
 
 
 def default_lifecycle(*, statuses: Sequence[str] | None = None) -> LifecycleModel:

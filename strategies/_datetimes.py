@@ -9,7 +9,7 @@ lower-case ``t``/``z``.  Python's own tools are no substitute either: ``\\d`` an
 outside 0001-9999.  So this module reads the RFC 3339 section 5.6 grammar itself, with
 ASCII-only patterns and integer calendar arithmetic.
 
-Generators follow :mod:`strategies._source`: :func:`gen_datetime` yields valid values (its
+Generators follow :mod:`.strategies._source`: :func:`gen_datetime` yields valid values (its
 simplest choices give a plain recent ``...Z`` value), and :data:`MALFORMATIONS` is a
 registry of named operators that each break a valid value in one specific way, so a
 report can say which rule an implementation under test failed to enforce.
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from strategies._source import Source
+from inngest_conformance.strategies._source import Source
 
 __all__ = [
     "COMMON_DATETIME",
@@ -762,7 +762,7 @@ def datetime_form(value: str) -> tuple[str, ...]:
 
 def datetime_forms(*, seeds: int = 3000) -> list[str]:
     """One valid date-time of each form :func:`gen_datetime` makes, the same every time."""
-    from strategies._source import RandomSource
+    from inngest_conformance.strategies._source import RandomSource
 
     seen: dict[tuple[str, ...], str] = {}
     for seed in range(seeds):

@@ -15,19 +15,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from conformance import __version__
-from conformance.adapters import TargetError
-from conformance.adapters.base import Adapter, ImplementationError
-from conformance.api import UsageError, certify_adapter, context, open_adapter, plan
-from conformance.engine import PROFILES, Result
-from conformance.replay import replay_report
-from conformance.report import write_reports
-from conformance.requirements import LEVELS, ROLE_LEVELS, Requirement
-from strategies._files import read_text
-from strategies.fixtures import FORMATS, write_fixtures
-from strategies.lifecycle import LifecycleError
-from strategies.oracle import Oracle
-from strategies.schema import SchemaError
+from inngest_conformance._adapters import TargetError
+from inngest_conformance._adapters.base import Adapter, ImplementationError
+from inngest_conformance._api import UsageError, certify_adapter, context, open_adapter, plan
+from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._replay import replay_report
+from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Requirement
+from inngest_conformance._version import __version__
+from inngest_conformance.report import write_reports
+from inngest_conformance.strategies._files import read_text
+from inngest_conformance.strategies._fixtures import FORMATS, write_fixtures
+from inngest_conformance.strategies._lifecycle import LifecycleError
+from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._schema import SchemaError
 
 PROG = "inngest-conformance"
 
@@ -276,7 +276,7 @@ def _certify(args: argparse.Namespace) -> int:
         progress = _Progress(sys.stderr, 0)
         description = None
         if progress.live:
-            from conformance.api import choose_role, describe
+            from inngest_conformance._api import choose_role, describe
 
             description = describe(adapter)
             role = choose_role(adapter, role, description)
@@ -307,7 +307,7 @@ def _certify(args: argparse.Namespace) -> int:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from conformance.api import compare_adapters
+    from inngest_conformance._api import compare_adapters
 
     ctx = context(args.schema, args.lifecycle)
     levels = _levels(args)
@@ -427,7 +427,7 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from conformance.audit import audit_file
+    from inngest_conformance._audit import audit_file
 
     ctx = context(args.schema, args.lifecycle)
     report_dir = Path(args.report_dir)
@@ -496,7 +496,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write(f"{PROG}: interrupted\n")
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
-from strategies._files import read_text
+from inngest_conformance.errors import SchemaError
+from inngest_conformance.strategies._files import read_text
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
@@ -42,10 +43,6 @@ _ANNOTATIONS = frozenset(
 )
 _ROOT_KEYWORDS = _ANNOTATIONS | {"type", "required", "properties", "additionalProperties"}
 _PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum", "format", "additionalProperties"}
-
-
-class SchemaError(ValueError):
-    """The schema cannot be used: not JSON, not an object, or beyond what the kit handles."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +199,7 @@ def schema_from_dict(document: Any) -> RunSchema:
 def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
     """The packaged run schema, or the one at ``path``."""
     if path is None:
-        text = resources.files("strategies").joinpath("data/inngest-run.schema.json").read_text()
+        text = resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json").read_text()
         where = "the packaged run schema"
     else:
         where = os.fspath(path)

@@ -12,12 +12,12 @@ import json
 import time
 from typing import Any
 
-from conformance.adapters.base import Description
-from conformance.api import Certification, UsageError, now_iso
-from conformance.engine import Result, requirement_seed
-from conformance.report import RunInfo, build_report
-from conformance.requirements import Context, Requirement, source_requirements
-from strategies.lifecycle import check_observed
+from inngest_conformance._adapters.base import Description
+from inngest_conformance._api import Certification, UsageError, now_iso
+from inngest_conformance._engine import Result, requirement_seed
+from inngest_conformance._requirements import Context, Requirement, source_requirements
+from inngest_conformance.report import RunInfo, build_report
+from inngest_conformance.strategies._lifecycle import check_observed
 
 
 def _read(path: str) -> list[tuple[int, Any]]:

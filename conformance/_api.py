@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from conformance.adapters import (
+from inngest_conformance._adapters import (
     Adapter,
     Description,
     HttpAdapter,
@@ -24,16 +24,13 @@ from conformance.adapters import (
     StartError,
     load_target,
 )
-from conformance.engine import PROFILES, Interrupted, Listener, Result, certify, skipped
-from conformance.report import RunInfo, build_report
-from conformance.requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
-from strategies import resolve_lifecycle, resolve_schema
-from strategies.lifecycle import LifecycleModel
-from strategies.schema import RunSchema
-
-
-class UsageError(ValueError):
-    """The run cannot start: a bad option, an unknown requirement, a missing role."""
+from inngest_conformance._engine import PROFILES, Interrupted, Listener, Result, certify, skipped
+from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
+from inngest_conformance.errors import UsageError
+from inngest_conformance.report import RunInfo, build_report
+from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
+from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._schema import RunSchema
 
 
 def open_adapter(
@@ -298,7 +295,7 @@ def compare_adapters(
     implementations (with that one's evidence), so the verdict is conformant only when every
     implementation is.
     """
-    from conformance.compare import Entrant, compare, unique_names
+    from inngest_conformance._compare import Entrant, compare, unique_names
 
     if profile not in PROFILES:
         raise UsageError(f"--profile {profile!r} is not one of {', '.join(PROFILES)}")

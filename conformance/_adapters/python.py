@@ -40,15 +40,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jsonschema
+from inngest_conformance.errors import TargetError
 
 from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
 
 DEFAULT_REJECTIONS: tuple[type[BaseException], ...] = (ValueError, jsonschema.ValidationError)
 _LIFECYCLE_METHODS = ("create", "transition", "get")
-
-
-class TargetError(ValueError):
-    """A ``MODULE:OBJECT`` target that cannot be loaded or driven; the message says why."""
 
 
 def load_target(spec: str) -> object:
@@ -143,7 +140,7 @@ def _error_text(item: object) -> str:
 
 
 class PythonAdapter:
-    """An in-process implementation behind the :class:`~conformance.adapters.base.Adapter` API."""
+    """An in-process implementation behind the :class:`~._adapters.base.Adapter` API."""
 
     def __init__(
         self,

@@ -1,0 +1,7 @@
+"""``python -m inngest_conformance``: the same command line as ``inngest-conformance``."""
+
+from __future__ import annotations
+
+from inngest_conformance._cli import main
+
+raise SystemExit(main())
