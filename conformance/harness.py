@@ -26,6 +26,13 @@ from typing import IO, Any
 from ._adapters.base import Adapter, ImplementationError, Unsupported
 from ._adapters.python import PythonAdapter, TargetError, load_target
 
+__all__ = [
+    "handle_request",
+    "main",
+    "make_http_server",
+    "serve_stdio",
+]
+
 OPS = ("describe", "validate", "reset", "create", "transition", "get")
 
 

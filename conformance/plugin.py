@@ -26,6 +26,15 @@ from typing import Any, Protocol
 
 import pytest
 
+__all__ = [
+    "CASE_KINDS",
+    "MARKER",
+    "OPTIONS",
+    "RequirementFailed",
+    "ini_name",
+    "option_name",
+]
+
 GROUP = "conformance"
 OPTIONS: dict[str, str] = {
     "target": "a Python implementation, MOD:OBJ, called in-process",

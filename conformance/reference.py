@@ -19,6 +19,14 @@ from inngest_conformance.strategies._datetimes import datetime_error, utc_key
 from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
 
+__all__ = [
+    "ReferenceStore",
+    "ReferenceValidator",
+    "Verdict",
+    "store",
+    "validator",
+]
+
 
 @dataclass(frozen=True, slots=True)
 class Verdict:

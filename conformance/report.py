@@ -29,6 +29,19 @@ from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
 from inngest_conformance._version import __version__
 from inngest_conformance.errors import ReportWriteError
 
+__all__ = [
+    "CERTIFICATE_FORMAT",
+    "FORMAT",
+    "VERDICTS",
+    "RunInfo",
+    "build_report",
+    "certificate",
+    "fingerprint",
+    "report_schema",
+    "verdict_text",
+    "write_reports",
+]
+
 FORMAT = "inngest-conformance-report/1"
 CERTIFICATE_FORMAT = "inngest-conformance-certificate/1"
 PINNED = (

@@ -408,7 +408,9 @@ def load_lifecycle(
 
 @lru_cache(maxsize=1)
 def _default_table() -> str:
-    return (resources.files("inngest_conformance.strategies") / "data" / "lifecycle.json").read_text("utf-8")
+    return (
+        resources.files("inngest_conformance.strategies") / "data" / "lifecycle.json"
+    ).read_text("utf-8")
 
 
 def default_lifecycle(*, statuses: Sequence[str] | None = None) -> LifecycleModel:

@@ -17,7 +17,11 @@ from inngest_conformance.strategies._records import gen_json, gen_record
 
 
 def _document() -> dict[str, Any]:
-    text = resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json").read_text()
+    text = (
+        resources.files("inngest_conformance.strategies")
+        .joinpath("data/inngest-run.schema.json")
+        .read_text()
+    )
     doc: dict[str, Any] = json.loads(text)
     return doc
 

@@ -46,7 +46,9 @@ NOT_AN_OBJECT_KINDS = ("null", "array", "string", "json-string", "integer", "boo
 
 
 def document() -> dict[str, Any]:
-    text = importlib.resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json")
+    text = importlib.resources.files("inngest_conformance.strategies").joinpath(
+        "data/inngest-run.schema.json"
+    )
     return copy.deepcopy(json.loads(text.read_text()))
 
 

@@ -42,7 +42,9 @@ UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 
 
 def document() -> dict[str, Any]:
-    text = importlib.resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json")
+    text = importlib.resources.files("inngest_conformance.strategies").joinpath(
+        "data/inngest-run.schema.json"
+    )
     return copy.deepcopy(json.loads(text.read_text()))
 
 

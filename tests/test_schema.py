@@ -23,7 +23,9 @@ from inngest_conformance.strategies._schema import (
 )
 
 PACKAGED_TEXT = (
-    importlib.resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json").read_text()
+    importlib.resources.files("inngest_conformance.strategies")
+    .joinpath("data/inngest-run.schema.json")
+    .read_text()
 )
 
 
