@@ -26,7 +26,7 @@ from inngest_conformance._adapters import (
 )
 from inngest_conformance._engine import PROFILES, Interrupted, Listener, Result, certify, skipped
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
-from inngest_conformance.errors import UsageError
+from inngest_conformance.errors import UsageError as UsageError  # re-exported
 from inngest_conformance.report import RunInfo, build_report
 from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
 from inngest_conformance.strategies._lifecycle import LifecycleModel

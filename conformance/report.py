@@ -27,7 +27,7 @@ from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
 from inngest_conformance._version import __version__
-from inngest_conformance.errors import ReportWriteError
+from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
 
 __all__ = [
     "CERTIFICATE_FORMAT",

@@ -33,7 +33,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from inngest_conformance.errors import LifecycleError
+from inngest_conformance.errors import LifecycleError as LifecycleError  # re-exported
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._source import Source
 

@@ -40,7 +40,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jsonschema
-from inngest_conformance.errors import TargetError
+from inngest_conformance.errors import TargetError as TargetError  # re-exported
 
 from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
 
