@@ -182,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=tuple(ROLE_LEVELS), help="default: what it describes")
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0, help="makes the cases reproducible")
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument("--report-dir", default="reports", metavar="DIR", help="default reports")
     p.add_argument(
         "--requirement",
         action="append",
@@ -203,7 +203,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument(
+        "--report-dir", default="reports/compare", metavar="DIR", help="default reports/compare"
+    )
     p.add_argument("--levels", metavar="LIST", help="comma-separated levels to compare")
     p.add_argument("--quiet", action="store_true")
     _schema_options(p)
@@ -219,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="audit the records a source emitted (JSON Lines)")
     p.add_argument("file", metavar="FILE.jsonl")
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument(
+        "--report-dir", default="reports/audit", metavar="DIR", help="default reports/audit"
+    )
     _schema_options(p)
 
     p = sub.add_parser("validate", help="run one record through the oracle")
@@ -275,6 +279,15 @@ class _Progress:
         self.stream.flush()
 
 
+#: What the "cases" column counts, said under it: more than the profile's examples.
+CASES_NOTE = (
+    "  (cases: inputs put to the implementation for a requirement: the profile's drawn "
+    "examples,\n   plus one directed case per variant or transition, plus those tried while "
+    "shrinking\n   a failure; a lifecycle case is one whole program of create/transition/get)\n"
+)
+AUDIT_CASES_NOTE = "  (cases: the records read from the file)\n"
+
+
 def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
     if not quiet:
         width = max((len(r["id"]) for r in report["requirements"]), default=10)
@@ -283,6 +296,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 f"  {r['outcome']:<8} {r['keyword']:<6} {r['id']:<{width}}  "
                 f"{r['examples']:>5} cases\n"
             )
+        if report["requirements"]:
+            out.write(AUDIT_CASES_NOTE if report["role"] == "source" else CASES_NOTE)
         for r in report["requirements"]:
             if r["outcome"] in ("failed", "errored"):
                 out.write(f"\n{r['id']}: {r['message']}\n")

@@ -181,6 +181,8 @@ def replay_report(
         missing = [i for i in only if i not in ids]
         if missing:
             raise UsageError(f"the report has no failed requirement {missing[0]!r}")
+    if not any(g.rows for g in groups):
+        return []
     named = _named(target, command, url)
     if len(named) > 2:
         raise UsageError("name exactly one implementation: --target, --command or --url")

@@ -404,7 +404,11 @@ def test_suite_runs_the_lifecycle_requirements_on_a_fixture(pytester: pytest.Pyt
     )
     assert "counterexample: " in result.stdout.str()
 
-    report = read_report(pytester.path / "out")
+    # Two stores, two reports: each suite's verdict is its own, never a blend.
+    assert not (pytester.path / "out" / "report.json").exists()
+    good_report = read_report(pytester.path / "out" / "test_suites.test_store_conformance")
+    report = read_report(pytester.path / "out" / "test_suites.test_skipping_store_conformance")
+    assert good_report["verdict"] == "conformant"
     assert report["verdict"] == "non-conformant" and report["role"] == "lifecycle"
     assert {row["id"] for row in report["requirements"]} == set(LIFECYCLE_IDS)
     assert any(r["id"] == illegal and r["outcome"] == "failed" for r in report["requirements"])
@@ -413,6 +417,7 @@ def test_suite_runs_the_lifecycle_requirements_on_a_fixture(pytester: pytest.Pyt
     passed = [r["examples"] for r in report["requirements"] if r["outcome"] == "passed"]
     assert min(passed) >= PROFILES["quick"]["lifecycle"]
     assert max(passed) < PROFILES["standard"]["lifecycle"]
+    assert report["profile"] == "quick"
 
 
 # --- nothing asked, nothing added --------------------------------------------------------
