@@ -94,10 +94,8 @@ def test_a_printed_node_id_selects_its_item(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"PASSED inngest-conformance::{ENUM_ID}"])
 
-    both = pytester.runpytest_subprocess(
-        "test_plain.py", f"inngest-conformance::{ENUM_ID}", f"inngest-conformance::{VALIDATOR_IDS[0]}",
-        *args,
-    )  # fmt: skip
+    two = [f"inngest-conformance::{rid}" for rid in (ENUM_ID, VALIDATOR_IDS[0])]
+    both = pytester.runpytest_subprocess("test_plain.py", *two, *args)
     assert both.ret == 0
     both.assert_outcomes(passed=3)
 
