@@ -15,7 +15,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+from inngest_conformance.report import report_schema
 
 CLI = (sys.executable, "-m", "inngest_conformance")
 REFERENCE = "inngest_conformance.reference:validator"
@@ -173,6 +175,7 @@ def test_the_replay_commands_a_report_prints_work_from_where_it_was_made(folder:
 
 def test_compare_failures_each_carry_a_certify_command_for_that_one_alone(folder: Path) -> None:
     report = report_of(folder / "cmp" / "report.json")
+    jsonschema.Draft202012Validator(report_schema()).validate(report)
     for entry in report["compare"]["implementations"]:
         for failure in entry["failures"]:
             words = shlex.split(failure["reproduce"])
