@@ -20,7 +20,6 @@ from typing import Any, NoReturn, TextIO
 from inngest_conformance._adapters import TargetError
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._api import (
-    UsageError,
     certify_adapter,
     context,
     mark_interrupted,
@@ -31,12 +30,11 @@ from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interr
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement
 from inngest_conformance._version import __version__
+from inngest_conformance.errors import LifecycleError, SchemaError, UsageError
 from inngest_conformance.report import write_reports
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._fixtures import FORMATS, write_fixtures
-from inngest_conformance.strategies._lifecycle import LifecycleError
 from inngest_conformance.strategies._oracle import Oracle
-from inngest_conformance.strategies._schema import SchemaError
 
 PROG = "inngest-conformance"
 

@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
-from inngest_conformance._api import UsageError, context, open_adapter
+from inngest_conformance._api import context, open_adapter
 from inngest_conformance._engine import judge
 from inngest_conformance._requirements import Context, Requirement, catalogue
+from inngest_conformance.errors import UsageError
 from inngest_conformance.report import FORMAT, implementation_words
 from inngest_conformance.strategies._invalid import InvalidCase, Violation
 

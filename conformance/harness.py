@@ -25,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 
 from ._adapters.base import Adapter, ImplementationError, Unsupported
-from ._adapters.python import PythonAdapter, TargetError, load_target
+from ._adapters.python import PythonAdapter, load_target
+from .errors import TargetError
 
 OPS = ("describe", "validate", "reset", "create", "transition", "get")
 

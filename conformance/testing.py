@@ -26,9 +26,10 @@ from typing import Any
 import pytest
 from inngest_conformance._adapters import PythonAdapter
 from inngest_conformance._adapters.wire import WireAdapter
-from inngest_conformance._api import UsageError, context, plan
+from inngest_conformance._api import context, plan
 from inngest_conformance._engine import PROFILES
 from inngest_conformance._requirements import ROLE_LEVELS, Context, Requirement
+from inngest_conformance.errors import UsageError
 from inngest_conformance.plugin import (
     SUITE_KEY,
     RequirementFailed,

@@ -86,6 +86,12 @@ def test_a_role_the_implementation_cannot_play_is_a_usage_error(
     assert "cannot play role lifecycle" in line
 
 
+def collected(result: pytest.RunResult) -> list[str]:
+    """The node ids ``--collect-only -q`` lists."""
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    return [line for line in result.stdout.lines if "::" in line and " " not in line]
+
+
 def test_a_printed_node_id_selects_its_item(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PLAIN)
     args = (option_name("target"), REFERENCE, *QUICK, "-rA")
@@ -94,15 +100,15 @@ def test_a_printed_node_id_selects_its_item(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines([f"PASSED inngest-conformance::{ENUM_ID}"])
 
+    listing = (option_name("target"), REFERENCE, "--collect-only", "-q")
     two = [f"inngest-conformance::{rid}" for rid in (ENUM_ID, VALIDATOR_IDS[0])]
-    both = pytester.runpytest_subprocess("test_plain.py", *two, *args)
-    assert both.ret == 0
-    both.assert_outcomes(passed=3)
+    both = pytester.runpytest_subprocess("test_plain.py", *two, *listing)
+    assert sorted(collected(both)) == sorted(["test_plain.py::test_plain", *two])
 
-    everything = pytester.runpytest_subprocess("inngest-conformance", *args)
-    everything.assert_outcomes(passed=len(VALIDATOR_IDS))
+    everything = pytester.runpytest_subprocess("inngest-conformance", *listing)
+    assert collected(everything) == [f"inngest-conformance::{rid}" for rid in VALIDATOR_IDS]
 
-    unknown = pytester.runpytest_subprocess("inngest-conformance::no-such-id", *args)
+    unknown = pytester.runpytest_subprocess("inngest-conformance::no-such-id", *listing)
     assert "no-such-id" in one_usage_error(unknown)
 
 
@@ -110,6 +116,8 @@ def test_the_ini_implementation_runs_only_when_asked(pytester: pytest.Pytester) 
     """``pytest tests/test_x.py`` runs what it names; a plain ``pytest`` runs the suite too."""
     pytester.makeini(INI)
     pytester.makepyfile(test_plain=PLAIN)
+    suite = [f"inngest-conformance::{rid}" for rid in VALIDATOR_IDS]
+    plain = ["test_plain.py::test_plain"]
 
     named = pytester.runpytest_subprocess("test_plain.py", "-rA")
     assert named.ret == 0
@@ -117,17 +125,13 @@ def test_the_ini_implementation_runs_only_when_asked(pytester: pytest.Pytester) 
     assert "inngest-conformance::" not in named.stdout.str()
     named.stdout.fnmatch_lines(["inngest-conformance: the items of the ini's implementation*"])
 
-    plain = pytester.runpytest_subprocess("-rA")
-    plain.assert_outcomes(passed=1 + len(VALIDATOR_IDS))
+    def listed(*args: str) -> list[str]:
+        return collected(pytester.runpytest_subprocess(*args, "--collect-only", "-q"))
 
-    asked = pytester.runpytest_subprocess("test_plain.py", "inngest-conformance")
-    asked.assert_outcomes(passed=1 + len(VALIDATOR_IDS))
-
-    off = pytester.runpytest_subprocess(option_name("collect"), "never")
-    off.assert_outcomes(passed=1)
-
-    always = pytester.runpytest_subprocess("test_plain.py", option_name("collect"), "always")
-    always.assert_outcomes(passed=1 + len(VALIDATOR_IDS))
+    assert listed() == plain + suite
+    assert listed("test_plain.py", "inngest-conformance") == plain + suite
+    assert listed(option_name("collect"), "never") == plain
+    assert listed("test_plain.py", option_name("collect"), "always") == plain + suite
 
 
 def test_a_target_and_a_suite_each_get_their_own_report(pytester: pytest.Pytester) -> None:
