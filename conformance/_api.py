@@ -24,7 +24,15 @@ from inngest_conformance._adapters import (
     StartError,
     load_target,
 )
-from inngest_conformance._engine import PROFILES, Interrupted, Listener, Result, certify, skipped
+from inngest_conformance._engine import (
+    PROFILES,
+    Interrupted,
+    Listener,
+    Result,
+    certify,
+    interrupts,
+    skipped,
+)
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
 from inngest_conformance.errors import UsageError as UsageError  # re-exported
 from inngest_conformance.report import RunInfo, build_report
@@ -71,9 +79,30 @@ def choose_role(adapter: Adapter, role: str | None, description: Description | N
     if role is not None:
         if role not in ROLE_LEVELS:
             raise UsageError(f"--role {role!r} is not one of {', '.join(ROLE_LEVELS)}")
+        if description is not None:
+            check_role(role, description)
         return role
     roles = (description or adapter.describe()).roles
     return "validator" if "validator" in roles or not roles else roles[0]
+
+
+#: What an implementation needs to play each role, for the message refusing it.
+_ROLE_NEEDS = {
+    "validator": "a callable, a pydantic model, a jsonschema validator or a validate op",
+    "lifecycle": "create, transition and get",
+}
+
+
+def check_role(role: str, description: Description) -> None:
+    """Refuse a role the implementation says it cannot play, before anything is run:
+    otherwise every requirement would be skipped and the run would look like a result."""
+    if not description.roles_declared or not description.roles or role in description.roles:
+        return
+    raise UsageError(
+        f"{description.name} cannot play role {role} (it plays {', '.join(description.roles)}; "
+        f"{role} needs {_ROLE_NEEDS.get(role, role)}): name the role it plays, or another "
+        "implementation"
+    )
 
 
 def describe(adapter: Adapter) -> Description:
@@ -201,6 +230,16 @@ class Certification:
         return 1 if judged else 2
 
 
+def mark_interrupted(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` as an interrupted run's: the interrupt came after its last case."""
+    from inngest_conformance.report import fingerprint, verdict_text
+
+    out = {**report, "interrupted": True, "verdict": "error"}
+    out["verdict_text"] = verdict_text(out)
+    out["fingerprint"] = fingerprint(out)
+    return out
+
+
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -229,16 +268,20 @@ def certify_adapter(
         raise UsageError(f"--profile {profile!r} is not one of {', '.join(PROFILES)}")
     ctx = ctx or context()
     started_at, t0 = now_iso(), time.perf_counter()
-    desc = description or describe(adapter)
-    chosen = choose_role(adapter, role, desc)
-    requirements = plan(ctx, chosen, only=only, levels=levels, exceptions=exceptions)
-    interrupted = False
-    try:
-        results = certify(
-            ctx, adapter, requirements, profile=profile, run_seed=seed, listener=listener
-        )
-    except Interrupted as stop:
-        results, interrupted = stop.results, True
+    with interrupts() as guard:
+        with guard.raising():
+            desc = description or describe(adapter)
+        chosen = choose_role(adapter, role, desc)
+        requirements = plan(ctx, chosen, only=only, levels=levels, exceptions=exceptions)
+        interrupted = False
+        try:
+            results = certify(
+                ctx, adapter, requirements, profile=profile, run_seed=seed, listener=listener
+            )
+        except Interrupted as stop:
+            results, interrupted = stop.results, True
+        # A Ctrl-C after the last case still ends the run as interrupted.
+        interrupted = interrupted or guard.requested
     if not only:
         results = in_catalogue_order(ctx, [*results, *declared(ctx, chosen, exceptions, seed)])
     warnings = tuple(getattr(adapter, "warnings", ()))
@@ -288,12 +331,16 @@ def compare_adapters(
     seed: int = 0,
     levels: Sequence[str] | None = None,
     invocation: Sequence[str] = (),
+    invocations: Sequence[Sequence[str]] = (),
 ) -> Certification:
     """Run the same cases through every adapter; the report has a ``compare`` section.
 
     Its top-level requirement rows hold, for each requirement, the worst outcome among the
-    implementations (with that one's evidence), so the verdict is conformant only when every
-    implementation is.
+    implementations (with that one's evidence, named in the row's ``implementation``), so
+    the verdict is conformant only when every implementation is.  ``invocations`` gives,
+    per adapter, the certify arguments that name it alone: each implementation's entry in
+    the ``compare`` section keeps its own failures, each with a ``reproduce`` command for
+    that implementation alone, which is also what ``replay`` reruns against it.
     """
     from inngest_conformance._compare import Entrant, compare, unique_names
 
@@ -309,12 +356,29 @@ def compare_adapters(
         for name, adapter, d in zip(unique_names(descriptions), adapters, descriptions, strict=True)
     ]
     chosen = choose_role(adapters[0], role, descriptions[0])
+    for d in descriptions:
+        check_role(chosen, d)
     requirements = plan(ctx, chosen, levels=levels)
     section, per = compare(ctx, entrants, requirements, profile=profile, seed=seed)
-    worst = [
-        max((per[e.name][i] for e in entrants), key=lambda r: _WORST[r.outcome])
+    owners = [
+        max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])
         for i in range(len(requirements))
     ]
+    worst = [per[owner.name][i] for i, owner in enumerate(owners)]
+    covered = covered_levels(chosen, levels)
+    own_rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for n, (entry, e) in enumerate(zip(section["implementations"], entrants, strict=True)):
+        words = tuple(invocations[n]) if n < len(invocations) else ()
+        own = build_report(
+            RunInfo(ctx, chosen, profile, seed, e.description, words, covered),
+            per[e.name],
+            started_at=started_at,
+            duration_s=0.0,
+        )
+        failures = [r for r in own["requirements"] if r["outcome"] in ("failed", "errored")]
+        entry["invocation"] = list(words)
+        entry["failures"] = failures
+        own_rows[e.name] = {r["id"]: r for r in failures}
     info = RunInfo(
         ctx,
         chosen,
@@ -322,8 +386,15 @@ def compare_adapters(
         seed,
         Description(name=" vs ".join(e.name for e in entrants)),
         tuple(invocation),
-        covered_levels(chosen, levels),
+        covered,
     )
     report = build_report(info, worst, started_at=started_at, duration_s=time.perf_counter() - t0)
+    for row, owner in zip(report["requirements"], owners, strict=True):
+        mine = own_rows[owner.name].get(row["id"])
+        if mine is not None:
+            # The worst implementation's evidence, so its command, never all of them at once.
+            row["implementation"] = owner.name
+            for key in ("reproduce", "replay"):
+                row[key] = mine[key]
     report["compare"] = section
     return Certification(worst, report)

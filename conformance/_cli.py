@@ -10,24 +10,31 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
 from inngest_conformance._adapters import TargetError
 from inngest_conformance._adapters.base import Adapter, ImplementationError
-from inngest_conformance._api import UsageError, certify_adapter, context, open_adapter, plan
-from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._api import (
+    certify_adapter,
+    context,
+    mark_interrupted,
+    open_adapter,
+    plan,
+)
+from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
 from inngest_conformance._replay import replay_report
-from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Requirement
+from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement
 from inngest_conformance._version import __version__
+from inngest_conformance.errors import LifecycleError, SchemaError, UsageError
 from inngest_conformance.report import write_reports
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._fixtures import FORMATS, write_fixtures
-from inngest_conformance.strategies._lifecycle import LifecycleError
 from inngest_conformance.strategies._oracle import Oracle
-from inngest_conformance.strategies._schema import SchemaError
 
 PROG = "inngest-conformance"
 
@@ -37,11 +44,36 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def _implementation_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("implementation (exactly one)")
-    g.add_argument("--target", metavar="MOD:OBJ", help="a Python object, called in-process")
-    g.add_argument("--command", metavar="CMD", help="a program speaking the wire protocol")
-    g.add_argument("--url", metavar="URL", help="a service answering the wire protocol")
+class _Once(argparse.Action):
+    """An option that may be given once: a second ``--target`` is refused, never taken
+    silently for the first (a command naming several implementations is ``compare``)."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: Any,
+        option_string: str | None = None,
+    ) -> None:
+        if getattr(namespace, self.dest) is not None:
+            parser.error(
+                f"{option_string} given twice ({getattr(namespace, self.dest)!r}, {values!r}): "
+                "name exactly one implementation (to run several, use compare)"
+            )
+        setattr(namespace, self.dest, values)
+
+
+def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one") -> None:
+    g = p.add_argument_group(f"implementation ({what})")
+    g.add_argument(
+        "--target", action=_Once, metavar="MOD:OBJ", help="a Python object, called in-process"
+    )
+    g.add_argument(
+        "--command", action=_Once, metavar="CMD", help="a program speaking the wire protocol"
+    )
+    g.add_argument(
+        "--url", action=_Once, metavar="URL", help="a service answering the wire protocol"
+    )
     p.add_argument(
         "--timeout",
         type=float,
@@ -148,7 +180,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=tuple(ROLE_LEVELS), help="default: what it describes")
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0, help="makes the cases reproducible")
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument("--report-dir", default="reports", metavar="DIR", help="default reports")
     p.add_argument(
         "--requirement",
         action="append",
@@ -169,7 +201,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument(
+        "--report-dir", default="reports/compare", metavar="DIR", help="default reports/compare"
+    )
     p.add_argument("--levels", metavar="LIST", help="comma-separated levels to compare")
     p.add_argument("--quiet", action="store_true")
     _schema_options(p)
@@ -185,17 +219,35 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("audit", help="audit the records a source emitted (JSON Lines)")
     p.add_argument("file", metavar="FILE.jsonl")
-    p.add_argument("--report-dir", default="reports", metavar="DIR")
+    p.add_argument(
+        "--report-dir", default="reports/audit", metavar="DIR", help="default reports/audit"
+    )
     _schema_options(p)
 
     p = sub.add_parser("validate", help="run one record through the oracle")
     p.add_argument("file", metavar="FILE.json")
     p.add_argument("--schema", metavar="PATH")
 
-    p = sub.add_parser("replay", help="rerun a report's counterexamples")
+    p = sub.add_parser(
+        "replay",
+        help="rerun a report's counterexamples",
+        description="Ask an implementation about a report's saved counterexamples again. "
+        "A report is data: replay reaches only the implementation you name here, or, with "
+        "--trust-report, the one the report records.",
+    )
     p.add_argument("report", metavar="REPORT.json")
     p.add_argument("--requirement", action="append", default=[], metavar="ID")
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S")
+    _implementation_options(p, "the one to ask; or --trust-report")
+    p.add_argument(
+        "--trust-report",
+        action="store_true",
+        help="start or import the implementation the report records (runs what it names)",
+    )
+    p.add_argument(
+        "--implementation",
+        metavar="NAME",
+        help="in a compare report: whose failures to replay against the one named here",
+    )
 
     p = sub.add_parser("requirements", help="list the requirement catalogue")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -225,6 +277,15 @@ class _Progress:
         self.stream.flush()
 
 
+#: What the "cases" column counts, said under it: more than the profile's examples.
+CASES_NOTE = (
+    "  (cases: inputs put to the implementation for a requirement: the profile's drawn "
+    "examples,\n   plus one directed case per variant or transition, plus those tried while "
+    "shrinking\n   a failure; a lifecycle case is one whole program of create/transition/get)\n"
+)
+AUDIT_CASES_NOTE = "  (cases: the records read from the file)\n"
+
+
 def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
     if not quiet:
         width = max((len(r["id"]) for r in report["requirements"]), default=10)
@@ -233,6 +294,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 f"  {r['outcome']:<8} {r['keyword']:<6} {r['id']:<{width}}  "
                 f"{r['examples']:>5} cases\n"
             )
+        if report["requirements"]:
+            out.write(AUDIT_CASES_NOTE if report["role"] == "source" else CASES_NOTE)
         for r in report["requirements"]:
             if r["outcome"] in ("failed", "errored"):
                 out.write(f"\n{r['id']}: {r['message']}\n")
@@ -259,18 +322,32 @@ def _certify(args: argparse.Namespace) -> int:
     for flag in ("target", "command", "url"):
         if getattr(args, flag) is not None:
             invocation += [f"--{flag}", getattr(args, flag)]
-    for flag in ("schema", "lifecycle"):
-        if getattr(args, flag) is not None:
-            invocation += [f"--{flag}", str(Path(getattr(args, flag)).resolve())]
+    invocation += _schema_words(args)
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
-    adapter: Adapter = open_adapter(
-        target=args.target,
-        command=args.command,
-        url=args.url,
-        request_timeout=args.timeout,
-        startup_timeout=args.startup_timeout,
-    )
+    with interrupts() as guard:
+        return _certify_run(args, ctx, levels, exceptions, invocation, report_dir, guard)
+
+
+def _certify_run(
+    args: argparse.Namespace,
+    ctx: Context,
+    levels: list[str] | None,
+    exceptions: dict[str, str],
+    invocation: list[str],
+    report_dir: Path,
+    guard: InterruptGuard,
+) -> int:
+    """The run under ``guard``: from the first case until the reports are written, a
+    Ctrl-C ends the run with an interrupted report and exit 130, never half of one."""
+    with guard.raising():
+        adapter: Adapter = open_adapter(
+            target=args.target,
+            command=args.command,
+            url=args.url,
+            request_timeout=args.timeout,
+            startup_timeout=args.startup_timeout,
+        )
     try:
         role = args.role
         progress = _Progress(sys.stderr, 0)
@@ -278,7 +355,8 @@ def _certify(args: argparse.Namespace) -> int:
         if progress.live:
             from inngest_conformance._api import choose_role, describe
 
-            description = describe(adapter)
+            with guard.raising():
+                description = describe(adapter)
             role = choose_role(adapter, role, description)
             progress.total = len(
                 plan(ctx, role, only=args.requirement, levels=levels, exceptions=exceptions)
@@ -298,12 +376,37 @@ def _certify(args: argparse.Namespace) -> int:
         )
     finally:
         adapter.close()
+    report = cert.report
+    if guard.requested and not report.get("interrupted"):
+        report = mark_interrupted(report)
     # The summary first: a run whose reports then cannot be written is still seen.
-    _summary(cert.report, sys.stdout, args.quiet)
-    paths = write_reports(cert.report, report_dir)
+    _summary(report, sys.stdout, args.quiet)
+    paths = write_reports(report, report_dir)
+    if guard.requested and not report.get("interrupted"):  # while the reports were written
+        report = mark_interrupted(report)
+        paths = write_reports(report, report_dir)
     if not args.quiet:
         sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
+    if report.get("interrupted"):
+        sys.stderr.write(f"{PROG}: interrupted; the report keeps what was judged\n")
+        return 130
+    if cert.exit_code == 2:
+        reasons = [r.message for r in cert.results if r.outcome in ("errored", "skipped")]
+        sys.stderr.write(
+            f"{PROG}: error: nothing could be judged"
+            + (f": {reasons[0]}" if reasons else "")
+            + "\n"
+        )
     return cert.exit_code
+
+
+def _schema_words(args: argparse.Namespace) -> list[str]:
+    """``--schema``/``--lifecycle`` as absolute paths, for commands printed in reports."""
+    words: list[str] = []
+    for flag in ("schema", "lifecycle"):
+        if getattr(args, flag) is not None:
+            words += [f"--{flag}", str(Path(getattr(args, flag)).resolve())]
+    return words
 
 
 def _compare(args: argparse.Namespace) -> int:
@@ -317,7 +420,9 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs two or more implementations (--target/--command/--url)")
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
-    invocation = [word for kind, value in specs for word in (f"--{kind}", value)]
+    shared = _schema_words(args)
+    invocations = [[f"--{kind}", value, *shared] for kind, value in specs]
+    invocation = [word for kind, value in specs for word in (f"--{kind}", value)] + shared
     adapters: list[Adapter] = []
     try:
         for kind, value in specs:
@@ -336,6 +441,7 @@ def _compare(args: argparse.Namespace) -> int:
             seed=args.seed,
             levels=levels,
             invocation=invocation,
+            invocations=invocations,
         )
     finally:
         for adapter in adapters:
@@ -357,6 +463,12 @@ def _compare(args: argparse.Namespace) -> int:
                     f"  {n}: {'agrees' if t['ok'] else 'DISAGREES'} "
                     f"{json.dumps(t.get('answer', t.get('errored')))[:200]}\n"
                 )
+        # One command per implementation and failure: each reruns that one alone.
+        failures = [(i["column"], f) for i in section["implementations"] for f in i["failures"]]
+        if failures:
+            out.write("\n")
+        for column, f in failures:
+            out.write(f"{f['id']} [{column}]: {f['outcome']}\n  reproduce: {f['reproduce']}\n")
         out.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     for i in section["implementations"]:
         t = section["totals"][i["column"]]
@@ -440,15 +552,39 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _replay(args: argparse.Namespace) -> int:
+    """0 when every failure passes now; 1 when one still fails (or is flaky, or errored
+    among judged ones); 2 when every replay errored: nothing could be judged."""
     report = _read_json(args.report, "report")
-    outcomes = replay_report(report, only=args.requirement, timeout=args.timeout)
-    still = 0
-    for rid, status, message in outcomes:
-        sys.stdout.write(f"{status:<13} {rid}: {message}\n")
-        still += status == "still-fails"
+    if not isinstance(report, dict):
+        raise UsageError(f"report {args.report} is not an inngest-conformance report")
+    outcomes = replay_report(
+        report,
+        only=args.requirement,
+        timeout=args.timeout,
+        startup_timeout=args.startup_timeout,
+        target=args.target,
+        command=args.command,
+        url=args.url,
+        implementation=args.implementation,
+        trust_report=args.trust_report,
+    )
+    for r in outcomes:
+        whose = f" [{r.implementation}]" if r.implementation else ""
+        sys.stdout.write(f"{r.status:<13} {r.requirement}{whose}: {r.message}\n")
     if not outcomes:
         sys.stdout.write("nothing to replay: the report has no failed requirement\n")
-    return 1 if still else 0
+        return 0
+    errored = [r for r in outcomes if r.status == "errored"]
+    if len(errored) == len(outcomes):
+        sys.stderr.write(
+            f"{PROG}: error: every replay errored, nothing was judged: {errored[0].message}\n"
+        )
+        return 2
+    if errored:
+        sys.stderr.write(
+            f"{PROG}: {len(errored)} of {len(outcomes)} replays errored: {errored[0].message}\n"
+        )
+    return 0 if all(r.status == "passes-now" for r in outcomes) else 1
 
 
 def _requirements(args: argparse.Namespace) -> int:
@@ -478,8 +614,31 @@ COMMANDS = {
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # Ctrl-C goes through one guard for the life of the process, never handed back to
+    # Python's default: a second Ctrl-C while an interrupted run writes its report, or on
+    # the way out, must not turn into a traceback.  certify decides where an interrupt
+    # lands; every other command is interruptible throughout.
+    guard = InterruptGuard()
+    main_thread = threading.current_thread() is threading.main_thread()
+    if main_thread:
+        guard.install()
     try:
-        code = COMMANDS[args.command_name](args)
+        return _run(args, guard)
+    finally:
+        if main_thread:
+            # At exit Python puts back the default handler, which kills the process: a
+            # Ctrl-C pressed twice would turn exit 130 into death by signal.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _run(args: argparse.Namespace, guard: InterruptGuard) -> int:
+    command = COMMANDS[args.command_name]
+    try:
+        if args.command_name == "certify":  # it places its own interrupt regions
+            code = command(args)
+        else:
+            with guard.raising():
+                code = command(args)
         sys.stdout.flush()  # here, so that a closed pipe is met inside the try
         return code
     except BrokenPipeError:

@@ -11,11 +11,16 @@ a hanging implementation costs one timeout, not hundreds.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import signal
+import sys
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from types import FrameType
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
@@ -110,6 +115,91 @@ class _Errored(BaseException):
         self.error = error
 
 
+class InterruptGuard:
+    """Ctrl-C that is never lost, and never lands where it cannot be handled.
+
+    Python raises ``KeyboardInterrupt`` wherever the main thread happens to be when SIGINT
+    arrives.  Inside a garbage-collector callback (Hypothesis keeps one to time the
+    collector) the exception is printed as "Exception ignored" and dropped, and the run
+    would go on as if nothing had been asked.  So the handler first records the request,
+    and the engine checks the record before every case: an interrupt swallowed once is
+    raised again at the next case.  Outside :meth:`raising` regions (building and writing
+    the report) the handler only records, so the report of an interrupted run is always
+    complete and marked as such.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._raising = 0
+        self._hook: Callable[[Any], Any] = sys.unraisablehook
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.requested = True
+        if self._raising:
+            raise KeyboardInterrupt
+
+    def unraisable(self, unraisable: Any) -> None:
+        """An interrupt dropped where it could not propagate is not news: it is recorded
+        and raised again at the next case.  Anything else goes to the previous hook."""
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            return
+        self._hook(unraisable)
+
+    def install(self) -> tuple[Any, Callable[[Any], Any]]:
+        """Make this the SIGINT handler (main thread only); what it replaced, to restore."""
+        previous = signal.signal(signal.SIGINT, self.handle), sys.unraisablehook
+        self._hook = previous[1]
+        sys.unraisablehook = self.unraisable
+        return previous
+
+    @staticmethod
+    def restore(previous: tuple[Any, Callable[[Any], Any]]) -> None:
+        signal.signal(signal.SIGINT, previous[0])
+        sys.unraisablehook = previous[1]
+
+    def check(self) -> None:
+        """Raise the recorded interrupt, inside a :meth:`raising` region."""
+        if self.requested and self._raising:
+            raise KeyboardInterrupt
+
+    @contextlib.contextmanager
+    def raising(self) -> Iterator[None]:
+        """A region where Ctrl-C interrupts at once (a wait on an implementation included)."""
+        self._raising += 1
+        try:
+            self.check()
+            yield
+        finally:
+            self._raising -= 1
+
+
+@contextlib.contextmanager
+def interrupts() -> Iterator[InterruptGuard]:
+    """The guard in force, installed as the SIGINT handler if none is.
+
+    Reentrant: nested calls share the outer guard.  It is installed only in the main
+    thread and only over Python's default handler; where someone else handles Ctrl-C (or
+    ignores it), a guard that never fires is returned and nothing changes.
+    """
+    current = signal.getsignal(signal.SIGINT)
+    owner = getattr(current, "__self__", None)
+    if isinstance(owner, InterruptGuard):
+        yield owner
+        return
+    guard = InterruptGuard()
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or current is not signal.default_int_handler
+    ):
+        yield guard
+        return
+    previous = guard.install()
+    try:
+        yield guard
+    finally:
+        guard.restore(previous)
+
+
 def requirement_seed(run_seed: int, requirement_id: str) -> int:
     """The Hypothesis seed of one requirement in a run: stable across kit runs and machines."""
     digest = hashlib.sha256(f"{run_seed}:{requirement_id}".encode()).digest()
@@ -168,6 +258,7 @@ def run_requirement(
 
     def probe(case: Any) -> None:
         nonlocal count, last_failure
+        guard.check()
         count += 1
         _check_case(ctx, req, case)
         try:
@@ -210,9 +301,10 @@ def run_requirement(
     try:
         # The search first, so that a failure it finds is shrunk; then the directed cases
         # (one per variant or transition), which make "every" literal at every profile.
-        test()
-        for case in req.explicit(ctx):
-            probe(case)
+        with interrupts() as guard, guard.raising():
+            test()
+            for case in req.explicit(ctx):
+                probe(case)
     except _Failed as failure:
         return failed(failure.case, failure.judgement)
     except _Errored as err:
@@ -296,17 +388,21 @@ def certify(
     """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events."""
     budget = PROFILES[profile]
     results: list[Result] = []
-    try:
-        for req in requirements:
-            if listener:
-                listener("start", req, None)
-            res = run_requirement(ctx, req, adapter, examples=budget[req.kind], run_seed=run_seed)
-            results.append(res)
-            if listener:
-                listener("finish", req, res)
-    except KeyboardInterrupt:
-        rest = [skipped(r, "not run: the run was interrupted", run_seed) for r in requirements]
-        raise Interrupted(results + rest[len(results) :]) from None
+    with interrupts() as guard:
+        try:
+            with guard.raising():
+                for req in requirements:
+                    if listener:
+                        listener("start", req, None)
+                    res = run_requirement(
+                        ctx, req, adapter, examples=budget[req.kind], run_seed=run_seed
+                    )
+                    results.append(res)
+                    if listener:
+                        listener("finish", req, res)
+        except KeyboardInterrupt:
+            rest = [skipped(r, "not run: the run was interrupted", run_seed) for r in requirements]
+            raise Interrupted(results + rest[len(results) :]) from None
     return results
 
 

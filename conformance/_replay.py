@@ -1,34 +1,69 @@
-"""Rerunning a report's counterexamples against the same implementation.
+"""Rerunning a report's counterexamples against an implementation, without a new search.
 
-A report names its implementation (``invocation``), its schema and lifecycle model, and for
-every failure the shrunk counterexample with what was expected; that is enough to ask the
-implementation again, without searching.  Each counterexample is tried a few times, so a
+A report keeps, for every failure, the shrunk counterexample with what was expected; that
+is enough to ask the implementation again.  Each counterexample is tried a few times, so a
 failure that comes and goes is called ``flaky`` rather than fixed or still failing.
+
+A report is data, never a program: reports are shared (CI artifacts, files attached to a
+bug, certificates a third party checks), and the ``invocation`` a report records names code
+to import or a command to start.  So replay reaches only the implementation named on its
+own command line (``--target``/``--command``/``--url``), and starts what the report names
+only when asked to with ``trust_report``.  A compare report holds the failures of several
+implementations: each implementation's failures are replayed against that implementation
+alone, never against another one.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from inngest_conformance._adapters.base import ImplementationError, Unsupported
-from inngest_conformance._api import UsageError, context, open_adapter
+from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
+from inngest_conformance._api import context, open_adapter
 from inngest_conformance._engine import judge
-from inngest_conformance._requirements import Requirement, catalogue
+from inngest_conformance._requirements import Context, Requirement, catalogue
+from inngest_conformance.errors import UsageError
+from inngest_conformance.report import FORMAT, implementation_words
 from inngest_conformance.strategies._invalid import InvalidCase, Violation
 
 TRIES = 3
+STATUSES = ("still-fails", "flaky", "passes-now", "errored")
 
 
-def _invocation(report: dict[str, Any]) -> argparse.Namespace:
-    words = report.get("invocation")
+@dataclass(frozen=True, slots=True)
+class Replayed:
+    """What one replayed failure showed; ``implementation`` is its column in a compare."""
+
+    requirement: str
+    status: str
+    message: str
+    implementation: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """The failures of one implementation, and how its report says to reach it."""
+
+    column: str
+    invocation: list[str]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _recorded(report: dict[str, Any], key: str = "invocation") -> list[str]:
+    words = report.get(key, [])
     if not isinstance(words, list) or not all(isinstance(w, str) for w in words):
-        raise UsageError("the report does not say how to reach its implementation (invocation)")
+        raise UsageError(f"the report's {key} is not a list of words")
+    return words
+
+
+def _schema_options(words: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(add_help=False)
-    for flag in ("--target", "--command", "--url", "--schema", "--lifecycle"):
+    for flag in ("--schema", "--lifecycle"):
         parser.add_argument(flag)
-    ns, _ = parser.parse_known_args(words)
+    ns, _ = parser.parse_known_args(list(words))
     return ns
 
 
@@ -42,56 +77,171 @@ def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
     return row.get("counterexample")
 
 
-def replay_report(
-    report: dict[str, Any], *, only: Sequence[str] = (), timeout: float = 5.0
-) -> list[tuple[str, str, str]]:
-    """``(requirement id, status, message)`` for each replayed failure.
-
-    Status is ``still-fails``, ``passes-now``, ``flaky`` or ``errored``.
-    """
-    if report.get("format") != "inngest-conformance-report/1":
-        raise UsageError("not an inngest-conformance report (format inngest-conformance-report/1)")
-    ns = _invocation(report)
-    ctx = context(ns.schema, ns.lifecycle)
-    by_id = {r.id: r for r in catalogue(ctx.schema)}
-    rows = [
+def _failed(rows: Any, only: Sequence[str]) -> list[dict[str, Any]]:
+    return [
         row
-        for row in report.get("requirements", [])
-        if row.get("outcome") in ("failed", "errored") and (not only or row.get("id") in only)
+        for row in rows or []
+        if isinstance(row, dict)
+        and row.get("outcome") in ("failed", "errored")
+        and (not only or row.get("id") in only)
     ]
+
+
+def _groups(report: dict[str, Any], only: Sequence[str]) -> list[_Group]:
+    """The report's failures, grouped by the implementation they belong to."""
+    section = report.get("compare")
+    if not isinstance(section, dict):
+        return [_Group("", _recorded(report), _failed(report.get("requirements"), only))]
+    groups = []
+    for entry in section.get("implementations", []):
+        if "invocation" not in entry or "failures" not in entry:
+            raise UsageError(
+                "this compare report does not say whose failure is whose (written by an older "
+                "kit): certify each implementation and replay that report"
+            )
+        groups.append(
+            _Group(str(entry.get("column", "")), _recorded(entry), _failed(entry["failures"], only))
+        )
+    return groups
+
+
+def _named(target: str | None, command: str | None, url: str | None) -> list[str]:
+    return [
+        word
+        for flag, value in (("--target", target), ("--command", command), ("--url", url))
+        if value is not None
+        for word in (flag, value)
+    ]
+
+
+def _choose(groups: list[_Group], named: list[str], column: str | None) -> list[_Group]:
+    """The one implementation of a compare report whose failures the named one should face."""
+    columns = [g.column for g in groups]
+    if column is not None:
+        chosen = [g for g in groups if g.column == column]
+        if not chosen:
+            raise UsageError(
+                f"--implementation {column!r}: the report compares {_listing(columns)}"
+            )
+        return chosen
+    same = [g for g in groups if implementation_words(g.invocation) == named]
+    if len(same) == 1:
+        return same
+    raise UsageError(
+        f"this compare report holds the failures of {_listing(columns)}: say whose to replay "
+        f"against {shlex.join(named)} with --implementation NAME"
+    )
+
+
+def _listing(columns: Sequence[str]) -> str:
+    return ", ".join(repr(c) for c in columns)
+
+
+def _refuse_untrusted(groups: list[_Group]) -> None:
+    recorded = "; ".join(
+        (f"{g.column}: " if g.column else "") + shlex.join(implementation_words(g.invocation))
+        for g in groups
+    )
+    raise UsageError(
+        f"the report names its implementation as `{recorded}`; replay does not start what a "
+        "report names: name the implementation yourself (--target, --command or --url), or "
+        "add --trust-report to reach the recorded one"
+    )
+
+
+def replay_report(
+    report: dict[str, Any],
+    *,
+    only: Sequence[str] = (),
+    timeout: float = 5.0,
+    startup_timeout: float = 10.0,
+    target: str | None = None,
+    command: str | None = None,
+    url: str | None = None,
+    implementation: str | None = None,
+    trust_report: bool = False,
+) -> list[Replayed]:
+    """What each replayed failure shows: ``still-fails``, ``passes-now``, ``flaky`` or
+    ``errored``.
+
+    The implementation is the one named by ``target``/``command``/``url``; with none named,
+    the one the report records, and only when ``trust_report`` says so.  In a compare
+    report ``implementation`` picks whose failures to replay against a named one (needed
+    unless the named one is exactly one of the recorded ones).
+    """
+    if report.get("format") != FORMAT:
+        raise UsageError(f"not an inngest-conformance report (format {FORMAT})")
+    if report.get("role") == "source":
+        raise UsageError(
+            "an audit report has no implementation to replay: run `inngest-conformance audit "
+            "FILE.jsonl` on the source's new output instead"
+        )
+    groups = _groups(report, only)
     if only:
-        missing = [i for i in only if i not in {row.get("id") for row in rows}]
+        ids = {row.get("id") for g in groups for row in g.rows}
+        missing = [i for i in only if i not in ids]
         if missing:
             raise UsageError(f"the report has no failed requirement {missing[0]!r}")
-    out: list[tuple[str, str, str]] = []
-    if not rows:
-        return out
-    adapter = open_adapter(
-        target=ns.target, command=ns.command, url=ns.url, request_timeout=timeout
-    )
-    try:
-        for row in rows:
-            req = by_id.get(row["id"])
-            if req is None:
-                out.append((row["id"], "errored", "this schema has no such requirement"))
-                continue
-            case = rebuild_case(req, row)
-            fails, message = 0, ""
-            try:
-                for _ in range(TRIES):
-                    j = judge(ctx, req, adapter, case)
-                    if not j.ok:
-                        fails += 1
-                        message = j.message
-            except (ImplementationError, Unsupported) as exc:
-                out.append((req.id, "errored", str(exc)))
-                continue
-            if fails == TRIES:
-                out.append((req.id, "still-fails", message))
-            elif fails:
-                out.append((req.id, "flaky", f"failed {fails} of {TRIES} times: {message}"))
-            else:
-                out.append((req.id, "passes-now", "the counterexample no longer fails"))
-    finally:
-        adapter.close()
+    if not any(g.rows for g in groups):
+        return []
+    named = _named(target, command, url)
+    if len(named) > 2:
+        raise UsageError("name exactly one implementation: --target, --command or --url")
+    if implementation is not None and not named:
+        raise UsageError("--implementation picks whose failures face the implementation you "
+                         "name: add --target, --command or --url")  # fmt: skip
+    if named and report.get("compare") is not None:
+        groups = _choose(groups, named, implementation)
+    elif implementation is not None:
+        raise UsageError("--implementation is for compare reports; this report has one")
+    if not named and not trust_report:
+        _refuse_untrusted(groups)
+    options = _schema_options(_recorded(report))
+    ctx = context(options.schema, options.lifecycle)
+    by_id = {r.id: r for r in catalogue(ctx.schema)}
+    out: list[Replayed] = []
+    for group in groups:
+        if not group.rows:
+            continue
+        reach = named or implementation_words(group.invocation)
+        if not reach:
+            raise UsageError(
+                "the report does not say how to reach its implementation: name it with "
+                "--target, --command or --url"
+            )
+        adapter = open_adapter(
+            **{reach[0][2:]: reach[1]},
+            request_timeout=timeout,
+            startup_timeout=startup_timeout,
+        )
+        try:
+            out += [_replay_one(ctx, by_id, adapter, row, group.column) for row in group.rows]
+        finally:
+            adapter.close()
     return out
+
+
+def _replay_one(
+    ctx: Context, by_id: Mapping[str, Requirement], adapter: Any, row: dict[str, Any], column: str
+) -> Replayed:
+    rid = str(row.get("id"))
+    req = by_id.get(rid)
+    if req is None:
+        return Replayed(rid, "errored", "this schema has no such requirement", column)
+    case = rebuild_case(req, row)
+    fails, message = 0, ""
+    try:
+        for _ in range(TRIES):
+            j = judge(ctx, req, adapter, case)
+            if not j.ok:
+                fails += 1
+                message = j.message
+    except StartError:
+        raise
+    except (ImplementationError, Unsupported) as exc:
+        return Replayed(rid, "errored", str(exc), column)
+    if fails == TRIES:
+        return Replayed(rid, "still-fails", message, column)
+    if fails:
+        return Replayed(rid, "flaky", f"failed {fails} of {TRIES} times: {message}", column)
+    return Replayed(rid, "passes-now", "the counterexample no longer fails", column)

@@ -16,6 +16,7 @@ side reports a crash, never a rejection.
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import json
 import socket
 import sys
@@ -24,7 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO, Any
 
 from ._adapters.base import Adapter, ImplementationError, Unsupported
-from ._adapters.python import PythonAdapter, TargetError, load_target
+from ._adapters.python import PythonAdapter, load_target
+from .errors import TargetError
 
 __all__ = [
     "handle_request",
@@ -177,6 +179,14 @@ def make_http_server(adapter: Adapter, host: str, port: int) -> ThreadingHTTPSer
     return server_class((host, port), Handler)
 
 
+def is_loopback(address: str) -> bool:
+    """Whether a bound address is reachable only from this machine."""
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_loopback
+    except ValueError:
+        return False
+
+
 def _host_port(text: str) -> tuple[str, int]:
     host, colon, port = text.rpartition(":")
     host = host.strip("[]")
@@ -201,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         "--http",
         type=_host_port,
         metavar="HOST:PORT",
-        help="serve HTTP instead of stdin/stdout (port 0 picks a free port)",
+        help="serve HTTP on this address only, instead of stdin/stdout (port 0 picks a free "
+        "port); a warning on stderr when it is not a loopback address",
     )
     args = parser.parse_args(argv)
 
@@ -226,8 +237,16 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"harness: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    bound_port = server.server_address[1]
+    bound_host, bound_port = str(server.server_address[0]), server.server_address[1]
     shown = f"[{host}]" if ":" in host else host
+    if not is_loopback(bound_host):
+        print(
+            f"harness: warning: serving {args.target} on {bound_host}:{bound_port}, which is "
+            "not a loopback address: anyone who can reach this port can call it; bind "
+            "127.0.0.1 unless that is what you want",
+            file=sys.stderr,
+            flush=True,
+        )
     print(f"listening on http://{shown}:{bound_port}/", file=protocol_out, flush=True)
     try:
         server.serve_forever()

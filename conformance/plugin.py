@@ -19,6 +19,7 @@ Two more doors for a project's own tests:
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,11 +48,18 @@ OPTIONS: dict[str, str] = {
     "schema": "a run schema file (default: the packaged one)",
     "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
     "timeout": "seconds to wait for one answer (default: 5)",
+    "collect": "when the items of the named implementation are collected: auto (default: "
+    "when no test paths are given, when the implementation is named on the command line, "
+    "or when an inngest-conformance node id is), always, or never",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
+SUITE_KEY = "inngest_conformance_suite"
 MARKER = "conformance_cases"
 CASE_KINDS = ("valid", "invalid", "sequences")
+COLLECT = ("auto", "always", "never")
+#: The node id of the suite the plugin collects; its items are ``NODE::REQUIREMENT-ID``.
+NODE = "inngest-conformance"
 
 
 def option_name(name: str) -> str:
@@ -97,7 +105,7 @@ class _Session:
 
     @property
     def seed(self) -> int:
-        return int(setting(self.config, "seed") or 0)
+        return int(setting(self.config, "seed") or 0)  # checked in pytest_configure
 
     def adapter(self) -> Any:
         if self._adapter is None:
@@ -107,7 +115,7 @@ class _Session:
                 target=setting(self.config, "target"),
                 command=setting(self.config, "command"),
                 url=setting(self.config, "url"),
-                request_timeout=float(setting(self.config, "timeout") or 5.0),
+                request_timeout=float(setting(self.config, "timeout") or 5.0),  # checked
             )
         return self._adapter
 
@@ -118,6 +126,7 @@ class _Session:
 
 
 _STATE = pytest.StashKey[_Session]()
+_SELECTED = pytest.StashKey[list[str]]()
 
 
 def _state(config: pytest.Config) -> _Session:
@@ -155,9 +164,71 @@ def pytest_configure(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"{option_name('profile')} {profile!r} is not one of {', '.join(PROFILES)}"
             )
+    _check_numbers(config)
+    collect = setting(config, "collect")
+    if collect is not None and collect not in COLLECT:
+        raise pytest.UsageError(
+            f"{option_name('collect')} {collect!r} is not one of {', '.join(COLLECT)}"
+        )
+    # A node id of the plugin's own suite is no path: take it out of the arguments before
+    # pytest looks for a file of that name, and select the items it names at collection.
+    named = [a for a in config.args if a == NODE or a.startswith(f"{NODE}::")]
+    if named:
+        config.args[:] = [a for a in config.args if a not in named]
+        config.stash[_SELECTED] = named
     directory = setting(config, "report")
     if directory is not None and not hasattr(config, "workerinput"):
         config.pluginmanager.register(ReportWriter(config, Path(directory)), "conformance-report")
+
+
+def _check_numbers(config: pytest.Config) -> None:
+    """Seed and timeout, checked once, up front: a bad value is one usage error, not a
+    ValueError in every item."""
+    seed = setting(config, "seed")
+    if seed is not None:
+        try:
+            int(seed)
+        except ValueError:
+            raise pytest.UsageError(
+                f"{option_name('seed')} {seed!r} is not a whole number, e.g. 0"
+            ) from None
+    timeout = setting(config, "timeout")
+    if timeout is not None:
+        try:
+            ok = float(timeout) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            raise pytest.UsageError(
+                f"{option_name('timeout')} {timeout!r} is not a number of seconds above 0"
+            )
+
+
+def collects(config: pytest.Config) -> bool:
+    """Whether the named implementation's items are collected in this session.
+
+    A project whose ini file names its implementation runs the suite with a plain
+    ``pytest``; ``pytest tests/test_store.py`` runs what it names and nothing more.
+    """
+    if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+        return False
+    if config.stash.get(_SELECTED, None):
+        return True
+    mode = setting(config, "collect") or "auto"
+    if mode != "auto":
+        return mode == "always"
+    if any(config.getoption(ini_name(n)) for n in IMPLEMENTATION_OPTIONS):
+        return True
+    return config.args_source != pytest.Config.ArgsSource.ARGS or not config.args
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if collects(config) or not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+        return None
+    return (
+        f"inngest-conformance: the items of the ini's implementation are not collected "
+        f"(test paths given); name {NODE} to run them, or set {ini_name('collect')}"
+    )
 
 
 class RequirementFailed(Exception):
@@ -181,7 +252,7 @@ class RequirementItem(pytest.Item):
         return str(super().repr_failure(excinfo))
 
     def reportinfo(self) -> tuple[str, int, str]:
-        return "inngest-conformance", 0, f"{self.requirement.id}: {self.requirement.statement}"
+        return NODE, 0, f"{self.requirement.id}: {self.requirement.statement}"
 
 
 class RunSettings(Protocol):
@@ -243,19 +314,32 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     controller too (which never collects), before any worker starts.
     """
     config = session.config
-    if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+    if not collects(config):
         return
     from inngest_conformance._adapters.base import ImplementationError
-    from inngest_conformance._api import choose_role, plan
+    from inngest_conformance._api import choose_role, describe, plan
+    from inngest_conformance.errors import ConformanceError
 
     try:
         state = _state(config)
-        role = choose_role(state.adapter(), setting(config, "role"))
-        state.requirements = plan(state.ctx, role)
-    except ValueError as exc:  # UsageError, TargetError, SchemaError, LifecycleError
+        adapter = state.adapter()
+        role = choose_role(adapter, setting(config, "role"), describe(adapter))
+        requirements = plan(state.ctx, role)
+    except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     except ImplementationError as exc:
         raise pytest.UsageError(f"the implementation did not answer: {exc}") from None
+    selected = config.stash.get(_SELECTED, [])
+    wanted = {a.split("::", 1)[1] for a in selected if "::" in a}
+    if wanted and NODE not in selected:
+        unknown = sorted(wanted - {r.id for r in requirements})
+        if unknown:
+            raise pytest.UsageError(
+                f"not found: {NODE}::{unknown[0]} (role {role} has no such requirement; "
+                "`inngest-conformance requirements` lists them)"
+            )
+        requirements = [r for r in requirements if r.id in wanted]
+    state.requirements = requirements
 
 
 def pytest_collection_modifyitems(
@@ -265,8 +349,7 @@ def pytest_collection_modifyitems(
     if state is None or state.requirements is None:
         return
     # An explicit node id: a child of the session would otherwise be "::inngest-conformance".
-    suite = ConformanceSuite.from_parent(session, name="inngest-conformance",
-                                         nodeid="inngest-conformance",
+    suite = ConformanceSuite.from_parent(session, name=NODE, nodeid=NODE,
                                          requirements=state.requirements)  # fmt: skip
     # Through genitems, so the items are reported as collected (counts, --collect-only).
     items.extend(session.genitems(suite))
@@ -290,36 +373,56 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 class ReportWriter:
-    """Collects the results of a session and writes one report at its end.
+    """Collects the results of a session and writes one report per implementation.
 
     Registered in ``pytest_configure`` only when ``--conformance-report`` is given, and never
     on an xdist worker: results reach the controller inside the items' ``user_properties``,
-    so it sees every one and writes a single merged report.
+    so it sees every one and writes merged reports.  The implementation the options name
+    gets ``DIR/report.json``; each :func:`inngest_conformance.testing.suite` gets a folder
+    of its own, ``DIR/<module>.<test>/``: a session holding a validator and a store never
+    blends them into one verdict.
     """
 
     def __init__(self, config: pytest.Config, directory: Path) -> None:
         self.config = config
         self.directory = directory
-        self.rows: list[dict[str, Any]] = []
-        self.written: list[Path] = []
+        self.rows: dict[str, list[dict[str, Any]]] = {}
+        self.suites: dict[str, dict[str, Any]] = {}
+        self.written: list[tuple[Path, str]] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
             return
-        for key, value in report.user_properties:
-            if key == RESULT_KEY:
-                self.rows.append(json.loads(str(value)))
+        props = dict(report.user_properties)
+        if RESULT_KEY not in props:
+            return
+        suite = json.loads(str(props[SUITE_KEY])) if SUITE_KEY in props else None
+        group = suite["folder"] if suite else ""
+        if suite:
+            self.suites.setdefault(group, suite)
+        self.rows.setdefault(group, []).append(json.loads(str(props[RESULT_KEY])))
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
-        if self.rows:
-            self.written = write_session_report(_state(self.config), self.rows, self.directory)
+        state = _state(self.config)
+        for group in sorted(self.rows):
+            suite = self.suites.get(group)
+            directory = self.directory / group if group else self.directory
+            report = session_report(state, self.rows[group], suite)
+            label = (
+                f"suite({suite['fixture']!r}) in {suite['test']}"
+                if suite
+                else report["implementation"]["name"]
+            )
+            from inngest_conformance.report import write_reports
+
+            self.written += [(p, label) for p in write_reports(report, directory)[:1]]
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written:
             terminalreporter.write_sep("-", "inngest-conformance report")
-            for path in self.written:
-                terminalreporter.write_line(f"written: {path}")
+            for path, label in self.written:
+                terminalreporter.write_line(f"written: {path} ({label})")
 
 
 @pytest.hookimpl(trylast=True)
@@ -329,27 +432,53 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         state.close()
 
 
-def write_session_report(
-    state: _Session, rows: list[dict[str, Any]], directory: Path
-) -> list[Path]:
+def suite_folder(nodeid: str) -> str:
+    """A suite's report folder: its test's node id as one file name
+    (``tests/test_store.py::test_conformance`` -> ``tests.test_store.test_conformance``)."""
+    base = nodeid.split("[", 1)[0].replace(".py::", "::").replace("::", ".").replace("/", ".")
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip(".") or "suite"
+
+
+def session_report(
+    state: _Session, rows: list[dict[str, Any]], suite: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One implementation's report from its items' rows: the options' implementation, or a
+    suite (``suite`` says which, with its own role, profile, schema and lifecycle model)."""
+    import shlex
+
     from inngest_conformance._adapters.base import Description
-    from inngest_conformance._api import now_iso
+    from inngest_conformance._api import context, now_iso
     from inngest_conformance._engine import result_from_json
     from inngest_conformance._requirements import ROLE_LEVELS, catalogue
-    from inngest_conformance.report import RunInfo, build_report, write_reports
+    from inngest_conformance.report import RunInfo, build_report
 
-    by_id = {r.id: r for r in catalogue(state.ctx.schema)}
-    rows.sort(key=lambda row: list(by_id).index(row["id"]) if row["id"] in by_id else 0)
+    ctx = context(suite["schema"], suite["lifecycle"]) if suite else state.ctx
+    by_id = {r.id: r for r in catalogue(ctx.schema)}
+    order = list(by_id)
+    rows = sorted(rows, key=lambda row: order.index(row["id"]) if row["id"] in by_id else 0)
     results = [result_from_json(row, by_id[row["id"]]) for row in rows if row["id"] in by_id]
     role = results[0].requirement.role if results else "validator"
     invocation: list[str] = []
-    for name in (*IMPLEMENTATION_OPTIONS, "schema", "lifecycle"):
-        value = setting(state.config, name)
-        if value is not None:
-            invocation += [f"--{name}", value]
-    name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
-    info = RunInfo(state.ctx, role, state.profile, state.seed, Description(name=name or "pytest"),
+    if suite:
+        name, profile = f"suite {suite['fixture']!r} ({suite['test']})", suite["profile"]
+    else:
+        for option in (*IMPLEMENTATION_OPTIONS, "schema", "lifecycle"):
+            value = setting(state.config, option)
+            if value is not None:
+                invocation += [f"--{option}", value]
+        name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
+        profile = state.profile
+    info = RunInfo(ctx, role, profile, state.seed, Description(name=name or "pytest"),
                    tuple(invocation), ROLE_LEVELS.get(role, ()))  # fmt: skip
     duration = sum(r.duration_s for r in results)
     report = build_report(info, results, started_at=now_iso(), duration_s=duration)
-    return write_reports(report, directory)
+    if suite:
+        # The implementation lives in the project's fixture: pytest reruns it, not certify.
+        for row in report["requirements"]:
+            if "reproduce" in row:
+                row.pop("replay", None)
+                row["reproduce"] = shlex.join(
+                    ["pytest", f"{suite['test']}[{row['id']}]", option_name("seed"),
+                     str(state.seed), option_name("profile"), profile]
+                )  # fmt: skip
+    return report

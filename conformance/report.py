@@ -134,6 +134,49 @@ def reproduce_command(info: RunInfo, requirement_id: str) -> str:
     return shlex.join(words)
 
 
+IMPLEMENTATION_FLAGS = ("--target", "--command", "--url")
+
+
+def implementation_words(invocation: Sequence[str]) -> list[str]:
+    """The words of an invocation that name the implementation (``--target X``, ...)."""
+    words: list[str] = []
+    for flag, value in zip(invocation[::2], invocation[1::2], strict=False):
+        if flag in IMPLEMENTATION_FLAGS:
+            words += [flag, value]
+    return words
+
+
+def replay_command(info: RunInfo, requirement_id: str, report_path: str = "report.json") -> str:
+    """The ``replay`` command for one failure: it names the implementation itself, since
+    replay reaches only an implementation named on its command line."""
+    words = ["inngest-conformance", "replay", report_path, *implementation_words(info.invocation)]
+    return shlex.join([*words, "--requirement", requirement_id])
+
+
+def with_report_path(report: dict[str, Any], report_path: str) -> dict[str, Any]:
+    """A copy of ``report`` whose ``replay`` commands name the report where it is written
+    (``report_path`` as the user will type it: relative to where the command ran)."""
+
+    def moved(row: dict[str, Any]) -> dict[str, Any]:
+        if "replay" not in row:
+            return row
+        words = shlex.split(row["replay"])
+        words[2] = report_path
+        return {**row, "replay": shlex.join(words)}
+
+    out = {**report, "requirements": [moved(r) for r in report["requirements"]]}
+    if isinstance(report.get("compare"), dict):
+        section = report["compare"]
+        out["compare"] = {
+            **section,
+            "implementations": [
+                {**i, "failures": [moved(r) for r in i.get("failures", [])]}
+                for i in section["implementations"]
+            ],
+        }
+    return out
+
+
 def build_report(
     info: RunInfo,
     results: Sequence[Result],
@@ -150,9 +193,8 @@ def build_report(
             row["declared"] = True
         if r.outcome in ("failed", "errored"):
             row["reproduce"] = reproduce_command(info, r.requirement.id)
-            row["replay"] = shlex.join(
-                ["inngest-conformance", "replay", "report.json", "--requirement", r.requirement.id]
-            )
+            if info.role != "source":
+                row["replay"] = replay_command(info, r.requirement.id)
         requirements.append(row)
     counts = {
         o: sum(1 for r in results if r.outcome == o)
@@ -257,6 +299,7 @@ def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> 
     """Write report.json, report.md, report.html and badge.svg into ``directory``; also
     certificate.json for a complete run at the ``certify`` profile."""
     out = Path(directory)
+    report = with_report_path(report, str(out / "report.json"))
     files = {
         "report.json": to_json_text(report),
         "report.md": to_markdown(report),

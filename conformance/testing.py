@@ -18,6 +18,7 @@ default), and the cases are judged against that same context; the seed is the se
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,10 +26,17 @@ from typing import Any
 import pytest
 from inngest_conformance._adapters import PythonAdapter
 from inngest_conformance._adapters.wire import WireAdapter
-from inngest_conformance._api import UsageError, context, plan
+from inngest_conformance._api import context, plan
 from inngest_conformance._engine import PROFILES
 from inngest_conformance._requirements import ROLE_LEVELS, Context, Requirement
-from inngest_conformance.plugin import RequirementFailed, _state, run_and_record
+from inngest_conformance.errors import UsageError
+from inngest_conformance.plugin import (
+    SUITE_KEY,
+    RequirementFailed,
+    _state,
+    run_and_record,
+    suite_folder,
+)
 
 __all__ = ["suite"]
 
@@ -67,12 +75,23 @@ def suite(
     ctx = context(schema, lifecycle)
     requirements: dict[str, Requirement] = {r.id: r for r in plan(ctx, role)}
     ids = list(requirements)
+    # What the report writer needs to give this suite a report of its own.
+    identity = {
+        "fixture": fixture,
+        "role": role,
+        "schema": None if schema is None else ctx.schema.document,
+        "lifecycle": None if lifecycle is None else ctx.model.to_json(),
+    }
 
     @pytest.mark.parametrize("requirement_id", ids, ids=ids)
     def test_conformance(request: pytest.FixtureRequest, requirement_id: str) -> None:
         obj = request.getfixturevalue(fixture)
         session = _state(request.config)
         settings = _Settings(ctx, profile or session.profile, session.seed)
+        test = request.node.nodeid.split("[", 1)[0]
+        described = {**identity, "test": test, "folder": suite_folder(test)}
+        described["profile"] = settings.profile
+        request.node.user_properties.append((SUITE_KEY, json.dumps(described)))
         own = not isinstance(obj, _ADAPTERS)
         adapter = PythonAdapter(obj) if own else obj
         failed: str | None = None

@@ -172,7 +172,11 @@ def test_a_planted_defect_fails_and_its_reproduce_command_reproduces_it(
     assert again.returncode == 1, again.stdout + again.stderr
     replayed = report_of(tmp_path / "again")
     assert [r["id"] for r in replayed["requirements"]] == [ENUM_ID]
-    assert replayed["requirements"][0] == failed[0]
+    # The same row; its replay command names the folder it was written to.
+    assert replayed["requirements"][0] == {
+        **failed[0],
+        "replay": failed[0]["replay"].replace("first/", "again/"),
+    }
 
 
 # --- refusals ---------------------------------------------------------------------------

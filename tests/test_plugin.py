@@ -21,7 +21,7 @@ from inngest_conformance._api import context, plan
 from inngest_conformance._engine import OUTCOMES, PROFILES
 from inngest_conformance._requirements import LEVELS
 from inngest_conformance.plugin import option_name
-from inngest_conformance.report import FORMAT, VERDICTS
+from inngest_conformance.report import FORMAT, VERDICTS, with_report_path
 from inngest_conformance.strategies._fixtures import Fixtures
 
 pytest_plugins = ["pytester"]
@@ -141,7 +141,7 @@ def test_an_empty_directory_gets_one_passing_item_per_requirement(
     assert report["implementation"]["name"] == REFERENCE
     assert_rows_match_items(report, items)
     assert (pytester.path / "out" / "report.md").is_file()
-    result.stdout.fnmatch_lines(["*written: out*report.json"])
+    result.stdout.fnmatch_lines([f"*written: out*report.json ({REFERENCE})"])
 
 
 def test_collect_only_lists_the_requirements(pytester: pytest.Pytester) -> None:
@@ -240,7 +240,9 @@ def test_xdist_runs_the_same_items_and_merges_one_report(pytester: pytest.Pytest
     ]
     merged = read_report(pytester.path / "n2")
     assert [row["id"] for row in merged["requirements"]] == VALIDATOR_IDS
-    assert timeless(merged) == timeless(read_report(pytester.path / "n0"))
+    # The same apart from the folder each replay command names.
+    serial_report = with_report_path(read_report(pytester.path / "n0"), "n2/report.json")
+    assert timeless(merged) == timeless(serial_report)
 
 
 def test_a_harness_command_is_driven_over_the_wire(pytester: pytest.Pytester) -> None:
@@ -404,7 +406,11 @@ def test_suite_runs_the_lifecycle_requirements_on_a_fixture(pytester: pytest.Pyt
     )
     assert "counterexample: " in result.stdout.str()
 
-    report = read_report(pytester.path / "out")
+    # Two stores, two reports: each suite's verdict is its own, never a blend.
+    assert not (pytester.path / "out" / "report.json").exists()
+    good_report = read_report(pytester.path / "out" / "test_suites.test_store_conformance")
+    report = read_report(pytester.path / "out" / "test_suites.test_skipping_store_conformance")
+    assert good_report["verdict"] == "conformant"
     assert report["verdict"] == "non-conformant" and report["role"] == "lifecycle"
     assert {row["id"] for row in report["requirements"]} == set(LIFECYCLE_IDS)
     assert any(r["id"] == illegal and r["outcome"] == "failed" for r in report["requirements"])
@@ -413,6 +419,7 @@ def test_suite_runs_the_lifecycle_requirements_on_a_fixture(pytester: pytest.Pyt
     passed = [r["examples"] for r in report["requirements"] if r["outcome"] == "passed"]
     assert min(passed) >= PROFILES["quick"]["lifecycle"]
     assert max(passed) < PROFILES["standard"]["lifecycle"]
+    assert report["profile"] == "quick"
 
 
 # --- nothing asked, nothing added --------------------------------------------------------

@@ -1,8 +1,8 @@
 """Two commands that work from what is already there: a saved report, an emitted file.
 
-``replay`` reruns a report's counterexamples against the implementation the report names,
-so a developer can check a fix without a new search; it must tell a failure that stays
-from one that comes and goes.  ``audit`` judges records a source emitted (JSON Lines):
+``replay`` reruns a report's counterexamples against the implementation named on its own
+command line, so a developer can check a fix without a new search; it must tell a failure
+that stays from one that comes and goes.  ``audit`` judges records a source emitted (JSON Lines):
 each record against the schema, each run's statuses against the lifecycle model.  Both
 are driven as a user drives them, ``python -m inngest_conformance`` in a subprocess, except
 the flaky case, which calls :func:`inngest_conformance._replay.replay_report` in this process so
@@ -98,7 +98,7 @@ def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
     failed = [r["id"] for r in report["requirements"] if r["outcome"] == "failed"]
     assert sorted(failed) == sorted([ENUM_ID, UNKNOWN_ID])
 
-    result = run(planted_report, "replay", "out/report.json")
+    result = run(planted_report, "replay", "out/report.json", "--target", "planted:lax")
     assert result.returncode == 1, result.stderr
     lines = result.stdout.splitlines()
     assert sorted(line.split()[1].rstrip(":") for line in lines) == sorted(failed)
@@ -106,7 +106,8 @@ def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
 
 
 def test_replay_one_requirement(planted_report: Path) -> None:
-    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID)
+    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID,
+                 "--target", "planted:lax")  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()] == [
         ["still-fails", f"{UNKNOWN_ID}:"]
@@ -114,7 +115,8 @@ def test_replay_one_requirement(planted_report: Path) -> None:
 
 
 def test_replay_of_a_requirement_the_report_did_not_fail(planted_report: Path) -> None:
-    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID)
+    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID,
+                 "--target", "planted:lax")  # fmt: skip
     assert_one_error_line(result, VALID_ID)
 
 
@@ -173,14 +175,13 @@ def test_replay_calls_a_failure_that_comes_and_goes_flaky(
     row = cert.report["requirements"][0]
     assert (row["id"], row["outcome"]) == (ENUM_ID, "failed")
 
-    outcomes = replay_report(cert.report)
-    assert [(rid, status) for rid, status, _ in outcomes] == [(ENUM_ID, "flaky")]
-    assert "of 3 times" in outcomes[0][2]
+    outcomes = replay_report(cert.report, target=target)
+    assert [(r.requirement, r.status) for r in outcomes] == [(ENUM_ID, "flaky")]
+    assert "of 3 times" in outcomes[0].message
 
     # The same report against a steady implementation: the difference is the verdict.
-    steady = json.loads(json.dumps(cert.report))
-    steady["invocation"] = ["--target", "inngest_conformance.reference:validator"]
-    assert replay_report(steady)[0][1] == "passes-now"
+    steady = replay_report(cert.report, target="inngest_conformance.reference:validator")
+    assert steady[0].status == "passes-now"
 
 
 # --- audit ------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from ..errors import TargetError
 from .base import (
     ROLES,
     Adapter,
@@ -21,7 +22,7 @@ from .base import (
 )
 from .http import HttpAdapter
 from .process import ProcessAdapter
-from .python import PythonAdapter, TargetError, load_target
+from .python import PythonAdapter, load_target
 
 __all__ = [
     "ROLES",

@@ -24,6 +24,8 @@ class Description:
     language: str = ""
     roles: tuple[str, ...] = ()
     command: str = ""
+    roles_declared: bool = True
+    """False when ``roles`` is a guess (a harness without ``describe``), not its word."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"name": self.name}

@@ -105,7 +105,10 @@ class WireAdapter:
             answer = self._ask(request, "implementation")
         except Unsupported:
             return Description(
-                name=self._fallback_name(), roles=("validator",), command=self._command()
+                name=self._fallback_name(),
+                roles=("validator",),
+                command=self._command(),
+                roles_declared=False,
             )
         expected = (
             '{"implementation": {"name": .., "version": .., "language": ..}, '

@@ -1,0 +1,160 @@
+"""The pytest plugin's doors as another project meets them: options, node ids, reports.
+
+Every scenario runs pytest in a subprocess (``pytester.runpytest_subprocess``), so the
+plugin is loaded through its entry point, as users get it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from inngest_conformance._api import context, plan
+from inngest_conformance.plugin import option_name
+
+pytest_plugins = ["pytester"]
+
+REFERENCE = "inngest_conformance.reference:validator"
+VALIDATOR_IDS = [r.id for r in plan(context(), "validator")]
+LIFECYCLE_IDS = [r.id for r in plan(context(), "lifecycle")]
+ENUM_ID = "schema:rejects-not-in-enum:status"
+QUICK = (option_name("profile"), "quick")
+
+INI = f"""
+[pytest]
+conformance_target = {REFERENCE}
+conformance_profile = quick
+conformance_report = out
+"""
+
+STORE_SUITE = """
+import pytest
+
+from inngest_conformance.reference import ReferenceStore
+from inngest_conformance.testing import suite
+
+
+@pytest.fixture
+def store():
+    return ReferenceStore()
+
+
+test_store_conformance = suite("store", role="lifecycle", profile="quick")
+"""
+
+PLAIN = "def test_plain():\n    assert 1 + 1 == 2\n"
+
+
+def read_report(directory: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
+    return report
+
+
+def one_usage_error(result: pytest.RunResult) -> str:
+    assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
+    errors = [line for line in result.stderr.lines if line.strip()]
+    assert len(errors) == 1, errors
+    assert "Traceback" not in result.stdout.str() + result.stderr.str()
+    return errors[0]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("seed", "abc"), ("timeout", "soon"), ("timeout", "0"), ("collect", "sometimes")],
+)
+def test_a_bad_number_or_choice_is_one_usage_error(
+    pytester: pytest.Pytester, option: str, value: str
+) -> None:
+    """Once a ValueError in every item, for --conformance-seed abc."""
+    pytester.makepyfile(test_plain=PLAIN)
+    result = pytester.runpytest_subprocess(option_name("target"), REFERENCE,
+                                           option_name(option), value)  # fmt: skip
+    line = one_usage_error(result)
+    assert line.startswith("ERROR: ") and option_name(option) in line and repr(value) in line
+
+
+def test_a_role_the_implementation_cannot_play_is_a_usage_error(
+    pytester: pytest.Pytester,
+) -> None:
+    """Once "11 skipped" and exit 0, while the kit's own verdict was error."""
+    result = pytester.runpytest_subprocess(
+        option_name("target"), REFERENCE, option_name("role"), "lifecycle", *QUICK
+    )
+    line = one_usage_error(result)
+    assert "cannot play role lifecycle" in line
+
+
+def collected(result: pytest.RunResult) -> list[str]:
+    """The node ids ``--collect-only -q`` lists."""
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    return [line for line in result.stdout.lines if "::" in line and " " not in line]
+
+
+def test_a_printed_node_id_selects_its_item(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_plain=PLAIN)
+    args = (option_name("target"), REFERENCE, *QUICK, "-rA")
+    result = pytester.runpytest_subprocess(f"inngest-conformance::{ENUM_ID}", *args)
+    assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines([f"PASSED inngest-conformance::{ENUM_ID}"])
+
+    listing = (option_name("target"), REFERENCE, "--collect-only", "-q")
+    two = [f"inngest-conformance::{rid}" for rid in (ENUM_ID, VALIDATOR_IDS[0])]
+    both = pytester.runpytest_subprocess("test_plain.py", *two, *listing)
+    assert sorted(collected(both)) == sorted(["test_plain.py::test_plain", *two])
+
+    everything = pytester.runpytest_subprocess("inngest-conformance", *listing)
+    assert collected(everything) == [f"inngest-conformance::{rid}" for rid in VALIDATOR_IDS]
+
+    unknown = pytester.runpytest_subprocess("inngest-conformance::no-such-id", *listing)
+    assert "no-such-id" in one_usage_error(unknown)
+
+
+def test_the_ini_implementation_runs_only_when_asked(pytester: pytest.Pytester) -> None:
+    """``pytest tests/test_x.py`` runs what it names; a plain ``pytest`` runs the suite too."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_plain=PLAIN)
+    suite = [f"inngest-conformance::{rid}" for rid in VALIDATOR_IDS]
+    plain = ["test_plain.py::test_plain"]
+
+    named = pytester.runpytest_subprocess("test_plain.py", "-rA")
+    assert named.ret == 0
+    named.assert_outcomes(passed=1)
+    assert "inngest-conformance::" not in named.stdout.str()
+    named.stdout.fnmatch_lines(["inngest-conformance: the items of the ini's implementation*"])
+
+    def listed(*args: str) -> list[str]:
+        return collected(pytester.runpytest_subprocess(*args, "--collect-only", "-q"))
+
+    assert listed() == plain + suite
+    assert listed("test_plain.py", "inngest-conformance") == plain + suite
+    assert listed(option_name("collect"), "never") == plain
+    assert listed("test_plain.py", option_name("collect"), "always") == plain + suite
+
+
+def test_a_target_and_a_suite_each_get_their_own_report(pytester: pytest.Pytester) -> None:
+    """Once one report titled for the model, with the store's rows blended in."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_store=STORE_SUITE)
+    result = pytester.runpytest_subprocess()
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=len(VALIDATOR_IDS) + len(LIFECYCLE_IDS))
+
+    mine = read_report(pytester.path / "out")
+    assert mine["implementation"]["name"] == REFERENCE and mine["role"] == "validator"
+    assert [r["id"] for r in mine["requirements"]] == VALIDATOR_IDS
+    assert mine["levels"]["lifecycle"] == "skipped" and mine["verdict"] == "conformant"
+
+    store = read_report(pytester.path / "out" / "test_store.test_store_conformance")
+    assert store["role"] == "lifecycle" and "store" in store["implementation"]["name"]
+    assert [r["id"] for r in store["requirements"]] == LIFECYCLE_IDS
+    assert store["verdict"] == "conformant" and store["levels"]["lifecycle"] == "passed"
+
+    result.stdout.fnmatch_lines(
+        [
+            f"written: out*report.json ({REFERENCE})",
+            "written: out*test_store.test_store_conformance*report.json (suite('store')*",
+        ]
+    )
