@@ -16,6 +16,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 from inngest_conformance import _lifecycle as lc
+from inngest_conformance._variants import DATETIME_FEATURES, enum_requirement_id, rfc3339_requirement_id
 from inngest_conformance.strategies._datetimes import datetime_forms
 from inngest_conformance.strategies._invalid import (
     OPERATORS,
@@ -67,6 +68,8 @@ class Requirement:
     explicit: Callable[[Context], list[Any]] = field(
         default=lambda ctx: [], compare=False, repr=False
     )
+    subject: str | None = None
+    """The property the requirement is about, if one (its variants are named for it)."""
 
     def cases(self, ctx: Context) -> st.SearchStrategy[Any]:
         """The Hypothesis strategy of this requirement's cases."""
@@ -114,8 +117,10 @@ def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
 
 
 def _rfc3339_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
-    """One record per spelling of a valid date-time (offsets, case, fractions, leap second)."""
-    return [_with_value(MinimalSource(), ctx.schema, spec, v) for v in datetime_forms()]
+    """One record per named feature of a date-time (each alone, so that a failure names
+    it), then one per spelling (offsets, case, fractions, leap second) in combination."""
+    values = [*DATETIME_FEATURES.values(), *datetime_forms()]
+    return [_with_value(MinimalSource(), ctx.schema, spec, v) for v in values]
 
 
 def _rfc3339_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
@@ -174,7 +179,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             members = ", ".join(str(m) for m in spec.enum)
             out.append(
                 Requirement(
-                    f"schema:accepts-every-value:{spec.name}",
+                    enum_requirement_id(spec.name),
                     "schema",
                     "MUST",
                     f"accepts every value of {spec.name}'s enum ({members})",
@@ -182,12 +187,13 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "accept",
                     functools.partial(_enum_case, spec),
                     functools.partial(_enum_examples, spec),
+                    spec.name,
                 )
             )
         if spec.format == "date-time":
             out.append(
                 Requirement(
-                    f"format:accepts-rfc3339:{spec.name}",
+                    rfc3339_requirement_id(spec.name),
                     "format",
                     "MUST",
                     f"accepts every RFC 3339 date-time in {spec.name}: numeric offsets, "
@@ -196,6 +202,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "accept",
                     functools.partial(_rfc3339_case, spec),
                     functools.partial(_rfc3339_examples, spec),
+                    spec.name,
                 )
             )
     return out
@@ -235,6 +242,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
                 "reject",
                 functools.partial(_invalid_case, target),
                 functools.partial(_invalid_variants, target),
+                target.property,
             )
         )
     return out
