@@ -43,6 +43,8 @@ class Judgement:
     expected: Any = None
     step: int | None = None
     """For a lifecycle program, the step that broke the requirement."""
+    later: tuple[Judgement, ...] = ()
+    """For a lifecycle program, the later steps that broke it too (other kinds, maybe)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,10 +196,11 @@ def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgem
         findings = [f for f in ctx.executor.run(adapter, case) if f.requirement == req.id]
         if not findings:
             return Judgement(True)
-        first = findings[0]
-        return Judgement(
-            False, f"step {first.step}: {first.message}", first.answer, first.expected, first.step
-        )
+        each = [
+            Judgement(False, f"step {f.step}: {f.message}", f.answer, f.expected, f.step)
+            for f in findings
+        ]
+        return replace(each[0], later=tuple(each[1:]))
     if req.kind == "reject":
         record, expected_valid = case.record, False
         expected: dict[str, Any] = {"valid": False, "violation": case.violation.to_json()}
@@ -280,10 +283,15 @@ def run_requirement(
             raise _Errored(case, exc) from None
         if verdict.ok:
             return None
-        seen = features(ctx, req, case, verdict.step)
-        if declared.covering(seen) is not None:
-            return None
-        return _Failed(case, verdict, kind_parts(seen))
+        failures = []
+        for j in (verdict, *verdict.later):
+            seen = features(ctx, req, case, j.step)
+            if declared.covering(seen) is None:
+                failures.append(_Failed(case, replace(j, later=()), kind_parts(seen)))
+        # A program that breaks the requirement at several steps stands for the first kind
+        # not shown yet, so that a search for more kinds is not blocked by a known one.
+        fresh = [f for f in failures if not f.covered_by(shown)]
+        return (fresh or failures or [None])[0]
 
     def probe(case: Any) -> None:
         nonlocal last_failure

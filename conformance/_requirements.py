@@ -135,8 +135,13 @@ def _invalid_variants(target: Target, ctx: Context) -> list[Any]:
     return list(variants(ctx.schema, target, ctx.oracle))
 
 
-def _directed(focus: str, ctx: Context) -> list[Any]:
-    return list(directed_programs(ctx.schema, ctx.model, focus=focus))
+def _directed(focus: str, ctx: Context, *, every_legal: bool = False) -> list[Any]:
+    """The directed programs of a focus; with ``every_legal`` also one per legal transition
+    (a record invariant can break after any of them, and each is a kind of its own)."""
+    programs = list(directed_programs(ctx.schema, ctx.model, focus=focus))
+    if every_legal and focus != "legal":
+        programs += directed_programs(ctx.schema, ctx.model, focus="legal")
+    return programs
 
 
 def _program(focus: str, src: Source, ctx: Context) -> Any:
@@ -317,6 +322,10 @@ _LIFECYCLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+#: The lifecycle requirements about transitions themselves; the others are record invariants.
+_TRANSITION_RULES = (lc.CREATE, lc.LEGAL, lc.ILLEGAL, lc.TERMINAL)
+
+
 def _lifecycle(schema: RunSchema) -> list[Requirement]:
     return [
         Requirement(
@@ -327,7 +336,7 @@ def _lifecycle(schema: RunSchema) -> list[Requirement]:
             "lifecycle",
             "lifecycle",
             functools.partial(_program, focus),
-            functools.partial(_directed, focus),
+            functools.partial(_directed, focus, every_legal=rid not in _TRANSITION_RULES),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
         if all(schema.has(n) for n in needs)

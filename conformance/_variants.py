@@ -15,8 +15,8 @@ always the same kind:
 - a valid record: the features of its values (:data:`DATETIME_FEATURES` of each date-time,
   the value of an enum property), shown unprefixed for the property the requirement is about
   and as ``property:feature`` for the others; ``common`` when it has none;
-- a lifecycle program: the step that broke the requirement (``create``, ``get`` or a
-  transition ``RUNNING->PAUSED``).
+- a lifecycle program: the step that broke the requirement (``create`` or a transition
+  ``RUNNING->PAUSED``; for a read-back, the step that put the run in its state).
 
 A variant of ``format:accepts-rfc3339:P`` or ``schema:accepts-every-value:P`` is about the
 *values* of ``P``: declaring it takes those values out of every requirement that accepts
@@ -121,27 +121,31 @@ class Feature:
 
 
 def transition_at(model: LifecycleModel, program: Sequence[Any], step: int) -> str:
-    """What step ``step`` of a lifecycle program does: ``create``, ``get`` or ``A->B``
-    (the run's state then, by the model: a program stops at the first step a store and the
-    model disagree on, so the model's state is the store's up to there)."""
+    """The transition a lifecycle program's step ``step`` stands for: ``create``, ``A->B``,
+    or for a read-back the step that put the run in the state it is read in (the run's
+    state by the model: a program stops at the first step a store and the model disagree on,
+    so up to there the model's state is the store's)."""
+    last: dict[Any, str] = {}  # run id -> the step that made its current state
     states: dict[Any, str] = {}
     for i, op in enumerate(program[: step + 1]):
         kind = op.get("op") if isinstance(op, dict) else None
+        run_id = op.get("run_id") if isinstance(op, dict) else None
         if kind == "create":
-            if i == step:
-                return "create"
             record = op.get("record")
             if isinstance(record, dict):
-                states[record.get("run_id")] = model.initial
+                run_id = record.get("run_id")
+                states[run_id], last[run_id] = model.initial, "create"
+            if i == step:
+                return "create"
         elif kind == "transition":
-            current = states.get(op.get("run_id"), "?")
+            current = states.get(run_id, "?")
             target = str(op.get("status"))
             if i == step:
                 return f"{current}->{target}"
             if current != "?" and model.is_legal(current, target):
-                states[op.get("run_id")] = target
+                states[run_id], last[run_id] = target, f"{current}->{target}"
         elif i == step:
-            return str(kind)
+            return last.get(run_id, str(kind))
     return "?"
 
 
@@ -186,7 +190,7 @@ def variant_names(ctx: Context, req: Requirement) -> list[str]:
         return list(dict.fromkeys(names))
     if req.kind == "lifecycle":
         model = ctx.model
-        steps = ["create", "get", *(f"{a}->{b}" for a, b in sorted(model.transitions))]
+        steps = ["create", *(f"{a}->{b}" for a, b in sorted(model.transitions))]
         if req.id.endswith(("rejects-illegal-transitions", "terminal-states-absorbing")):
             terminal = req.id.endswith("terminal-states-absorbing")
             steps += [
