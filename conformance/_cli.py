@@ -465,8 +465,7 @@ def _requirements(args: argparse.Namespace) -> int:
     variants = {r.id: variant_names(ctx, r) for r in reqs} if args.variants else {}
     if args.format == "json":
         rows = [
-            {**r.to_json(), **({"variants": variants[r.id]} if args.variants else {})}
-            for r in reqs
+            {**r.to_json(), **({"variants": variants[r.id]} if args.variants else {})} for r in reqs
         ]
         sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return 0

@@ -331,9 +331,7 @@ def run_requirement(
     def failed(note: str = "", flaky_kinds: frozenset[str] = frozenset()) -> Result:
         # A combination whose features include a kind of its own is that kind again.
         singles = {k for k, f in found.items() if len(f.parts) == 1}
-        kept = {
-            k: f for k, f in found.items() if len(f.parts) == 1 or not f.covered_by(singles)
-        }
+        kept = {k: f for k, f in found.items() if len(f.parts) == 1 or not f.covered_by(singles)}
         first = next(iter(found.values()))
         if first.kind not in kept:  # the headline is the single kind it stood for
             head = next(p for p in first.parts if p in kept)
@@ -375,6 +373,9 @@ def run_requirement(
             counterexample=case_record(req, err.case),
         )
 
+    def why(err: _Errored) -> str:
+        return getattr(err.error, "reason", str(err.error))
+
     flaky_kinds: set[str] = set()
     try:
         search(0)
@@ -387,7 +388,7 @@ def run_requirement(
         # A wrong answer was already seen: the requirement is judged, and the error met
         # while shrinking only ends the shrinking (an error is not shrunk against).
         found[last_failure.kind] = last_failure
-        return failed(f" (shrinking stopped: the implementation then errored: {err.error.reason})")
+        return failed(f" (shrinking stopped: the implementation then errored: {why(err)})")
     except Flaky as exc:
         cause = _first_failure(exc)
         if cause is None:
@@ -402,7 +403,7 @@ def run_requirement(
     except _Errored as err:
         if not found:
             return errored(err)
-        return failed(f" (other kinds not sought: the implementation then errored: {err.error.reason})")
+        return failed(f" (other kinds not sought: the implementation then errored: {why(err)})")
     if not found:
         return result("passed")
     note = ""
@@ -416,7 +417,7 @@ def run_requirement(
             shown.add(failure.kind)
             continue
         except _Errored as err:
-            note = f" (other kinds not sought: the implementation then errored: {err.error.reason})"
+            note = f" (other kinds not sought: the implementation then errored: {why(err)})"
         except Flaky as exc:
             cause = _first_failure(exc)
             if cause is not None:

@@ -16,7 +16,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 from inngest_conformance import _lifecycle as lc
-from inngest_conformance._variants import DATETIME_FEATURES, enum_requirement_id, rfc3339_requirement_id
+from inngest_conformance._variants import (
+    DATETIME_FEATURES,
+    enum_requirement_id,
+    rfc3339_requirement_id,
+)
 from inngest_conformance.strategies._datetimes import datetime_forms
 from inngest_conformance.strategies._invalid import (
     OPERATORS,

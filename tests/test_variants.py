@@ -117,8 +117,10 @@ def test_each_distinct_failure_kind_has_its_own_example(project: Path) -> None:
 
 
 def test_lifecycle_failures_are_told_apart_by_transition(project: Path) -> None:
-    buggy = (project / "store.py").read_text().replace(
-        "if status in TERMINAL:", 'if status == "COMPLETED":'
+    buggy = (
+        (project / "store.py")
+        .read_text()
+        .replace("if status in TERMINAL:", 'if status == "COMPLETED":')
     )
     assert buggy != (project / "store.py").read_text()
     (project / "buggy_store.py").write_text(buggy)

@@ -1,7 +1,7 @@
 """The run as a first pydantic v2 model: what the kit finds in it."""
 
 from datetime import datetime
-from typing import Literal, Optional
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -11,9 +11,9 @@ class InngestRun(BaseModel):
 
     run_id: str
     function_id: str
-    app_id: Optional[str] = None
+    app_id: str | None = None
     status: Literal["QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "PAUSED"]
-    event_id: Optional[str] = None
-    output: Optional[dict] = None
-    started_at: Optional[datetime] = None
-    ended_at: Optional[datetime] = None
+    event_id: str | None = None
+    output: dict | None = None
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
