@@ -291,7 +291,8 @@ def run_requirement(
         # A program that breaks the requirement at several steps stands for the first kind
         # not shown yet, so that a search for more kinds is not blocked by a known one.
         fresh = [f for f in failures if not f.covered_by(shown)]
-        return (fresh or failures or [None])[0]
+        chosen = fresh or failures
+        return chosen[0] if chosen else None
 
     def probe(case: Any) -> None:
         nonlocal last_failure
@@ -334,8 +335,8 @@ def run_requirement(
         kept = {k: f for k, f in found.items() if len(f.parts) == 1 or not f.covered_by(singles)}
         first = next(iter(found.values()))
         if first.kind not in kept:  # the headline is the single kind it stood for
-            head = next(p for p in first.parts if p in kept)
-            kept = {head: kept[head], **kept}
+            single = next(p for p in first.parts if p in kept)
+            kept = {single: kept[single], **kept}
         failures = []
         for kind, f in kept.items():
             flaky = kind in flaky_kinds or not _fails_every_time(ctx, req, adapter, f.case)
@@ -397,9 +398,9 @@ def run_requirement(
         return failed(flaky_kinds=frozenset({cause.kind}))
     try:
         for case in req.explicit(ctx):
-            failure = attempt(case)
-            if failure is not None:
-                offer(failure)
+            directed = attempt(case)
+            if directed is not None:
+                offer(directed)
     except _Errored as err:
         if not found:
             return errored(err)

@@ -32,6 +32,8 @@ WRONG_TYPE = "schema:rejects-wrong-type:started_at"
 MALFORMED = "format:rejects-malformed-date-time:started_at"
 RFC3339 = "format:accepts-rfc3339:started_at"
 
+pytest_plugins = ["pytester"]
+
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
@@ -236,3 +238,21 @@ def test_directed_date_time_cases_include_every_named_feature() -> None:
     req = next(r for r in catalogue(schema) if r.id == RFC3339)
     values = [case["started_at"] for case in req.explicit(ctx)]
     assert set(DATETIME_FEATURES.values()) <= set(values)
+
+
+def test_the_pytest_plugin_shows_every_kind_too(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(first_try=(EXAMPLE / "first_try.py").read_text())
+    result = pytester.runpytest_subprocess(
+        "--conformance-target",
+        "first_try:InngestRun",
+        "--conformance-profile",
+        "quick",
+        "-k",
+        "started_at",
+    )
+    assert result.ret == 1
+    text = result.stdout.str()
+    assert f"{WRONG_TYPE} (MUST): accepted an invalid record" in text
+    assert "3 kinds of failure" in text
+    for kind in ("null", "number", "integer"):
+        assert re.search(rf"^    {kind}\s+\{{", text, re.M), kind
