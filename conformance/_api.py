@@ -34,6 +34,7 @@ from inngest_conformance._engine import (
     skipped,
 )
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
+from inngest_conformance._variants import Declared, split_exception, variant_names
 from inngest_conformance.errors import UsageError as UsageError  # re-exported
 from inngest_conformance.report import RunInfo, build_report
 from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
@@ -155,14 +156,25 @@ def plan(
                 f"--levels {','.join(levels)} covers none of role {role}'s requirements "
                 f"(its levels: {', '.join(ROLE_LEVELS[role])})"
             )
-    for rid in exceptions or {}:
+    for key in exceptions or {}:
+        rid, variant = split_exception(key)
         if rid not in known:
             raise UsageError(
-                f"--skip {rid!r}: no such requirement; `inngest-conformance requirements` "
+                f"--skip {key!r}: no such requirement; `inngest-conformance requirements` "
                 "lists them"
             )
         if rid not in role_ids:
-            raise UsageError(f"--skip {rid!r} is not one of role {role}'s requirements")
+            raise UsageError(f"--skip {key!r} is not one of role {role}'s requirements")
+        if variant is not None:
+            req = next(r for r in catalogue(ctx.schema, role=role) if r.id == rid)
+            names = variant_names(ctx, req)
+            if variant not in names:
+                listing = "`inngest-conformance requirements --variants` lists them"
+                raise UsageError(
+                    f"--skip {key!r}: {rid} has no variant {variant!r}"
+                    + (f" (its variants: {', '.join(names)})" if names else " (it has none)")
+                    + f"; {listing}"
+                )
     reqs = [r for r in reqs if r.id not in (exceptions or {})]
     if only:
         unknown = [i for i in only if i not in known]
@@ -276,7 +288,13 @@ def certify_adapter(
         interrupted = False
         try:
             results = certify(
-                ctx, adapter, requirements, profile=profile, run_seed=seed, listener=listener
+                ctx,
+                adapter,
+                requirements,
+                profile=profile,
+                run_seed=seed,
+                listener=listener,
+                declared=Declared.from_exceptions(exceptions),
             )
         except Interrupted as stop:
             results, interrupted = stop.results, True

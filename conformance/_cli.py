@@ -27,8 +27,10 @@ from inngest_conformance._api import (
     plan,
 )
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
+from inngest_conformance._render import declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement
+from inngest_conformance._variants import variant_names
 from inngest_conformance._version import __version__
 from inngest_conformance.errors import LifecycleError, SchemaError, UsageError
 from inngest_conformance.report import write_reports
@@ -251,6 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("requirements", help="list the requirement catalogue")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument(
+        "--variants",
+        action="store_true",
+        help="also list each requirement's variants, as ids --skip can name (ID[variant])",
+    )
     _schema_options(p)
     return parser
 
@@ -292,7 +299,7 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         for r in report["requirements"]:
             out.write(
                 f"  {r['outcome']:<8} {r['keyword']:<6} {r['id']:<{width}}  "
-                f"{r['examples']:>5} cases\n"
+                f"{r['examples']:>5} cases{declared_note(r)}\n"
             )
         if report["requirements"]:
             out.write(AUDIT_CASES_NOTE if report["role"] == "source" else CASES_NOTE)
@@ -301,11 +308,12 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 out.write(f"\n{r['id']}: {r['message']}\n")
                 out.write(f"  counterexample: {json.dumps(r.get('counterexample'))[:300]}\n")
                 out.write(f"  reproduce: {r['reproduce']}\n")
+                out.write(failure_kinds(r))
         levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
         out.write(f"\nlevels: {levels}\n")
     c = report["counts"]
     if report.get("exceptions") and not quiet:
-        out.write("declared exceptions (not run):\n")
+        out.write("declared exceptions (not claimed; a variant's cases are not counted):\n")
         for e in report["exceptions"]:
             out.write(f"  {e['id']}: {e['reason']}\n")
     out.write(
@@ -590,14 +598,20 @@ def _replay(args: argparse.Namespace) -> int:
 def _requirements(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     reqs = [r for role in ROLE_LEVELS for r in plan(ctx, role)]
+    variants = {r.id: variant_names(ctx, r) for r in reqs} if args.variants else {}
     if args.format == "json":
-        sys.stdout.write(json.dumps([r.to_json() for r in reqs], indent=2) + "\n")
+        rows = [
+            {**r.to_json(), **({"variants": variants[r.id]} if args.variants else {})} for r in reqs
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2, ensure_ascii=False) + "\n")
         return 0
     width = max(len(r.id) for r in reqs)
     for level in LEVELS:
         for r in reqs:
             if r.level == level:
                 sys.stdout.write(f"{r.id:<{width}}  {r.keyword:<6} {r.statement}\n")
+                for v in variants.get(r.id, ()):
+                    sys.stdout.write(f"  {r.id}[{v}]\n")
     return 0
 
 

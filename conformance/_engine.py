@@ -18,7 +18,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from types import FrameType
 from typing import Any
@@ -27,6 +27,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._variants import Declared, features, kind_parts
 from inngest_conformance.strategies._invalid import InvalidCase
 
 PROFILES: dict[str, dict[str, int]] = {
@@ -45,11 +46,44 @@ class Judgement:
     message: str = ""
     answer: Any = None
     expected: Any = None
+    step: int | None = None
+    """For a lifecycle program, the step that broke the requirement."""
+    later: tuple[Judgement, ...] = ()
+    """For a lifecycle program, the later steps that broke it too (other kinds, maybe)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Failure:
+    """One distinct kind of failure of a requirement, with its own (shrunk) example."""
+
+    kind: str
+    message: str
+    counterexample: Any
+    answer: Any
+    expected: Any
+    flaky: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        out = {
+            "kind": self.kind,
+            "message": self.message,
+            "counterexample": self.counterexample,
+            "answer": self.answer,
+            "expected": self.expected,
+        }
+        if self.flaky:
+            out["flaky"] = True
+        return out
 
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The outcome of one requirement, with its evidence."""
+    """The outcome of one requirement, with its evidence.
+
+    A failed requirement has one headline failure (``counterexample``, ``answer``,
+    ``expected``: the first kind found, shrunk) and in ``failures`` every distinct kind,
+    the headline first.
+    """
 
     requirement: Requirement
     outcome: str
@@ -62,6 +96,9 @@ class Result:
     detail: str = ""
     flaky: bool = False
     duration_s: float = field(default=0.0, compare=False)
+    failures: tuple[Failure, ...] = ()
+    declared: dict[str, str] = field(default_factory=dict)
+    """Declared variants of this requirement (variant -> reason): not counted against it."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -77,9 +114,15 @@ class Result:
             out["answer"] = self.answer
             out["expected"] = self.expected
             out["flaky"] = self.flaky
+            if self.failures:
+                out["failures"] = [f.to_json() for f in self.failures]
         if self.outcome == "errored":
             out["counterexample"] = self.counterexample
             out["detail"] = self.detail
+        if self.declared:
+            out["declared_variants"] = [
+                {"variant": v, "reason": reason} for v, reason in self.declared.items()
+            ]
         return out
 
 
@@ -96,14 +139,36 @@ def result_from_json(row: dict[str, Any], requirement: Requirement) -> Result:
         expected=row.get("expected"),
         detail=row.get("detail", ""),
         flaky=bool(row.get("flaky", False)),
+        failures=tuple(
+            Failure(
+                f["kind"],
+                f.get("message", ""),
+                f.get("counterexample"),
+                f.get("answer"),
+                f.get("expected"),
+                bool(f.get("flaky", False)),
+            )
+            for f in row.get("failures", ())
+        ),
+        declared={d["variant"]: d["reason"] for d in row.get("declared_variants", ())},
     )
 
 
 class _Failed(Exception):
-    def __init__(self, case: Any, judgement: Judgement) -> None:
+    def __init__(self, case: Any, judgement: Judgement, parts: tuple[str, ...]) -> None:
         super().__init__(judgement.message)
         self.case = case
         self.judgement = judgement
+        self.parts = parts
+        self.kind = "+".join(parts)
+
+    def covered_by(self, kinds: Collection[str]) -> bool:
+        """Whether this failure is of one of ``kinds`` or has a feature that is one."""
+        return self.kind in kinds or any(p in kinds for p in self.parts)
+
+    def size(self) -> tuple[int, str]:
+        text = json.dumps(case_record_any(self.case), sort_keys=True, default=repr)
+        return len(text), text
 
 
 class _Errored(BaseException):
@@ -208,6 +273,10 @@ def requirement_seed(run_seed: int, requirement_id: str) -> int:
 
 def case_record(req: Requirement, case: Any) -> Any:
     """The JSON a report shows for a case: the document, or the lifecycle program."""
+    return case_record_any(case)
+
+
+def case_record_any(case: Any) -> Any:
     return case.record if isinstance(case, InvalidCase) else case
 
 
@@ -217,8 +286,11 @@ def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgem
         findings = [f for f in ctx.executor.run(adapter, case) if f.requirement == req.id]
         if not findings:
             return Judgement(True)
-        first = findings[0]
-        return Judgement(False, f"step {first.step}: {first.message}", first.answer, first.expected)
+        each = [
+            Judgement(False, f"step {f.step}: {f.message}", f.answer, f.expected, f.step)
+            for f in findings
+        ]
+        return replace(each[0], later=tuple(each[1:]))
     if req.kind == "reject":
         record, expected_valid = case.record, False
         expected: dict[str, Any] = {"valid": False, "violation": case.violation.to_json()}
@@ -242,34 +314,16 @@ def _check_case(ctx: Context, req: Requirement, case: Any) -> None:
         raise AssertionError(f"kit defect: generated a 'valid' case the oracle rejects: {case!r}")
 
 
-def run_requirement(
-    ctx: Context,
-    req: Requirement,
-    adapter: Adapter,
-    *,
-    examples: int,
-    run_seed: int,
-) -> Result:
-    """Search for a case on which ``adapter`` breaks ``req``; see the module docstring."""
-    req_seed = requirement_seed(run_seed, req.id)
-    count = 0
-    started = time.perf_counter()
-    last_failure: _Failed | None = None
+#: At most this many distinct failure kinds are listed for one requirement.
+MAX_KINDS = 12
+#: At most this many further searches look for failure kinds beyond the first, each of at
+#: least :data:`KIND_SEARCH_EXAMPLES` cases.
+KIND_SEARCHES = 6
+KIND_SEARCH_EXAMPLES = 100
 
-    def probe(case: Any) -> None:
-        nonlocal count, last_failure
-        guard.check()
-        count += 1
-        _check_case(ctx, req, case)
-        try:
-            verdict = judge(ctx, req, adapter, case)
-        except (ImplementationError, Unsupported) as exc:
-            raise _Errored(case, exc) from None
-        if not verdict.ok:
-            last_failure = _Failed(case, verdict)
-            raise last_failure
 
-    test = settings(
+def _settings(examples: int) -> settings:
+    return settings(
         max_examples=examples,
         database=None,
         deadline=None,
@@ -279,55 +333,203 @@ def run_requirement(
         report_multiple_bugs=False,
         phases=(Phase.generate, Phase.shrink),
         print_blob=False,
-    )(seed(req_seed)(given(req.cases(ctx))(probe)))
+    )
+
+
+def run_requirement(
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    *,
+    examples: int,
+    run_seed: int,
+    declared: Declared | None = None,
+) -> Result:
+    """Search for cases on which ``adapter`` breaks ``req``, one per kind of failure.
+
+    First a Hypothesis search: its first failure, shrunk, is the headline.  Then the
+    directed cases (one per variant or transition), which make "every" literal at every
+    profile and name the other kinds.  Then, while a search still finds a kind that has no
+    shrunk example yet, another search seeded from the first, which ignores the kinds
+    already shown, so each kind gets its own shrunk example.  Everything is seeded, so the
+    same run seed gives the same kinds and examples.  A failure of a ``declared`` variant
+    is not counted against the requirement.
+    """
+    with interrupts() as guard, guard.raising():
+        return _search(ctx, req, adapter, examples, run_seed, declared or Declared(), guard)
+
+
+def _search(
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    examples: int,
+    run_seed: int,
+    declared: Declared,
+    guard: InterruptGuard,
+) -> Result:
+    """:func:`run_requirement`'s body, inside the interrupt guard's raising region."""
+    req_seed = requirement_seed(run_seed, req.id)
+    count = 0
+    started = time.perf_counter()
+    found: dict[str, _Failed] = {}
+    shown: set[str] = set()  # kinds that already have a shrunk example
+    last_failure: _Failed | None = None
+
+    def attempt(case: Any) -> _Failed | None:
+        nonlocal count
+        guard.check()
+        count += 1
+        _check_case(ctx, req, case)
+        try:
+            verdict = judge(ctx, req, adapter, case)
+        except (ImplementationError, Unsupported) as exc:
+            raise _Errored(case, exc) from None
+        if verdict.ok:
+            return None
+        failures = []
+        for j in (verdict, *verdict.later):
+            seen = features(ctx, req, case, j.step)
+            if declared.covering(seen) is None:
+                failures.append(_Failed(case, replace(j, later=()), kind_parts(seen)))
+        # A program that breaks the requirement at several steps stands for the first kind
+        # not shown yet, so that a search for more kinds is not blocked by a known one.
+        fresh = [f for f in failures if not f.covered_by(shown)]
+        chosen = fresh or failures
+        return chosen[0] if chosen else None
+
+    def probe(case: Any) -> None:
+        nonlocal last_failure
+        failure = attempt(case)
+        if failure is not None and not failure.covered_by(shown):
+            last_failure = failure
+            raise failure
+
+    def offer(failure: _Failed) -> None:
+        """Keep the simplest example of each kind (Hypothesis's, or a directed case's)."""
+        held = found.get(failure.kind)
+        if held is None:
+            if len(found) < MAX_KINDS:
+                found[failure.kind] = failure
+        elif failure.size() < held.size():
+            found[failure.kind] = failure
+
+    def search(round_: int) -> None:
+        if round_ == 0:
+            seed_, budget = req_seed, examples
+        else:
+            seed_ = requirement_seed(run_seed, f"{req.id}#{round_}")
+            budget = max(examples, KIND_SEARCH_EXAMPLES)
+        _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
 
     def result(outcome: str, **kwargs: Any) -> Result:
         return Result(
-            req, outcome, count, req_seed, duration_s=time.perf_counter() - started, **kwargs
+            req,
+            outcome,
+            count,
+            req_seed,
+            duration_s=time.perf_counter() - started,
+            declared=dict(declared.of(req.id)),
+            **kwargs,
         )
 
-    def failed(case: Any, j: Judgement, *, flaky: bool = False) -> Result:
-        flaky = flaky or not _fails_every_time(ctx, req, adapter, case)
-        message = f"flaky: {j.message} (the case did not fail on every replay)" if flaky else ""
+    def failed(note: str = "", flaky_kinds: frozenset[str] = frozenset()) -> Result:
+        # A combination whose features include a kind of its own is that kind again.
+        singles = {k for k, f in found.items() if len(f.parts) == 1}
+        kept = {k: f for k, f in found.items() if len(f.parts) == 1 or not f.covered_by(singles)}
+        first = next(iter(found.values()))
+        if first.kind not in kept:  # the headline is the single kind it stood for
+            single = next(p for p in first.parts if p in kept)
+            kept = {single: kept[single], **kept}
+        failures = []
+        for kind, f in kept.items():
+            flaky = kind in flaky_kinds or not _fails_every_time(ctx, req, adapter, f.case)
+            message = f.judgement.message
+            if flaky:
+                message = f"flaky: {message} (the case did not fail on every replay)"
+            failures.append(
+                Failure(
+                    kind,
+                    message,
+                    case_record(req, f.case),
+                    f.judgement.answer,
+                    f.judgement.expected,
+                    flaky,
+                )
+            )
+        head = failures[0]
         return result(
             "failed",
-            message=message or j.message,
-            answer=j.answer,
-            expected=j.expected,
-            counterexample=case_record(req, case),
-            flaky=flaky,
+            message=head.message + note,
+            answer=head.answer,
+            expected=head.expected,
+            counterexample=head.counterexample,
+            flaky=head.flaky,
+            failures=tuple(failures),
         )
 
-    try:
-        # The search first, so that a failure it finds is shrunk; then the directed cases
-        # (one per variant or transition), which make "every" literal at every profile.
-        with interrupts() as guard, guard.raising():
-            test()
-            for case in req.explicit(ctx):
-                probe(case)
-    except _Failed as failure:
-        return failed(failure.case, failure.judgement)
-    except _Errored as err:
+    def errored(err: _Errored) -> Result:
         if isinstance(err.error, Unsupported):
             return result("skipped", message=f"the implementation does not support it: {err}")
-        if last_failure is not None:
-            # A wrong answer was already seen: the requirement is judged, and the error
-            # met while shrinking only ends the shrinking (an error is not shrunk against).
-            note = f" (shrinking stopped: the implementation then errored: {err.error.reason})"
-            stopped = replace(last_failure.judgement, message=last_failure.judgement.message + note)
-            return failed(last_failure.case, stopped)
         return result(
             "errored",
             message=err.error.reason,
             detail=_error_detail(err.error),
             counterexample=case_record(req, err.case),
         )
+
+    def why(err: _Errored) -> str:
+        return getattr(err.error, "reason", str(err.error))
+
+    flaky_kinds: set[str] = set()
+    try:
+        search(0)
+    except _Failed as failure:
+        offer(failure)
+        shown.add(failure.kind)
+    except _Errored as err:
+        if last_failure is None:
+            return errored(err)
+        # A wrong answer was already seen: the requirement is judged, and the error met
+        # while shrinking only ends the shrinking (an error is not shrunk against).
+        found[last_failure.kind] = last_failure
+        return failed(f" (shrinking stopped: the implementation then errored: {why(err)})")
     except Flaky as exc:
         cause = _first_failure(exc)
         if cause is None:
             return result("failed", message=f"flaky: {exc}", flaky=True)
-        return failed(cause.case, cause.judgement, flaky=True)
-    return result("passed")
+        found[cause.kind] = cause
+        return failed(flaky_kinds=frozenset({cause.kind}))
+    try:
+        for case in req.explicit(ctx):
+            directed = attempt(case)
+            if directed is not None:
+                offer(directed)
+    except _Errored as err:
+        if not found:
+            return errored(err)
+        return failed(f" (other kinds not sought: the implementation then errored: {why(err)})")
+    if not found:
+        return result("passed")
+    note = ""
+    for round_ in range(1, KIND_SEARCHES + 1):
+        if len(found) >= MAX_KINDS:
+            break
+        try:
+            search(round_)
+        except _Failed as failure:
+            offer(failure)
+            shown.add(failure.kind)
+            continue
+        except _Errored as err:
+            note = f" (other kinds not sought: the implementation then errored: {why(err)})"
+        except Flaky as exc:
+            cause = _first_failure(exc)
+            if cause is not None:
+                found.setdefault(cause.kind, cause)
+                flaky_kinds.add(cause.kind)
+        break
+    return failed(note, frozenset(flaky_kinds))
 
 
 #: How much of the request that got no proper answer an errored row quotes.
@@ -384,8 +586,10 @@ def certify(
     profile: str = "standard",
     run_seed: int = 0,
     listener: Listener | None = None,
+    declared: Declared | None = None,
 ) -> list[Result]:
-    """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events."""
+    """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events;
+    ``declared`` variants are not counted against their requirements."""
     budget = PROFILES[profile]
     results: list[Result] = []
     with interrupts() as guard:
@@ -395,7 +599,12 @@ def certify(
                     if listener:
                         listener("start", req, None)
                     res = run_requirement(
-                        ctx, req, adapter, examples=budget[req.kind], run_seed=run_seed
+                        ctx,
+                        req,
+                        adapter,
+                        examples=budget[req.kind],
+                        run_seed=run_seed,
+                        declared=declared,
                     )
                     results.append(res)
                     if listener:

@@ -41,6 +41,30 @@ def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> 
     return shown
 
 
+#: How much of each counterexample the terminal's list of failure kinds shows.
+KIND_LINE = 110
+
+
+def failure_kinds(row: dict[str, Any]) -> str:
+    """The terminal's compact list of a failed requirement's distinct failure kinds (empty
+    when it has one): one line each, the kind and its counterexample."""
+    failures = row.get("failures") or []
+    if len(failures) < 2:
+        return ""
+    lines = [f"  {len(failures)} kinds of failure (report.json has each in full):\n"]
+    width = min(max(len(f["kind"]) for f in failures), 40)
+    for f in failures:
+        shown = visible(f.get("counterexample"), limit=KIND_LINE)
+        lines.append(f"    {f['kind']:<{width}}  {shown}\n")
+    return "".join(lines)
+
+
+def declared_note(row: dict[str, Any]) -> str:
+    """The declared variants of a requirement row, for the line that shows its outcome."""
+    names = [d["variant"] for d in row.get("declared_variants", ())]
+    return f" (not claimed: {', '.join(names)})" if names else ""
+
+
 def _text(report: dict[str, Any]) -> str:
     return str(report.get("verdict_text") or report["verdict"])
 
@@ -127,7 +151,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     for r in report["requirements"]:
         lines.append(
             f"| `{r['id']}` | {r['level']} | {r['keyword']} | {r['outcome']} | {r['examples']} "
-            f"| {_md_cell(r['statement'])} |"
+            f"| {_md_cell(r['statement'] + declared_note(r))} |"
         )
     failures = [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
     if failures:
@@ -144,6 +168,15 @@ def to_markdown(report: dict[str, Any]) -> str:
                     f"- answer: {_md_code(r.get('answer'))}",
                     f"- expected: {_md_code(r.get('expected'))}",
                 ]
+            if len(r.get("failures") or []) > 1:
+                lines += ["", f"{len(r['failures'])} kinds of failure:", ""]
+                lines += ["| kind | counterexample | answer |", "| --- | --- | --- |"]
+                lines += [
+                    f"| {_md_cell(f['kind'], 80)} | {_md_code(f.get('counterexample'), 300)} "
+                    f"| {_md_code(f.get('answer'), 200)} |"
+                    for f in r["failures"]
+                ]
+                lines += [""]
             lines += [
                 f"- reproduce: `{r.get('reproduce', '')}`",
                 f"- replay: `{r.get('replay', '')}`",
@@ -152,7 +185,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     if report.get("compare"):
         lines += _md_compare(report["compare"])
     if report.get("exceptions"):
-        lines += ["", "## Declared exceptions (not run)", ""]
+        lines += ["", "## Declared exceptions (not claimed)", ""]
         lines += [f"- `{e['id']}`: {_md_cell(e['reason'], 400)}" for e in report["exceptions"]]
     if report["warnings"]:
         lines += ["", "## Warnings", "", *(f"- {_md_cell(w, 400)}" for w in report["warnings"])]
@@ -237,7 +270,7 @@ def to_html(report: dict[str, Any]) -> str:
         f"<td>{_h(r['keyword'])}</td>"
         f'<td class="outcome" style="color:{OUTCOME_COLOURS.get(r["outcome"], "#757575")}">'
         f"{_h(r['outcome'])}{' (flaky)' if r.get('flaky') else ''}</td>"
-        f"<td>{r['examples']}</td><td>{_h(r['statement'])}</td></tr>"
+        f"<td>{r['examples']}</td><td>{_h(r['statement'] + declared_note(r))}</td></tr>"
         for r in report["requirements"]
     )
     failures = []
@@ -253,11 +286,23 @@ def to_html(report: dict[str, Any]) -> str:
             f"<div><strong>{name}</strong><pre>{_h(value, indent=2)}</pre></div>"
             for name, value in evidence
         )
+        kinds = ""
+        if len(r.get("failures") or []) > 1:
+            kinds = (
+                f"<p>{len(r['failures'])} kinds of failure:</p><table><thead><tr><th>kind</th>"
+                "<th>counterexample</th><th>answer</th></tr></thead><tbody>"
+                + "".join(
+                    f"<tr><td>{_h(f['kind'])}</td><td><pre>{_h(f.get('counterexample'))}</pre>"
+                    f"</td><td><pre>{_h(f.get('answer'), limit=500)}</pre></td></tr>"
+                    for f in r["failures"]
+                )
+                + "</tbody></table>"
+            )
         failures.append(
             f'<section class="failure {r["outcome"]}" id="{_h(r["id"])}">'
             f"<h3><code>{_h(r['id'])}</code> — {_h(r['outcome'])}</h3>"
             f"<p>{_h(r.get('message', ''))}</p>"
-            f'<div class="evidence">{cells}</div>'
+            f'<div class="evidence">{cells}</div>{kinds}'
             f"<p>Reproduce: <code>{_h(r.get('reproduce', ''))}</code><br>"
             f"Replay: <code>{_h(r.get('replay', ''))}</code></p></section>"
         )
@@ -288,7 +333,7 @@ def to_html(report: dict[str, Any]) -> str:
         f"<h2>Cases per requirement</h2>{_chart(report)}"
         + (f"<h2>Failures</h2>{''.join(failures)}" if failures else "")
         + (_html_compare(report["compare"]) if report.get("compare") else "")
-        + (f"<h2>Declared exceptions (not run)</h2><ul>{exceptions}</ul>" if exceptions else "")
+        + (f"<h2>Declared exceptions (not claimed)</h2><ul>{exceptions}</ul>" if exceptions else "")
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
         + f'<p class="meta">schema sha256 <code>{_h(report["schema"]["sha256"])}</code> · '
         f"lifecycle model sha256 <code>{_h(report['lifecycle_model']['sha256'])}</code> · "

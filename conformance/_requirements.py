@@ -16,6 +16,11 @@ from typing import Any
 
 from hypothesis import strategies as st
 from inngest_conformance import _lifecycle as lc
+from inngest_conformance._variants import (
+    DATETIME_FEATURES,
+    enum_requirement_id,
+    rfc3339_requirement_id,
+)
 from inngest_conformance.strategies._datetimes import datetime_forms
 from inngest_conformance.strategies._invalid import (
     OPERATORS,
@@ -67,6 +72,8 @@ class Requirement:
     explicit: Callable[[Context], list[Any]] = field(
         default=lambda ctx: [], compare=False, repr=False
     )
+    subject: str | None = None
+    """The property the requirement is about, if one (its variants are named for it)."""
 
     def cases(self, ctx: Context) -> st.SearchStrategy[Any]:
         """The Hypothesis strategy of this requirement's cases."""
@@ -114,8 +121,10 @@ def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
 
 
 def _rfc3339_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
-    """One record per spelling of a valid date-time (offsets, case, fractions, leap second)."""
-    return [_with_value(MinimalSource(), ctx.schema, spec, v) for v in datetime_forms()]
+    """One record per named feature of a date-time (each alone, so that a failure names
+    it), then one per spelling (offsets, case, fractions, leap second) in combination."""
+    values = [*DATETIME_FEATURES.values(), *datetime_forms()]
+    return [_with_value(MinimalSource(), ctx.schema, spec, v) for v in values]
 
 
 def _rfc3339_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
@@ -130,8 +139,13 @@ def _invalid_variants(target: Target, ctx: Context) -> list[Any]:
     return list(variants(ctx.schema, target, ctx.oracle))
 
 
-def _directed(focus: str, ctx: Context) -> list[Any]:
-    return list(directed_programs(ctx.schema, ctx.model, focus=focus))
+def _directed(focus: str, ctx: Context, *, every_legal: bool = False) -> list[Any]:
+    """The directed programs of a focus; with ``every_legal`` also one per legal transition
+    (a record invariant can break after any of them, and each is a kind of its own)."""
+    programs = list(directed_programs(ctx.schema, ctx.model, focus=focus))
+    if every_legal and focus != "legal":
+        programs += directed_programs(ctx.schema, ctx.model, focus="legal")
+    return programs
 
 
 def _program(focus: str, src: Source, ctx: Context) -> Any:
@@ -174,7 +188,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             members = ", ".join(str(m) for m in spec.enum)
             out.append(
                 Requirement(
-                    f"schema:accepts-every-value:{spec.name}",
+                    enum_requirement_id(spec.name),
                     "schema",
                     "MUST",
                     f"accepts every value of {spec.name}'s enum ({members})",
@@ -182,12 +196,13 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "accept",
                     functools.partial(_enum_case, spec),
                     functools.partial(_enum_examples, spec),
+                    spec.name,
                 )
             )
         if spec.format == "date-time":
             out.append(
                 Requirement(
-                    f"format:accepts-rfc3339:{spec.name}",
+                    rfc3339_requirement_id(spec.name),
                     "format",
                     "MUST",
                     f"accepts every RFC 3339 date-time in {spec.name}: numeric offsets, "
@@ -196,6 +211,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
                     "accept",
                     functools.partial(_rfc3339_case, spec),
                     functools.partial(_rfc3339_examples, spec),
+                    spec.name,
                 )
             )
     return out
@@ -235,6 +251,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
                 "reject",
                 functools.partial(_invalid_case, target),
                 functools.partial(_invalid_variants, target),
+                target.property,
             )
         )
     return out
@@ -309,6 +326,10 @@ _LIFECYCLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
 )
 
 
+#: The lifecycle requirements about transitions themselves; the others are record invariants.
+_TRANSITION_RULES = (lc.CREATE, lc.LEGAL, lc.ILLEGAL, lc.TERMINAL)
+
+
 def _lifecycle(schema: RunSchema) -> list[Requirement]:
     return [
         Requirement(
@@ -319,7 +340,7 @@ def _lifecycle(schema: RunSchema) -> list[Requirement]:
             "lifecycle",
             "lifecycle",
             functools.partial(_program, focus),
-            functools.partial(_directed, focus),
+            functools.partial(_directed, focus, every_legal=rid not in _TRANSITION_RULES),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
         if all(schema.has(n) for n in needs)

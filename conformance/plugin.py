@@ -291,6 +291,9 @@ def run_and_record(item: pytest.Item, state: RunSettings, requirement: Any, adap
             f"  answer:   {json.dumps(result.answer)[:500]}\n"
             f"  expected: {json.dumps(result.expected)[:500]}"
         )
+        from inngest_conformance._render import failure_kinds
+
+        text += "\n" + failure_kinds(result.to_json()).rstrip()
         if requirement.keyword == "SHOULD":
             warnings.warn(text, stacklevel=1)
             return

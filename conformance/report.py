@@ -26,6 +26,7 @@ from inngest_conformance._adapters.base import Description
 from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
+from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
 
@@ -113,6 +114,16 @@ def level_outcomes(results: Sequence[Result], levels: Sequence[str]) -> dict[str
         else:
             out[level] = "passed"
     return out
+
+
+def exception_entry(key: str, reason: str) -> dict[str, str]:
+    """A declared exception as report.json lists it; a variant (``ID[variant]``) also says
+    which requirement and variant it names."""
+    entry = {"id": key, "reason": reason}
+    rid, variant = split_exception(key)
+    if variant:
+        entry.update(requirement=rid, variant=variant)
+    return entry
 
 
 def reproduce_command(info: RunInfo, requirement_id: str) -> str:
@@ -220,7 +231,7 @@ def build_report(
         "verdict_text": "",
         "levels": level_outcomes(results, info.levels or LEVELS),
         "levels_covered": list(info.levels or LEVELS),
-        "exceptions": [{"id": k, "reason": v} for k, v in info.exceptions.items()],
+        "exceptions": [exception_entry(k, v) for k, v in info.exceptions.items()],
         "counts": counts,
         "warnings": warnings,
         "requirements": requirements,
