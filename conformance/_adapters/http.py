@@ -15,6 +15,8 @@ import threading
 from typing import Any
 from urllib.parse import urlsplit
 
+from inngest_conformance.errors import UsageError
+
 from .base import ImplementationError
 from .wire import WireAdapter, op_label, seconds, snippet
 
@@ -32,16 +34,16 @@ class HttpAdapter(WireAdapter):
         super().__init__()
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise ValueError(
+            raise UsageError(
                 f"the URL must start with http:// or https://, got {url!r}; "
                 "e.g. http://127.0.0.1:8080/"
             )
         if not parts.hostname:
-            raise ValueError(f"the URL {url!r} names no host; e.g. http://127.0.0.1:8080/")
+            raise UsageError(f"the URL {url!r} names no host; e.g. http://127.0.0.1:8080/")
         try:
             port = parts.port
         except ValueError:
-            raise ValueError(f"the URL {url!r} has an invalid port") from None
+            raise UsageError(f"the URL {url!r} has an invalid port") from None
         self.url = url
         self.timeout = timeout
         self._https = parts.scheme == "https"

@@ -33,6 +33,8 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import IO, Any
 
+from inngest_conformance.errors import UsageError
+
 from .base import ImplementationError, StartError
 from .wire import WireAdapter, op_label, seconds, snippet
 
@@ -205,7 +207,7 @@ class ProcessAdapter(WireAdapter):
             self.argv = [os.fspath(part) for part in command]
             self.command = shlex.join(self.argv)
         if not self.argv:
-            raise ValueError(
+            raise UsageError(
                 "the command is empty; give the program to run, e.g. 'node harness.js'"
             )
         self.startup_timeout = startup_timeout
