@@ -193,6 +193,71 @@ class MinimalSource:
         return 0.0
 
 
+#: :class:`Enumeration` takes every value of an integer range this small, and only the two
+#: ends of a larger one.
+SMALL_RANGE = 4
+
+
+class Enumeration:
+    """A :class:`Source` that follows one path through a generator's choices.
+
+    :func:`every_value` runs a generator once per path, so that every ``choice`` option and
+    both ``boolean`` answers are taken, and of an ``integer`` range every value when it is
+    small (:data:`SMALL_RANGE`) and its two ends otherwise; ``text`` and ``floating`` take
+    their simplest value.  So a generator says what must be enumerated by how it asks:
+    ``choice`` among values that each matter, an integer index into values of which any
+    one will do.
+    """
+
+    __slots__ = ("_path", "widths")
+
+    def __init__(self, path: Sequence[int]) -> None:
+        self._path = path
+        self.widths: list[int] = []
+
+    def _branch(self, width: int) -> int:
+        i = len(self.widths)
+        self.widths.append(width)
+        return self._path[i] if i < len(self._path) else 0
+
+    def integer(self, lo: int, hi: int) -> int:
+        if hi - lo + 1 <= SMALL_RANGE:
+            return lo + self._branch(hi - lo + 1)
+        return hi if self._branch(2) else lo
+
+    def boolean(self, p: float = 0.5) -> bool:
+        return bool(self._branch(2))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self._branch(len(options))]
+
+    def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
+        return MinimalSource().text(alphabet, min_size, max_size)
+
+    def floating(self) -> float:
+        return 0.0
+
+
+def every_value(gen: Callable[[Source], T], *, limit: int = 20_000) -> list[T]:
+    """``gen``'s value on every path through its choices (see :class:`Enumeration`), in a
+    stable order.  :class:`ValueError` if there are more than ``limit`` paths."""
+    out: list[T] = []
+    pending: list[list[int]] = [[]]
+    while pending:
+        path = pending.pop()
+        src = Enumeration(path)
+        out.append(gen(src))
+        if len(out) > limit:
+            raise ValueError(f"more than {limit} paths through {gen!r}")
+        # Every choice made past the given path took option 0: queue its other options,
+        # the deepest on top, so that paths come in lexicographic order.
+        taken = [*path, *[0] * (len(src.widths) - len(path))]
+        for depth in range(len(path), len(src.widths)):
+            for option in range(src.widths[depth] - 1, 0, -1):
+                pending.append([*taken[:depth], option])
+    return out
+
+
 def strategy(gen: Callable[..., T], /, *args: Any, **kwargs: Any) -> st.SearchStrategy[T]:
     """The Hypothesis strategy that runs ``gen(source, *args, **kwargs)``."""
 
