@@ -18,21 +18,21 @@ pytest_plugins = ["pytester"]
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 #: What the README's examples leave to the reader: the validator under test.
-MY_VALIDATOR = '''
+MY_VALIDATOR = """
 from inngest_conformance.reference import validator as _reference
 
 
 def my_validator(record):
     return _reference(record).valid
-'''
+"""
 
 #: The issue's report: ``invalid_runs()`` with no arguments failed the same way.
-EVERY_RULE = '''
+EVERY_RULE = """
 
 @given(invalid_runs())
 def test_rejects_every_rule(case):
     assert not my_validator(case.record), case.violation
-'''
+"""
 
 
 def readme_strategy_example() -> str:
