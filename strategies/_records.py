@@ -185,9 +185,13 @@ def gen_json(src: Source, *, depth: int = 4, kinds: tuple[str, ...] = JSON_TYPES
     return gen_object(src, depth=depth)
 
 
+#: Values of every JSON type, for :func:`unlike` to pick a wrong one from.
+_UNLIKE: tuple[Any, ...] = (None, [], True, 0.5, {}, "not-a-member")
+
+
 def unlike(spec: PropertySpec) -> Any:
     """A value ``spec``'s subschema rejects (``None`` when no JSON type is wrong for it)."""
-    for value in (None, [], True, 0.5, {}, "not-a-member"):
+    for value in _UNLIKE:
         if spec.types and not any(_is_kind(value, k) for k in spec.types):
             return value
         if not spec.types and spec.enum is not None and value not in spec.enum:
