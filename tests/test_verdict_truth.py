@@ -84,7 +84,7 @@ def test_schema_level_records_carry_only_common_datetimes(rid: str) -> None:
 
 @pytest.mark.parametrize("rid", ["schema:accepts-valid-records", "schema:accepts-all-optional"])
 def test_schema_level_search_never_draws_an_edge_datetime(rid: str) -> None:
-    @settings(max_examples=1000, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=500, database=None, suppress_health_check=list(HealthCheck))
     @given(REQUIREMENTS[rid].cases(CTX))
     def check(record: Any) -> None:
         for value in datetimes(record):
@@ -140,7 +140,7 @@ def assert_blames_only(req: Requirement, case: Any) -> None:
 def test_property_scoped_cases_can_fail_only_for_their_property(rid: str) -> None:
     req = REQUIREMENTS[rid]
     src = RandomSource(3)
-    for _ in range(400):
+    for _ in range(250):
         assert_blames_only(req, req.sample(CTX, src))
     for case in req.explicit(CTX):
         assert_blames_only(req, case)
