@@ -73,10 +73,11 @@ def _code_point(n: int) -> str:
     return chr(n + _SURROGATES if n >= 0xD800 else n)
 
 
-# Any scalar value, drawn as an integer rather than with ``st.characters()``: Hypothesis
-# builds its Unicode category table the first time ``characters()`` is drawn from, which
-# takes seconds on a cold start and fails a user's first ``@given`` test as too slow.
-# The first branch (printable ASCII) is what text shrinks towards.
+# Any scalar value, drawn as an integer rather than with ``st.characters()``, and strings
+# as lists of characters rather than with ``st.text()``: both make Hypothesis build its
+# Unicode category table at the first draw (``text()`` even for a plain alphabet), which
+# takes a second or more on a cold start and fails a user's first ``@given`` test as too
+# slow.  The first branch (printable ASCII) is what text shrinks towards.
 _ANY_CHARACTER: st.SearchStrategy[str] = st.one_of(
     st.sampled_from(ASCII_PRINTABLE),
     st.sampled_from(AWKWARD_CHARACTERS),
@@ -87,7 +88,7 @@ _ANY_CHARACTER: st.SearchStrategy[str] = st.one_of(
 @functools.lru_cache(maxsize=512)
 def _text(alphabet: str | None, min_size: int, max_size: int) -> st.SearchStrategy[str]:
     chars = _ANY_CHARACTER if alphabet is None else st.sampled_from(alphabet)
-    return st.text(chars, min_size=min_size, max_size=max_size)
+    return st.lists(chars, min_size=min_size, max_size=max_size).map("".join)
 
 
 _BOOLEANS = st.booleans()
