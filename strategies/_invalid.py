@@ -42,7 +42,7 @@ from inngest_conformance.strategies._source import (
     every_value,
 )
 
-MISSING = object()
+_MISSING = object()
 
 LEVELS = ("schema", "format")
 
@@ -334,8 +334,8 @@ def unknown_property(
     fresh = [c for c in candidates if c not in known] or ["x-" + spec.name]
     extra = src.choice(fresh)
     # The value of the property it mimics (or a plain one): only the name is wrong.
-    value = record.get(spec.name, MISSING)
-    if value is MISSING:
+    value = record.get(spec.name, _MISSING)
+    if value is _MISSING:
         value = gen_value(MinimalSource(), spec, plain=True)
     record[extra] = copy.deepcopy(value)
     return record, _violation(
