@@ -216,6 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, required=True)
     p.add_argument("--out", required=True, metavar="DIR")
     p.add_argument("--format", choices=FORMATS, default="jsonl")
+    p.add_argument(
+        "--common-datetimes",
+        action="store_true",
+        help="valid records' date-times only as YYYY-MM-DDTHH:MM:SS[.ffffff]Z, years 1970-2099",
+    )
     _schema_options(p)
 
     p = sub.add_parser("audit", help="audit the records a source emitted (JSON Lines)")
@@ -537,6 +542,7 @@ def _fixtures(args: argparse.Namespace) -> int:
             invalid=args.invalid,
             sequences=args.sequences,
             fmt=args.format,
+            common_datetimes=args.common_datetimes,
         )
     except OSError as exc:
         raise UsageError(f"cannot write fixtures to {args.out}: {exc.strerror or exc}") from None

@@ -33,7 +33,7 @@ from inngest_conformance.strategies._invalid import (
 from inngest_conformance.strategies._lifecycle import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
-from inngest_conformance.strategies._records import gen_record, gen_value
+from inngest_conformance.strategies._records import gen_record, gen_value, record_like_outputs
 from inngest_conformance.strategies._schema import PropertySpec, RunSchema
 from inngest_conformance.strategies._source import MinimalSource, Source, strategy
 
@@ -99,16 +99,31 @@ class Requirement:
         }
 
 
-def _with_value(
-    src: Any, schema: RunSchema, spec: PropertySpec, value: Any, *, common: bool = True
-) -> dict[str, Any]:
-    record = gen_record(src, schema, common_datetimes=common)
+def _with_value(src: Any, schema: RunSchema, spec: PropertySpec, value: Any) -> dict[str, Any]:
+    """A plain record (every other value one nobody argues about) with ``value`` at
+    ``spec``: a requirement about one property can only fail because of that property."""
+    record = gen_record(src, schema, plain=True)
     record[spec.name] = value
     return record
 
 
 def _valid(src: Source, ctx: Context, **kwargs: Any) -> Any:
     return gen_record(src, ctx.schema, common_datetimes=True, **kwargs)
+
+
+def _record_like_examples(ctx: Context) -> list[Any]:
+    """Records whose object properties (``output``) look like records: every property name
+    with a value the record itself would reject, every near miss of one, a whole record.
+    An implementation that flattens ``output`` into the record, or refuses such keys,
+    rejects them."""
+    base = gen_record(MinimalSource(), ctx.schema, plain=True)
+    outputs = record_like_outputs(ctx.schema, base)
+    return [
+        {**base, spec.name: output}
+        for spec in ctx.schema.properties
+        if spec.types == ("object",) and spec.enum is None
+        for output in outputs
+    ]
 
 
 def _enum_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
@@ -163,6 +178,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             "validator",
             "accept",
             _valid,
+            _record_like_examples,
         ),
         Requirement(
             "schema:accepts-required-only",

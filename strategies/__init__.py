@@ -130,11 +130,13 @@ def runs(
     schema: SchemaLike = None, *, common_datetimes: bool = False
 ) -> st.SearchStrategy[dict[str, Any]]:
     """Valid run records: every enum value often, each optional property present and absent,
-    realistic ids and timestamps mixed with adversarial strings and deep outputs.
+    realistic ids and timestamps mixed with adversarial strings, deep outputs and outputs
+    shaped like records.
 
     Date-times take every valid RFC 3339 form unless ``common_datetimes=True`` restricts them
-    to ``YYYY-MM-DDTHH:MM:SS[.fraction]Z``.  Shrinks towards the required properties only,
-    the first enum value and empty strings.
+    to the common form ``YYYY-MM-DDTHH:MM:SS[.ffffff]Z`` (years 1970-2099, at most 6 fraction
+    digits).  Shrinks towards the required properties only, the first enum value and empty
+    strings.
     """
     return strategy(gen_record, resolve_schema(schema), common_datetimes=common_datetimes)
 
@@ -149,8 +151,10 @@ def invalid_runs(
     """Invalid documents, each an :class:`InvalidCase` with ``.record`` and ``.violation``.
 
     ``rules`` (operator names, see ``OPERATORS``), ``properties`` and ``levels``
-    (``"schema"``, ``"format"``) narrow what is generated.  Every case is re-checked with the
-    oracle, so its label is still true after shrinking.
+    (``"schema"``, ``"format"``) narrow what is generated.  Every value but the broken one
+    is plain (realistic ids, common date-times, empty objects), so a rejection can only be
+    for the label; every case is re-checked with the oracle, so its label is still true
+    after shrinking.
     """
     resolved = resolve_schema(schema)
     if rules is not None:

@@ -26,12 +26,14 @@ from inngest_conformance.strategies._source import Source
 
 __all__ = [
     "COMMON_DATETIME",
+    "COMMON_YEARS",
     "FRACTION_DIGITS",
     "MALFORMATIONS",
     "Malformation",
     "datetime_error",
     "gen_datetime",
     "gen_malformed_datetime",
+    "is_common_datetime",
     "is_rfc3339_datetime",
     "malformation",
     "utc_key",
@@ -46,15 +48,21 @@ _DATETIME = re.compile(
     r"(?:[Zz]|([+-])([0-9]{2}):([0-9]{2}))"
 )
 
-#: The common form ``YYYY-MM-DDTHH:MM:SS[.fraction]Z``: upper-case ``T`` and ``Z``, no
-#: numeric offset, no leap second, ASCII digits.  Use with ``fullmatch``.  Field ranges
-#: are checked, but not the calendar (``2023-02-30`` matches): pair it with
-#: :func:`datetime_error`.
+#: The common form ``YYYY-MM-DDTHH:MM:SS[.fraction]Z``: a year 1970-2099, upper-case
+#: ``T`` and ``Z``, no numeric offset, no leap second, at most 6 fraction digits, ASCII
+#: digits.  A value no reasonable implementation argues about: every date-time library
+#: (Python's :mod:`datetime`, JavaScript's ``Date``, a 64-bit Unix time) holds it exactly.
+#: Use with ``fullmatch``.  Field ranges are checked, but not the calendar (``2023-02-30``
+#: matches): pair it with :func:`datetime_error`, or use :func:`is_common_datetime`.
 COMMON_DATETIME = re.compile(
-    r"(?P<year>[0-9]{4})-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
+    r"(?P<year>19[7-9][0-9]|20[0-9]{2})"
+    r"-(?P<month>0[1-9]|1[0-2])-(?P<day>0[1-9]|[12][0-9]|3[01])"
     r"T(?P<hour>[01][0-9]|2[0-3]):(?P<minute>[0-5][0-9]):(?P<second>[0-5][0-9])"
-    r"(?P<fraction>\.[0-9]+)?Z"
+    r"(?P<fraction>\.[0-9]{1,6})?Z"
 )
+
+#: The years of the common form.
+COMMON_YEARS = (1970, 2099)
 
 #: :func:`utc_key` compares fractions of a second to this many digits, more than
 #: :func:`gen_datetime` ever writes (20).
@@ -101,8 +109,11 @@ def _civil_from_days(days: int) -> tuple[int, int, int]:
 
 _DAY0 = _days_from_civil(0, 1, 1)
 _LAST_DAY = _days_from_civil(9999, 12, 31) - _DAY0
-#: UTC seconds (since 0000-01-01T00:00:00Z) of 9999-12-31T23:59:59Z.
-_MAX_COMMON_SECONDS = _LAST_DAY * 86400 + 86399
+_FIRST_COMMON_DAY = _days_from_civil(COMMON_YEARS[0], 1, 1) - _DAY0
+_LAST_COMMON_DAY = _days_from_civil(COMMON_YEARS[1], 12, 31) - _DAY0
+#: UTC seconds (since 0000-01-01T00:00:00Z) of the first and last common-form seconds.
+_MIN_COMMON_SECONDS = _FIRST_COMMON_DAY * 86400
+_MAX_COMMON_SECONDS = _LAST_COMMON_DAY * 86400 + 86399
 
 
 class _Fields(NamedTuple):
@@ -232,6 +243,15 @@ def datetime_error(value: str) -> str | None:
     return parsed if isinstance(parsed, str) else None
 
 
+def is_common_datetime(value: object) -> bool:
+    """Whether ``value`` is a valid date-time in the common form (:data:`COMMON_DATETIME`)."""
+    return (
+        isinstance(value, str)
+        and COMMON_DATETIME.fullmatch(value) is not None
+        and datetime_error(value) is None
+    )
+
+
 def is_rfc3339_datetime(value: object) -> bool:
     """Whether ``value`` is a string holding an RFC 3339 ``date-time``."""
     return isinstance(value, str) and not isinstance(_parse(value), str)
@@ -293,8 +313,12 @@ _EDGE_DAYS = tuple(
     )
 )  # fmt: skip
 
-_COMMON_FRACTION_LENGTHS = (0, 3, 6, 9, 1, 2, 4, 5, 7, 8)
-_ALL_FRACTION_LENGTHS = (*_COMMON_FRACTION_LENGTHS, 12, 15, 18, 20)
+#: Fraction digits of the common form: what every date-time library keeps exactly.
+_COMMON_FRACTION_LENGTHS = (0, 3, 6, 1, 2, 4, 5)
+_COMMON_FRACTION_DIGITS = max(_COMMON_FRACTION_LENGTHS)
+_ALL_FRACTION_LENGTHS = (*_COMMON_FRACTION_LENGTHS, 9, 7, 8, 12, 15, 18, 20)
+
+_COMMON_EDGE_DAYS = tuple(d for d in _EDGE_DAYS if _FIRST_COMMON_DAY <= d <= _LAST_COMMON_DAY)
 
 _NAMED_OFFSETS = (
     0, 330, -480, 60, 345, 1439, -1439, 840, -720, 570, -210, 120, -300, 540,
@@ -309,13 +333,16 @@ def _offset_text(minutes: int, negative_zero: bool = False) -> str:
     return f"{sign}{hours:02d}:{mins:02d}"
 
 
-def _gen_day(src: Source) -> int:
-    """A day number (0 is 0000-01-01): mostly recent, sometimes an edge of the calendar."""
+def _gen_day(src: Source, *, common: bool = False) -> int:
+    """A day number (0 is 0000-01-01): mostly recent, sometimes an edge of the calendar
+    (only of the common years, when ``common``)."""
     if not src.boolean(0.2):
         return src.integer(_RECENT_FIRST, _RECENT_LAST)
     if src.boolean():
+        if common:
+            return src.integer(_FIRST_COMMON_DAY, _LAST_COMMON_DAY)
         return src.integer(0, _LAST_DAY)
-    return src.choice(_EDGE_DAYS)
+    return src.choice(_COMMON_EDGE_DAYS if common else _EDGE_DAYS)
 
 
 def _gen_fraction(src: Source, *, long: bool) -> str:
@@ -364,15 +391,16 @@ def gen_datetime(src: Source, *, common: bool = False, not_before: str | None = 
     """A valid RFC 3339 date-time.
 
     By default any spelling the grammar allows: numeric offsets, lower-case ``t``/``z``,
-    leap seconds at 23:59:60 UTC, fractions of up to 20 digits.  With ``common`` only the
-    common form (see :data:`COMMON_DATETIME`, at most 9 fraction digits).  With
+    leap seconds at 23:59:60 UTC, fractions of up to 20 digits, years 0000-9999.  With
+    ``common`` only the common form (see :data:`COMMON_DATETIME`: years 1970-2099, ``T``,
+    ``Z``, at most 6 fraction digits).  With
     ``not_before`` (a valid date-time) the result denotes the same or a later instant;
     :class:`ValueError` if ``common`` and no common-form value is that late.
     """
     if not_before is not None:
         return _gen_not_before(src, not_before, common)
     fancy = not common and src.boolean()
-    day = _gen_day(src)
+    day = _gen_day(src, common=common)
     second_of_day = src.integer(0, 86399)
     fraction = _gen_fraction(src, long=fancy)
     if not fancy:
@@ -389,16 +417,17 @@ def _common_ceiling(instant: _Instant, value: str) -> _Instant:
     """The earliest instant at or after ``instant`` that the common form can spell."""
     seconds, leap, fraction = instant
     fraction = fraction.rstrip("0")
-    if seconds < 0:
-        return _Instant(0, 0, "")
+    if seconds < _MIN_COMMON_SECONDS:
+        return _Instant(_MIN_COMMON_SECONDS, 0, "")
+    n = _COMMON_FRACTION_DIGITS
     if leap:
         seconds, fraction = seconds + 1, ""
-    elif len(fraction) > 9:
-        rounded = int(fraction[:9]) + 1
-        if rounded == 10**9:
+    elif len(fraction) > n:
+        rounded = int(fraction[:n]) + 1
+        if rounded == 10**n:
             seconds, fraction = seconds + 1, ""
         else:
-            fraction = f"{rounded:09d}".rstrip("0")
+            fraction = f"{rounded:0{n}d}".rstrip("0")
     if seconds > _MAX_COMMON_SECONDS:
         raise ValueError(f"no common-form date-time is at or after {value!r}")
     return _Instant(seconds, 0, fraction)
@@ -542,10 +571,15 @@ def _missing_offset(src: Source, valid: str) -> str:
     return str(replace(_parts(valid), zone=""))
 
 
+#: What stands between date and time instead of ``T`` (``t`` is valid): a space first, as
+#: SQL and many libraries write it.
+SEPARATORS = (" ", "_", "x", "", "/", ":", "-", "\t", "  ")
+
+
 @malformation("space-separator")
 def _space_separator(src: Source, valid: str) -> str:
-    """a space (or another character) instead of 'T' between date and time"""
-    return str(replace(_parts(valid), sep=src.choice((" ", "_", "/", ":", "x"))))
+    """a space (or another character, or nothing) instead of 'T' between date and time"""
+    return str(replace(_parts(valid), sep=src.choice(SEPARATORS)))
 
 
 @malformation("missing-seconds")
@@ -717,7 +751,7 @@ _FOREIGN_ZEROS = (0x0660, 0x06F0, 0x0966, 0x09E6, 0x0E50, 0xFF10, 0x1D7CE)
 def _non_ascii_digit(src: Source, valid: str) -> str:
     """a non-ASCII decimal digit (Arabic-Indic, Bengali, fullwidth...) in a field"""
     positions = [i for i, c in enumerate(valid) if "0" <= c <= "9"]
-    i = src.choice(positions)
+    i = positions[src.integer(0, len(positions) - 1)]  # any position will do
     digit = chr(src.choice(_FOREIGN_ZEROS) + int(valid[i]))
     return valid[:i] + digit + valid[i + 1 :]
 
@@ -739,10 +773,12 @@ def _iso8601_only(src: Source, valid: str) -> str:
 _MALFORMATION_NAMES = tuple(MALFORMATIONS)
 
 
-def gen_malformed_datetime(src: Source) -> tuple[str, str]:
-    """``(operator name, value)``: a common-form date-time broken by one operator."""
+def gen_malformed_datetime(src: Source, valid: str | None = None) -> tuple[str, str]:
+    """``(operator name, value)``: a common-form date-time (``valid``, or a generated one)
+    broken by one operator."""
     name = src.choice(_MALFORMATION_NAMES)
-    valid = gen_datetime(src, common=True)
+    if valid is None:
+        valid = gen_datetime(src, common=True)
     return name, MALFORMATIONS[name].fn(src, valid)
 
 

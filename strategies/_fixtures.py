@@ -5,7 +5,12 @@ The same generator functions as the Hypothesis strategies run here on a seeded
 produce, only faster and without shrinking.  Every record is checked with the oracle before
 it is written: a valid one passes, an invalid one fails for exactly its label.  The same
 seed gives the same bytes; an id is a hash of the content, so it is stable for the same
-record across runs and seeds.
+record across runs and seeds, and unique within a file (a repeated row is skipped and
+another drawn in its place).
+
+Invalid rows are balanced: the rules take turns (each about an equal share), and within a
+rule its properties take turns, so a file of 600 has about 100 cases of each rule, whatever
+number of properties a rule applies to.
 """
 
 from __future__ import annotations
@@ -14,12 +19,18 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
-from inngest_conformance.strategies._invalid import InvalidCase, gen_invalid, label_holds, targets
+from inngest_conformance.strategies._invalid import (
+    InvalidCase,
+    Target,
+    apply_target,
+    label_holds,
+    targets,
+)
 from inngest_conformance.strategies._lifecycle import LifecycleModel, check_sequence
 from inngest_conformance.strategies._lifecycle import (
     gen_invalid_status_sequence as gen_bad_sequence,
@@ -32,6 +43,10 @@ from inngest_conformance.strategies._source import RandomSource
 
 FORMATS = ("jsonl", "test-suite")
 T = TypeVar("T")
+
+#: How many draws in a row may repeat rows already written before a generator is taken to
+#: have no new rows left.
+MAX_REPEATS = 2000
 
 
 def _canonical(value: Any) -> str:
@@ -54,6 +69,8 @@ class Fixtures:
     schema: RunSchema
     model: LifecycleModel
     seed: int
+    common_datetimes: bool = False
+    """Valid records' date-times only in the common form (as ``runs(common_datetimes=True)``)."""
 
     def _source(self, stream: str) -> RandomSource:
         # One independent stream per file: asking for more invalid records does not change
@@ -64,12 +81,20 @@ class Fixtures:
     def _valid(self, n: int) -> Iterator[tuple[str, dict[str, Any], str]]:
         """(id, record, the record's canonical JSON): serialised once, for id and line."""
         src, oracle = self._source("valid"), Oracle(self.schema)
-        for _ in range(n):
-            record = gen_record(src, self.schema)
+        seen: set[str] = set()
+        made = repeats = 0
+        while made < n:
+            record = gen_record(src, self.schema, common_datetimes=self.common_datetimes)
             if not oracle.fast_is_valid(record):  # never trust the generator
                 raise AssertionError(f"kit defect: generated an invalid 'valid' record {record!r}")
             text = _canonical(record)
-            yield _digest(text), record, text
+            rid = _digest(text)
+            if rid in seen:
+                repeats = _repeated(repeats, "valid records", made)
+                continue
+            seen.add(rid)
+            made, repeats = made + 1, 0
+            yield rid, record, text
 
     def valid(self, n: int) -> Iterator[dict[str, Any]]:
         for rid, record, _ in self._valid(n):
@@ -81,24 +106,37 @@ class Fixtures:
             yield f'{{"id":"{rid}","record":{text}}}\n'
 
     def invalid(self, n: int) -> Iterator[dict[str, Any]]:
+        """``n`` labelled invalid rows, the rules taking turns (see the module docstring)."""
         src, oracle = self._source("invalid"), Oracle(self.schema)
-        among = targets(self.schema)
-        made = 0
+        by_rule: dict[str, list[Target]] = {}
+        for target in targets(self.schema):
+            by_rule.setdefault(target.rule, []).append(target)
+        rules = list(by_rule.values())
+        turns = [0] * len(rules)
+        seen: set[str] = set()
+        made = repeats = 0
         while made < n:
-            case: InvalidCase = gen_invalid(src, self.schema, among=among)
+            i = made % len(rules)
+            among = rules[i]
+            case: InvalidCase = apply_target(src, self.schema, among[turns[i] % len(among)])
             if not label_holds(oracle, case):
                 continue
-            made += 1
             violation = case.violation.to_json()
-            yield {
-                "id": content_id([case.record, violation]),
-                "record": case.record,
-                "violation": violation,
-            }
+            rid = content_id([case.record, violation])
+            if rid in seen:
+                repeats = _repeated(repeats, "invalid records", made)
+                continue
+            seen.add(rid)
+            made, repeats = made + 1, 0
+            turns[i] += 1
+            yield {"id": rid, "record": case.record, "violation": violation}
 
     def sequences(self, n: int) -> Iterator[dict[str, Any]]:
+        return _unique(self._sequences(), n, "status sequences")
+
+    def _sequences(self) -> Iterator[dict[str, Any]]:
         src = self._source("sequences")
-        for _ in range(n):
+        while True:
             if src.boolean():
                 statuses = gen_sequence(src, self.model)
                 assert check_sequence(self.model, statuses) is None
@@ -113,6 +151,33 @@ class Fixtures:
                 "valid": violation is None,
                 "violation": violation,
             }
+
+
+def _repeated(repeats: int, what: str, made: int) -> int:
+    """Count one more repeated row in a row; :class:`ValueError` when there are no new ones."""
+    if repeats + 1 >= MAX_REPEATS:
+        raise ValueError(
+            f"only {made} distinct {what} found ({MAX_REPEATS} draws in a row repeated one "
+            "already written); ask for fewer"
+        )
+    return repeats + 1
+
+
+def _unique(rows: Iterable[dict[str, Any]], n: int, what: str) -> Iterator[dict[str, Any]]:
+    """The first ``n`` rows of distinct ids."""
+    seen: set[str] = set()
+    repeats = 0
+    if n <= 0:
+        return
+    for row in rows:
+        if row["id"] in seen:
+            repeats = _repeated(repeats, what, len(seen))
+            continue
+        seen.add(row["id"])
+        repeats = 0
+        yield row
+        if len(seen) == n:
+            return
 
 
 def _progress(total: int, stream: TextIO | None) -> Callable[[int], None]:
@@ -151,6 +216,7 @@ def write_fixtures(
     sequences: int = 0,
     fmt: str = "jsonl",
     progress: TextIO | None = sys.stderr,
+    common_datetimes: bool = False,
 ) -> list[Path]:
     """Write the fixture files into ``out`` and return their paths."""
     if fmt not in FORMATS:
@@ -160,7 +226,7 @@ def write_fixtures(
             raise ValueError(f"--{name} must be 0 or more, not {n}")
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
-    fx = Fixtures(schema, model, seed)
+    fx = Fixtures(schema, model, seed, common_datetimes)
     total = valid + invalid + sequences
     show = _progress(total, progress)
     done = 0

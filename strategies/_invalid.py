@@ -14,21 +14,35 @@ against the oracle (the strategies filter on it, so a label is still true after 
 from __future__ import annotations
 
 import builtins
+import copy
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._datetimes import MALFORMATIONS, gen_malformed_datetime
+from inngest_conformance.strategies._datetimes import (
+    MALFORMATIONS,
+    gen_malformed_datetime,
+    is_common_datetime,
+)
 from inngest_conformance.strategies._oracle import Oracle
-from inngest_conformance.strategies._records import WORDS, gen_json, gen_record, gen_value
+from inngest_conformance.strategies._records import (
+    HOMOGLYPHS,
+    WORDS,
+    gen_json,
+    gen_record,
+    gen_value,
+    near_misses,
+)
 from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema, pointer
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,
     MinimalSource,
-    RandomSource,
     Source,
+    every_value,
 )
+
+_MISSING = object()
 
 LEVELS = ("schema", "format")
 
@@ -206,25 +220,6 @@ def not_an_object(
     return value, _violation("not-an-object", None, kind, keyword_path="/type", path="")
 
 
-_HOMOGLYPHS = {
-    "A": "А",
-    "C": "С",
-    "E": "Е",
-    "I": "І",
-    "O": "О",
-    "P": "Р",
-    "S": "Ѕ",
-    "a": "а",
-    "c": "с",
-    "e": "е",
-    "i": "і",
-    "o": "о",
-    "p": "р",
-    "s": "ѕ",
-    "U": "Ս",
-    "D": "Ꭰ",
-}
-
 #: Status spellings of the real platform that the schema's enum does not have: its v1 API's
 #: title case, its internal states, and the American spelling of CANCELLED.
 PLATFORM_SPELLINGS = (
@@ -243,7 +238,22 @@ PLATFORM_SPELLINGS = (
 )
 
 
+#: Where a whitespace variant of an enum member puts what: (before, after) the member.
+_WHITESPACE = {
+    "trailing": ("", " "),
+    "leading": (" ", ""),
+    "inner": ("", ""),
+    "newline": ("", "\n"),
+    "tab": ("\t", ""),
+    "nbsp": ("\u00a0", ""),
+    "zero-width": ("", "\u200b"),
+    "nul": ("", "\x00"),
+}
+
+
 def _enum_variants(src: Source, value: str, family: str) -> str:
+    """One near miss of ``value`` in ``family``: every option a ``choice``, so that the
+    directed cases (:func:`variants`) enumerate each concrete spelling."""
     if family == "case":
         return src.choice(
             (
@@ -254,24 +264,17 @@ def _enum_variants(src: Source, value: str, family: str) -> str:
             )
         )
     if family == "whitespace":
-        k = src.integer(1, max(1, len(value) - 1))
-        return src.choice(
-            (
-                value + " ",
-                " " + value,
-                value + "\n",
-                "\t" + value,
-                value[:k] + " " + value[k:],
-                "\u00a0" + value,
-                value + "\u200b",
-                value + "\x00",
-            )
-        )
+        where = src.choice(tuple(_WHITESPACE))
+        if where == "inner":
+            k = src.integer(1, max(1, len(value) - 1))
+            return value[:k] + " " + value[k:]
+        before, after = _WHITESPACE[where]
+        return before + value + after
     if family == "look-alike":
-        positions = [i for i, c in enumerate(value) if c in _HOMOGLYPHS]
+        positions = [i for i, c in enumerate(value) if c in HOMOGLYPHS]
         if positions and src.boolean():
             i = src.choice(positions)
-            return value[:i] + _HOMOGLYPHS[value[i]] + value[i + 1 :]
+            return value[:i] + HOMOGLYPHS[value[i]] + value[i + 1 :]
         return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in value)
     if family == "platform":
         return src.choice(PLATFORM_SPELLINGS)
@@ -307,26 +310,6 @@ def not_in_enum(
     )
 
 
-def _near_misses(name: str) -> tuple[str, ...]:
-    parts = name.split("_")
-    camel = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
-    lookalike = "".join(_HOMOGLYPHS.get(c, c) for c in name[:1]) + name[1:]
-    return (
-        camel,
-        name.replace("_", "-"),
-        name[:1].upper() + name[1:],
-        name + " ",
-        " " + name,
-        name.upper(),
-        name.replace("_", ""),
-        name + "s",
-        name.replace("_", "."),
-        name[:1] + "\u200b" + name[1:],
-        lookalike,
-        camel[:1].upper() + camel[1:],
-    )
-
-
 _UNRELATED = ("id", "extra", "__proto__", "constructor", "", "$schema", "step", "steps", "x")
 
 
@@ -344,12 +327,17 @@ def unknown_property(
     known = {p.name for p in schema.properties}
     spec = src.choice(schema.properties)
     if src.boolean(0.75):
-        detail, candidates = "near-miss", _near_misses(spec.name)
+        detail, candidates = "near-miss", near_misses(spec.name)
     else:
-        detail, candidates = "unrelated", (*_UNRELATED, src.choice(WORDS))
+        # Any word will do: an index, so that the directed cases take two, not all.
+        detail, candidates = "unrelated", (*_UNRELATED, WORDS[src.integer(0, len(WORDS) - 1)])
     fresh = [c for c in candidates if c not in known] or ["x-" + spec.name]
     extra = src.choice(fresh)
-    record[extra] = gen_value(src, spec, common_datetimes=True)
+    # The value of the property it mimics (or a plain one): only the name is wrong.
+    value = record.get(spec.name, _MISSING)
+    if value is _MISSING:
+        value = gen_value(MinimalSource(), spec, plain=True)
+    record[extra] = copy.deepcopy(value)
     return record, _violation(
         "unknown-property", None, detail, keyword_path="/additionalProperties", path=pointer(extra)
     )
@@ -367,7 +355,9 @@ def malformed_date_time(
     """A date-time property holds a string that is not an RFC 3339 date-time."""
     assert name is not None
     spec = schema.spec(name)
-    detail, value = gen_malformed_datetime(src)
+    # Break the ordinary value the property holds, so only the malformation is unusual.
+    held = record.get(name)
+    detail, value = gen_malformed_datetime(src, held if is_common_datetime(held) else None)
     record[name] = value
     return record, _violation(
         "malformed-date-time",
@@ -402,17 +392,25 @@ def targets(
 def apply_target(
     src: Source, schema: RunSchema, target: Target, *, base: Source | None = None
 ) -> InvalidCase:
-    """A valid record broken by one operator at one property.
+    """A plain valid record broken by one operator at one property.
 
+    The record is plain (see :func:`.gen_record`): every value but the broken one is one no
+    reasonable implementation argues about, so a rejection can only be for the label.
     ``base``, when given, makes the valid record the mutation starts from (a
     :class:`MinimalSource` gives the smallest one); ``src`` makes everything else.
     """
-    record = gen_record(base or src, schema, common_datetimes=True)
-    if target.property is not None and target.property not in record:
-        spec = schema.spec(target.property)
-        record[target.property] = gen_value(src, spec, common_datetimes=True)
+    record = plain_base(base or src, schema, target)
     value, violation = OPERATORS[target.rule].mutate(src, schema, record, target.property)
     return InvalidCase(value, violation)
+
+
+def plain_base(src: Source, schema: RunSchema, target: Target) -> dict[str, Any]:
+    """The plain valid record an operator breaks, holding the property it targets."""
+    record = gen_record(src, schema, plain=True)
+    if target.property is not None and target.property not in record:
+        spec = schema.spec(target.property)
+        record[target.property] = gen_value(src, spec, plain=True)
+    return record
 
 
 def gen_invalid(
@@ -423,20 +421,27 @@ def gen_invalid(
     return apply_target(src, schema, src.choice(choices))
 
 
-def variants(
-    schema: RunSchema, target: Target, oracle: Oracle, *, seeds: int = 400
-) -> list[InvalidCase]:
-    """One case per variant (``detail``) of a target, the same every time.
+def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidCase]:
+    """Every concrete case of a target on the smallest plain record, the same every time.
 
-    A search of a few dozen cases may miss the one malformation of thirty that an
-    implementation gets wrong; these are tried on top of the search, so every variant is
-    asked in every run, at every profile.
+    A search of a few dozen cases may miss the one spelling of a hundred that an
+    implementation gets wrong (``SKIPPED`` in a status enum, a space between date and
+    time); these are tried on top of the search, so every spelling an operator knows is
+    asked in every run, at every profile.  The operator's choices are enumerated (see
+    :func:`.every_value`): each option of a ``choice``, the ends of a wide range.
     """
+    base = plain_base(MinimalSource(), schema, target)
+    mutate = OPERATORS[target.rule].mutate
+
+    def one(src: Source) -> InvalidCase:
+        value, violation = mutate(src, schema, copy.deepcopy(base), target.property)
+        return InvalidCase(value, violation)
+
     seen: dict[str, InvalidCase] = {}
-    for seed in range(seeds):
-        case = apply_target(RandomSource(seed), schema, target, base=MinimalSource())
-        if case.violation.detail not in seen and label_holds(oracle, case):
-            seen[case.violation.detail] = case
+    for case in every_value(one):
+        key = json.dumps([case.record, case.violation.detail], sort_keys=True)
+        if key not in seen and label_holds(oracle, case):
+            seen[key] = case
     return list(seen.values())
 
 

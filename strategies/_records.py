@@ -9,6 +9,16 @@ members are drawn uniformly, so every status shows up often; each optional prope
 present about half the time; date-times of one record are non-decreasing in schema order,
 so a later property such as ``ended_at`` is never before an earlier ``started_at``.
 
+Outputs (object properties) sometimes mimic a record: keys spelled like the record's own
+property names (``run_id``, ``status``) and near misses of them (``runId``), with values the
+record's properties would reject, so an implementation that flattens ``output`` into the
+record, or refuses such keys, is found.
+
+*Plain* records (``plain=True``) hold only values no reasonable implementation argues about:
+realistic ids and slugs, common-form date-times, empty objects.  A requirement about one
+property builds its cases on them, so that its counterexample can fail only because of the
+property under test.
+
 Shrinking goes towards: required properties only, the first enum member, empty strings,
 a plain recent ``Z`` date-time and an empty object.
 """
@@ -22,6 +32,49 @@ from faker.providers.lorem.en_US import Provider as _Lorem
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
 from inngest_conformance.strategies._source import ASCII_PRINTABLE, Source
+
+#: Look-alike letters from other scripts (Cyrillic, Armenian, Cherokee).
+HOMOGLYPHS = {
+    "A": "А",
+    "C": "С",
+    "E": "Е",
+    "I": "І",
+    "O": "О",
+    "P": "Р",
+    "S": "Ѕ",
+    "a": "а",
+    "c": "с",
+    "e": "е",
+    "i": "і",
+    "o": "о",
+    "p": "р",
+    "s": "ѕ",
+    "U": "Ս",
+    "D": "Ꭰ",
+}
+
+
+def near_misses(name: str) -> tuple[str, ...]:
+    """Names an implementation may take for ``name``: camelCase, kebab-case, other case,
+    surrounding space, plural, a zero-width space, a look-alike first letter."""
+    parts = name.split("_")
+    camel = parts[0] + "".join(p[:1].upper() + p[1:] for p in parts[1:])
+    lookalike = "".join(HOMOGLYPHS.get(c, c) for c in name[:1]) + name[1:]
+    return (
+        camel,
+        name.replace("_", "-"),
+        name[:1].upper() + name[1:],
+        name + " ",
+        " " + name,
+        name.upper(),
+        name.replace("_", ""),
+        name + "s",
+        name.replace("_", "."),
+        name[:1] + "\u200b" + name[1:],
+        lookalike,
+        camel[:1].upper() + camel[1:],
+    )
+
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD)
@@ -132,11 +185,63 @@ def gen_json(src: Source, *, depth: int = 4, kinds: tuple[str, ...] = JSON_TYPES
     return gen_object(src, depth=depth)
 
 
-def gen_object(src: Source, *, depth: int = 4) -> dict[str, Any]:
-    """A JSON object: empty, a realistic function output, wide, or deeply nested."""
-    shape = src.integer(0, 4) if depth > 0 else 0
+#: Values of every JSON type, for :func:`unlike` to pick a wrong one from.
+_UNLIKE: tuple[Any, ...] = (None, [], True, 0.5, {}, "not-a-member")
+
+
+def unlike(spec: PropertySpec) -> Any:
+    """A value ``spec``'s subschema rejects (``None`` when no JSON type is wrong for it)."""
+    for value in _UNLIKE:
+        if spec.types and not any(_is_kind(value, k) for k in spec.types):
+            return value
+        if not spec.types and spec.enum is not None and value not in spec.enum:
+            return value
+    return None
+
+
+def _is_kind(value: Any, kind: str) -> bool:
+    return {
+        "null": value is None,
+        "boolean": isinstance(value, bool),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, (int, float)) and not isinstance(value, bool),
+        "string": isinstance(value, str),
+        "array": isinstance(value, list),
+        "object": isinstance(value, dict),
+    }[kind]
+
+
+def gen_record_like(src: Source, mimic: tuple[PropertySpec, ...]) -> dict[str, Any]:
+    """An object whose keys look like a record's: property names and near misses of them,
+    each holding a value the record's own property would reject, or any value."""
+    out: dict[str, Any] = {}
+    for _ in range(src.integer(1, 8)):
+        spec = src.choice(mimic)
+        name = spec.name if src.boolean(0.6) else src.choice(near_misses(spec.name))
+        out[name] = unlike(spec) if src.boolean(0.6) else gen_json(src, depth=1)
+    return out
+
+
+def record_like_outputs(schema: RunSchema, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Objects shaped like records of ``schema``, for the directed cases: each property name
+    holding a value the property rejects, each near miss of a name, and ``record`` itself."""
+    return [
+        {spec.name: unlike(spec) for spec in schema.properties},
+        {miss: "x" for spec in schema.properties for miss in near_misses(spec.name)},
+        dict(record),
+    ]
+
+
+def gen_object(
+    src: Source, *, depth: int = 4, mimic: tuple[PropertySpec, ...] = ()
+) -> dict[str, Any]:
+    """A JSON object: empty, a realistic function output, wide, deeply nested, or (given
+    the properties to ``mimic``) shaped like a record."""
+    shape = src.integer(0, 5 if mimic else 4) if depth > 0 else 0
     if shape == 0:
         return {}
+    if shape == 5:
+        return gen_record_like(src, mimic)
     if shape == 1:  # what a function typically returns
         return {"ok": src.boolean(), "data": gen_json(src, depth=depth - 1)}
     if shape == 2:  # deep: a chain of single-key objects and arrays
@@ -154,24 +259,46 @@ def gen_object(src: Source, *, depth: int = 4) -> dict[str, Any]:
     return {src.choice(WORDS): gen_json(src, depth=depth - 1) for _ in range(src.integer(1, 5))}
 
 
+def gen_plain(src: Source, spec: PropertySpec, kind: str) -> Any:
+    """A value of ``kind`` no reasonable implementation argues about."""
+    if kind == "string":
+        return gen_realistic_string(src, spec.name)
+    if kind in ("integer", "number"):
+        return src.integer(0, 1000)
+    if kind == "boolean":
+        return src.boolean()
+    if kind == "array":
+        return []
+    if kind == "object":
+        return {}
+    return None
+
+
 def gen_value(
     src: Source,
     spec: PropertySpec,
     *,
     common_datetimes: bool = False,
     not_before: str | None = None,
+    plain: bool = False,
+    mimic: tuple[PropertySpec, ...] = (),
 ) -> Any:
-    """A value the property's subschema accepts."""
+    """A value the property's subschema accepts (a plain one, when ``plain``).
+
+    ``mimic``: the record's properties, for an object value to imitate now and then.
+    """
     if spec.enum is not None:
         return src.choice(spec.enum)
-    kinds = spec.types or JSON_TYPES
+    kinds = spec.types or (("string",) if plain else JSON_TYPES)
     kind = src.choice(kinds)
+    if kind == "string" and spec.format == "date-time":
+        return gen_datetime(src, common=common_datetimes or plain, not_before=not_before)
+    if plain:
+        return gen_plain(src, spec, kind)
     if kind == "string":
-        if spec.format == "date-time":
-            return gen_datetime(src, common=common_datetimes, not_before=not_before)
         return gen_string(src, spec.name)
     if kind == "object":
-        return gen_object(src)
+        return gen_object(src, mimic=mimic)
     if kind == "number" and src.boolean():
         return src.integer(-(10**9), 10**9)
     return gen_json(src, kinds=(kind,))
@@ -183,11 +310,13 @@ def gen_record(
     *,
     common_datetimes: bool = False,
     with_optional: bool | None = None,
+    plain: bool = False,
 ) -> dict[str, Any]:
     """A record the schema accepts.
 
     ``with_optional`` forces every optional property present (``True``) or absent
-    (``False``); by default each is present about half the time.
+    (``False``); by default each is present about half the time.  ``plain`` makes every
+    value one no reasonable implementation argues about (see the module docstring).
     """
     record: dict[str, Any] = {}
     last_datetime: str | None = None
@@ -200,11 +329,18 @@ def gen_record(
     for spec in schema.properties:
         if not spec.required and not mask >> optional.index(spec.name) & 1:
             continue
-        value = gen_value(src, spec, common_datetimes=common_datetimes, not_before=last_datetime)
+        value = gen_value(
+            src,
+            spec,
+            common_datetimes=common_datetimes,
+            not_before=last_datetime,
+            plain=plain,
+            mimic=schema.properties,
+        )
         if spec.format == "date-time" and isinstance(value, str):
             last_datetime = value
         record[spec.name] = value
-    if schema.additional_properties and src.boolean(0.2):
+    if schema.additional_properties and not plain and src.boolean(0.2):
         extra = "x_" + src.choice(WORDS)
         if not schema.has(extra):
             record[extra] = gen_json(src, depth=1)

@@ -58,12 +58,37 @@ def _integers(lo: int, hi: int) -> st.SearchStrategy[int]:
     return st.integers(lo, hi)
 
 
+#: Characters a plain string allows and implementations mishandle: NUL and control
+#: characters, no-break and zero-width spaces, a byte order mark, a bidi override, a
+#: combining mark, a non-BMP emoji and the last code point.
+AWKWARD_CHARACTERS = (
+    "\x00\x01\t\n\r\x1b\x7f\x85\xa0\u200b\u2028\ufeff\u202e\u0301\U0001f600\U0010ffff"
+)
+
+_SURROGATES = 0xDFFF - 0xD800 + 1
+
+
+def _code_point(n: int) -> str:
+    """The ``n``-th Unicode scalar value: code points with the surrogates left out."""
+    return chr(n + _SURROGATES if n >= 0xD800 else n)
+
+
+# Any scalar value, drawn as an integer rather than with ``st.characters()``, and strings
+# as lists of characters rather than with ``st.text()``: both make Hypothesis build its
+# Unicode category table at the first draw (``text()`` even for a plain alphabet), which
+# takes a second or more on a cold start and fails a user's first ``@given`` test as too
+# slow.  The first branch (printable ASCII) is what text shrinks towards.
+_ANY_CHARACTER: st.SearchStrategy[str] = st.one_of(
+    st.sampled_from(ASCII_PRINTABLE),
+    st.sampled_from(AWKWARD_CHARACTERS),
+    st.integers(0, 0x10FFFF - _SURROGATES).map(_code_point),
+)
+
+
 @functools.lru_cache(maxsize=512)
 def _text(alphabet: str | None, min_size: int, max_size: int) -> st.SearchStrategy[str]:
-    chars: st.SearchStrategy[str] = (
-        st.characters(codec="utf-8") if alphabet is None else st.sampled_from(alphabet)
-    )
-    return st.text(chars, min_size=min_size, max_size=max_size)
+    chars = _ANY_CHARACTER if alphabet is None else st.sampled_from(alphabet)
+    return st.lists(chars, min_size=min_size, max_size=max_size).map("".join)
 
 
 _BOOLEANS = st.booleans()
@@ -167,6 +192,71 @@ class MinimalSource:
 
     def floating(self) -> float:
         return 0.0
+
+
+#: :class:`Enumeration` takes every value of an integer range this small, and only the two
+#: ends of a larger one.
+SMALL_RANGE = 4
+
+
+class Enumeration:
+    """A :class:`Source` that follows one path through a generator's choices.
+
+    :func:`every_value` runs a generator once per path, so that every ``choice`` option and
+    both ``boolean`` answers are taken, and of an ``integer`` range every value when it is
+    small (:data:`SMALL_RANGE`) and its two ends otherwise; ``text`` and ``floating`` take
+    their simplest value.  So a generator says what must be enumerated by how it asks:
+    ``choice`` among values that each matter, an integer index into values of which any
+    one will do.
+    """
+
+    __slots__ = ("_path", "widths")
+
+    def __init__(self, path: Sequence[int]) -> None:
+        self._path = path
+        self.widths: list[int] = []
+
+    def _branch(self, width: int) -> int:
+        i = len(self.widths)
+        self.widths.append(width)
+        return self._path[i] if i < len(self._path) else 0
+
+    def integer(self, lo: int, hi: int) -> int:
+        if hi - lo + 1 <= SMALL_RANGE:
+            return lo + self._branch(hi - lo + 1)
+        return hi if self._branch(2) else lo
+
+    def boolean(self, p: float = 0.5) -> bool:
+        return bool(self._branch(2))
+
+    def choice(self, options: Sequence[T]) -> T:
+        return options[self._branch(len(options))]
+
+    def text(self, alphabet: str | None, min_size: int, max_size: int) -> str:
+        return MinimalSource().text(alphabet, min_size, max_size)
+
+    def floating(self) -> float:
+        return 0.0
+
+
+def every_value(gen: Callable[[Source], T], *, limit: int = 20_000) -> list[T]:
+    """``gen``'s value on every path through its choices (see :class:`Enumeration`), in a
+    stable order.  :class:`ValueError` if there are more than ``limit`` paths."""
+    out: list[T] = []
+    pending: list[list[int]] = [[]]
+    while pending:
+        path = pending.pop()
+        src = Enumeration(path)
+        out.append(gen(src))
+        if len(out) > limit:
+            raise ValueError(f"more than {limit} paths through {gen!r}")
+        # Every choice made past the given path took option 0: queue its other options,
+        # the deepest on top, so that paths come in lexicographic order.
+        taken = [*path, *[0] * (len(src.widths) - len(path))]
+        for depth in range(len(path), len(src.widths)):
+            for option in range(src.widths[depth] - 1, 0, -1):
+                pending.append([*taken[:depth], option])
+    return out
 
 
 def strategy(gen: Callable[..., T], /, *args: Any, **kwargs: Any) -> st.SearchStrategy[T]:

@@ -71,6 +71,49 @@ def rejects_empty_ids(record: Any) -> Verdict:
     return reference(record)
 
 
+def admits_status(extra: str) -> Any:
+    """A validator whose status enum also admits ``extra`` (one near miss of a member)."""
+
+    def admits(record: Any) -> Verdict:
+        if isinstance(record, dict) and record.get("status") == extra:
+            record = {**record, "status": "QUEUED"}
+        return reference(record)
+
+    admits.__name__ = admits.__qualname__ = f"admits_{extra.strip().lower()}"
+    return admits
+
+
+def accepts_space_separator(record: Any) -> Verdict:
+    """Takes exactly a space between date and time for 'T' (as @cfworker/json-schema 4 does)."""
+    if isinstance(record, dict):
+        record = {
+            k: v[:10] + "T" + v[11:]
+            if k.endswith("_at") and isinstance(v, str) and v[10:11] == " "
+            else v
+            for k, v in record.items()
+        }
+    return reference(record)
+
+
+PROPERTIES = ("run_id", "function_id", "status", *OPTIONAL)
+
+
+def flattens_output(record: Any) -> Verdict:
+    """Validates ``output``'s keys as if they were the record's own."""
+    if isinstance(record, dict) and isinstance(record.get("output"), dict):
+        rest = {k: v for k, v in record.items() if k != "output"}
+        record = {**rest, **record["output"]}
+    return reference(record)
+
+
+def rejects_record_keys_in_output(record: Any) -> Verdict:
+    """Refuses an output holding a key named like one of the record's properties."""
+    output = record.get("output") if isinstance(record, dict) else None
+    if isinstance(output, dict) and any(k in PROPERTIES for k in output):
+        return Verdict(False, ("output must not hold record fields",))
+    return reference(record)
+
+
 def _model_with(extra: tuple[str, str] | None = None, without: tuple[str, str] | None = None,
                 ) -> LifecycleModel:  # fmt: skip
     base = default_lifecycle().to_json()
@@ -157,11 +200,29 @@ DEFECTS: dict[str, tuple[Any, str, frozenset[str]]] = {
     "rejects-numeric-offsets": (lambda: rejects_numeric_offsets,
                                 "format:accepts-rfc3339:started_at",
                                 frozenset({"format:accepts-rfc3339:ended_at"})),
+    # Empty ids are schema-valid but arguable: only the requirements about whole records may
+    # fail, never one about another property (status, a date-time).
     "rejects-empty-ids": (
         lambda: rejects_empty_ids, "schema:accepts-valid-records",
-        frozenset({"schema:accepts-required-only", "schema:accepts-all-optional",
-                   "schema:accepts-every-value:status", "format:accepts-rfc3339:started_at",
-                   "format:accepts-rfc3339:ended_at"})),
+        frozenset({"schema:accepts-required-only", "schema:accepts-all-optional"})),
+    "admits-skipped": (lambda: admits_status("SKIPPED"), "schema:rejects-not-in-enum:status",
+                       frozenset()),
+    "admits-scheduled": (lambda: admits_status("SCHEDULED"),
+                         "schema:rejects-not-in-enum:status", frozenset()),
+    "admits-lower-case-cancelled": (lambda: admits_status("cancelled"),
+                                    "schema:rejects-not-in-enum:status", frozenset()),
+    "admits-failed-title-case": (lambda: admits_status("Failed"),
+                                 "schema:rejects-not-in-enum:status", frozenset()),
+    "admits-paused-trailing-space": (lambda: admits_status("PAUSED "),
+                                     "schema:rejects-not-in-enum:status", frozenset()),
+    "accepts-space-separator": (lambda: accepts_space_separator,
+                                "format:rejects-malformed-date-time:started_at",
+                                frozenset({"format:rejects-malformed-date-time:ended_at"})),
+    "flattens-output": (lambda: flattens_output, "schema:accepts-valid-records",
+                        frozenset({"schema:accepts-all-optional"})),
+    "rejects-record-keys-in-output": (lambda: rejects_record_keys_in_output,
+                                      "schema:accepts-valid-records",
+                                      frozenset({"schema:accepts-all-optional"})),
     "allows-completed-to-running": (LeavesCompleted, "lifecycle:terminal-states-absorbing",
                                     frozenset()),
     "allows-queued-to-completed": (SkipsRunning, "lifecycle:rejects-illegal-transitions",

@@ -25,10 +25,15 @@ from inngest_conformance._compare import draw_cases, unique_names
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import catalogue
 from inngest_conformance.report import report_schema, write_reports
+from inngest_conformance.strategies import default_schema
+from inngest_conformance.strategies._records import gen_record
+from inngest_conformance.strategies._source import MinimalSource
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 NODE_HARNESS = ROOT / "examples" / "node-ajv" / "harness.js"
+#: The smallest plain record: what the properties a case is not about shrink to.
+PLAIN = gen_record(MinimalSource(), default_schema(), plain=True)
 
 
 def _compare(*objs: Any, **kwargs: Any) -> dict[str, Any]:
@@ -75,7 +80,8 @@ def test_disagreements_are_shrunk_with_every_answer(three: dict[str, Any]) -> No
     assert set(by_req) == {"schema:rejects-not-in-enum:status", "schema:rejects-unknown-property"}
     enum = by_req["schema:rejects-not-in-enum:status"]
     assert set(enum["case"]) == {"run_id", "function_id", "status"}  # minimal
-    assert enum["case"]["run_id"] == ""
+    # The other properties as plain as they come: the smallest realistic ids.
+    assert enum["case"]["run_id"] == PLAIN["run_id"]
     answers = list(enum["answers"].values())
     assert [a["ok"] for a in answers] == [True, False, True]
     assert answers[1]["answer"] == {"valid": True}

@@ -148,8 +148,15 @@ def test_non_strings_are_not_datetimes(value: object) -> None:
 
 def test_common_datetime_pattern() -> None:
     assert COMMON_DATETIME.fullmatch("2024-01-05T10:00:00Z")
-    assert COMMON_DATETIME.fullmatch("2024-01-05T10:00:00.123456789Z")
+    assert COMMON_DATETIME.fullmatch("2024-01-05T10:00:00.123456Z")
+    assert COMMON_DATETIME.fullmatch("1970-01-01T00:00:00Z")
+    assert COMMON_DATETIME.fullmatch("2099-12-31T23:59:59.999999Z")
     for value in (
+        "2024-01-05T10:00:00.1234567Z",
+        "1969-12-31T23:59:59Z",
+        "2100-01-01T00:00:00Z",
+        "0000-01-01T00:00:00Z",
+        "9999-12-31T23:59:59Z",
         "2024-01-05t10:00:00Z",
         "2024-01-05T10:00:00z",
         "2024-01-05T10:00:00+00:00",
@@ -307,7 +314,8 @@ def test_common_values_are_common(value: str) -> None:
     assert datetime_error(value) is None
     m = COMMON_DATETIME.fullmatch(value)
     assert m is not None
-    assert len((m.group("fraction") or ".")[1:]) <= 9
+    assert len((m.group("fraction") or ".")[1:]) <= 6
+    assert 1970 <= int(m.group("year")) <= 2099
 
 
 def test_simplest_value_is_plain_and_recent() -> None:
@@ -330,7 +338,7 @@ EDGE_NOT_BEFORE = [
     "2024-01-05T10:00:00.1234567891Z",
 ]
 
-_LAST_COMMON = utc_key("9999-12-31T23:59:59.999999999Z")
+_LAST_COMMON = utc_key("2099-12-31T23:59:59.999999Z")
 
 
 def _check_not_before(src: Source, not_before: str, common: bool) -> str:

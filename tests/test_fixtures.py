@@ -7,13 +7,15 @@ import copy
 import json
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
 from inngest_conformance.strategies import resolve_lifecycle
+from inngest_conformance.strategies._datetimes import is_common_datetime
 from inngest_conformance.strategies._fixtures import FORMATS, Fixtures, content_id, write_fixtures
-from inngest_conformance.strategies._invalid import InvalidCase, Violation, label_holds
+from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
 from inngest_conformance.strategies._lifecycle import (
     LifecycleModel,
     SequenceViolation,
@@ -344,3 +346,87 @@ def test_cli_bad_schema_is_a_usage_error(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert str(schema) in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# ---------------------------------------------------------------------------------------
+# Unique ids, a balanced mix, common date-times on request
+# ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed7(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``fixtures --invalid 3000 --seed 7`` through the command, as the issue ran it."""
+    out = tmp_path_factory.mktemp("seed7")
+    result = run_cli(
+        "fixtures", "--valid", "300", "--invalid", "3000", "--sequences", "300", "--seed", "7",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+@pytest.mark.parametrize("name", ["valid.jsonl", "invalid.jsonl", "sequences.jsonl"])
+def test_ids_are_unique_within_a_file(seed7: Path, name: str) -> None:
+    ids = [row["id"] for row in rows(seed7 / name)]
+    assert len(ids) == len(set(ids)) == (3000 if name == "invalid.jsonl" else 300)
+
+
+def test_unique_files_are_still_the_same_bytes_for_the_seed(seed7: Path, tmp_path: Path) -> None:
+    again = write(tmp_path, 7, valid=300, invalid=3000, sequences=300)
+    for name, path in again.items():
+        assert path.read_bytes() == (seed7 / name).read_bytes(), name
+
+
+def test_invalid_mix_is_balanced_across_rules_and_properties(seed7: Path) -> None:
+    invalid = rows(seed7 / "invalid.jsonl")
+    by_rule = Counter(r["violation"]["rule"] for r in invalid)
+    assert set(by_rule) == set(OPERATORS)
+    assert max(by_rule.values()) - min(by_rule.values()) <= 1, by_rule
+    for rule in by_rule:
+        by_property = Counter(
+            r["violation"]["property"] for r in invalid if r["violation"]["rule"] == rule
+        )
+        assert max(by_property.values()) - min(by_property.values()) <= 1, (rule, by_property)
+
+
+def test_a_generator_with_no_new_rows_left_is_a_clear_error(tmp_path: Path) -> None:
+    # A two-status lifecycle has only a handful of sequences: asking for more is refused.
+    tiny = schema_from_dict(
+        {"type": "object", "required": ["status"], "properties": {"status": {"enum": ["A", "B"]}}}
+    )
+    table = {"initial": "A", "terminal": ["B"], "transitions": {"A": ["B"]}}
+    tiny_model = resolve_lifecycle(table, tiny)
+    with pytest.raises(ValueError, match="distinct status sequences"):
+        write_fixtures(
+            tmp_path, schema=tiny, model=tiny_model, seed=1, sequences=500, progress=None
+        )
+
+
+def test_cli_common_datetimes(tmp_path: Path) -> None:
+    result = run_cli(
+        "fixtures", "--valid", "400", "--invalid", "0", "--seed", "3", "--out", str(tmp_path),
+        "--common-datetimes",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    values = [
+        v
+        for row in rows(tmp_path / "valid.jsonl")
+        for k, v in row["record"].items()
+        if default_schema().spec(k).format == "date-time"
+    ]
+    assert len(values) > 100
+    assert all(is_common_datetime(v) for v in values), [
+        v for v in values if not is_common_datetime(v)
+    ]
+    # Without the option, the valid file has the RFC 3339 edges as well.
+    plain = run_cli(
+        "fixtures", "--valid", "400", "--invalid", "0", "--seed", "3", "--out",
+        str(tmp_path / "all"),
+    )  # fmt: skip
+    assert plain.returncode == 0, plain.stderr
+    assert not all(
+        is_common_datetime(v)
+        for row in rows(tmp_path / "all" / "valid.jsonl")
+        for k, v in row["record"].items()
+        if k.endswith("_at")
+    )
