@@ -111,19 +111,12 @@ def expect_lines(expected: str, output: str, where: str) -> None:
 
 #: Scenarios that certify at the standard profile or several times: run with ``-m slow``.
 SLOW = {"quickstart", "first-hour"}
-#: Known to fail until the strategies pass Hypothesis's health checks from a cold start
-#: (issue 15, item 1).
-HEALTH_CHECK = {"strategies"}
 
 
 def _param(name: str) -> object:
     marks: list[pytest.MarkDecorator] = []
     if name in SLOW:
         marks.append(pytest.mark.slow)
-    if name in HEALTH_CHECK:
-        marks.append(
-            pytest.mark.xfail(reason="issue 15 item 1: FailedHealthCheck from a cold start")
-        )
     return pytest.param(name, marks=marks, id=name)
 
 
