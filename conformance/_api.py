@@ -111,9 +111,9 @@ def plan(
 ) -> list[Requirement]:
     """The requirements a run covers, in catalogue order: the role's, within ``levels``,
     less the declared ``exceptions`` (checked here: each must be one of the role's)."""
-    reqs = list(catalogue(ctx.schema, role=role))
+    reqs = list(catalogue(ctx.schema, role=role, model=ctx.model))
     role_ids = {r.id for r in reqs}
-    known = {r.id for r in catalogue(ctx.schema)}
+    known = {r.id for r in catalogue(ctx.schema, model=ctx.model)}
     if levels is not None:
         unknown_levels = [lvl for lvl in levels if lvl not in LEVELS]
         if unknown_levels:
@@ -158,13 +158,13 @@ def declared(
     """Results for the requirements an implementation does not claim: not run, with why."""
     return [
         skipped(req, f"declared exception: {exceptions[req.id]}", seed)
-        for req in catalogue(ctx.schema, role=role)
+        for req in catalogue(ctx.schema, role=role, model=ctx.model)
         if exceptions and req.id in exceptions
     ]
 
 
 def in_catalogue_order(ctx: Context, results: Sequence[Result]) -> list[Result]:
-    order = {r.id: i for i, r in enumerate(catalogue(ctx.schema))}
+    order = {r.id: i for i, r in enumerate(catalogue(ctx.schema, model=ctx.model))}
     return sorted(results, key=lambda r: order.get(r.requirement.id, len(order)))
 
 

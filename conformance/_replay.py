@@ -53,7 +53,7 @@ def replay_report(
         raise UsageError("not an inngest-conformance report (format inngest-conformance-report/1)")
     ns = _invocation(report)
     ctx = context(ns.schema, ns.lifecycle)
-    by_id = {r.id: r for r in catalogue(ctx.schema)}
+    by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     rows = [
         row
         for row in report.get("requirements", [])

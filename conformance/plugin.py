@@ -329,7 +329,7 @@ def write_session_report(
     from inngest_conformance._requirements import ROLE_LEVELS, catalogue
     from inngest_conformance.report import RunInfo, build_report, write_reports
 
-    by_id = {r.id: r for r in catalogue(state.ctx.schema)}
+    by_id = {r.id: r for r in catalogue(state.ctx.schema, model=state.ctx.model)}
     rows.sort(key=lambda row: list(by_id).index(row["id"]) if row["id"] in by_id else 0)
     results = [result_from_json(row, by_id[row["id"]]) for row in rows if row["id"] in by_id]
     role = results[0].requirement.role if results else "validator"

@@ -199,7 +199,11 @@ def schema_from_dict(document: Any) -> RunSchema:
 def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
     """The packaged run schema, or the one at ``path``."""
     if path is None:
-        text = resources.files("inngest_conformance.strategies").joinpath("data/inngest-run.schema.json").read_text()
+        text = (
+            resources.files("inngest_conformance.strategies")
+            .joinpath("data/inngest-run.schema.json")
+            .read_text()
+        )
         where = "the packaged run schema"
     else:
         where = os.fspath(path)

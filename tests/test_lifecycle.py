@@ -46,7 +46,7 @@ TRANSITIONS = {
     ("PAUSED", "CANCELLED"),
 }
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-DEFAULT_SHA256 = "7f634f9ffbac3b07654a3aa3afd268ff4d57103644d90b3fbcf536d350e318d3"
+DEFAULT_SHA256 = "c9e80098ed65919f5d901b6d2b41046b699a680b5f6dc1b05d5b488f05c81044"
 
 DEFAULT_TABLE: dict[str, Any] = {
     "initial": "QUEUED",
@@ -241,6 +241,19 @@ def test_to_json_is_canonical_and_round_trips() -> None:
             "PAUSED": ["CANCELLED", "RUNNING"],
             "QUEUED": ["CANCELLED", "RUNNING"],
             "RUNNING": ["CANCELLED", "COMPLETED", "FAILED", "PAUSED"],
+        },
+        "keywords": {
+            "ended-at-exactly-when-terminal": "SHOULD",
+            "ended-at-not-before-started-at": "MUST",
+            "ids-never-change": "MUST",
+            "keeps-output": "SHOULD",
+            "no-started-at-while-initial": "SHOULD",
+            "started-at-never-changes": "MUST",
+        },
+        "absent": {
+            "PAUSED": ["ended_at", "output"],
+            "QUEUED": ["ended_at", "output", "started_at"],
+            "RUNNING": ["ended_at", "output"],
         },
     }
     assert lifecycle_from_dict(MODEL.to_json(), statuses=MODEL.statuses) == MODEL
