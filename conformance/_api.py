@@ -23,6 +23,7 @@ from inngest_conformance._adapters import (
     PythonAdapter,
     StartError,
     load_target,
+    rejection_classes,
 )
 from inngest_conformance._engine import PROFILES, Interrupted, Listener, Result, certify, skipped
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement, catalogue
@@ -41,8 +42,13 @@ def open_adapter(
     obj: Any = None,
     request_timeout: float = 5.0,
     startup_timeout: float = 10.0,
+    rejects_with: Sequence[str] = (),
 ) -> Adapter:
-    """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``."""
+    """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
+
+    ``rejects_with`` names (``"MOD:CLASS"``) exception classes a Python implementation
+    raises to refuse, besides ``ValueError`` and ``jsonschema.ValidationError``.
+    """
     given = [
         k
         for k, v in (("target", target), ("command", command), ("url", url), ("obj", obj))
@@ -53,10 +59,16 @@ def open_adapter(
             "name exactly one implementation: --target MOD:OBJ, --command CMD or --url URL"
             + (f" (got {', '.join(given)})" if given else "")
         )
+    if rejects_with and target is None and obj is None:
+        raise UsageError(
+            "--rejects-with names a Python exception class: it applies to --target only "
+            '(a program or service refuses with {"ok": false} or {"valid": false})'
+        )
+    rejections = rejection_classes(rejects_with)
     if target is not None:
-        return PythonAdapter(load_target(target), name=target)
+        return PythonAdapter(load_target(target), name=target, rejections=rejections)
     if obj is not None:
-        return PythonAdapter(obj)
+        return PythonAdapter(obj, rejections=rejections)
     if command is not None:
         return ProcessAdapter(
             command, startup_timeout=startup_timeout, request_timeout=request_timeout

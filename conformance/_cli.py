@@ -42,6 +42,7 @@ def _implementation_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--target", metavar="MOD:OBJ", help="a Python object, called in-process")
     g.add_argument("--command", metavar="CMD", help="a program speaking the wire protocol")
     g.add_argument("--url", metavar="URL", help="a service answering the wire protocol")
+    _rejects_with_option(p)
     p.add_argument(
         "--timeout",
         type=float,
@@ -55,6 +56,17 @@ def _implementation_options(p: argparse.ArgumentParser) -> None:
         default=10.0,
         metavar="S",
         help="seconds to wait for a program's first answer (default 10)",
+    )
+
+
+def _rejects_with_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rejects-with",
+        action="append",
+        default=[],
+        metavar="MOD:CLASS",
+        help="an exception class a Python --target raises to refuse, besides ValueError "
+        "(repeatable)",
     )
 
 
@@ -164,6 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("implementations (two or more, in any mix)")
     for flag, meta in (("--target", "MOD:OBJ"), ("--command", "CMD"), ("--url", "URL")):
         g.add_argument(flag, action="append", default=[], metavar=meta)
+    _rejects_with_option(p)
     p.add_argument("--timeout", type=float, default=5.0, metavar="S")
     p.add_argument("--startup-timeout", type=float, default=10.0, metavar="S")
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
@@ -262,6 +275,7 @@ def _certify(args: argparse.Namespace) -> int:
     for flag in ("schema", "lifecycle"):
         if getattr(args, flag) is not None:
             invocation += [f"--{flag}", str(Path(getattr(args, flag)).resolve())]
+    invocation += [word for spec in args.rejects_with for word in ("--rejects-with", spec)]
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
     adapter: Adapter = open_adapter(
@@ -270,6 +284,7 @@ def _certify(args: argparse.Namespace) -> int:
         url=args.url,
         request_timeout=args.timeout,
         startup_timeout=args.startup_timeout,
+        rejects_with=args.rejects_with,
     )
     try:
         role = args.role
@@ -326,6 +341,7 @@ def _compare(args: argparse.Namespace) -> int:
                     **{kind: value},
                     request_timeout=args.timeout,
                     startup_timeout=args.startup_timeout,
+                    rejects_with=args.rejects_with if kind == "target" else (),
                 )
             )
         cert = compare_adapters(

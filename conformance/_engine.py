@@ -20,6 +20,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
+from inngest_conformance import _lifecycle as lc
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance.strategies._invalid import InvalidCase
@@ -196,6 +197,8 @@ def run_requirement(
         )
 
     def failed(case: Any, j: Judgement, *, flaky: bool = False) -> Result:
+        if req.kind == "lifecycle" and not flaky:
+            case, j = _shorten_program(ctx, req, adapter, case, j)
         flaky = flaky or not _fails_every_time(ctx, req, adapter, case)
         message = f"flaky: {j.message} (the case did not fail on every replay)" if flaky else ""
         return result(
@@ -254,6 +257,28 @@ def _error_detail(error: ImplementationError) -> str:
     if len(text) > REQUEST_QUOTE_LIMIT:
         text = f"{text[:REQUEST_QUOTE_LIMIT]}... (cut, {len(text)} characters in all)"
     return f"request: {text}\n\n{error.detail}" if error.detail else f"request: {text}"
+
+
+def _shorten_program(
+    ctx: Context, req: Requirement, adapter: Adapter, program: Any, j: Judgement
+) -> tuple[Any, Judgement]:
+    """Delete the steps a failing lifecycle program does not need (see ``shorten``)."""
+
+    def fails(candidate: list[dict[str, Any]]) -> int | None:
+        try:
+            findings = [f for f in ctx.executor.run(adapter, candidate) if f.requirement == req.id]
+        except (ImplementationError, Unsupported):
+            return None
+        return findings[0].step if findings else None
+
+    shorter = lc.shorten(program, fails)
+    if len(shorter) == len(program):
+        return program, j
+    try:
+        again = judge(ctx, req, adapter, shorter)
+    except (ImplementationError, Unsupported):
+        return program, j
+    return (program, j) if again.ok else (shorter, again)
 
 
 #: How often a shrunk counterexample is asked again before a failure is called solid.

@@ -10,6 +10,7 @@ what they were generated to mean); record-invariant findings do not stop it.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -116,18 +117,19 @@ def record_breaches(
                 )
             )
     ended = record.get("ended_at")
+    # Across records too: an end is judged against the start an earlier record showed.
+    start = started if is_rfc3339_datetime(started) else history.started_at
     if (
-        isinstance(started, str)
+        isinstance(start, str)
         and isinstance(ended, str)
-        and is_rfc3339_datetime(started)
         and is_rfc3339_datetime(ended)
-        and utc_key(ended) < utc_key(started)
+        and utc_key(ended) < utc_key(start)
     ):
         out.append(
             Breach(
                 "ended-at-not-before-started-at",
-                f"ended_at {ended!r} is before started_at {started!r}",
-                {"ended_at": f">= {started}"},
+                f"ended_at {ended!r} is before started_at {start!r}",
+                {"ended_at": f">= {start}"},
             )
         )
     if history.has_output and record.get("output") != history.output:
@@ -274,3 +276,40 @@ class Executor:
             )
         for breach in record_breaches(self.model, run.status, record, run.history):
             finding(f"lifecycle:{breach.invariant}", breach.message, breach.expected)
+
+
+def _run_of(op: dict[str, Any]) -> Any:
+    return op["record"].get("run_id") if op["op"] == "create" else op.get("run_id")
+
+
+def shorten(
+    program: list[dict[str, Any]], fails: Callable[[list[dict[str, Any]]], int | None]
+) -> list[dict[str, Any]]:
+    """The failing ``program`` with every step deleted that the failure does not need.
+
+    ``fails(program)`` is the step of the failure, or ``None`` when the program no longer
+    fails.  Values are shrunk by the search; the number of steps is not (a program's steps
+    depend on one another's draws), so this pass deletes: the steps after the failure, then
+    whole runs, then single steps, until no deletion keeps it failing.  Whatever it keeps
+    was failing when last run, so the result is a true counterexample.
+    """
+    current = program
+    step = fails(current)
+    if step is None:
+        return program
+    current = current[: step + 1] if fails(current[: step + 1]) is not None else current
+    changed = True
+    while changed:
+        changed = False
+        runs = list(dict.fromkeys(_run_of(op) for op in current if op["op"] == "create"))
+        for run_id in runs if len(runs) > 1 else ():
+            candidate = [op for op in current if _run_of(op) != run_id]
+            if fails(candidate) is not None:
+                current, changed = candidate, True
+        for i in reversed(range(len(current))):
+            if current[i]["op"] == "create" or i >= len(current):
+                continue
+            candidate = current[:i] + current[i + 1 :]
+            if fails(candidate) is not None:
+                current, changed = candidate, True
+    return current

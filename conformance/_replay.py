@@ -28,6 +28,7 @@ def _invocation(report: dict[str, Any]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(add_help=False)
     for flag in ("--target", "--command", "--url", "--schema", "--lifecycle"):
         parser.add_argument(flag)
+    parser.add_argument("--rejects-with", action="append", default=[])
     ns, _ = parser.parse_known_args(words)
     return ns
 
@@ -67,7 +68,11 @@ def replay_report(
     if not rows:
         return out
     adapter = open_adapter(
-        target=ns.target, command=ns.command, url=ns.url, request_timeout=timeout
+        target=ns.target,
+        command=ns.command,
+        url=ns.url,
+        request_timeout=timeout,
+        rejects_with=ns.rejects_with if ns.target else (),
     )
     try:
         for row in rows:

@@ -38,6 +38,8 @@ OPTIONS: dict[str, str] = {
     "schema": "a run schema file (default: the packaged one)",
     "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
     "timeout": "seconds to wait for one answer (default: 5)",
+    "rejects_with": "exception classes (MOD:CLASS, space-separated) a Python target raises "
+    "to refuse, besides ValueError",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
@@ -47,7 +49,7 @@ CASE_KINDS = ("valid", "invalid", "sequences")
 
 def option_name(name: str) -> str:
     """``--conformance-NAME``: the command-line spelling of a plugin option."""
-    return f"--conformance-{name}"
+    return f"--conformance-{name.replace('_', '-')}"
 
 
 def ini_name(name: str) -> str:
@@ -99,6 +101,7 @@ class _Session:
                 command=setting(self.config, "command"),
                 url=setting(self.config, "url"),
                 request_timeout=float(setting(self.config, "timeout") or 5.0),
+                rejects_with=(setting(self.config, "rejects_with") or "").split(),
             )
         return self._adapter
 
@@ -338,6 +341,8 @@ def write_session_report(
         value = setting(state.config, name)
         if value is not None:
             invocation += [f"--{name}", value]
+    for spec in (setting(state.config, "rejects_with") or "").split():
+        invocation += ["--rejects-with", spec]
     name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
     info = RunInfo(state.ctx, role, state.profile, state.seed, Description(name=name or "pytest"),
                    tuple(invocation), ROLE_LEVELS.get(role, ()))  # fmt: skip

@@ -21,7 +21,7 @@ from .base import (
 )
 from .http import HttpAdapter
 from .process import ProcessAdapter
-from .python import PythonAdapter, TargetError, load_target
+from .python import PythonAdapter, TargetError, load_target, rejection_classes
 
 __all__ = [
     "ROLES",
@@ -39,4 +39,5 @@ __all__ = [
     "Unsupported",
     "ValidatorAdapter",
     "load_target",
+    "rejection_classes",
 ]
