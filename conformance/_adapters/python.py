@@ -153,11 +153,15 @@ def _rejection_messages(exc: BaseException) -> tuple[str, ...]:
     return (str(exc) or type(exc).__name__,)
 
 
-def _json_default(value: object) -> Any:
-    """Date-times in a dataclass record as RFC 3339, as pydantic writes them."""
+def _isoformat_datetimes(value: Any) -> Any:
+    """Date-times of a dataclass record in ISO form, as pydantic's JSON mode writes them."""
     if isinstance(value, datetime.date):
         return value.isoformat()
-    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+    if isinstance(value, dict):
+        return {k: _isoformat_datetimes(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_isoformat_datetimes(v) for v in value]
+    return value
 
 
 def _error_text(item: object) -> str:
@@ -360,7 +364,7 @@ class PythonAdapter:
             except TypeError:
                 result = result.model_dump()
         elif dataclasses.is_dataclass(result) and not isinstance(result, type):
-            result = dataclasses.asdict(result)
+            result = _isoformat_datetimes(dataclasses.asdict(result))
         if not isinstance(result, dict):
             raise ImplementationError(
                 f"{op} returned {type(result).__name__} {_one_line(repr(result), 80)}; "
@@ -369,7 +373,7 @@ class PythonAdapter:
             )
         try:
             # A round trip both copies the record and proves it could cross the wire.
-            return json.loads(json.dumps(result, default=_json_default))
+            return json.loads(json.dumps(result))
         except (TypeError, ValueError) as exc:
             raise ImplementationError(
                 f"{op} returned a record that is not JSON: {_one_line(str(exc))}",
