@@ -397,7 +397,6 @@ def lifecycle_from_dict(
         mentions.extend((t, f"transitions[{source!r}]") for t in targets)
     if terminal is not None:
         mentions.extend((t, f"terminal[{i}]") for i, t in enumerate(terminal))
-    mentions.extend((status, "absent") for status, _ in absent or ())
 
     if statuses is None:
         order = tuple(dict.fromkeys(s for s, _ in mentions))

@@ -378,6 +378,19 @@ BAD_TABLES: list[tuple[str, Any, Any, tuple[str, ...]]] = [
         ("5", "transitions['QUEUED'][1]"),
     ),
     ("source not a string", table(transitions={1: ["RUNNING"]}), None, ("1", "transitions")),
+    ("keywords a list", table(keywords=["MUST"]), None, ("keywords", "['MUST']")),
+    (
+        "keyword of no invariant",
+        table(keywords={"ids-stable": "MUST"}),
+        None,
+        ("'ids-stable'", "keeps-output"),
+    ),
+    ("keyword MAY", table(keywords={"keeps-output": "MAY"}), None, ("'MAY'", "MUST or SHOULD")),
+    ("absent a list", table(absent=["output"]), None, ("absent", "['output']")),
+    ("absent of no status", table(absent={"NEW": ["output"]}), ENUM, ("'NEW'", "absent")),
+    ("absent of no table status", table(absent={"NEW": ["output"]}), None, ("'NEW'", "absent")),
+    ("absent a string", table(absent={"QUEUED": "output"}), None, ("absent['QUEUED']",)),
+    ("absent an empty name", table(absent={"QUEUED": [""]}), None, ("''", "absent['QUEUED']")),
     ("terminal a string", table(terminal="COMPLETED"), None, ("'COMPLETED'", "terminal")),
     ("terminal holds null", table(terminal=["COMPLETED", None]), None, ("None", "terminal[1]")),
 ]
@@ -696,3 +709,29 @@ def test_a_user_status_changes_what_is_generated() -> None:
     assert summary(check_observed(SCHEDULED, ["QUEUED", "SCHEDULED"])) == violation(
         "goes-backwards", 1, "QUEUED", "SCHEDULED"
     )
+
+
+def test_keywords_and_absent_default_to_the_packaged_table() -> None:
+    bare = lifecycle_from_dict(
+        {"initial": "QUEUED", "transitions": DEFAULT_TABLE["transitions"]}, statuses=ENUM
+    )
+    assert bare == MODEL and bare.sha256 == DEFAULT_SHA256
+    assert MODEL.keyword("ids-never-change") == "MUST"
+    assert MODEL.keyword("keeps-output") == "SHOULD"
+    assert MODEL.absent_in("QUEUED") == ("ended_at", "output", "started_at")
+    assert MODEL.absent_in("PAUSED") == ("ended_at", "output")
+    assert MODEL.absent_in("COMPLETED") == ()
+    # A user's table with another initial status gets the same defaults for it.
+    assert SCHEDULED.absent_in("SCHEDULED") == ("ended_at", "output", "started_at")
+    assert SCHEDULED.absent_in("QUEUED") == ("ended_at", "output")
+
+
+def test_a_table_overrides_keywords_and_absent() -> None:
+    custom = lifecycle_from_dict(
+        table(keywords={"keeps-output": "MUST"}, absent={"QUEUED": ["output"]}), statuses=ENUM
+    )
+    assert custom.keyword("keeps-output") == "MUST"
+    assert custom.keyword("ids-never-change") == "MUST"
+    assert custom.absent_in("QUEUED") == ("output",) and custom.absent_in("RUNNING") == ()
+    assert custom.sha256 != DEFAULT_SHA256
+    assert lifecycle_from_dict(custom.to_json(), statuses=ENUM) == custom
