@@ -235,7 +235,7 @@ def _directed_creates(schema: RunSchema, model: LifecycleModel) -> list[list[Op]
     spec = schema.spec("run_id")
     if "string" not in spec.types or spec.enum is not None or spec.format is not None:
         return []
-    programs = []
+    programs: list[list[Op]] = []
     for i, run_id in enumerate(ADVERSARIAL_STRINGS):
         record = gen_create_record(RandomSource(i), schema, model)
         record["run_id"] = run_id
