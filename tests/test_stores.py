@@ -99,14 +99,16 @@ no_app_id = NoAppIdOnCreate()
 @pytest.mark.parametrize("seed", ["0", "1"])
 def test_a_store_refusing_output_on_create_is_conformant(tmp_path: Path, seed: str) -> None:
     (tmp_path / "strict.py").write_text(STRICT_CREATE)
-    result = certify_store(tmp_path, "strict:store", "--seed", seed)
+    only = ("--requirement", "lifecycle:creates-runs", "--requirement", "lifecycle:keeps-output")
+    result = certify_store(tmp_path, "strict:store", "--seed", seed, *only)
     assert result.returncode == 0, result.stdout + result.stderr
     assert row_of(report_of(tmp_path / "out"), "lifecycle:creates-runs")["outcome"] == "passed"
 
 
 def test_what_a_new_run_carries_is_the_tables(tmp_path: Path) -> None:
     (tmp_path / "strict.py").write_text(STRICT_CREATE)
-    default = certify_store(tmp_path, "strict:no_app_id")
+    only = ("--requirement", "lifecycle:creates-runs")
+    default = certify_store(tmp_path, "strict:no_app_id", *only)
     assert default.returncode == 1, default.stdout + default.stderr
     assert "lifecycle:creates-runs" in failed(report_of(tmp_path / "out"))
 
@@ -115,7 +117,7 @@ def test_what_a_new_run_carries_is_the_tables(tmp_path: Path) -> None:
     )
     table["absent"]["QUEUED"].append("app_id")
     (tmp_path / "table.json").write_text(json.dumps(table))
-    told = certify_store(tmp_path, "strict:no_app_id", "--lifecycle", "table.json")
+    told = certify_store(tmp_path, "strict:no_app_id", "--lifecycle", "table.json", *only)
     assert told.returncode == 0, told.stdout + told.stderr
 
 
@@ -196,7 +198,10 @@ def test_identity_and_time_are_must_by_default_and_the_table_sets_keywords(
         "keywords": {"ids-never-change": "SHOULD"},
     }
     (tmp_path / "lenient.json").write_text(json.dumps(table))
-    should = certify_store(tmp_path, "changes:store", "--lifecycle", "lenient.json")
+    should = certify_store(
+        tmp_path, "changes:store", "--lifecycle", "lenient.json",
+        "--requirement", "lifecycle:ids-never-change",
+    )  # fmt: skip
     assert should.returncode == 0, should.stdout + should.stderr
     report = report_of(tmp_path / "out")
     assert row_of(report, "lifecycle:ids-never-change")["keyword"] == "SHOULD"
@@ -215,10 +220,12 @@ def test_a_table_with_a_bad_keyword_is_one_line(tmp_path: Path) -> None:
 # --- the read-back is judged in every state, the output is kept ----------------------------
 
 
-def _engine_report(store: Any) -> dict[str, Any]:
+def _engine_report(store: Any, rid: str) -> dict[str, Any]:
     adapter = open_adapter(obj=store)
     try:
-        return certify_adapter(adapter, profile="quick", seed=0, role="lifecycle").report
+        return certify_adapter(
+            adapter, profile="quick", seed=0, role="lifecycle", only=[rid]
+        ).report
     finally:
         adapter.close()
 
@@ -234,7 +241,7 @@ def _engine_report(store: Any) -> dict[str, Any]:
 )
 def test_counterexamples_have_no_needless_steps(defect: str, steps: list[str]) -> None:
     factory, rid, _ = DEFECTS[defect]
-    report = _engine_report(factory())
+    report = _engine_report(factory(), rid)
     row = row_of(report, rid)
     assert row["outcome"] == "failed"
     program = row["counterexample"]
@@ -243,7 +250,7 @@ def test_counterexamples_have_no_needless_steps(defect: str, steps: list[str]) -
 
 
 def test_a_dropped_output_is_reported_with_what_was_given() -> None:
-    report = _engine_report(DEFECTS["drops-output"][0]())
+    report = _engine_report(DEFECTS["drops-output"][0](), "lifecycle:keeps-output")
     row = row_of(report, "lifecycle:keeps-output")
     assert row["outcome"] == "failed" and row["keyword"] == "SHOULD"
     given = next(op["output"] for op in row["counterexample"] if "output" in op)
@@ -315,7 +322,11 @@ def test_records_as_objects_keep_their_nones_and_name_the_property(
     tmp_path: Path, kind: str
 ) -> None:
     (tmp_path / "objects.py").write_text(RECORD_OBJECTS)
-    result = certify_store(tmp_path, f"objects:{kind}_store")
+    result = certify_store(
+        tmp_path, f"objects:{kind}_store",
+        "--requirement", "lifecycle:returns-valid-records",
+        "--requirement", "lifecycle:no-started-at-while-initial",
+    )  # fmt: skip
     assert result.returncode == 1, result.stdout + result.stderr
     report = report_of(tmp_path / "out")
     assert report["counts"]["errored"] == 0
@@ -396,15 +407,16 @@ def test_the_plugin_takes_rejects_with_from_the_ini(pytester: pytest.Pytester) -
         "[pytest]\nconformance_target = own:store\nconformance_role = lifecycle\n"
         "conformance_profile = quick\nconformance_rejects_with = own:Refused\n"
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    one = ("-p", "no:cacheprovider", "-k", "illegal")
+    result = pytester.runpytest_subprocess(*one)
     assert result.ret == 0, result.stdout.str()
-    plain = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-o",
-                                          "conformance_rejects_with=")  # fmt: skip
+    result.assert_outcomes(passed=1)
+    plain = pytester.runpytest_subprocess(*one, "-o", "conformance_rejects_with=")
     assert plain.ret != 0
+    plain.stdout.fnmatch_lines(["*--rejects-with own:Refused*"])
     option = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "-o", "conformance_rejects_with=",
-        "--conformance-rejects-with", "own:Refused",
-    )  # fmt: skip
+        *one, "-o", "conformance_rejects_with=", "--conformance-rejects-with", "own:Refused"
+    )
     assert option.ret == 0, option.stdout.str()
 
 
