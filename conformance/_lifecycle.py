@@ -5,6 +5,10 @@ operations in order, keeps the model's view of every run, and records a :class:`
 for each requirement a step breaks.  Execution stops at the first step where the store and
 the model disagree on acceptance (after that, the program's later steps no longer mean
 what they were generated to mean); record-invariant findings do not stop it.
+
+The record invariants have one judge, :func:`record_breaches`, which ``audit`` shares; and
+:func:`shorten` deletes the steps a failing program does not need, since the search
+simplifies a program's values but not its length.
 """
 
 from __future__ import annotations
