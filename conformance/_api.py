@@ -23,6 +23,7 @@ from inngest_conformance._adapters import (
     PythonAdapter,
     StartError,
     load_target,
+    rejection_classes,
 )
 from inngest_conformance._engine import (
     PROFILES,
@@ -50,8 +51,13 @@ def open_adapter(
     obj: Any = None,
     request_timeout: float = 5.0,
     startup_timeout: float = 10.0,
+    rejects_with: Sequence[str] = (),
 ) -> Adapter:
-    """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``."""
+    """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
+
+    ``rejects_with`` names (``"MOD:CLASS"``) exception classes a Python implementation
+    raises to refuse, besides ``ValueError`` and ``jsonschema.ValidationError``.
+    """
     given = [
         k
         for k, v in (("target", target), ("command", command), ("url", url), ("obj", obj))
@@ -62,10 +68,16 @@ def open_adapter(
             "name exactly one implementation: --target MOD:OBJ, --command CMD or --url URL"
             + (f" (got {', '.join(given)})" if given else "")
         )
+    if rejects_with and target is None and obj is None:
+        raise UsageError(
+            "--rejects-with names a Python exception class: it applies to --target only "
+            '(a program or service refuses with {"ok": false} or {"valid": false})'
+        )
+    rejections = rejection_classes(rejects_with)
     if target is not None:
-        return PythonAdapter(load_target(target), name=target)
+        return PythonAdapter(load_target(target), name=target, rejections=rejections)
     if obj is not None:
-        return PythonAdapter(obj)
+        return PythonAdapter(obj, rejections=rejections)
     if command is not None:
         return ProcessAdapter(
             command, startup_timeout=startup_timeout, request_timeout=request_timeout
@@ -141,9 +153,9 @@ def plan(
 ) -> list[Requirement]:
     """The requirements a run covers, in catalogue order: the role's, within ``levels``,
     less the declared ``exceptions`` (checked here: each must be one of the role's)."""
-    reqs = list(catalogue(ctx.schema, role=role))
+    reqs = list(catalogue(ctx.schema, role=role, model=ctx.model))
     role_ids = {r.id for r in reqs}
-    known = {r.id for r in catalogue(ctx.schema)}
+    known = {r.id for r in catalogue(ctx.schema, model=ctx.model)}
     if levels is not None:
         unknown_levels = [lvl for lvl in levels if lvl not in LEVELS]
         if unknown_levels:
@@ -199,13 +211,13 @@ def declared(
     """Results for the requirements an implementation does not claim: not run, with why."""
     return [
         skipped(req, f"declared exception: {exceptions[req.id]}", seed)
-        for req in catalogue(ctx.schema, role=role)
+        for req in catalogue(ctx.schema, role=role, model=ctx.model)
         if exceptions and req.id in exceptions
     ]
 
 
 def in_catalogue_order(ctx: Context, results: Sequence[Result]) -> list[Result]:
-    order = {r.id: i for i, r in enumerate(catalogue(ctx.schema))}
+    order = {r.id: i for i, r in enumerate(catalogue(ctx.schema, model=ctx.model))}
     return sorted(results, key=lambda r: order.get(r.requirement.id, len(order)))
 
 

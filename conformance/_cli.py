@@ -75,6 +75,7 @@ def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one
     g.add_argument(
         "--url", action=_Once, metavar="URL", help="a service answering the wire protocol"
     )
+    _rejects_with_option(p)
     p.add_argument(
         "--timeout",
         type=float,
@@ -88,6 +89,17 @@ def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one
         default=10.0,
         metavar="S",
         help="seconds to wait for a program's first answer (default 10)",
+    )
+
+
+def _rejects_with_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--rejects-with",
+        action="append",
+        default=[],
+        metavar="MOD:CLASS",
+        help="an exception class a Python --target raises to refuse, besides ValueError "
+        "(repeatable)",
     )
 
 
@@ -197,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = p.add_argument_group("implementations (two or more, in any mix)")
     for flag, meta in (("--target", "MOD:OBJ"), ("--command", "CMD"), ("--url", "URL")):
         g.add_argument(flag, action="append", default=[], metavar=meta)
+    _rejects_with_option(p)
     p.add_argument("--timeout", type=float, default=5.0, metavar="S")
     p.add_argument("--startup-timeout", type=float, default=10.0, metavar="S")
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
@@ -335,6 +348,7 @@ def _certify(args: argparse.Namespace) -> int:
         if getattr(args, flag) is not None:
             invocation += [f"--{flag}", getattr(args, flag)]
     invocation += _schema_words(args)
+    invocation += [word for spec in args.rejects_with for word in ("--rejects-with", spec)]
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
     with interrupts() as guard:
@@ -359,6 +373,7 @@ def _certify_run(
             url=args.url,
             request_timeout=args.timeout,
             startup_timeout=args.startup_timeout,
+            rejects_with=args.rejects_with,
         )
     try:
         role = args.role
@@ -443,6 +458,7 @@ def _compare(args: argparse.Namespace) -> int:
                     **{kind: value},
                     request_timeout=args.timeout,
                     startup_timeout=args.startup_timeout,
+                    rejects_with=args.rejects_with if kind == "target" else (),
                 )
             )
         cert = compare_adapters(
@@ -580,6 +596,7 @@ def _replay(args: argparse.Namespace) -> int:
         url=args.url,
         implementation=args.implementation,
         trust_report=args.trust_report,
+        rejects_with=args.rejects_with,
     )
     for r in outcomes:
         whose = f" [{r.implementation}]" if r.implementation else ""

@@ -25,6 +25,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
+from inngest_conformance import _lifecycle as lc
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._variants import Declared, features, kind_parts
@@ -443,6 +444,8 @@ def _search(
             kept = {single: kept[single], **kept}
         failures = []
         for kind, f in kept.items():
+            if req.kind == "lifecycle" and kind not in flaky_kinds:
+                f = _shorten_program(ctx, req, adapter, f, declared)
             flaky = kind in flaky_kinds or not _fails_every_time(ctx, req, adapter, f.case)
             message = f.judgement.message
             if flaky:
@@ -548,6 +551,38 @@ def _error_detail(error: ImplementationError) -> str:
     if len(text) > REQUEST_QUOTE_LIMIT:
         text = f"{text[:REQUEST_QUOTE_LIMIT]}... (cut, {len(text)} characters in all)"
     return f"request: {text}\n\n{error.detail}" if error.detail else f"request: {text}"
+
+
+def _shorten_program(
+    ctx: Context, req: Requirement, adapter: Adapter, failure: _Failed, declared: Declared
+) -> _Failed:
+    """Delete the steps a failing lifecycle program does not need (see ``shorten``),
+    keeping only a shorter program that still fails with the same kind."""
+
+    def fails(candidate: list[dict[str, Any]]) -> int | None:
+        try:
+            findings = [f for f in ctx.executor.run(adapter, candidate) if f.requirement == req.id]
+        except (ImplementationError, Unsupported):
+            return None
+        return findings[0].step if findings else None
+
+    program = failure.case
+    shorter = lc.shorten(program, fails)
+    if len(shorter) == len(program):
+        return failure
+    try:
+        again = judge(ctx, req, adapter, shorter)
+    except (ImplementationError, Unsupported):
+        return failure
+    if again.ok:
+        return failure
+    for j in (again, *again.later):
+        seen = features(ctx, req, shorter, j.step)
+        if declared.covering(seen) is None:
+            candidate = _Failed(shorter, replace(j, later=()), kind_parts(seen))
+            if candidate.kind == failure.kind:
+                return candidate
+    return failure
 
 
 #: How often a shrunk counterexample is asked again before a failure is called solid.

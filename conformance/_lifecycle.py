@@ -5,10 +5,16 @@ operations in order, keeps the model's view of every run, and records a :class:`
 for each requirement a step breaks.  Execution stops at the first step where the store and
 the model disagree on acceptance (after that, the program's later steps no longer mean
 what they were generated to mean); record-invariant findings do not stop it.
+
+The record invariants have one judge, :func:`record_breaches`, which ``audit`` shares; and
+:func:`shorten` deletes the steps a failing program does not need, since the search
+simplifies a program's values but not its length.
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +35,7 @@ STARTED_STABLE = "lifecycle:started-at-never-changes"
 NOT_STARTED = "lifecycle:no-started-at-while-initial"
 ENDED_IFF_TERMINAL = "lifecycle:ended-at-exactly-when-terminal"
 ENDED_AFTER_STARTED = "lifecycle:ended-at-not-before-started-at"
+KEEPS_OUTPUT = "lifecycle:keeps-output"
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +50,113 @@ class Finding:
 
 
 @dataclass(slots=True)
+class History:
+    """What earlier records of one run fixed, against which a later record is judged."""
+
+    ids: dict[str, Any] | None = None
+    started_at: str | None = None
+    output: Any = None
+    has_output: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Breach:
+    """A record invariant (a key of ``INVARIANTS``) broken by one record."""
+
+    invariant: str
+    message: str
+    expected: Any
+
+
+def id_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The properties that name something: ``id`` and every ``*_id``."""
+    return {k: v for k, v in record.items() if k == "id" or k.endswith("_id")}
+
+
+def record_breaches(
+    model: LifecycleModel, status: str, record: dict[str, Any], history: History
+) -> list[Breach]:
+    """Every record invariant ``record`` breaks, for a run in ``status`` with ``history``.
+
+    The one judge of record invariants: the lifecycle level asks it about every record a
+    store answers (``status`` is then the model's), ``audit`` about every record a source
+    emitted (``status`` is the record's own).  ``history`` is updated with what this record
+    fixes (its ``started_at``, once one is seen).
+    """
+    out: list[Breach] = []
+    if history.ids is not None:
+        got_ids = {k: record.get(k) for k in history.ids}
+        if got_ids != history.ids:
+            changed = ", ".join(k for k in history.ids if got_ids[k] != history.ids[k])
+            out.append(Breach("ids-never-change", f"changed {changed}", history.ids))
+    started = record.get("started_at")
+    if history.started_at is not None and started != history.started_at:
+        now = repr(started) if "started_at" in record else "nothing"
+        out.append(
+            Breach(
+                "started-at-never-changes",
+                f"changed started_at from {history.started_at!r} to {now}",
+                {"started_at": history.started_at},
+            )
+        )
+    if history.started_at is None and is_rfc3339_datetime(started):
+        history.started_at = started
+    if status == model.initial and "started_at" in record:
+        out.append(
+            Breach(
+                "no-started-at-while-initial",
+                f"has started_at {started!r} while {status}",
+                {"started_at": "absent"},
+            )
+        )
+    if status in model.statuses:
+        terminal = model.is_terminal(status)
+        if terminal != ("ended_at" in record):
+            message = "has no ended_at" if terminal else f"has ended_at {record['ended_at']!r}"
+            out.append(
+                Breach(
+                    "ended-at-exactly-when-terminal",
+                    f"{message} while {status}",
+                    {"ended_at": "present" if terminal else "absent"},
+                )
+            )
+    ended = record.get("ended_at")
+    # Across records too: an end is judged against the start an earlier record showed.
+    start = started if is_rfc3339_datetime(started) else history.started_at
+    if (
+        isinstance(start, str)
+        and isinstance(ended, str)
+        and is_rfc3339_datetime(ended)
+        and utc_key(ended) < utc_key(start)
+    ):
+        out.append(
+            Breach(
+                "ended-at-not-before-started-at",
+                f"ended_at {ended!r} is before started_at {start!r}",
+                {"ended_at": f">= {start}"},
+            )
+        )
+    if history.has_output and record.get("output") != history.output:
+        now = "no output" if "output" not in record else f"output {_short(record['output'])}"
+        out.append(
+            Breach(
+                "keeps-output",
+                f"has {now}, not the output {_short(history.output)} given when it ended",
+                {"output": history.output},
+            )
+        )
+    return out
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    text = json.dumps(value, ensure_ascii=False, default=repr)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+@dataclass(slots=True)
 class _Run:
     status: str
-    created: dict[str, Any]
-    started_at: str | None = None
-
-
-def _id_fields(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if k == "id" or k.endswith("_id")}
+    history: History
 
 
 class Executor:
@@ -93,7 +199,7 @@ class Executor:
                     )
                 )
                 return False
-            run = _Run(self.model.initial, dict(record))
+            run = _Run(self.model.initial, History(ids=id_fields(record)))
             runs[record["run_id"]] = run
             self._check_record(step, answer, run, findings)
             return True
@@ -141,6 +247,8 @@ class Executor:
             return False
         if legal:
             run.status = target
+            if self.model.is_terminal(target) and op.get("output") is not None:
+                run.history.output, run.history.has_output = op["output"], True
             self._check_record(step, answer, run, findings)
         return True
 
@@ -158,7 +266,8 @@ class Executor:
         if errors:
             finding(
                 READ_BACK_VALID,
-                f"returned a record the schema rejects: {errors[0].message}",
+                f"returned a record the schema rejects: {errors[0].path or '/'}: "
+                f"{errors[0].message}",
                 {"valid_record": True, "errors": []},
             )
         if not isinstance(record, dict):
@@ -169,39 +278,42 @@ class Executor:
                 f"returned status {record.get('status')!r}, expected {run.status!r}",
                 {"status": run.status},
             )
-        expected_ids = _id_fields(run.created)
-        got_ids = {k: record.get(k) for k in expected_ids}
-        if got_ids != expected_ids:
-            finding(IDS_STABLE, "changed an id set at creation", expected_ids)
-        started = record.get("started_at")
-        if run.started_at is not None and started != run.started_at:
-            finding(
-                STARTED_STABLE,
-                f"changed started_at from {run.started_at!r} to {started!r}",
-                {"started_at": run.started_at},
-            )
-        if run.started_at is None and is_rfc3339_datetime(started):
-            run.started_at = started
-        if run.status == self.model.initial and "started_at" in record:
-            finding(NOT_STARTED, f"has started_at while {run.status}", {"started_at": None})
-        terminal = self.model.is_terminal(run.status)
-        if terminal != ("ended_at" in record):
-            message = "has no ended_at" if terminal else "has ended_at"
-            finding(
-                ENDED_IFF_TERMINAL,
-                f"{message} while {run.status}",
-                {"ended_at": "present" if terminal else None},
-            )
-        ended = record.get("ended_at")
-        if (
-            isinstance(started, str)
-            and isinstance(ended, str)
-            and is_rfc3339_datetime(started)
-            and is_rfc3339_datetime(ended)
-            and utc_key(ended) < utc_key(started)
-        ):
-            finding(
-                ENDED_AFTER_STARTED,
-                f"ended_at {ended!r} is before started_at {started!r}",
-                {"ended_at": f">= {started}"},
-            )
+        for breach in record_breaches(self.model, run.status, record, run.history):
+            finding(f"lifecycle:{breach.invariant}", breach.message, breach.expected)
+
+
+def _run_of(op: dict[str, Any]) -> Any:
+    return op["record"].get("run_id") if op["op"] == "create" else op.get("run_id")
+
+
+def shorten(
+    program: list[dict[str, Any]], fails: Callable[[list[dict[str, Any]]], int | None]
+) -> list[dict[str, Any]]:
+    """The failing ``program`` with every step deleted that the failure does not need.
+
+    ``fails(program)`` is the step of the failure, or ``None`` when the program no longer
+    fails.  Values are shrunk by the search; the number of steps is not (a program's steps
+    depend on one another's draws), so this pass deletes: the steps after the failure, then
+    whole runs, then single steps, until no deletion keeps it failing.  Whatever it keeps
+    was failing when last run, so the result is a true counterexample.
+    """
+    current = program
+    step = fails(current)
+    if step is None:
+        return program
+    current = current[: step + 1] if fails(current[: step + 1]) is not None else current
+    changed = True
+    while changed:
+        changed = False
+        runs = list(dict.fromkeys(_run_of(op) for op in current if op["op"] == "create"))
+        for run_id in runs if len(runs) > 1 else ():
+            candidate = [op for op in current if _run_of(op) != run_id]
+            if fails(candidate) is not None:
+                current, changed = candidate, True
+        for i in reversed(range(len(current))):
+            if current[i]["op"] == "create" or i >= len(current):
+                continue
+            candidate = current[:i] + current[i + 1 :]
+            if fails(candidate) is not None:
+                current, changed = candidate, True
+    return current

@@ -63,6 +63,7 @@ def _schema_options(words: Sequence[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(add_help=False)
     for flag in ("--schema", "--lifecycle"):
         parser.add_argument(flag)
+    parser.add_argument("--rejects-with", action="append", default=[])
     ns, _ = parser.parse_known_args(list(words))
     return ns
 
@@ -160,6 +161,7 @@ def replay_report(
     url: str | None = None,
     implementation: str | None = None,
     trust_report: bool = False,
+    rejects_with: Sequence[str] = (),
 ) -> list[Replayed]:
     """What each replayed failure shows: ``still-fails``, ``passes-now``, ``flaky`` or
     ``errored``.
@@ -198,7 +200,7 @@ def replay_report(
         _refuse_untrusted(groups)
     options = _schema_options(_recorded(report))
     ctx = context(options.schema, options.lifecycle)
-    by_id = {r.id: r for r in catalogue(ctx.schema)}
+    by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     out: list[Replayed] = []
     for group in groups:
         if not group.rows:
@@ -209,10 +211,13 @@ def replay_report(
                 "the report does not say how to reach its implementation: name it with "
                 "--target, --command or --url"
             )
+        # A Python target's own refusal classes: named here, or recorded with it.
+        rejects = list(rejects_with) if named else _schema_options(group.invocation).rejects_with
         adapter = open_adapter(
             **{reach[0][2:]: reach[1]},
             request_timeout=timeout,
             startup_timeout=startup_timeout,
+            rejects_with=rejects if reach[0] == "--target" else (),
         )
         try:
             out += [_replay_one(ctx, by_id, adapter, row, group.column) for row in group.rows]

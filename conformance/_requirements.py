@@ -30,7 +30,7 @@ from inngest_conformance.strategies._invalid import (
     targets,
     variants,
 )
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import gen_record, gen_value, record_like_outputs
@@ -273,12 +273,14 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
     return out
 
 
-_LIFECYCLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
+#: (id, keyword, focus, statement, properties needed).  The keyword of a record invariant
+#: (``None`` here) is the lifecycle table's (``LifecycleModel.keyword``).
+_LIFECYCLE: tuple[tuple[str, str | None, str, str, tuple[str, ...]], ...] = (
     (
         lc.CREATE,
         "MUST",
-        "legal",
-        "creates a run from a valid record in the initial state",
+        "create",
+        "creates a run from a valid record in the initial state, whatever its ids",
         ("run_id", "status"),
     ),
     (
@@ -310,34 +312,41 @@ _LIFECYCLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
         "returns the status of the last accepted transition, spelled as in the schema",
         ("run_id", "status"),
     ),
-    (lc.IDS_STABLE, "SHOULD", "legal", "never changes an id once set", ("run_id", "status")),
+    (lc.IDS_STABLE, None, "states", "never changes an id once set", ("run_id", "status")),
     (
         lc.STARTED_STABLE,
-        "SHOULD",
-        "legal",
+        None,
+        "states",
         "never changes started_at once set",
         ("run_id", "status", "started_at"),
     ),
     (
         lc.NOT_STARTED,
-        "SHOULD",
-        "legal",
+        None,
+        "states",
         "has no started_at while the run is in its initial state",
         ("run_id", "status", "started_at"),
     ),
     (
         lc.ENDED_IFF_TERMINAL,
-        "SHOULD",
-        "terminal",
-        "has ended_at exactly when the run is in a terminal state",
+        None,
+        "states",
+        "has ended_at exactly when the run is in a terminal state, on every record read back",
         ("run_id", "status", "ended_at"),
     ),
     (
         lc.ENDED_AFTER_STARTED,
-        "SHOULD",
+        None,
         "terminal",
         "never has ended_at before started_at",
         ("run_id", "status", "started_at", "ended_at"),
+    ),
+    (
+        lc.KEEPS_OUTPUT,
+        None,
+        "terminal",
+        "keeps the output given with the transition that ended the run, on every later read",
+        ("run_id", "status", "output"),
     ),
 )
 
@@ -346,12 +355,16 @@ _LIFECYCLE: tuple[tuple[str, str, str, str, tuple[str, ...]], ...] = (
 _TRANSITION_RULES = (lc.CREATE, lc.LEGAL, lc.ILLEGAL, lc.TERMINAL)
 
 
-def _lifecycle(schema: RunSchema) -> list[Requirement]:
+def _invariant(requirement_id: str) -> str:
+    return requirement_id.split(":", 1)[1]
+
+
+def _lifecycle(schema: RunSchema, model: LifecycleModel) -> list[Requirement]:
     return [
         Requirement(
             rid,
             "lifecycle",
-            keyword,
+            keyword or model.keyword(_invariant(rid)),
             statement,
             "lifecycle",
             "lifecycle",
@@ -363,16 +376,25 @@ def _lifecycle(schema: RunSchema) -> list[Requirement]:
     ]
 
 
-def catalogue(schema: RunSchema, *, role: str | None = None) -> tuple[Requirement, ...]:
-    """Every requirement the schema gives rise to (for one role, or all), in a stable order."""
-    reqs = [*_accepts(schema), *_rejects(schema), *_lifecycle(schema)]
+def catalogue(
+    schema: RunSchema, *, role: str | None = None, model: LifecycleModel | None = None
+) -> tuple[Requirement, ...]:
+    """Every requirement the schema gives rise to (for one role, or all), in a stable order.
+
+    ``model`` (by default the packaged lifecycle table) sets the keywords of the record
+    invariants; it changes no id.
+    """
+    model = model or default_lifecycle()
+    reqs = [*_accepts(schema), *_rejects(schema), *_lifecycle(schema, model)]
     level_order = {lvl: i for i, lvl in enumerate(LEVELS)}
     reqs.sort(key=lambda r: level_order[r.level])  # stable: keeps derivation order within
     return tuple(r for r in reqs if role is None or r.role == role)
 
 
 #: Requirements of a *source*: judged over the records it emitted, not over generated cases.
-SOURCE_REQUIREMENTS: tuple[tuple[str, str, str, str], ...] = (
+#: The record invariants are the lifecycle level's (one judge, ``record_breaches``), their
+#: keywords the lifecycle table's.
+SOURCE_REQUIREMENTS: tuple[tuple[str, str, str | None, str], ...] = (
     ("source:emits-valid-records", "schema", "MUST", "emits only records the schema accepts"),
     (
         "source:statuses-follow-lifecycle",
@@ -381,17 +403,36 @@ SOURCE_REQUIREMENTS: tuple[tuple[str, str, str, str], ...] = (
         "shows each run's statuses in an order the lifecycle model allows: repeats and skipped "
         "states along a legal path, never backwards, never out of a terminal state",
     ),
+    ("source:ids-never-change", "lifecycle", None, "never changes a run's ids between records"),
     (
-        "source:ids-never-change",
+        "source:started-at-never-changes",
         "lifecycle",
-        "SHOULD",
-        "never changes a run's ids or started_at between records",
+        None,
+        "never changes a run's started_at once a record has shown it",
+    ),
+    (
+        "source:no-started-at-while-initial",
+        "lifecycle",
+        None,
+        "has no started_at in records of the initial status",
     ),
     (
         "source:ended-at-exactly-when-terminal",
         "lifecycle",
-        "SHOULD",
+        None,
         "has ended_at exactly in records of a terminal status",
+    ),
+    (
+        "source:ended-at-not-before-started-at",
+        "lifecycle",
+        None,
+        "never has ended_at before started_at, within a record or across a run's records",
+    ),
+    (
+        "source:keeps-output",
+        "lifecycle",
+        None,
+        "keeps a run's output, once a record of a terminal status has shown it",
     ),
 )
 
@@ -400,8 +441,18 @@ def _no_cases(src: Source, ctx: Context) -> Any:
     raise TypeError("a source's requirements are judged over what it emitted, not generated")
 
 
-def source_requirements() -> tuple[Requirement, ...]:
+def source_requirements(model: LifecycleModel | None = None) -> tuple[Requirement, ...]:
+    """The audit's requirements; ``model`` (by default the packaged table) sets keywords."""
+    model = model or default_lifecycle()
     return tuple(
-        Requirement(rid, level, keyword, statement, "source", "audit", _no_cases)
+        Requirement(
+            rid,
+            level,
+            keyword or model.keyword(_invariant(rid)),
+            statement,
+            "source",
+            "audit",
+            _no_cases,
+        )
         for rid, level, keyword, statement in SOURCE_REQUIREMENTS
     )

@@ -51,6 +51,8 @@ OPTIONS: dict[str, str] = {
     "collect": "when the items of the named implementation are collected: auto (default: "
     "when no test paths are given, when the implementation is named on the command line, "
     "or when an inngest-conformance node id is), always, or never",
+    "rejects_with": "exception classes (MOD:CLASS, space-separated) a Python target raises "
+    "to refuse, besides ValueError",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
@@ -64,7 +66,7 @@ NODE = "inngest-conformance"
 
 def option_name(name: str) -> str:
     """``--conformance-NAME``: the command-line spelling of a plugin option."""
-    return f"--conformance-{name}"
+    return f"--conformance-{name.replace('_', '-')}"
 
 
 def ini_name(name: str) -> str:
@@ -116,6 +118,7 @@ class _Session:
                 command=setting(self.config, "command"),
                 url=setting(self.config, "url"),
                 request_timeout=float(setting(self.config, "timeout") or 5.0),  # checked
+                rejects_with=(setting(self.config, "rejects_with") or "").split(),
             )
         return self._adapter
 
@@ -456,7 +459,7 @@ def session_report(
     from inngest_conformance.report import RunInfo, build_report
 
     ctx = context(suite["schema"], suite["lifecycle"]) if suite else state.ctx
-    by_id = {r.id: r for r in catalogue(ctx.schema)}
+    by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     order = list(by_id)
     rows = sorted(rows, key=lambda row: order.index(row["id"]) if row["id"] in by_id else 0)
     results = [result_from_json(row, by_id[row["id"]]) for row in rows if row["id"] in by_id]
@@ -469,6 +472,8 @@ def session_report(
             value = setting(state.config, option)
             if value is not None:
                 invocation += [f"--{option}", value]
+        for spec in (setting(state.config, "rejects_with") or "").split():
+            invocation += ["--rejects-with", spec]
         name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
         profile = state.profile
     info = RunInfo(ctx, role, profile, state.seed, Description(name=name or "pytest"),

@@ -50,6 +50,8 @@ class ReferenceStore:
     """An in-memory run store following a lifecycle model.
 
     Refusals raise :class:`ValueError` with the reason, as the in-process adapter expects.
+    A new run carrying what the model says it does not carry yet (by default ``started_at``,
+    ``ended_at`` or ``output``) is refused: the kit never asks for it.
     """
 
     model: LifecycleModel = field(default_factory=default_lifecycle)
@@ -68,9 +70,9 @@ class ReferenceStore:
             raise ValueError(f"run {run_id!r} exists already")
         if record["status"] != self.model.initial:
             raise ValueError(f"a new run must be {self.model.initial}, not {record['status']!r}")
-        for later in ("started_at", "ended_at"):
+        for later in self.model.absent_in(self.model.initial):
             if later in record:
-                raise ValueError(f"a new run has no {later} yet")
+                raise ValueError(f"unexpected property on create: a new run has no {later} yet")
         self.runs[run_id] = copy.deepcopy(record)
         return copy.deepcopy(record)
 

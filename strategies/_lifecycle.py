@@ -43,6 +43,7 @@ else:
     import tomli as tomllib
 
 __all__ = [
+    "INVARIANTS",
     "RULES",
     "LifecycleError",
     "LifecycleModel",
@@ -60,7 +61,26 @@ __all__ = [
 #: The rules a :class:`SequenceViolation` may name.
 RULES = ("bad-initial", "illegal-transition", "leaves-terminal", "goes-backwards", "unknown-status")
 
-_KEYS = ("initial", "terminal", "transitions")
+_KEYS = ("initial", "terminal", "transitions", "keywords", "absent")
+
+#: The record invariants a lifecycle table may set the RFC 2119 keyword of, with the
+#: default keyword of each.  Identity and time are not optional (MUST); the rest is what a
+#: well-behaved store does (SHOULD).  The same names serve the lifecycle level
+#: (``lifecycle:<name>``) and the audit of a source (``source:<name>``).
+INVARIANTS: dict[str, str] = {
+    "ids-never-change": "MUST",
+    "started-at-never-changes": "MUST",
+    "ended-at-not-before-started-at": "MUST",
+    "no-started-at-while-initial": "SHOULD",
+    "ended-at-exactly-when-terminal": "SHOULD",
+    "keeps-output": "SHOULD",
+}
+#: The keywords an invariant may be given.
+KEYWORDS = ("MUST", "SHOULD")
+#: What a new run carries not, when the table does not say: the schema describes
+#: ``started_at``, ``ended_at`` and ``output`` ("final output emitted by the function on
+#: completion") as things a run gains later, so a store may refuse them on create.
+DEFAULT_ABSENT_ON_CREATE = ("started_at", "ended_at", "output")
 
 
 def _show(value: Any, limit: int = 60) -> str:
@@ -93,9 +113,34 @@ class LifecycleModel:
     initial: str
     terminal: frozenset[str]
     transitions: frozenset[tuple[str, str]]
+    keywords: tuple[tuple[str, str], ...] = ()
+    """``(invariant, keyword)`` pairs overriding :data:`INVARIANTS`' defaults; after
+    construction, every invariant with its keyword, sorted."""
+    absent: tuple[tuple[str, tuple[str, ...]], ...] | None = None
+    """``(status, properties)``: what a record in that status does not carry.  ``None``
+    means the default: :data:`DEFAULT_ABSENT_ON_CREATE` in the initial status, and
+    ``ended_at`` and ``output`` in every other live status (the schema's "final output
+    emitted by the function on completion").  After construction, the resolved pairs,
+    sorted, without empty entries."""
 
     def __post_init__(self) -> None:
+        # Resolved at once, so that two spellings of one table are equal models.
+        keywords = {**INVARIANTS, **dict(self.keywords)}
+        object.__setattr__(self, "keywords", tuple(sorted(keywords.items())))
+        absent = _default_absent(self) if self.absent is None else self.absent
+        object.__setattr__(
+            self, "absent", tuple(sorted((s, tuple(sorted(p))) for s, p in absent if p))
+        )
         _check_model(self)
+
+    def keyword(self, invariant: str) -> str:
+        """The RFC 2119 keyword of a record invariant (a key of :data:`INVARIANTS`)."""
+        return dict(self.keywords)[invariant]
+
+    def absent_in(self, status: str) -> tuple[str, ...]:
+        """The properties a record in ``status`` does not carry: a new run is created
+        without those of the initial status, and no transition into ``status`` passes them."""
+        return dict(self.absent or ()).get(status, ())
 
     @property
     def unused(self) -> tuple[str, ...]:
@@ -134,17 +179,29 @@ class LifecycleModel:
         targets: dict[str, list[str]] = {}
         for a, b in self.transitions:
             targets.setdefault(a, []).append(b)
-        return {
+        out: dict[str, Any] = {
             "initial": self.initial,
             "terminal": sorted(self.terminal),
             "transitions": {a: sorted(targets[a]) for a in sorted(targets)},
+            "keywords": dict(self.keywords),
+            "absent": {s: list(p) for s, p in self.absent or ()},
         }
+        return out
 
     @property
     def sha256(self) -> str:
         """Hex SHA-256 of the canonical JSON of :meth:`to_json`: names the table in reports."""
         canonical = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def _default_absent(model: LifecycleModel) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    named = {model.initial, *model.terminal, *(s for pair in model.transitions for s in pair)}
+    live = [s for s in model.statuses if s in named and s not in model.terminal]
+    return tuple(
+        (s, DEFAULT_ABSENT_ON_CREATE if s == model.initial else ("ended_at", "output"))
+        for s in live
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +262,25 @@ def _check_model(model: LifecycleModel) -> None:
             )
 
     known(model.initial, "initial")
+    for name, keyword in model.keywords:
+        if name not in INVARIANTS:
+            raise LifecycleError(
+                f"lifecycle table sets the keyword of {_show(name)}, which is not a record "
+                f"invariant; the invariants are {_names(tuple(INVARIANTS))}"
+            )
+        if keyword not in KEYWORDS:
+            raise LifecycleError(
+                f"lifecycle table gives {name!r} the keyword {_show(keyword)}; use "
+                f"{' or '.join(KEYWORDS)}"
+            )
+    for status, props in model.absent or ():
+        known(status, "absent")
+        for prop in props:
+            if not isinstance(prop, str) or not prop:
+                raise LifecycleError(
+                    f"lifecycle table has {_show(prop)} in absent[{status!r}], which is not a "
+                    "property name; use a non-empty string"
+                )
     for s in sorted(model.terminal):
         known(s, "terminal")
     for a, b in sorted(model.transitions):
@@ -270,8 +346,11 @@ def lifecycle_from_dict(
     """Validate a lifecycle table (the parsed JSON or TOML file) and build its model.
 
     ``data`` has ``initial`` (a status), ``transitions`` (status -> list of statuses) and
-    optionally ``terminal`` (a list; by default the statuses with no outgoing transitions);
-    no other keys.  When ``statuses`` (the schema's enum) is given, every status the table
+    optionally ``terminal`` (a list; by default the statuses with no outgoing transitions),
+    ``keywords`` (record invariant -> ``MUST`` or ``SHOULD``, overriding
+    :data:`INVARIANTS`) and ``absent`` (status -> the properties a record in it does not
+    carry; by default a new run carries none of :data:`DEFAULT_ABSENT_ON_CREATE`); no
+    other keys.  When ``statuses`` (the schema's enum) is given, every status the table
     names must be in it, and it becomes the model's :attr:`~LifecycleModel.statuses`;
     statuses of the enum the table never names are allowed and reported as
     :attr:`~LifecycleModel.unused`.  See :class:`LifecycleModel` for the rules a table must
@@ -286,7 +365,7 @@ def lifecycle_from_dict(
         if key not in _KEYS:
             raise LifecycleError(
                 f"lifecycle table has unknown key {_show(key)}; the only keys are 'initial', "
-                "'terminal' (optional) and 'transitions'"
+                "'transitions', and optionally 'terminal', 'keywords' and 'absent'"
             )
     if "initial" not in data:
         raise LifecycleError(
@@ -309,6 +388,8 @@ def lifecycle_from_dict(
         source = _status_name(key, "transitions")
         transitions.append((source, _status_list(value, f"transitions[{source!r}]")))
     terminal = None if "terminal" not in data else _status_list(data["terminal"], "terminal")
+    keywords = _keywords(data.get("keywords", {}))
+    absent = None if "absent" not in data else _absent(data["absent"])
 
     mentions: list[tuple[str, str]] = [(initial, "initial")]
     for source, targets in transitions:
@@ -351,8 +432,40 @@ def lifecycle_from_dict(
             )
         terminal = [s for s in named if s not in has_exit]
     return LifecycleModel(
-        statuses=order, initial=initial, terminal=frozenset(terminal), transitions=pairs
+        statuses=order,
+        initial=initial,
+        terminal=frozenset(terminal),
+        transitions=pairs,
+        keywords=keywords,
+        absent=absent,
     )
+
+
+def _keywords(value: Any) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping):
+        raise LifecycleError(
+            f"lifecycle table's keywords must map a record invariant to MUST or SHOULD, got "
+            f'{_show(value)}; write e.g. "keywords": {{"keeps-output": "MUST"}}'
+        )
+    return tuple(sorted((str(k), v) for k, v in value.items()))
+
+
+def _absent(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    if not isinstance(value, Mapping):
+        raise LifecycleError(
+            f"lifecycle table's absent must map a status to the properties a record in it "
+            f'does not carry, got {_show(value)}; write e.g. "absent": {{"QUEUED": ["output"]}}'
+        )
+    out = []
+    for key, props in value.items():
+        status = _status_name(key, "absent")
+        if isinstance(props, str) or not isinstance(props, Sequence):
+            raise LifecycleError(
+                f"lifecycle table's absent[{status!r}] must be a list of property names, got "
+                f'{_show(props)}; write e.g. ["started_at", "ended_at"]'
+            )
+        out.append((status, tuple(props)))
+    return tuple(sorted(out))
 
 
 def _reject_duplicate_keys(path: str) -> Any:

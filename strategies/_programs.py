@@ -8,21 +8,29 @@ value (fewer steps, fewer runs, simpler records), is written into a report as th
 counterexample, and is replayed later by executing it again.
 
 ``focus`` weights what is generated so that each lifecycle requirement gets programs that
-exercise it: ``"legal"`` (only legal transitions, with reads), ``"illegal"`` (illegal
-transitions from live states), ``"terminal"`` (runs driven to a terminal state, then pushed).
+exercise it: ``"create"`` (many runs, with reads), ``"legal"`` (only legal transitions, with
+reads), ``"states"`` (legal walks through every state, reads in each), ``"illegal"``
+(illegal transitions from live states), ``"terminal"`` (runs wandering to a terminal state,
+then pushed).
+
+Created records span the same valid space as ``runs()`` -- realistic and adversarial ids
+(empty, non-ASCII, 10,000 characters, markup), unique within a program -- less what the
+lifecycle table says a new run does not carry (``LifecycleModel.absent_in``); a transition
+into a status passes ``output`` only when the table allows it there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from inngest_conformance.strategies._lifecycle import LifecycleModel
-from inngest_conformance.strategies._records import gen_object, gen_record
+from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS, gen_object, gen_record
 from inngest_conformance.strategies._schema import RunSchema
 from inngest_conformance.strategies._source import RandomSource, Source
 
-FOCUSES = ("legal", "illegal", "terminal")
+FOCUSES = ("create", "legal", "states", "illegal", "terminal")
 _EPOCH = datetime(2019, 1, 1, tzinfo=timezone.utc)
 
 Op = dict[str, Any]
@@ -36,16 +44,35 @@ def format_instant(millis: int) -> str:
 
 
 def gen_create_record(
-    src: Source, schema: RunSchema, model: LifecycleModel, run_id: str
+    src: Source,
+    schema: RunSchema,
+    model: LifecycleModel,
+    *,
+    taken: Collection[str] = (),
 ) -> dict[str, Any]:
-    """A valid record of a run just created: the initial status, not started, not ended."""
+    """A valid record of a run just created: the initial status, none of the properties the
+    lifecycle table says a new run does not carry, and a ``run_id`` not in ``taken``."""
     record = gen_record(src, schema, common_datetimes=True)
-    for lifecycle_field in ("started_at", "ended_at"):
-        record.pop(lifecycle_field, None)
+    for absent in model.absent_in(model.initial):
+        record.pop(absent, None)
     if schema.has("status"):
         record["status"] = model.initial
-    record["run_id"] = run_id
+    tries = 0
+    while record.get("run_id") in taken:
+        tries += 1
+        fresh = gen_record(src, schema, common_datetimes=True, with_optional=False)["run_id"]
+        # Drawing again keeps ids in the valid space; after a few clashes, make it unique.
+        record["run_id"] = fresh if tries < 4 else f"{fresh}{len(taken)}"
     return record
+
+
+def _output(src: Source, schema: RunSchema, model: LifecycleModel, target: str) -> bool:
+    return (
+        model.is_terminal(target)
+        and schema.has("output")
+        and "output" not in model.absent_in(target)
+        and src.boolean(0.5)
+    )
 
 
 def _next_step(model: LifecycleModel, current: str, goal: str) -> str | None:
@@ -80,13 +107,13 @@ def gen_program(
     goals: dict[str, str] = {}
     program: list[Op] = []
     n_steps = src.integer(1, max_steps)
-    for step in range(n_steps):
-        if not state or (len(state) < max_runs and src.boolean(0.15)):
-            run_id = f"run-{len(state) + 1}-{step}"
-            program.append(
-                {"op": "create", "record": gen_create_record(src, schema, model, run_id)}
-            )
-            state[run_id] = model.initial
+    create_odds = 0.5 if focus == "create" else 0.15
+    runs_cap = max_runs * 2 if focus == "create" else max_runs
+    for _ in range(n_steps):
+        if not state or (len(state) < runs_cap and src.boolean(create_odds)):
+            record = gen_create_record(src, schema, model, taken=state)
+            program.append({"op": "create", "record": record})
+            state[record["run_id"]] = model.initial
             continue
         run_id = src.choice(sorted(state))
         current = state[run_id]
@@ -94,16 +121,20 @@ def gen_program(
         clock += src.choice((1000, 1, 250, 60_000, 3_600_000)) * src.integer(1, 5)
         at = format_instant(clock)
         action = src.integer(0, 9)
-        if action == 0:
+        if action == 0 or (focus == "create" and action < 5):
             program.append({"op": "get", "run_id": run_id})
             continue
         legal = model.successors(current)
         illegal = tuple(s for s in statuses if not model.is_legal(current, s))
+        live = tuple(t for t in legal if not model.is_terminal(t))
         if focus == "terminal":
             if model.is_terminal(current) and illegal:
                 # Back to a live state is the exit stores get wrong (a retry reopening a run).
                 back = tuple(t for t in illegal if not model.is_terminal(t))
                 target = src.choice(back if back and src.boolean(0.7) else illegal)
+            elif live and action >= 6:
+                # Wander through live states on the way, so every state is seen ending.
+                target = src.choice(live)
             else:
                 if run_id not in goals:
                     goals[run_id] = src.choice(sorted(model.terminal))
@@ -116,14 +147,15 @@ def gen_program(
             target = src.choice(illegal)
         else:
             # Prefer live states, so that walks get long enough to pause and resume.
-            live = tuple(t for t in legal if not model.is_terminal(t))
             target = src.choice(live if live and src.boolean(0.7) else legal)
         op: Op = {"op": "transition", "run_id": run_id, "status": target, "at": at}
-        if model.is_terminal(target) and schema.has("output") and src.boolean(0.5):
+        if _output(src, schema, model, target):
             op["output"] = gen_object(src, depth=2)
         program.append(op)
         if model.is_legal(current, target):
             state[run_id] = target
+            if focus == "states" and src.boolean(0.5):
+                program.append({"op": "get", "run_id": run_id})
     return program
 
 
@@ -141,13 +173,24 @@ def _path(model: LifecycleModel, goal: str) -> list[str] | None:
 
 
 def directed_programs(schema: RunSchema, model: LifecycleModel, *, focus: str) -> list[list[Op]]:
-    """One program per transition the focus is about, the same every time.
+    """The programs a focus is about, each once, the same every time.
 
-    ``legal``: every legal transition; ``illegal``: every illegal one out of a live state;
-    ``terminal``: every move out of every terminal state.  Each walks a fresh run along a
-    shortest legal path to the source state, tries the transition, and reads the run back.
+    ``create``: a run created with each adversarial id of ``runs()`` (empty, blank, control
+    characters, markup, non-ASCII, 10,000 characters, ...); ``legal``: every legal
+    transition; ``states``: every legal transition and every terminal state reached, so a
+    record is read back in every state; ``illegal``: every illegal transition out of a live
+    state; ``terminal``: every move out of every terminal state.  Each walks a fresh run
+    along a shortest legal path to the source state, tries the transition, and reads the
+    run back; a step into a terminal state passes an ``output`` where the table allows one.
     These run on top of the search, so "every transition" is literally every one.
     """
+    if focus == "create":
+        return _directed_creates(schema, model)
+    if focus == "states":
+        return [
+            *directed_programs(schema, model, focus="legal"),
+            *directed_programs(schema, model, focus="terminal"),
+        ]
     if focus == "legal":
         pairs = sorted(model.transitions)
     else:
@@ -162,21 +205,39 @@ def directed_programs(schema: RunSchema, model: LifecycleModel, *, focus: str) -
         if walk is None:
             continue
         src = RandomSource(i)
-        run_id = f"run-{i}"
-        program: list[Op] = [
-            {"op": "create", "record": gen_create_record(src, schema, model, run_id)}
-        ]
+        record = gen_create_record(src, schema, model)
+        run_id = record["run_id"]
+        program: list[Op] = [{"op": "create", "record": record}]
         clock = 1000 * 86400 * 365 * 5
         for status in (*walk, target):
             clock += 1000
-            program.append(
-                {
-                    "op": "transition",
-                    "run_id": run_id,
-                    "status": status,
-                    "at": format_instant(clock),
-                }
-            )
+            op: Op = {
+                "op": "transition",
+                "run_id": run_id,
+                "status": status,
+                "at": format_instant(clock),
+            }
+            if (
+                model.is_terminal(status)
+                and schema.has("output")
+                and "output" not in model.absent_in(status)
+            ):
+                op["output"] = {"result": f"run {i}", "run_id": run_id, "status": status}
+            program.append(op)
         program.append({"op": "get", "run_id": run_id})
         programs.append(program)
+    return programs
+
+
+def _directed_creates(schema: RunSchema, model: LifecycleModel) -> list[list[Op]]:
+    if not schema.has("run_id"):
+        return []
+    spec = schema.spec("run_id")
+    if "string" not in spec.types or spec.enum is not None or spec.format is not None:
+        return []
+    programs: list[list[Op]] = []
+    for i, run_id in enumerate(ADVERSARIAL_STRINGS):
+        record = gen_create_record(RandomSource(i), schema, model)
+        record["run_id"] = run_id
+        programs.append([{"op": "create", "record": record}, {"op": "get", "run_id": run_id}])
     return programs

@@ -184,6 +184,67 @@ class LowercaseReadBack(ReferenceStore):
         return record
 
 
+class _RefusesIds(ReferenceStore):
+    """Refuses a run_id of some shape: a store with a narrower idea of an id than the schema."""
+
+    refused = staticmethod(lambda run_id: False)
+
+    def create(self, record: dict[str, Any]) -> dict[str, Any]:
+        if self.refused(record["run_id"]):
+            raise ValueError(f"bad run_id {record['run_id'][:20]!r}")
+        return super().create(record)
+
+
+class RefusesEmptyRunId(_RefusesIds):
+    refused = staticmethod(lambda run_id: run_id == "")
+
+
+class RefusesNonAsciiRunId(_RefusesIds):
+    refused = staticmethod(lambda run_id: not run_id.isascii())
+
+
+class RefusesLongRunId(_RefusesIds):
+    refused = staticmethod(lambda run_id: len(run_id) > 255)
+
+
+class RefusesMarkupRunId(_RefusesIds):
+    refused = staticmethod(lambda run_id: "<" in run_id)
+
+
+class EndsOnPause(ReferenceStore):
+    """Sets ended_at when a run is paused (and clears it on resume)."""
+
+    def transition(self, run_id: str, status: str, at: str,
+                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        record = super().transition(run_id, status, at, output)
+        if status == "PAUSED":
+            self.runs[run_id]["ended_at"] = at
+            record["ended_at"] = at
+        elif status == "RUNNING":
+            self.runs[run_id].pop("ended_at", None)
+            record.pop("ended_at", None)
+        return record
+
+
+class DropsOutput(ReferenceStore):
+    """Takes the output of the completing transition but never stores it."""
+
+    def transition(self, run_id: str, status: str, at: str,
+                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        return super().transition(run_id, status, at, None)
+
+
+class ChangesFunctionId(ReferenceStore):
+    """Rewrites function_id when the run starts (a store keying runs by a new version)."""
+
+    def transition(self, run_id: str, status: str, at: str,
+                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+        record = super().transition(run_id, status, at, output)
+        if status == "RUNNING":
+            self.runs[run_id]["function_id"] = record["function_id"] = "fn-v2"
+        return record
+
+
 #: defect -> (implementation factory, requirement that must fail, other ones allowed to fail)
 DEFECTS: dict[str, tuple[Any, str, frozenset[str]]] = {
     "accepts-unknown-property": (lambda: accepts_unknown_property,
@@ -233,6 +294,14 @@ DEFECTS: dict[str, tuple[Any, str, frozenset[str]]] = {
                                    "lifecycle:ended-at-exactly-when-terminal", frozenset()),
     "overwrites-started-at-on-resume": (OverwritesStartedAt,
                                         "lifecycle:started-at-never-changes", frozenset()),
+    "refuses-empty-run-id": (RefusesEmptyRunId, "lifecycle:creates-runs", frozenset()),
+    "refuses-non-ascii-run-id": (RefusesNonAsciiRunId, "lifecycle:creates-runs", frozenset()),
+    "refuses-long-run-id": (RefusesLongRunId, "lifecycle:creates-runs", frozenset()),
+    "refuses-markup-run-id": (RefusesMarkupRunId, "lifecycle:creates-runs", frozenset()),
+    "ended-at-on-paused": (EndsOnPause, "lifecycle:ended-at-exactly-when-terminal",
+                           frozenset()),
+    "drops-output": (DropsOutput, "lifecycle:keeps-output", frozenset()),
+    "changes-function-id": (ChangesFunctionId, "lifecycle:ids-never-change", frozenset()),
     "lower-case-status-on-read-back": (
         LowercaseReadBack, "lifecycle:returns-current-status",
         frozenset({"lifecycle:returns-valid-records"})),

@@ -46,7 +46,7 @@ TRANSITIONS = {
     ("PAUSED", "CANCELLED"),
 }
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-DEFAULT_SHA256 = "7f634f9ffbac3b07654a3aa3afd268ff4d57103644d90b3fbcf536d350e318d3"
+DEFAULT_SHA256 = "c9e80098ed65919f5d901b6d2b41046b699a680b5f6dc1b05d5b488f05c81044"
 
 DEFAULT_TABLE: dict[str, Any] = {
     "initial": "QUEUED",
@@ -242,6 +242,19 @@ def test_to_json_is_canonical_and_round_trips() -> None:
             "QUEUED": ["CANCELLED", "RUNNING"],
             "RUNNING": ["CANCELLED", "COMPLETED", "FAILED", "PAUSED"],
         },
+        "keywords": {
+            "ended-at-exactly-when-terminal": "SHOULD",
+            "ended-at-not-before-started-at": "MUST",
+            "ids-never-change": "MUST",
+            "keeps-output": "SHOULD",
+            "no-started-at-while-initial": "SHOULD",
+            "started-at-never-changes": "MUST",
+        },
+        "absent": {
+            "PAUSED": ["ended_at", "output"],
+            "QUEUED": ["ended_at", "output", "started_at"],
+            "RUNNING": ["ended_at", "output"],
+        },
     }
     assert lifecycle_from_dict(MODEL.to_json(), statuses=MODEL.statuses) == MODEL
 
@@ -365,6 +378,19 @@ BAD_TABLES: list[tuple[str, Any, Any, tuple[str, ...]]] = [
         ("5", "transitions['QUEUED'][1]"),
     ),
     ("source not a string", table(transitions={1: ["RUNNING"]}), None, ("1", "transitions")),
+    ("keywords a list", table(keywords=["MUST"]), None, ("keywords", "['MUST']")),
+    (
+        "keyword of no invariant",
+        table(keywords={"ids-stable": "MUST"}),
+        None,
+        ("'ids-stable'", "keeps-output"),
+    ),
+    ("keyword MAY", table(keywords={"keeps-output": "MAY"}), None, ("'MAY'", "MUST or SHOULD")),
+    ("absent a list", table(absent=["output"]), None, ("absent", "['output']")),
+    ("absent of no status", table(absent={"NEW": ["output"]}), ENUM, ("'NEW'", "absent")),
+    ("absent of no table status", table(absent={"NEW": ["output"]}), None, ("'NEW'", "absent")),
+    ("absent a string", table(absent={"QUEUED": "output"}), None, ("absent['QUEUED']",)),
+    ("absent an empty name", table(absent={"QUEUED": [""]}), None, ("''", "absent['QUEUED']")),
     ("terminal a string", table(terminal="COMPLETED"), None, ("'COMPLETED'", "terminal")),
     ("terminal holds null", table(terminal=["COMPLETED", None]), None, ("None", "terminal[1]")),
 ]
@@ -683,3 +709,29 @@ def test_a_user_status_changes_what_is_generated() -> None:
     assert summary(check_observed(SCHEDULED, ["QUEUED", "SCHEDULED"])) == violation(
         "goes-backwards", 1, "QUEUED", "SCHEDULED"
     )
+
+
+def test_keywords_and_absent_default_to_the_packaged_table() -> None:
+    bare = lifecycle_from_dict(
+        {"initial": "QUEUED", "transitions": DEFAULT_TABLE["transitions"]}, statuses=ENUM
+    )
+    assert bare == MODEL and bare.sha256 == DEFAULT_SHA256
+    assert MODEL.keyword("ids-never-change") == "MUST"
+    assert MODEL.keyword("keeps-output") == "SHOULD"
+    assert MODEL.absent_in("QUEUED") == ("ended_at", "output", "started_at")
+    assert MODEL.absent_in("PAUSED") == ("ended_at", "output")
+    assert MODEL.absent_in("COMPLETED") == ()
+    # A user's table with another initial status gets the same defaults for it.
+    assert SCHEDULED.absent_in("SCHEDULED") == ("ended_at", "output", "started_at")
+    assert SCHEDULED.absent_in("QUEUED") == ("ended_at", "output")
+
+
+def test_a_table_overrides_keywords_and_absent() -> None:
+    custom = lifecycle_from_dict(
+        table(keywords={"keeps-output": "MUST"}, absent={"QUEUED": ["output"]}), statuses=ENUM
+    )
+    assert custom.keyword("keeps-output") == "MUST"
+    assert custom.keyword("ids-never-change") == "MUST"
+    assert custom.absent_in("QUEUED") == ("output",) and custom.absent_in("RUNNING") == ()
+    assert custom.sha256 != DEFAULT_SHA256
+    assert lifecycle_from_dict(custom.to_json(), statuses=ENUM) == custom

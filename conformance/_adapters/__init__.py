@@ -22,7 +22,7 @@ from .base import (
 )
 from .http import HttpAdapter
 from .process import ProcessAdapter
-from .python import PythonAdapter, load_target
+from .python import PythonAdapter, load_target, rejection_classes
 
 __all__ = [
     "ROLES",
@@ -40,4 +40,5 @@ __all__ = [
     "Unsupported",
     "ValidatorAdapter",
     "load_target",
+    "rejection_classes",
 ]

@@ -11,16 +11,20 @@ takes what Python users already have, so nobody has to write glue to be tested. 
 3. an object with ``create``, ``transition`` and ``get`` methods (``reset`` optional):
    a lifecycle store.  ``create(record)``, ``transition(run_id, status, at, output)``
    (``output`` only passed when there is one) and ``get(run_id)`` return the record (a
-   dict, or an object with ``model_dump()``); ``get`` returning ``None`` means "no such
-   run".  A refusal is a raised rejection exception, whose message becomes the error.  A
-   *class* with these methods is instantiated with no arguments, and ``reset`` without a
-   ``reset`` method then makes a fresh instance.  With a ``validate`` method as well, the
-   store is a validator too (``validate`` is called like a callable below);
+   dict, an object with ``model_dump()`` -- dumped with every field, ``None`` included --
+   or a dataclass instance, whose date-times are written in ISO form); ``get`` returning
+   ``None`` means "no such run".  A refusal is a raised rejection exception, whose
+   message becomes the error.  A *class* with these methods is instantiated with no
+   arguments, and ``reset`` without a ``reset`` method then makes a fresh instance.
+   With a ``validate`` method as well, the store is a validator too (``validate`` is
+   called like a callable below);
 4. any other callable: ``fn(record)`` returning a bool, or an object with a ``valid``
    attribute (falsy rejects; ``errors`` optional); raising a rejection exception rejects.
 
 Which exceptions are rejections is ``rejections`` (by default ``ValueError`` -- which
-includes ``pydantic.ValidationError`` -- and ``jsonschema.ValidationError``).  Any other
+includes ``pydantic.ValidationError`` -- and ``jsonschema.ValidationError``; the user adds
+classes with ``--rejects-with MOD:CLASS``).  An exception of the implementation's own class
+that is not one of them is reported with a hint saying so.  Any other
 exception, a ``None`` or a non-bool answer is an :class:`ImplementationError`: a crash is
 never mistaken for a rejection.  Records are deep-copied on the way in so an
 implementation that mutates its argument cannot corrupt the kit's cases, and records
@@ -30,6 +34,8 @@ coming out must be JSON, as they would have to be on the wire.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import datetime
 import importlib
 import importlib.metadata
 import json
@@ -87,6 +93,20 @@ def load_target(spec: str) -> object:
     return obj
 
 
+def rejection_classes(specs: Iterable[str]) -> tuple[type[BaseException], ...]:
+    """The default rejections plus the exception classes named ``"MOD:CLASS"`` in ``specs``."""
+    named: list[type[BaseException]] = []
+    for spec in specs:
+        cls = load_target(spec)
+        if not (isinstance(cls, type) and issubclass(cls, BaseException)):
+            raise TargetError(
+                f"--rejects-with {spec!r} is {type(cls).__name__}, not an exception class; "
+                "name the class your implementation raises to refuse, e.g. 'mystore:Refused'"
+            )
+        named.append(cls)
+    return (*DEFAULT_REJECTIONS, *named)
+
+
 def _one_line(text: str, limit: int = 300) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
@@ -131,6 +151,17 @@ def _rejection_messages(exc: BaseException) -> tuple[str, ...]:
     if isinstance(exc, jsonschema.ValidationError):
         return (str(exc.message),)
     return (str(exc) or type(exc).__name__,)
+
+
+def _isoformat_datetimes(value: Any) -> Any:
+    """Date-times of a dataclass record in ISO form, as pydantic's JSON mode writes them."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _isoformat_datetimes(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_isoformat_datetimes(v) for v in value]
+    return value
 
 
 def _error_text(item: object) -> str:
@@ -327,14 +358,17 @@ class PythonAdapter:
 
     def _as_json(self, op: str, result: Any, request: dict[str, Any]) -> Any:
         if not isinstance(result, dict) and callable(getattr(result, "model_dump", None)):
+            # Every field, None included: a kept None is the store's answer, to be judged.
             try:
-                result = result.model_dump(mode="json")
+                result = result.model_dump(mode="json", exclude_none=False)
             except TypeError:
                 result = result.model_dump()
+        elif dataclasses.is_dataclass(result) and not isinstance(result, type):
+            result = _isoformat_datetimes(dataclasses.asdict(result))
         if not isinstance(result, dict):
             raise ImplementationError(
                 f"{op} returned {type(result).__name__} {_one_line(repr(result), 80)}; "
-                "return the record as a dict",
+                "return the record as a dict, a pydantic model or a dataclass",
                 request=request,
             )
         try:
@@ -356,6 +390,12 @@ class PythonAdapter:
 
     def _crash(self, what: str, exc: BaseException, request: Any) -> ImplementationError:
         detail = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        return ImplementationError(
-            f"raised {type(exc).__name__}: {_one_line(str(exc))}", detail=detail, request=request
-        )
+        reason = f"raised {type(exc).__name__}: {_one_line(str(exc))}"
+        if type(exc).__module__ != "builtins" and isinstance(exc, Exception):
+            # The implementation's own class: most likely how it refuses.
+            name = f"{type(exc).__module__}:{type(exc).__qualname__}"
+            reason += (
+                f"; a refusal must raise ValueError, or name its class: --rejects-with {name} "
+                f"(pytest: conformance_rejects_with = {name})"
+            )
+        return ImplementationError(reason, detail=detail, request=request)
