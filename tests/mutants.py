@@ -650,6 +650,12 @@ class EditedTable:
     def is_terminal(self, status: str) -> bool:
         return self.base.is_terminal(status)
 
+    def __getattr__(self, name: str) -> Any:
+        # Whatever else a store asks of its model is the unedited table's.
+        if name.startswith("__") or name == "base":
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
 
 Hook = Callable[["MutantStore", str, dict[str, Any], dict[str, Any]], None]
 
@@ -658,10 +664,10 @@ Hook = Callable[["MutantStore", str, dict[str, Any], dict[str, Any]], None]
 class MutantStore(ReferenceStore):
     """The reference store with one edit: a table edit, or a hook that breaks one invariant.
 
-    ``on_create(store, run_id, run, record)`` and ``on_enter(store, run_id, run, before)``
-    change the stored run after a create or an accepted transition; ``on_read(store,
-    run_id, record, run)`` changes what ``get`` returns; ``refuse_create(record)`` refuses a
-    valid create.
+    ``on_create(store, run_id, run, record)`` and ``on_enter(store, run_id, run, info)``
+    (``info``: the run ``before`` the transition, its ``at`` and ``output``) change the
+    stored run after a create or an accepted transition; ``on_read(store, run_id, record,
+    run)`` changes what ``get`` returns; ``refuse_create(record)`` refuses a valid create.
     """
 
     on_create: Hook | None = None
@@ -1108,9 +1114,10 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
 
 
 def all_mutants(
-    schema: Mapping[str, Any] | None = None, lifecycle: Mapping[str, Any] | None = None
+    schema: Mapping[str, Any] | None = None, lifecycle: Any = None
 ) -> tuple[Context, list[Mutant], list[Excluded]]:
-    """The context (schema and model in use) and every mutant of both, schema ones first."""
+    """The context (schema and model in use) and every mutant of both, schema ones first;
+    ``lifecycle`` is a table, a path, or ``None`` for the default."""
     document = dict(schema) if schema is not None else dict(default_schema().document)
     ctx = context(document, lifecycle)
     s_mutants, s_excluded = schema_mutants(document)
@@ -1225,6 +1232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--schema", help="a run schema (JSON) instead of the packaged one")
+    parser.add_argument("--lifecycle", help="a lifecycle table (JSON or TOML)")
     parser.add_argument("--json", help="write every outcome to this file")
     parser.add_argument(
         "--blamed-only",
@@ -1233,7 +1242,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     global _STATE
-    _STATE = all_mutants()
+    document = None
+    if args.schema:
+        with open(args.schema, encoding="utf-8") as fh:
+            document = json.load(fh)
+    _STATE = all_mutants(document, args.lifecycle)
     _, mutants, excluded = _STATE
     jobs = [(i, args.blamed_only) for i in range(len(mutants))]
     outcomes = []
