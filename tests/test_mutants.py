@@ -3,10 +3,12 @@
 ``tests/mutants.py`` derives the mutants from the schema and lifecycle table in use; here
 each one is certified through the library (``certify_adapter`` at ``--profile quick``,
 seed 0) and must be found *and* blamed on the requirement its edit breaks.  The default
-suite certifies a deterministic sample (one mutant of each of a few families); the slow
-suite certifies every one.  The mutants the kit does not find yet are marked ``xfail``
-(strict) by id in :data:`MISSED`, with the requirement that should have caught them, so
-that a fix to a generator shows up as an XPASS to remove from the list.
+suite certifies one mutant of each family (chosen by a hash of the ids), on the requirements
+it should be blamed on, and two mutants with whole runs; the slow suite certifies every one
+with a whole run and checks the evidence of every failed requirement.  The mutants the kit
+does not find yet are marked ``xfail`` (strict) by id in :data:`MISSED`, with the
+requirement that should have caught them, so that a fix to a generator shows up as an
+XPASS to remove from the list.
 """
 
 from __future__ import annotations
