@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
+from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies._invalid import (
     InvalidCase,
     Target,
@@ -154,9 +155,9 @@ class Fixtures:
 
 
 def _repeated(repeats: int, what: str, made: int) -> int:
-    """Count one more repeated row in a row; :class:`ValueError` when there are no new ones."""
+    """Count one more repeated row in a row; a usage error when there are no new ones."""
     if repeats + 1 >= MAX_REPEATS:
-        raise ValueError(
+        raise UsageError(
             f"only {made} distinct {what} found ({MAX_REPEATS} draws in a row repeated one "
             "already written); ask for fewer"
         )
@@ -220,10 +221,10 @@ def write_fixtures(
 ) -> list[Path]:
     """Write the fixture files into ``out`` and return their paths."""
     if fmt not in FORMATS:
-        raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
+        raise UsageError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
         if n < 0:
-            raise ValueError(f"--{name} must be 0 or more, not {n}")
+            raise UsageError(f"--{name} must be 0 or more, not {n}")
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     fx = Fixtures(schema, model, seed, common_datetimes)

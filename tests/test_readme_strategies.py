@@ -17,12 +17,13 @@ pytest_plugins = ["pytester"]
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
-#: What the README's examples leave to the reader: the validator under test.
-MY_VALIDATOR = """
+#: What the README's examples leave to the reader: the validator under test, in the module
+#: the example imports it from.
+READER_MODULE = """
 from inngest_conformance.reference import validator as _reference
 
 
-def my_validator(record):
+def validate_run(record):
     return _reference(record).valid
 """
 
@@ -31,7 +32,7 @@ EVERY_RULE = """
 
 @given(invalid_runs())
 def test_rejects_every_rule(case):
-    assert not my_validator(case.record), case.violation
+    assert not validate_run(case.record), case.violation
 """
 
 
@@ -47,7 +48,8 @@ def readme_strategy_example() -> str:
 def test_the_readme_example_is_the_one_tested() -> None:
     example = readme_strategy_example()
     assert "@given(runs())" in example
-    assert "assert my_validator(record)" in example
+    assert "from mypkg.validation import validate_run" in example
+    assert "assert validate_run(record)" in example
     assert "invalid_runs(" in example
 
 
@@ -55,9 +57,9 @@ def test_the_readme_example_is_the_one_tested() -> None:
 def test_readme_strategies_pass_default_health_checks_from_a_cold_start(
     pytester: pytest.Pytester, attempt: int
 ) -> None:
-    pytester.makepyfile(
-        test_my_validator=MY_VALIDATOR + "\n" + readme_strategy_example() + EVERY_RULE
-    )
+    pytester.mkpydir("mypkg")
+    (pytester.path / "mypkg" / "validation.py").write_text(READER_MODULE)
+    pytester.makepyfile(test_my_validator=readme_strategy_example() + EVERY_RULE)
     assert not (pytester.path / ".hypothesis").exists()
     # -p no:xdist: the user's plain run; the plugin's own items are not collected without
     # a target.  A fresh process, so no Unicode table or strategy cache carries over.
