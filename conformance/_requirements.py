@@ -33,7 +33,12 @@ from inngest_conformance.strategies._invalid import (
 from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
-from inngest_conformance.strategies._records import gen_record, gen_value, record_like_outputs
+from inngest_conformance.strategies._records import (
+    ADVERSARIAL_STRINGS,
+    gen_record,
+    gen_value,
+    record_like_outputs,
+)
 from inngest_conformance.strategies._schema import PropertySpec, RunSchema
 from inngest_conformance.strategies._source import MinimalSource, Source, strategy
 
@@ -126,6 +131,21 @@ def _record_like_examples(ctx: Context) -> list[Any]:
     ]
 
 
+def _valid_examples(ctx: Context) -> list[Any]:
+    """The directed valid records: outputs that look like records, and every adversarial
+    string (empty, control characters, markup, 10,000 characters, ...) in each plain string
+    property, one at a time on a plain record, so that a length, pattern or character limit
+    the schema does not have is met at every profile."""
+    base = gen_record(MinimalSource(), ctx.schema, plain=True)
+    strings = [
+        {**base, spec.name: value}
+        for spec in ctx.schema.properties
+        if spec.types == ("string",) and spec.enum is None and spec.format is None
+        for value in ADVERSARIAL_STRINGS
+    ]
+    return [*_record_like_examples(ctx), *strings]
+
+
 def _enum_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
     return _with_value(src, ctx.schema, spec, src.choice(spec.enum or ()))
 
@@ -138,7 +158,9 @@ def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
 def _rfc3339_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
     """One record per named feature of a date-time (each alone, so that a failure names
     it), then one per spelling (offsets, case, fractions, leap second) in combination."""
-    values = [*DATETIME_FEATURES.values(), *datetime_forms()]
+    # A fraction of 300 digits: RFC 3339 sets no limit, so neither may a length limit.
+    longest = "2019-01-01T00:00:00." + "1234567890" * 30 + "Z"
+    values = [*DATETIME_FEATURES.values(), *datetime_forms(), longest]
     return [_with_value(MinimalSource(), ctx.schema, spec, v) for v in values]
 
 
@@ -178,7 +200,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             "validator",
             "accept",
             _valid,
-            _record_like_examples,
+            _valid_examples,
         ),
         Requirement(
             "schema:accepts-required-only",

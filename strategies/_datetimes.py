@@ -715,9 +715,11 @@ def _feb_29_common_year(src: Source, valid: str) -> str:
 def _unpadded_field(src: Source, valid: str) -> str:
     """a date or time field without its leading zeros"""
     p = _parts(valid)
-    field = src.choice(("month", "day", "hour", "minute", "second", "year"))
+    field = src.choice(("month", "day", "hour", "minute", "second", "year", "month-and-day"))
     if field == "year":
         return str(replace(p, year=str(src.integer(0, 999))))
+    if field == "month-and-day":
+        return str(replace(p, month=str(src.integer(1, 9)), day=str(src.integer(1, 9))))
     lo = 0 if field in ("hour", "minute", "second") else 1
     return str(replace(p, **{field: str(src.integer(lo, 9))}))
 
@@ -726,7 +728,7 @@ def _unpadded_field(src: Source, valid: str) -> str:
 def _extended_year(src: Source, valid: str) -> str:
     """a signed or five-digit year (ISO 8601 expanded representation)"""
     p = _parts(valid)
-    return str(replace(p, year=src.choice(("+00", "-00", "+", "-", "1", "+1")) + p.year))
+    return str(replace(p, year=src.choice(("+00", "-00", "+0", "0", "+", "-", "1", "+1")) + p.year))
 
 
 @malformation("empty-fraction")

@@ -261,12 +261,13 @@ def _enum_variants(src: Source, value: str, family: str) -> str:
                 value.title(),
                 value.swapcase(),
                 "".join(c.lower() if i % 2 else c.upper() for i, c in enumerate(value)),
+                "".join(c.upper() if i % 2 else c.lower() for i, c in enumerate(value)),
             )
         )
     if family == "whitespace":
         where = src.choice(tuple(_WHITESPACE))
-        if where == "inner":
-            k = src.integer(1, max(1, len(value) - 1))
+        if where == "inner":  # every position, so that each is a directed case
+            k = src.choice(tuple(range(1, len(value))) or (0,))
             return value[:k] + " " + value[k:]
         before, after = _WHITESPACE[where]
         return before + value + after
