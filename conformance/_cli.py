@@ -12,6 +12,7 @@ import json
 import os
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,7 +27,7 @@ from inngest_conformance._api import (
     plan,
 )
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
-from inngest_conformance._render import declared_note, failure_kinds
+from inngest_conformance._render import cases_note, declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement
 from inngest_conformance._variants import variant_names
@@ -301,15 +302,6 @@ class _Progress:
         self.stream.flush()
 
 
-#: What the "cases" column counts, said under it: more than the profile's examples.
-CASES_NOTE = (
-    "  (cases: inputs put to the implementation for a requirement: the profile's drawn "
-    "examples,\n   plus one directed case per variant or transition, plus those tried while "
-    "shrinking\n   a failure; a lifecycle case is one whole program of create/transition/get)\n"
-)
-AUDIT_CASES_NOTE = "  (cases: the records read from the file)\n"
-
-
 def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
     if not quiet:
         width = max((len(r["id"]) for r in report["requirements"]), default=10)
@@ -319,7 +311,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 f"{r['examples']:>5} cases{declared_note(r)}\n"
             )
         if report["requirements"]:
-            out.write(AUDIT_CASES_NOTE if report["role"] == "source" else CASES_NOTE)
+            note = textwrap.wrap(f"({cases_note(report)})", width=92)
+            out.write("".join(f"  {' ' if i else ''}{line}\n" for i, line in enumerate(note)))
         for r in report["requirements"]:
             if r["outcome"] in ("failed", "errored"):
                 out.write(f"\n{r['id']}: {r['message']}\n")

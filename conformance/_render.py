@@ -130,6 +130,18 @@ def _md_compare(section: dict[str, Any]) -> list[str]:
     return lines
 
 
+def cases_note(report: dict[str, Any]) -> str:
+    """What the "cases" column counts (more than the profile's examples), said under it in
+    every format."""
+    if report.get("role") == "source":
+        return "cases: the records read from the file"
+    return (
+        "cases: inputs put to the implementation for a requirement: the profile's drawn "
+        "examples, plus one directed case per variant or transition, plus those tried while "
+        "shrinking a failure; a lifecycle case is one whole program of create/transition/get"
+    )
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     impl = report["implementation"]
     lines = [
@@ -153,6 +165,7 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"| `{r['id']}` | {r['level']} | {r['keyword']} | {r['outcome']} | {r['examples']} "
             f"| {_md_cell(r['statement'] + declared_note(r))} |"
         )
+    lines += ["", f"_{cases_note(report)}_"]
     failures = [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
     if failures:
         lines += ["", "## Failures", ""]
@@ -330,6 +343,7 @@ def to_html(report: dict[str, Any]) -> str:
         "<h2>Requirements</h2><table><thead><tr><th>requirement</th><th>level</th>"
         "<th>keyword</th><th>outcome</th><th>cases</th><th>statement</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
+        f'<p class="meta">{_h(cases_note(report))}</p>'
         f"<h2>Cases per requirement</h2>{_chart(report)}"
         + (f"<h2>Failures</h2>{''.join(failures)}" if failures else "")
         + (_html_compare(report["compare"]) if report.get("compare") else "")

@@ -112,6 +112,10 @@ def test_the_cases_column_says_what_a_case_is(tmp_path: Path) -> None:
     assert lines[row].rstrip().endswith("cases")
     note = " ".join(line.strip() for line in lines[row + 1 : row + 4])
     assert note.startswith("(cases: ") and "directed case" in note and "program" in note
+    # The same footnote under the table of every human format.
+    for name in ("report.md", "report.html"):
+        text = (tmp_path / "reports" / name).read_text("utf-8")
+        assert "cases: inputs put to the implementation" in text and "whole program" in text
 
 
 def test_nothing_judged_says_why_on_stderr(tmp_path: Path) -> None:
