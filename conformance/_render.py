@@ -53,10 +53,29 @@ def failure_kinds(row: dict[str, Any]) -> str:
         return ""
     lines = [f"  {len(failures)} kinds of failure (report.json has each in full):\n"]
     width = min(max(len(f["kind"]) for f in failures), 40)
+    varying = _varying_keys([f.get("counterexample") for f in failures])
     for f in failures:
-        shown = visible(f.get("counterexample"), limit=KIND_LINE)
+        case = f.get("counterexample")
+        if varying and isinstance(case, dict):
+            # The properties the kinds differ in: the rest is the headline's record.
+            case = {k: case[k] for k in case if k in varying}
+            shown = "{... " + visible(case, limit=KIND_LINE)[1:]
+        else:
+            shown = visible(case, limit=KIND_LINE)
         lines.append(f"    {f['kind']:<{width}}  {shown}\n")
     return "".join(lines)
+
+
+def _varying_keys(cases: list[Any]) -> set[str]:
+    """The keys whose values differ between record counterexamples (empty unless every
+    case is a record)."""
+    if not cases or not all(isinstance(c, dict) for c in cases):
+        return set()
+    keys = {k for c in cases for k in c}
+    missing = object()
+    return {
+        k for k in keys if len({json.dumps(c.get(k, missing), default=repr) for c in cases}) > 1
+    }
 
 
 def declared_note(row: dict[str, Any]) -> str:

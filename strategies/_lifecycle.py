@@ -119,8 +119,9 @@ class LifecycleModel:
     absent: tuple[tuple[str, tuple[str, ...]], ...] | None = None
     """``(status, properties)``: what a record in that status does not carry.  ``None``
     means the default: :data:`DEFAULT_ABSENT_ON_CREATE` in the initial status, and
-    ``ended_at`` and ``output`` in every other live status (the schema's "final output
-    emitted by the function on completion").  After construction, the resolved pairs,
+    ``ended_at`` and ``output`` in every other live status, and ``output`` in every
+    terminal status but COMPLETED (the schema's "final output emitted by the function on
+    completion").  After construction, the resolved pairs,
     sorted, without empty entries."""
 
     def __post_init__(self) -> None:
@@ -198,10 +199,14 @@ class LifecycleModel:
 def _default_absent(model: LifecycleModel) -> tuple[tuple[str, tuple[str, ...]], ...]:
     named = {model.initial, *model.terminal, *(s for pair in model.transitions for s in pair)}
     live = [s for s in model.statuses if s in named and s not in model.terminal]
-    return tuple(
-        (s, DEFAULT_ABSENT_ON_CREATE if s == model.initial else ("ended_at", "output"))
-        for s in live
-    )
+    # The schema's output is the function's "final output ... on completion": only the
+    # completing status carries it (every terminal status, where none is named COMPLETED).
+    completing = {s for s in model.terminal if s == "COMPLETED"} or set(model.terminal)
+    return (
+        *((s, DEFAULT_ABSENT_ON_CREATE if s == model.initial else ("ended_at", "output"))
+          for s in live),
+        *((s, ("output",)) for s in model.statuses if s in model.terminal and s not in completing),
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

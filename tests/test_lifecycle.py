@@ -46,7 +46,7 @@ TRANSITIONS = {
     ("PAUSED", "CANCELLED"),
 }
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
-DEFAULT_SHA256 = "c9e80098ed65919f5d901b6d2b41046b699a680b5f6dc1b05d5b488f05c81044"
+DEFAULT_SHA256 = "96a6de578066a82c0e41f646b98fb147c9d8cbb2638f86f038e8ba8b9aa5a62a"
 
 DEFAULT_TABLE: dict[str, Any] = {
     "initial": "QUEUED",
@@ -251,6 +251,8 @@ def test_to_json_is_canonical_and_round_trips() -> None:
             "started-at-never-changes": "MUST",
         },
         "absent": {
+            "CANCELLED": ["output"],
+            "FAILED": ["output"],
             "PAUSED": ["ended_at", "output"],
             "QUEUED": ["ended_at", "output", "started_at"],
             "RUNNING": ["ended_at", "output"],
