@@ -193,6 +193,30 @@ def test_a_harness_that_exits_at_once(adapter_for: Any) -> None:
     assert "fatal: cannot load the schema" in adapter.crashes[0]
 
 
+
+def test_a_harness_that_dies_before_its_request_is_started_once_for_it(
+    adapter_for: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The slowest machine: each child has exited, and its end been read, before the
+    # request is written. A child started for a request fails that request; it is not
+    # started again (and again), so restarts count requests, not the machine's speed.
+    start = ProcessAdapter._start
+
+    def start_and_wait_for_the_end(self: ProcessAdapter, request: Any) -> Any:
+        child = start(self, request)
+        child.proc.wait(timeout=10)
+        for thread in child.threads:
+            thread.join(timeout=10)
+        return child
+
+    monkeypatch.setattr(ProcessAdapter, "_start", start_and_wait_for_the_end)
+    adapter = adapter_for(fake("exit_at_once"))
+    for n in range(3):
+        with pytest.raises(ImplementationError, match="exited with status 3"):
+            adapter.validate({})
+        assert (adapter.restarts, len(adapter.crashes)) == (n, n + 1)
+
+
 @pytest.mark.parametrize(
     ("command", "expected"),
     [

@@ -320,27 +320,28 @@ class ProcessAdapter(WireAdapter):
         with self._lock:
             if self._closed:
                 raise RuntimeError("this ProcessAdapter is closed")
+            # A child is started at most once per request: a child that died between
+            # requests is not this request's fault, so the request goes to a fresh one;
+            # a child started for this request that dies before reading it is.
             child = self._child
+            if child is not None:
+                self._take_unsolicited(child)  # ends it if it exited between requests
+                child = self._child
+            fresh = child is None
             if child is None:
                 child = self._start(request)
-            self._take_unsolicited(child)
-            if self._child is None:  # it had exited between requests
-                child = self._start(request)
             data = (json.dumps(request) + "\n").encode()
-            for attempt in range(2):
+            while True:
                 timeout = self.request_timeout
                 if not child.answered:
                     timeout += self.startup_timeout
                 deadline = time.monotonic() + timeout
                 if self._write(child, data, deadline, timeout, request):
                     return self._read_answer(child, deadline, timeout, request)
-                # The pipe was closed before this request: the child died between
-                # requests, so the request is not to blame; it goes to a fresh child.
                 error = self._exited(child, request)
-                if attempt:
+                if fresh:
                     raise error
-                child = self._start(request)
-            raise AssertionError("unreachable")
+                child, fresh = self._start(request), True
 
     def _take_unsolicited(self, child: _Child) -> None:
         while True:
