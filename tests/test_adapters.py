@@ -193,7 +193,6 @@ def test_a_harness_that_exits_at_once(adapter_for: Any) -> None:
     assert "fatal: cannot load the schema" in adapter.crashes[0]
 
 
-
 def test_a_harness_that_dies_before_its_request_is_started_once_for_it(
     adapter_for: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
