@@ -172,6 +172,10 @@ class _Failed(Exception):
         return len(text), text
 
 
+class _ShrunkEnough(BaseException):
+    """Ends a search whose shrinking has used its budget: the last failure is the example."""
+
+
 class _Errored(BaseException):
     """Escapes Hypothesis at once: an erroring implementation is not shrunk against."""
 
@@ -321,6 +325,13 @@ MAX_KINDS = 12
 #: least :data:`KIND_SEARCH_EXAMPLES` cases.
 KIND_SEARCHES = 6
 KIND_SEARCH_EXAMPLES = 100
+#: Shrinking one failure may try this many cases per example of the profile (150 for a
+#: lifecycle requirement at quick, 2,000 at certify).  A count, not a time, so that the
+#: same seed shrinks to the same example on any machine.  Lifecycle programs hold hundreds
+#: of choices, and Hypothesis's shrinker would otherwise spend tens of seconds per failure
+#: kind on them for little gain; deleting needless steps afterwards (``shorten``) is what
+#: makes them short.
+SHRINK_CASES_PER_EXAMPLE = 5
 
 
 def _settings(examples: int) -> settings:
@@ -399,10 +410,18 @@ def _search(
         chosen = fresh or failures
         return chosen[0] if chosen else None
 
+    shrink_left: int | None = None  # cases the current search may still shrink with
+
     def probe(case: Any) -> None:
-        nonlocal last_failure
+        nonlocal last_failure, shrink_left
+        if shrink_left is not None:
+            if shrink_left <= 0:
+                raise _ShrunkEnough
+            shrink_left -= 1
         failure = attempt(case)
         if failure is not None and not failure.covered_by(shown):
+            if shrink_left is None:
+                shrink_left = SHRINK_CASES_PER_EXAMPLE * examples
             last_failure = failure
             raise failure
 
@@ -416,12 +435,18 @@ def _search(
             found[failure.kind] = failure
 
     def search(round_: int) -> None:
+        nonlocal shrink_left
         if round_ == 0:
             seed_, budget = req_seed, examples
         else:
             seed_ = requirement_seed(run_seed, f"{req.id}#{round_}")
             budget = max(examples, KIND_SEARCH_EXAMPLES)
-        _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
+        shrink_left = None
+        try:
+            _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
+        except _ShrunkEnough:
+            assert last_failure is not None
+            raise last_failure from None
 
     def result(outcome: str, **kwargs: Any) -> Result:
         return Result(
@@ -508,6 +533,7 @@ def _search(
             directed = attempt(case)
             if directed is not None:
                 offer(directed)
+                shown.add(directed.kind)
     except _Errored as err:
         if not found:
             return errored(err)
