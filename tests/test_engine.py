@@ -119,3 +119,33 @@ def test_catalogue_follows_schema() -> None:
     assert "schema:rejects-missing-required:run_id" in ids
     assert "format:rejects-malformed-date-time:ended_at" in ids
     assert "lifecycle:terminal-states-absorbing" in ids
+
+
+@pytest.mark.parametrize("per_example", [0, 2])
+def test_shrinking_is_bounded_by_a_count_of_cases(
+    per_example: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A lifecycle program holds hundreds of choices: unbounded, Hypothesis's shrinker tried
+    # about 2,000 cases for this one requirement at quick. The budget is a count, so the
+    # bound holds on any machine, and the failure found is still reported with its kinds.
+    from inngest_conformance import _engine
+    from inngest_conformance._requirements import catalogue
+
+    monkeypatch.setattr(_engine, "SHRINK_CASES_PER_EXAMPLE", per_example)
+    ctx = context()
+    req = next(
+        r
+        for r in catalogue(ctx.schema, model=ctx.model)
+        if r.id == "lifecycle:started-at-never-changes"
+    )
+    examples = _engine.PROFILES["quick"]["lifecycle"]
+    adapter = open_adapter(obj=DEFECTS["overwrites-started-at-on-resume"][0]())
+    try:
+        result = _engine.run_requirement(ctx, req, adapter, examples=examples, run_seed=0)
+    finally:
+        adapter.close()
+    assert result.outcome == "failed"
+    assert result.failures and result.failures[0].kind == "PAUSED->RUNNING"
+    search = max(examples, _engine.KIND_SEARCH_EXAMPLES) + per_example * examples + 1
+    directed = len(list(req.explicit(ctx)))
+    assert result.examples <= (1 + _engine.KIND_SEARCHES) * search + directed
