@@ -322,7 +322,7 @@ def test_version(tmp_path: Path) -> None:
     ("target", "role"),
     [
         ("inngest_conformance.reference:validator", "validator"),
-        ("inngest_conformance.reference:store", "lifecycle"),
+        pytest.param("inngest_conformance.reference:store", "lifecycle", marks=pytest.mark.slow),
     ],
 )
 def test_certify_a_service_over_http(tmp_path: Path, target: str, role: str) -> None:

@@ -184,6 +184,7 @@ def test_declared_exception_is_not_run_and_listed_apart() -> None:
     assert "1 exception" in to_badge(report)
 
 
+@pytest.mark.slow
 def test_exceptions_change_the_fingerprint() -> None:
     from inngest_conformance.reference import validator
 
@@ -193,6 +194,7 @@ def test_exceptions_change_the_fingerprint() -> None:
     assert plain["fingerprint"] != skipped["fingerprint"]
 
 
+@pytest.mark.slow
 def test_levels_narrow_the_verdict() -> None:
     from defects import rejects_leap_second
 

@@ -25,7 +25,24 @@ def _failed(report: dict[str, Any]) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["outcome"] == "failed"}
 
 
-@pytest.mark.parametrize("defect", sorted(DEFECTS))
+#: One planted defect of each level and keyword runs by default; the slow suite runs all.
+DEFAULT_DEFECTS = {
+    "lowercases-status",
+    "accepts-null-optional",
+    "rejects-leap-second",
+    "accepts-space-separator",
+    "allows-queued-to-completed",
+    "drops-output",
+}
+
+
+@pytest.mark.parametrize(
+    "defect",
+    [
+        pytest.param(d, marks=() if d in DEFAULT_DEFECTS else pytest.mark.slow)
+        for d in sorted(DEFECTS)
+    ],
+)
 def test_quick_profile_finds_each_planted_defect(defect: str) -> None:
     factory, must_fail, may_fail = DEFECTS[defect]
     report = _certify(factory())
@@ -69,7 +86,10 @@ def _timeless(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-@pytest.mark.parametrize("defect", ["lowercases-status", "overwrites-started-at-on-resume"])
+@pytest.mark.parametrize(
+    "defect",
+    ["lowercases-status", pytest.param("overwrites-started-at-on-resume", marks=pytest.mark.slow)],
+)
 def test_same_seed_same_report(defect: str) -> None:
     factory = DEFECTS[defect][0]
     first = _certify(factory(), seed=11)

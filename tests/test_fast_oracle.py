@@ -84,6 +84,7 @@ def test_fast_path_agrees_on_generated_documents(which: str) -> None:
     assert min(checked.values()) > 5000  # both verdicts well exercised
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, database=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_fast_path_agrees_on_arbitrary_json(data: st.DataObject) -> None:

@@ -97,10 +97,12 @@ def sample(mutants: Iterable[Mutant]) -> list[Mutant]:
     return [firsts[k] for k in sorted(firsts)]
 
 
-def _param(mutant: Mutant, missed: dict[str, str] = MISSED) -> Any:
+def _param(mutant: Mutant, missed: dict[str, str] = MISSED, *, slow: bool = False) -> Any:
     why = missed.get(mutant.id)
     reason = f"{why}; should fail {mutant.blame}"
     marks = [pytest.mark.xfail(strict=True, reason=reason)] if why else []
+    if slow:
+        marks.append(pytest.mark.slow)
     return pytest.param(mutant, id=mutant.id, marks=marks)
 
 
@@ -225,7 +227,9 @@ def test_the_unedited_schema_validator_is_the_oracle(document: Any) -> None:
     assert SchemaValidator(default_schema().document)(document).valid == Oracle().is_valid(document)
 
 
-@pytest.mark.parametrize("which", ["run schema", "changed schema"])
+@pytest.mark.parametrize(
+    "which", ["run schema", pytest.param("changed schema", marks=pytest.mark.slow)]
+)
 def test_the_unedited_implementations_are_conformant_at_quick(which: str) -> None:
     ctx, _, _ = _run_schema() if which == "run schema" else _changed_schema()
     impls = [
@@ -246,7 +250,9 @@ def test_the_unedited_implementations_are_conformant_at_quick(which: str) -> Non
 RUN_SCHEMA_SAMPLE = sample(_run_schema()[1])
 
 
-@pytest.mark.parametrize("mutant", [_param(m) for m in RUN_SCHEMA_SAMPLE])
+@pytest.mark.parametrize(
+    "mutant", [_param(m, slow=m.role == "lifecycle") for m in RUN_SCHEMA_SAMPLE]
+)
 def test_quick_finds_one_mutant_of_each_family(mutant: Mutant) -> None:
     """The blamed requirements only: each requirement's search is seeded by the run seed
     and its id, so its outcome is the one a whole run gives."""
@@ -256,7 +262,7 @@ def test_quick_finds_one_mutant_of_each_family(mutant: Mutant) -> None:
 @pytest.mark.parametrize(
     "mutant",
     [
-        _param(m)
+        _param(m, slow=m.role == "lifecycle")
         for m in _run_schema()[1]
         if m.id in ("schema:drop-required:run_id", "lifecycle:refuse:QUEUED->RUNNING")
     ],

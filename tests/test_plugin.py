@@ -154,6 +154,7 @@ def test_collect_only_lists_the_requirements(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines([f"{len(VALIDATOR_IDS)} tests collected*"])
 
 
+@pytest.mark.slow
 def test_ini_keys_work_without_command_line_options(pytester: pytest.Pytester) -> None:
     pytester.makeini(
         f"""
@@ -210,6 +211,7 @@ def test_a_planted_defect_fails_exactly_its_requirement(pytester: pytest.Pyteste
     assert f"--requirement {ENUM_ID}" in row["reproduce"]
 
 
+@pytest.mark.slow
 def test_a_should_only_defect_passes_with_a_warning(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(planted=FORGETS_ENDED_AT)
     result = pytester.runpytest_subprocess(
@@ -227,6 +229,7 @@ def test_a_should_only_defect_passes_with_a_warning(pytester: pytest.Pytester) -
     assert any(row["id"] in warning for warning in report["warnings"])
 
 
+@pytest.mark.slow
 def test_xdist_runs_the_same_items_and_merges_one_report(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(planted=ACCEPTS_LOWER_CASE)
     target = (option_name("target"), "planted:accepts_lower_case_status", *QUICK, "-rA")
@@ -245,6 +248,7 @@ def test_xdist_runs_the_same_items_and_merges_one_report(pytester: pytest.Pytest
     assert timeless(merged) == timeless(serial_report)
 
 
+@pytest.mark.slow
 def test_a_harness_command_is_driven_over_the_wire(pytester: pytest.Pytester) -> None:
     command = f"{shlex.quote(sys.executable)} -m inngest_conformance.harness --target {REFERENCE}"
     result = pytester.runpytest_subprocess(option_name("command"), command, *QUICK)
@@ -322,6 +326,7 @@ def _collected(result: pytest.RunResult, test: str) -> list[str]:
     return [line[len(prefix) : -1] for line in result.stdout.lines if line.startswith(prefix)]
 
 
+@pytest.mark.slow
 def test_the_marker_parametrizes_with_labelled_cases(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_marked=MARKED)
     ran = pytester.runpytest_subprocess(option_name("seed"), "5", "-rA")
@@ -389,6 +394,7 @@ test_skipping_store_conformance = suite("skipping_store", role="lifecycle", prof
 """
 
 
+@pytest.mark.slow
 def test_suite_runs_the_lifecycle_requirements_on_a_fixture(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_suites=SUITES)
     result = pytester.runpytest_subprocess("-rA", option_name("report"), "out")

@@ -92,6 +92,7 @@ def collected(result: pytest.RunResult) -> list[str]:
     return [line for line in result.stdout.lines if "::" in line and " " not in line]
 
 
+@pytest.mark.slow
 def test_a_printed_node_id_selects_its_item(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_plain=PLAIN)
     args = (option_name("target"), REFERENCE, *QUICK, "-rA")
@@ -112,6 +113,7 @@ def test_a_printed_node_id_selects_its_item(pytester: pytest.Pytester) -> None:
     assert "no-such-id" in one_usage_error(unknown)
 
 
+@pytest.mark.slow
 def test_the_ini_implementation_runs_only_when_asked(pytester: pytest.Pytester) -> None:
     """``pytest tests/test_x.py`` runs what it names; a plain ``pytest`` runs the suite too."""
     pytester.makeini(INI)
@@ -134,6 +136,7 @@ def test_the_ini_implementation_runs_only_when_asked(pytester: pytest.Pytester) 
     assert listed("test_plain.py", option_name("collect"), "always") == plain + suite
 
 
+@pytest.mark.slow
 def test_a_target_and_a_suite_each_get_their_own_report(pytester: pytest.Pytester) -> None:
     """Once one report titled for the model, with the store's rows blended in."""
     pytester.makeini(INI)

@@ -109,8 +109,9 @@ def expect_lines(expected: str, output: str, where: str) -> None:
             raise AssertionError(f"{where}: no line like {want!r} in order in:\n{output}")
 
 
-#: Scenarios that certify at the standard profile or several times: run with ``-m slow``.
-SLOW = {"quickstart", "first-hour"}
+#: Scenarios that certify at the standard profile, several times, or through a pytest
+#: subprocess: run with ``-m slow``.
+SLOW = {"quickstart", "first-hour", "suite", "ini"}
 
 
 def _param(name: str) -> object:

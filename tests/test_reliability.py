@@ -184,6 +184,7 @@ def test_exits_at_once(tmp_path: Path) -> None:
     assert warning.startswith("describe got no usable answer (exited with status 3;")
 
 
+@pytest.mark.slow
 def test_starts_slowly_but_answers_correctly(tmp_path: Path) -> None:
     run = certify(tmp_path, "--command", faulty("slow-start"), *only(ACCEPT_EVERY_STATUS))
     judged(run, 0, "conformant")
@@ -220,6 +221,7 @@ def test_crashes_after_some_requests(tmp_path: Path) -> None:
         assert row["detail"].startswith('request: {"op": "validate"')
 
 
+@pytest.mark.slow
 def test_crashes_after_some_requests_as_a_store(tmp_path: Path) -> None:
     # A lifecycle program is several requests: each child lasts a few requirements.
     run = certify(tmp_path, "--command", faulty("crash-after", "500"), "--role", "lifecycle")
@@ -354,6 +356,7 @@ def test_a_4_mb_answer_every_tenth_request_for_a_whole_run(tmp_path: Path) -> No
     judged(run, 0, "conformant")
 
 
+@pytest.mark.slow
 def test_answers_at_random(tmp_path: Path) -> None:
     run = certify(tmp_path, "--command", faulty("random", "7"))
     judged(run, 1, "non-conformant")

@@ -137,6 +137,7 @@ def _timeless(report: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in report.items() if k not in ("started_at", "duration_s")}
 
 
+@pytest.mark.slow
 def test_same_seed_same_report_and_fingerprint() -> None:
     first = _certify(hostile, profile="quick", seed=5)
     second = _certify(hostile, profile="quick", seed=5)
@@ -146,6 +147,7 @@ def test_same_seed_same_report_and_fingerprint() -> None:
     assert other["fingerprint"] != first["fingerprint"]
 
 
+@pytest.mark.slow
 def test_certificate_at_certify_profile(tmp_path: Path) -> None:
     only = ("schema:rejects-not-an-object", "schema:rejects-missing-required:status")
     report = _certify(validator, profile="certify", seed=2, only=only)
@@ -215,6 +217,7 @@ def test_nondeterministic_failure_is_reported_flaky() -> None:
     assert row["message"].startswith("flaky:")
 
 
+@pytest.mark.slow
 def test_junit_names_are_requirement_ids(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     env = {

@@ -171,6 +171,7 @@ store = ChangesFunctionId()
 """
 
 
+@pytest.mark.slow
 def test_identity_and_time_are_must_by_default_and_the_table_sets_keywords(
     tmp_path: Path,
 ) -> None:
@@ -236,7 +237,11 @@ def _engine_report(store: Any, rid: str) -> dict[str, Any]:
         # create, RUNNING, PAUSED (ended_at appears)
         ("ended-at-on-paused", ["create", "RUNNING", "PAUSED"]),
         # create, RUNNING, PAUSED, RUNNING (started_at overwritten on resume)
-        ("overwrites-started-at-on-resume", ["create", "RUNNING", "PAUSED", "RUNNING"]),
+        pytest.param(
+            "overwrites-started-at-on-resume",
+            ["create", "RUNNING", "PAUSED", "RUNNING"],
+            marks=pytest.mark.slow,
+        ),
     ],
 )
 def test_counterexamples_have_no_needless_steps(defect: str, steps: list[str]) -> None:
@@ -317,6 +322,7 @@ pydantic_store = ObjectStore(RunModel)
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["dataclass", "pydantic"])
 def test_records_as_objects_keep_their_nones_and_name_the_property(
     tmp_path: Path, kind: str
@@ -371,6 +377,7 @@ store = Store()
 """
 
 
+@pytest.mark.slow
 def test_a_store_refusing_with_its_own_class_is_told_how(tmp_path: Path) -> None:
     (tmp_path / "own.py").write_text(OWN_REFUSALS)
     plain = certify_store(tmp_path, "own:store")
@@ -401,6 +408,7 @@ def test_a_bad_rejects_with_is_one_line(tmp_path: Path, args: tuple[str, ...], n
     assert names in line
 
 
+@pytest.mark.slow
 def test_the_plugin_takes_rejects_with_from_the_ini(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(own=OWN_REFUSALS)
     pytester.makeini(

@@ -190,6 +190,7 @@ def test_declared_variants_take_out_only_those_cases(project: Path) -> None:
         assert leap in text
 
 
+@pytest.mark.slow
 def test_a_date_time_model_passes_the_schema_level_without_declarations(
     project: Path,
 ) -> None:
