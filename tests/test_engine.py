@@ -73,7 +73,7 @@ def test_reference_implementations_are_conformant(target: str) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("target", ["validator", "store"])
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("seed", [1])
 def test_reference_implementations_never_blamed_at_certify(target: str, seed: int) -> None:
     from inngest_conformance import reference
 
