@@ -1,7 +1,10 @@
 """The one engine: run a requirement's cases through an adapter, judge, shrink, record.
 
-The certify command, the pytest plugin and ``replay`` all go through
-:func:`run_requirement` (one requirement) and :func:`certify` (a whole catalogue).  Each
+The certify command, the pytest plugin and ``testing.suite`` go through
+:func:`run_requirement` (one requirement) and :func:`certify` (a whole catalogue);
+``compare`` puts each shared case to :func:`judge`, the judgement every search makes of a
+case, and shrinks a disagreement with :func:`run_requirement`; ``replay`` puts each recorded
+case to :func:`judge` again.  Each
 requirement is a Hypothesis search seeded from the run's seed and the requirement id, so a
 verdict is reproducible requirement by requirement.  A case the implementation gets wrong
 is shrunk by Hypothesis to a minimal counterexample; a case the implementation *errors* on
