@@ -321,7 +321,9 @@ def test_version(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("target", "role"),
     [
-        ("inngest_conformance.reference:validator", "validator"),
+        pytest.param(
+            "inngest_conformance.reference:validator", "validator", marks=pytest.mark.slow
+        ),
         pytest.param("inngest_conformance.reference:store", "lifecycle", marks=pytest.mark.slow),
     ],
 )

@@ -230,7 +230,12 @@ def test_the_unedited_schema_validator_is_the_oracle(document: Any) -> None:
 
 
 @pytest.mark.parametrize(
-    "which", ["run schema", pytest.param("changed schema", marks=pytest.mark.slow)]
+    "which",
+    [
+        # The packaged schema's references at quick, by default: tests/test_engine.py.
+        pytest.param("run schema", marks=pytest.mark.slow),
+        pytest.param("changed schema", marks=pytest.mark.slow),
+    ],
 )
 def test_the_unedited_implementations_are_conformant_at_quick(which: str) -> None:
     ctx, _, _ = _run_schema() if which == "run schema" else _changed_schema()
