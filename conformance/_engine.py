@@ -176,7 +176,7 @@ class _Failed(Exception):
 
 
 class _ShrunkEnough(BaseException):
-    """Ends a search whose shrinking has used its budget: the last failure is the example."""
+    """Ends a search whose shrinking has used its budget: its smallest failure is the example."""
 
 
 class _Errored(BaseException):
@@ -414,9 +414,10 @@ def _search(
         return chosen[0] if chosen else None
 
     shrink_left: int | None = None  # cases the current search may still shrink with
+    smallest: _Failed | None = None  # the current search's smallest failure so far
 
     def probe(case: Any) -> None:
-        nonlocal last_failure, shrink_left
+        nonlocal last_failure, shrink_left, smallest
         if shrink_left is not None:
             if shrink_left <= 0:
                 raise _ShrunkEnough
@@ -425,6 +426,8 @@ def _search(
         if failure is not None and not failure.covered_by(shown):
             if shrink_left is None:
                 shrink_left = SHRINK_CASES_PER_EXAMPLE * examples
+            if smallest is None or failure.size() < smallest.size():
+                smallest = failure
             last_failure = failure
             raise failure
 
@@ -438,18 +441,18 @@ def _search(
             found[failure.kind] = failure
 
     def search(round_: int) -> None:
-        nonlocal shrink_left
+        nonlocal shrink_left, smallest
         if round_ == 0:
             seed_, budget = req_seed, examples
         else:
             seed_ = requirement_seed(run_seed, f"{req.id}#{round_}")
             budget = max(examples, KIND_SEARCH_EXAMPLES)
-        shrink_left = None
+        shrink_left, smallest = None, None
         try:
             _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
         except _ShrunkEnough:
-            assert last_failure is not None
-            raise last_failure from None
+            assert smallest is not None
+            raise smallest from None
 
     def result(outcome: str, **kwargs: Any) -> Result:
         return Result(
