@@ -57,9 +57,11 @@ from _common import (
     table,
 )
 from hypothesis import HealthCheck, given, seed, settings
-from inngest_conformance._api import certify_adapter, context, open_adapter, plan
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._engine import PROFILES, case_record, requirement_seed
+from inngest_conformance._planning import context, plan
 from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._run import certify_adapter
 from inngest_conformance.reference import validator as reference_validator
 from inngest_conformance.strategies import RandomSource
 from inngest_conformance.strategies._invalid import gen_invalid, label_holds, targets

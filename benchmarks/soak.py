@@ -40,10 +40,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from inngest_conformance._adapters import Adapter
-from inngest_conformance._api import certify_adapter, open_adapter
+from inngest_conformance._adapters import Adapter, open_adapter
 from inngest_conformance._engine import Result
 from inngest_conformance._requirements import Requirement
+from inngest_conformance._run import certify_adapter
 
 ROLES = {
     "validator": "inngest_conformance.reference:validator",

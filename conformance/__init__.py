@@ -25,12 +25,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from inngest_conformance._api import (
-        Certification,
-        certify_adapter,
-        certify_target,
-        open_adapter,
-    )
+    from inngest_conformance._adapters import open_adapter
+    from inngest_conformance._run import Certification, certify_adapter, certify_target
     from inngest_conformance._version import __version__
 
 __all__ = [
@@ -42,10 +38,10 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Certification": "inngest_conformance._api",
-    "certify_adapter": "inngest_conformance._api",
-    "certify_target": "inngest_conformance._api",
-    "open_adapter": "inngest_conformance._api",
+    "Certification": "inngest_conformance._run",
+    "certify_adapter": "inngest_conformance._run",
+    "certify_target": "inngest_conformance._run",
+    "open_adapter": "inngest_conformance._adapters",
     "__version__": "inngest_conformance._version",
 }
 

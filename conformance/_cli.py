@@ -18,20 +18,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._adapters.base import Adapter, ImplementationError
-from inngest_conformance._api import (
-    certify_adapter,
-    context,
-    mark_interrupted,
-    open_adapter,
-    plan,
-)
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
+from inngest_conformance._planning import choose_role, context, describe, invocation, plan
 from inngest_conformance._render import cases_note, declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
-from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement
+from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._run import certify_adapter, compare_adapters, mark_interrupted
 from inngest_conformance._variants import variant_names
 from inngest_conformance._version import __version__
+from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import write_reports
 from inngest_conformance.strategies._files import read_text
@@ -336,16 +333,19 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
 def _certify(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     levels, exceptions = scope(args)
-    invocation: list[str] = []
-    for flag in ("target", "command", "url"):
-        if getattr(args, flag) is not None:
-            invocation += [f"--{flag}", getattr(args, flag)]
-    invocation += _schema_words(args)
-    invocation += [word for spec in args.rejects_with for word in ("--rejects-with", spec)]
+    schema_paths = _schema_paths(args)
+    words = invocation(
+        target=args.target,
+        command=args.command,
+        url=args.url,
+        schema=schema_paths.get("schema"),
+        lifecycle=schema_paths.get("lifecycle"),
+        rejects_with=args.rejects_with,
+    )
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
     with interrupts() as guard:
-        return _certify_run(args, ctx, levels, exceptions, invocation, report_dir, guard)
+        return _certify_run(args, ctx, levels, exceptions, words, report_dir, guard)
 
 
 def _certify_run(
@@ -353,7 +353,7 @@ def _certify_run(
     ctx: Context,
     levels: list[str] | None,
     exceptions: dict[str, str],
-    invocation: list[str],
+    words: list[str],
     report_dir: Path,
     guard: InterruptGuard,
 ) -> int:
@@ -373,8 +373,6 @@ def _certify_run(
         progress = _Progress(sys.stderr, 0)
         description = None
         if progress.live:
-            from inngest_conformance._api import choose_role, describe
-
             with guard.raising():
                 description = describe(adapter)
             role = choose_role(adapter, role, description)
@@ -388,7 +386,7 @@ def _certify_run(
             profile=args.profile,
             seed=args.seed,
             only=args.requirement,
-            invocation=invocation,
+            invocation=words,
             listener=progress,
             levels=levels,
             exceptions=exceptions,
@@ -420,18 +418,16 @@ def _certify_run(
     return cert.exit_code
 
 
-def _schema_words(args: argparse.Namespace) -> list[str]:
+def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
     """``--schema``/``--lifecycle`` as absolute paths, for commands printed in reports."""
-    words: list[str] = []
-    for flag in ("schema", "lifecycle"):
-        if getattr(args, flag) is not None:
-            words += [f"--{flag}", str(Path(getattr(args, flag)).resolve())]
-    return words
+    return {
+        flag: str(Path(getattr(args, flag)).resolve())
+        for flag in ("schema", "lifecycle")
+        if getattr(args, flag) is not None
+    }
 
 
 def _compare(args: argparse.Namespace) -> int:
-    from inngest_conformance._api import compare_adapters
-
     ctx = context(args.schema, args.lifecycle)
     levels = _levels(args)
     specs = [("target", t) for t in args.target] + [("command", c) for c in args.command]
@@ -440,9 +436,20 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs two or more implementations (--target/--command/--url)")
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
-    shared = _schema_words(args)
-    invocations = [[f"--{kind}", value, *shared] for kind, value in specs]
-    invocation = [word for kind, value in specs for word in (f"--{kind}", value)] + shared
+    # Each implementation's own certify arguments (a target's with its rejection classes),
+    # and the whole comparison's.
+    schema_paths = _schema_paths(args)
+    invocations = [
+        invocation(
+            **{kind: value},
+            schema=schema_paths.get("schema"),
+            lifecycle=schema_paths.get("lifecycle"),
+            rejects_with=args.rejects_with if kind == "target" else (),
+        )
+        for kind, value in specs
+    ]
+    words = [word for kind, value in specs for word in (f"--{kind}", value)]
+    words += invocation(schema=schema_paths.get("schema"), lifecycle=schema_paths.get("lifecycle"))
     adapters: list[Adapter] = []
     try:
         for kind, value in specs:
@@ -461,7 +468,7 @@ def _compare(args: argparse.Namespace) -> int:
             profile=args.profile,
             seed=args.seed,
             levels=levels,
-            invocation=invocation,
+            invocation=words,
             invocations=invocations,
         )
     finally:

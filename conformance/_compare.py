@@ -26,8 +26,16 @@ from inngest_conformance._adapters.base import (
     ImplementationError,
     Unsupported,
 )
-from inngest_conformance._engine import PROFILES, Result, judge, requirement_seed, run_requirement
+from inngest_conformance._engine import (
+    PROFILES,
+    Result,
+    judge,
+    rebuild_case,
+    requirement_seed,
+    run_requirement,
+)
 from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._vocabulary import Kind, Outcome, Profile
 from inngest_conformance.report import verdict
 from inngest_conformance.strategies._source import RandomSource
 
@@ -80,7 +88,7 @@ def compare(
     entrants: Sequence[Entrant],
     requirements: Sequence[Requirement],
     *,
-    profile: str = "standard",
+    profile: Profile = "standard",
     seed: int = 0,
 ) -> tuple[dict[str, Any], dict[str, list[Result]]]:
     """The ``compare`` section of a report, and each entrant's results."""
@@ -99,10 +107,10 @@ def compare(
 
             tokens = dict(zip((e.name for e in entrants), pool.map(answers, entrants), strict=True))
             row: dict[str, Any] = {"id": req.id, "level": req.level, "keyword": req.keyword}
-            outcomes: dict[str, str] = {}
+            outcomes: dict[str, Outcome] = {}
             for e in entrants:
                 mine = tokens[e.name]
-                outcome = "passed"
+                outcome: Outcome = "passed"
                 if any("errored" in t for t in mine):
                     outcome = "errored"
                 if any(not t["ok"] and "errored" not in t for t in mine):
@@ -143,8 +151,8 @@ def _disagreements(
     entrants: Sequence[Entrant],
     cases: list[Any],
     tokens: dict[str, list[dict[str, Any]]],
-    outcomes: dict[str, str],
-    budget: dict[str, int],
+    outcomes: dict[str, Outcome],
+    budget: dict[Kind, int],
     seed: int,
     results: dict[str, list[Result]],
 ) -> list[dict[str, Any]]:
@@ -200,6 +208,4 @@ def _disagreements(
 
 
 def _rebuild(req: Requirement, result: Result) -> Any:
-    from inngest_conformance._replay import rebuild_case
-
     return rebuild_case(req, result.to_json())

@@ -32,14 +32,15 @@ from inngest_conformance import _lifecycle as lc
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._variants import Declared, features, kind_parts
-from inngest_conformance.strategies._invalid import InvalidCase
+from inngest_conformance._vocabulary import Event, Kind, Outcome, Profile
+from inngest_conformance.errors import UsageError
+from inngest_conformance.strategies import InvalidCase, Violation
 
-PROFILES: dict[str, dict[str, int]] = {
+PROFILES: dict[Profile, dict[Kind, int]] = {
     "quick": {"accept": 50, "reject": 50, "lifecycle": 30},
     "standard": {"accept": 200, "reject": 200, "lifecycle": 100},
     "certify": {"accept": 1000, "reject": 1000, "lifecycle": 400},
 }
-OUTCOMES = ("passed", "failed", "errored", "skipped")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +91,7 @@ class Result:
     """
 
     requirement: Requirement
-    outcome: str
+    outcome: Outcome
     examples: int
     seed: int
     message: str = ""
@@ -288,32 +289,65 @@ def case_record_any(case: Any) -> Any:
     return case.record if isinstance(case, InvalidCase) else case
 
 
-def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
-    """Run one case and compare with the oracle.  Adapter errors propagate."""
-    if req.kind == "lifecycle":
-        findings = [f for f in ctx.executor.run(adapter, case) if f.requirement == req.id]
-        if not findings:
-            return Judgement(True)
-        each = [
-            Judgement(False, f"step {f.step}: {f.message}", f.answer, f.expected, f.step)
-            for f in findings
-        ]
-        return replace(each[0], later=tuple(each[1:]))
+def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
+    """The engine's case from a report row's counterexample."""
     if req.kind == "reject":
-        record, expected_valid = case.record, False
-        expected: dict[str, Any] = {"valid": False, "violation": case.violation.to_json()}
-    else:
-        record, expected_valid = case, True
-        expected = {"valid": True}
-    answer = adapter.validate(record)
-    if answer.valid == expected_valid:
+        violation = row.get("expected", {}).get("violation")
+        if not isinstance(violation, dict):
+            raise UsageError(f"{req.id}: the report has no violation to replay")
+        return InvalidCase(row.get("counterexample"), Violation(**violation))
+    return row.get("counterexample")
+
+
+def _judge_program(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
+    """A lifecycle program: run it; every step that broke ``req`` is a finding."""
+    findings = [f for f in ctx.executor.run(adapter, case) if f.requirement == req.id]
+    if not findings:
+        return Judgement(True)
+    each = [
+        Judgement(False, f"step {f.step}: {f.message}", f.answer, f.expected, f.step)
+        for f in findings
+    ]
+    return replace(each[0], later=tuple(each[1:]))
+
+
+def _judge_valid(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
+    """A valid record: it must be accepted."""
+    answer = adapter.validate(case)
+    if answer.valid:
+        return Judgement(True, answer=answer.to_json(), expected={"valid": True})
+    message = "rejected a valid record" + (f": {answer.errors[0]}" if answer.errors else "")
+    return Judgement(False, message, answer.to_json(), {"valid": True})
+
+
+def _judge_invalid(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
+    """An invalid record (:class:`InvalidCase`): it must be rejected."""
+    v = case.violation
+    expected = {"valid": False, "violation": v.to_json()}
+    answer = adapter.validate(case.record)
+    if not answer.valid:
         return Judgement(True, answer=answer.to_json(), expected=expected)
-    if expected_valid:
-        message = "rejected a valid record" + (f": {answer.errors[0]}" if answer.errors else "")
-    else:
-        v = case.violation
-        message = f"accepted an invalid record ({v.rule} {v.detail} at {v.path or '/'})"
+    message = f"accepted an invalid record ({v.rule} {v.detail} at {v.path or '/'})"
     return Judgement(False, message, answer.to_json(), expected)
+
+
+def _judge_nothing(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
+    raise TypeError(f"{req.id}: an audit requirement is judged over records, not cases")
+
+
+#: How a case of each kind of requirement is judged.
+JUDGES: dict[Kind, Callable[[Context, Requirement, Adapter, Any], Judgement]] = {
+    "accept": _judge_valid,
+    "reject": _judge_invalid,
+    "lifecycle": _judge_program,
+    "audit": _judge_nothing,
+}
+
+
+def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
+    """Run one case and compare with the oracle (by :data:`JUDGES`).  Adapter errors
+    propagate."""
+    return JUDGES[req.kind](ctx, req, adapter, case)
 
 
 def _check_case(ctx: Context, req: Requirement, case: Any) -> None:
@@ -454,7 +488,7 @@ def _search(
             assert smallest is not None
             raise smallest from None
 
-    def result(outcome: str, **kwargs: Any) -> Result:
+    def result(outcome: Outcome, **kwargs: Any) -> Result:
         return Result(
             req,
             outcome,
@@ -642,7 +676,7 @@ def _first_failure(exc: BaseException) -> _Failed | None:
     return _first_failure(exc.__cause__) if exc.__cause__ is not None else None
 
 
-Listener = Callable[[str, Requirement, "Result | None"], None]
+Listener = Callable[[Event, Requirement, "Result | None"], None]
 
 
 def certify(
@@ -650,7 +684,7 @@ def certify(
     adapter: Adapter,
     requirements: Sequence[Requirement],
     *,
-    profile: str = "standard",
+    profile: Profile = "standard",
     run_seed: int = 0,
     listener: Listener | None = None,
     declared: Declared | None = None,

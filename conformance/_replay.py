@@ -21,13 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
-from inngest_conformance._api import context, open_adapter
-from inngest_conformance._engine import judge
+from inngest_conformance._engine import judge, rebuild_case
+from inngest_conformance._planning import context, invocation
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import FORMAT, implementation_words
-from inngest_conformance.strategies._invalid import InvalidCase, Violation
 
 TRIES = 3
 STATUSES = ("still-fails", "flaky", "passes-now", "errored")
@@ -68,16 +68,6 @@ def _schema_options(words: Sequence[str]) -> argparse.Namespace:
     return ns
 
 
-def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
-    """The engine's case from a report row's counterexample."""
-    if req.kind == "reject":
-        violation = row.get("expected", {}).get("violation")
-        if not isinstance(violation, dict):
-            raise UsageError(f"{req.id}: the report has no violation to replay")
-        return InvalidCase(row.get("counterexample"), Violation(**violation))
-    return row.get("counterexample")
-
-
 def _failed(rows: Any, only: Sequence[str]) -> list[dict[str, Any]]:
     return [
         row
@@ -104,15 +94,6 @@ def _groups(report: dict[str, Any], only: Sequence[str]) -> list[_Group]:
             _Group(str(entry.get("column", "")), _recorded(entry), _failed(entry["failures"], only))
         )
     return groups
-
-
-def _named(target: str | None, command: str | None, url: str | None) -> list[str]:
-    return [
-        word
-        for flag, value in (("--target", target), ("--command", command), ("--url", url))
-        if value is not None
-        for word in (flag, value)
-    ]
 
 
 def _choose(groups: list[_Group], named: list[str], column: str | None) -> list[_Group]:
@@ -186,7 +167,7 @@ def replay_report(
             raise UsageError(f"the report has no failed requirement {missing[0]!r}")
     if not any(g.rows for g in groups):
         return []
-    named = _named(target, command, url)
+    named = invocation(target=target, command=command, url=url)
     if len(named) > 2:
         raise UsageError("name exactly one implementation: --target, --command or --url")
     if implementation is not None and not named:

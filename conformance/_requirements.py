@@ -21,6 +21,7 @@ from inngest_conformance._variants import (
     enum_requirement_id,
     rfc3339_requirement_id,
 )
+from inngest_conformance._vocabulary import KEYWORDS, LEVELS, Keyword, Kind, Level, Role, one_of
 from inngest_conformance.strategies._datetimes import datetime_forms
 from inngest_conformance.strategies._invalid import (
     OPERATORS,
@@ -42,9 +43,6 @@ from inngest_conformance.strategies._records import (
 from inngest_conformance.strategies._schema import PropertySpec, RunSchema
 from inngest_conformance.strategies._source import MinimalSource, Source, strategy
 
-LEVELS = ("schema", "format", "lifecycle")
-ROLE_LEVELS = {"validator": ("schema", "format"), "lifecycle": ("lifecycle",)}
-
 
 @dataclass(frozen=True)
 class Context:
@@ -61,16 +59,16 @@ class Context:
         object.__setattr__(self, "executor", lc.Executor(self.model, oracle))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Requirement:
     """One checkable claim about an implementation."""
 
     id: str
-    level: str
-    keyword: str
+    level: Level
+    keyword: Keyword
     statement: str
-    role: str
-    kind: str
+    role: Role
+    kind: Kind
     """``accept`` (valid records), ``reject`` (invalid ones) or ``lifecycle`` (programs)."""
     gen: Callable[[Source, Context], Any] = field(compare=False, repr=False)
     """How one case is made: the one description behind :meth:`cases` and :meth:`sample`."""
@@ -192,33 +190,35 @@ def _program(focus: str, src: Source, ctx: Context) -> Any:
 def _accepts(schema: RunSchema) -> list[Requirement]:
     out = [
         Requirement(
-            "schema:accepts-valid-records",
-            "schema",
-            "MUST",
-            "accepts every valid record: any status, optional properties present or absent, "
-            "adversarial strings, deep outputs",
-            "validator",
-            "accept",
-            _valid,
-            _valid_examples,
+            id="schema:accepts-valid-records",
+            level="schema",
+            keyword="MUST",
+            statement="accepts every valid record: any status, optional properties present or "
+            "absent, adversarial strings, deep outputs",
+            role="validator",
+            kind="accept",
+            gen=_valid,
+            explicit=_valid_examples,
         ),
         Requirement(
-            "schema:accepts-required-only",
-            "schema",
-            "MUST",
-            f"accepts a record with only the required properties ({', '.join(schema.required)})",
-            "validator",
-            "accept",
-            functools.partial(_valid, with_optional=False),
+            id="schema:accepts-required-only",
+            level="schema",
+            keyword="MUST",
+            statement="accepts a record with only the required properties "
+            f"({', '.join(schema.required)})",
+            role="validator",
+            kind="accept",
+            gen=functools.partial(_valid, with_optional=False),
         ),
         Requirement(
-            "schema:accepts-all-optional",
-            "schema",
-            "MUST",
-            f"accepts a record with every optional property ({', '.join(schema.optional)})",
-            "validator",
-            "accept",
-            functools.partial(_valid, with_optional=True),
+            id="schema:accepts-all-optional",
+            level="schema",
+            keyword="MUST",
+            statement="accepts a record with every optional property "
+            f"({', '.join(schema.optional)})",
+            role="validator",
+            kind="accept",
+            gen=functools.partial(_valid, with_optional=True),
         ),
     ]
     for spec in schema.properties:
@@ -226,30 +226,30 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             members = ", ".join(str(m) for m in spec.enum)
             out.append(
                 Requirement(
-                    enum_requirement_id(spec.name),
-                    "schema",
-                    "MUST",
-                    f"accepts every value of {spec.name}'s enum ({members})",
-                    "validator",
-                    "accept",
-                    functools.partial(_enum_case, spec),
-                    functools.partial(_enum_examples, spec),
-                    spec.name,
+                    id=enum_requirement_id(spec.name),
+                    level="schema",
+                    keyword="MUST",
+                    statement=f"accepts every value of {spec.name}'s enum ({members})",
+                    role="validator",
+                    kind="accept",
+                    gen=functools.partial(_enum_case, spec),
+                    explicit=functools.partial(_enum_examples, spec),
+                    subject=spec.name,
                 )
             )
         if spec.format == "date-time":
             out.append(
                 Requirement(
-                    rfc3339_requirement_id(spec.name),
-                    "format",
-                    "MUST",
-                    f"accepts every RFC 3339 date-time in {spec.name}: numeric offsets, "
+                    id=rfc3339_requirement_id(spec.name),
+                    level="format",
+                    keyword="MUST",
+                    statement=f"accepts every RFC 3339 date-time in {spec.name}: numeric offsets, "
                     "lower-case t and z, leap seconds, long fractions",
-                    "validator",
-                    "accept",
-                    functools.partial(_rfc3339_case, spec),
-                    functools.partial(_rfc3339_examples, spec),
-                    spec.name,
+                    role="validator",
+                    kind="accept",
+                    gen=functools.partial(_rfc3339_case, spec),
+                    explicit=functools.partial(_rfc3339_examples, spec),
+                    subject=spec.name,
                 )
             )
     return out
@@ -281,15 +281,15 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
         rid = f"{op.level}:rejects-{target.name.replace('/', ':')}"
         out.append(
             Requirement(
-                rid,
-                op.level,
-                "MUST",
-                _reject_statement(schema, target),
-                "validator",
-                "reject",
-                functools.partial(_invalid_case, target),
-                functools.partial(_invalid_variants, target),
-                target.property,
+                id=rid,
+                level=one_of(op.level, LEVELS, "operator level"),
+                keyword="MUST",
+                statement=_reject_statement(schema, target),
+                role="validator",
+                kind="reject",
+                gen=functools.partial(_invalid_case, target),
+                explicit=functools.partial(_invalid_variants, target),
+                subject=target.property,
             )
         )
     return out
@@ -297,7 +297,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
 
 #: (id, keyword, focus, statement, properties needed).  The keyword of a record invariant
 #: (``None`` here) is the lifecycle table's (``LifecycleModel.keyword``).
-_LIFECYCLE: tuple[tuple[str, str | None, str, str, tuple[str, ...]], ...] = (
+_LIFECYCLE: tuple[tuple[str, Keyword | None, str, str, tuple[str, ...]], ...] = (
     (
         lc.CREATE,
         "MUST",
@@ -384,14 +384,14 @@ def _invariant(requirement_id: str) -> str:
 def _lifecycle(schema: RunSchema, model: LifecycleModel) -> list[Requirement]:
     return [
         Requirement(
-            rid,
-            "lifecycle",
-            keyword or model.keyword(_invariant(rid)),
-            statement,
-            "lifecycle",
-            "lifecycle",
-            functools.partial(_program, focus),
-            functools.partial(_directed, focus, every_legal=rid not in _TRANSITION_RULES),
+            id=rid,
+            level="lifecycle",
+            keyword=keyword or _keyword(model, _invariant(rid)),
+            statement=statement,
+            role="lifecycle",
+            kind="lifecycle",
+            gen=functools.partial(_program, focus),
+            explicit=functools.partial(_directed, focus, every_legal=rid not in _TRANSITION_RULES),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
         if all(schema.has(n) for n in needs)
@@ -416,7 +416,7 @@ def catalogue(
 #: Requirements of a *source*: judged over the records it emitted, not over generated cases.
 #: The record invariants are the lifecycle level's (one judge, ``record_breaches``), their
 #: keywords the lifecycle table's.
-SOURCE_REQUIREMENTS: tuple[tuple[str, str, str | None, str], ...] = (
+SOURCE_REQUIREMENTS: tuple[tuple[str, Level, Keyword | None, str], ...] = (
     ("source:emits-valid-records", "schema", "MUST", "emits only records the schema accepts"),
     (
         "source:statuses-follow-lifecycle",
@@ -463,18 +463,23 @@ def _no_cases(src: Source, ctx: Context) -> Any:
     raise TypeError("a source's requirements are judged over what it emitted, not generated")
 
 
+def _keyword(model: LifecycleModel, invariant: str) -> Keyword:
+    """The keyword the lifecycle table gives an invariant (its loader checked the word)."""
+    return one_of(model.keyword(invariant), KEYWORDS, f"keyword of {invariant}")
+
+
 def source_requirements(model: LifecycleModel | None = None) -> tuple[Requirement, ...]:
     """The audit's requirements; ``model`` (by default the packaged table) sets keywords."""
     model = model or default_lifecycle()
     return tuple(
         Requirement(
-            rid,
-            level,
-            keyword or model.keyword(_invariant(rid)),
-            statement,
-            "source",
-            "audit",
-            _no_cases,
+            id=rid,
+            level=level,
+            keyword=keyword or _keyword(model, _invariant(rid)),
+            statement=statement,
+            role="source",
+            kind="audit",
+            gen=_no_cases,
         )
         for rid, level, keyword, statement in SOURCE_REQUIREMENTS
     )

@@ -23,9 +23,12 @@ import re
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pytest
+
+if TYPE_CHECKING:
+    from inngest_conformance._vocabulary import Profile
 
 __all__ = [
     "CASE_KINDS",
@@ -93,7 +96,7 @@ class _Session:
     """Per-process state, kept in the config's stash: built lazily, closed at the end."""
 
     def __init__(self, config: pytest.Config) -> None:
-        from inngest_conformance._api import context
+        from inngest_conformance._planning import context
 
         self.config = config
         self.ctx = context(setting(config, "schema"), setting(config, "lifecycle"))
@@ -102,8 +105,9 @@ class _Session:
         self.requirements: list[Any] | None = None
 
     @property
-    def profile(self) -> str:
-        return setting(self.config, "profile") or "standard"
+    def profile(self) -> Profile:
+        # Checked at configure time (check_profile).
+        return cast("Profile", setting(self.config, "profile") or "standard")
 
     @property
     def seed(self) -> int:
@@ -111,7 +115,7 @@ class _Session:
 
     def adapter(self) -> Any:
         if self._adapter is None:
-            from inngest_conformance._api import open_adapter
+            from inngest_conformance._adapters import open_adapter
 
             self._adapter = open_adapter(
                 target=setting(self.config, "target"),
@@ -151,22 +155,18 @@ def pytest_configure(config: pytest.Config) -> None:
             + " or ".join(option_name(n) for n in chosen)
             + ", not several"
         )
-    role = setting(config, "role")
-    if role is not None:
-        from inngest_conformance._requirements import ROLE_LEVELS
+    role, profile = setting(config, "role"), setting(config, "profile")
+    if role is not None or profile is not None:
+        from inngest_conformance._planning import check_profile, check_role_name
+        from inngest_conformance.errors import UsageError
 
-        if role not in ROLE_LEVELS:
-            raise pytest.UsageError(
-                f"{option_name('role')} {role!r} is not one of {', '.join(ROLE_LEVELS)}"
-            )
-    profile = setting(config, "profile")
-    if profile is not None:
-        from inngest_conformance._engine import PROFILES
-
-        if profile not in PROFILES:
-            raise pytest.UsageError(
-                f"{option_name('profile')} {profile!r} is not one of {', '.join(PROFILES)}"
-            )
+        try:
+            if role is not None:
+                check_role_name(role, option_name("role"))
+            if profile is not None:
+                check_profile(profile, option_name("profile"))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     _check_numbers(config)
     collect = setting(config, "collect")
     if collect is not None and collect not in COLLECT:
@@ -265,7 +265,7 @@ class RunSettings(Protocol):
     def ctx(self) -> Any: ...
 
     @property
-    def profile(self) -> str: ...
+    def profile(self) -> Profile: ...
 
     @property
     def seed(self) -> int: ...
@@ -323,7 +323,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
     if not collects(config):
         return
     from inngest_conformance._adapters.base import ImplementationError
-    from inngest_conformance._api import choose_role, describe, plan
+    from inngest_conformance._planning import choose_role, describe, plan
     from inngest_conformance.errors import ConformanceError
 
     try:
@@ -453,9 +453,11 @@ def session_report(
     import shlex
 
     from inngest_conformance._adapters.base import Description
-    from inngest_conformance._api import context, now_iso
     from inngest_conformance._engine import result_from_json
-    from inngest_conformance._requirements import ROLE_LEVELS, catalogue
+    from inngest_conformance._planning import context, invocation
+    from inngest_conformance._requirements import catalogue
+    from inngest_conformance._run import now_iso
+    from inngest_conformance._vocabulary import ROLE_LEVELS
     from inngest_conformance.report import RunInfo, build_report
 
     ctx = context(suite["schema"], suite["lifecycle"]) if suite else state.ctx
@@ -464,20 +466,20 @@ def session_report(
     rows = sorted(rows, key=lambda row: order.index(row["id"]) if row["id"] in by_id else 0)
     results = [result_from_json(row, by_id[row["id"]]) for row in rows if row["id"] in by_id]
     role = results[0].requirement.role if results else "validator"
-    invocation: list[str] = []
+    words: list[str] = []
     if suite:
         name, profile = f"suite {suite['fixture']!r} ({suite['test']})", suite["profile"]
     else:
-        for option in (*IMPLEMENTATION_OPTIONS, "schema", "lifecycle"):
-            value = setting(state.config, option)
-            if value is not None:
-                invocation += [f"--{option}", value]
-        for spec in (setting(state.config, "rejects_with") or "").split():
-            invocation += ["--rejects-with", spec]
+        words = invocation(
+            **{option: setting(state.config, option) for option in IMPLEMENTATION_OPTIONS},
+            schema=setting(state.config, "schema"),
+            lifecycle=setting(state.config, "lifecycle"),
+            rejects_with=(setting(state.config, "rejects_with") or "").split(),
+        )
         name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
         profile = state.profile
     info = RunInfo(ctx, role, profile, state.seed, Description(name=name or "pytest"),
-                   tuple(invocation), ROLE_LEVELS.get(role, ()))  # fmt: skip
+                   tuple(words), ROLE_LEVELS.get(role, ()))  # fmt: skip
     duration = sum(r.duration_s for r in results)
     report = build_report(info, results, started_at=now_iso(), duration_s=duration)
     if suite:

@@ -25,9 +25,10 @@ from typing import Any
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._render import to_badge, to_html, to_markdown
-from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
+from inngest_conformance._requirements import Context
 from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
+from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
 
 __all__ = [
@@ -57,8 +58,8 @@ class RunInfo:
     """How a run was made: what its report header pins."""
 
     ctx: Context
-    role: str
-    profile: str
+    role: Role
+    profile: Profile
     seed: int
     implementation: Description
     invocation: tuple[str, ...] = ()
@@ -101,8 +102,8 @@ def verdict_text(report: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
-def level_outcomes(results: Sequence[Result], levels: Sequence[str]) -> dict[str, str]:
-    out = {}
+def level_outcomes(results: Sequence[Result], levels: Sequence[str]) -> dict[Level, Outcome]:
+    out: dict[Level, Outcome] = {}
     for level in LEVELS:
         mine = [r for r in results if r.requirement.level == level]
         if level not in levels or not mine or all(r.outcome == "skipped" for r in mine):

@@ -26,10 +26,9 @@ from typing import Any
 import pytest
 from inngest_conformance._adapters import PythonAdapter
 from inngest_conformance._adapters.wire import WireAdapter
-from inngest_conformance._api import context, plan
-from inngest_conformance._engine import PROFILES
-from inngest_conformance._requirements import ROLE_LEVELS, Context, Requirement
-from inngest_conformance.errors import UsageError
+from inngest_conformance._planning import check_profile, check_role_name, context, plan
+from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._vocabulary import Profile
 from inngest_conformance.plugin import (
     SUITE_KEY,
     RequirementFailed,
@@ -49,7 +48,7 @@ class _Settings:
     """A suite's own context and profile, with the session's seed."""
 
     ctx: Context
-    profile: str
+    profile: Profile
     seed: int
 
 
@@ -68,12 +67,10 @@ def suite(
     with ``create``/``transition``/``get``), or an adapter already made.  ``schema`` and
     ``lifecycle`` are what ``--schema`` and ``--lifecycle`` take (a path, or the document).
     """
-    if role not in ROLE_LEVELS:
-        raise UsageError(f"suite role {role!r} is not one of {', '.join(ROLE_LEVELS)}")
-    if profile is not None and profile not in PROFILES:
-        raise UsageError(f"suite profile {profile!r} is not one of {', '.join(PROFILES)}")
+    chosen = check_role_name(role, "suite role")
+    own_profile = None if profile is None else check_profile(profile, "suite profile")
     ctx = context(schema, lifecycle)
-    requirements: dict[str, Requirement] = {r.id: r for r in plan(ctx, role)}
+    requirements: dict[str, Requirement] = {r.id: r for r in plan(ctx, chosen)}
     ids = list(requirements)
     # What the report writer needs to give this suite a report of its own.
     identity = {
@@ -87,7 +84,7 @@ def suite(
     def test_conformance(request: pytest.FixtureRequest, requirement_id: str) -> None:
         obj = request.getfixturevalue(fixture)
         session = _state(request.config)
-        settings = _Settings(ctx, profile or session.profile, session.seed)
+        settings = _Settings(ctx, own_profile or session.profile, session.seed)
         test = request.node.nodeid.split("[", 1)[0]
         described = {**identity, "test": test, "folder": suite_folder(test)}
         described["profile"] = settings.profile

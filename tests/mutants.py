@@ -47,7 +47,7 @@ from typing import Any
 from unittest import mock
 
 from inngest_conformance import _engine, certify_adapter, open_adapter
-from inngest_conformance._api import context
+from inngest_conformance._planning import context
 from inngest_conformance._requirements import Context, catalogue
 from inngest_conformance.reference import ReferenceStore, Verdict
 from inngest_conformance.strategies import (

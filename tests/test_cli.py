@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 from inngest_conformance import __version__
-from inngest_conformance._api import context, plan
-from inngest_conformance._requirements import ROLE_LEVELS, catalogue
+from inngest_conformance._planning import context, plan
+from inngest_conformance._requirements import catalogue
+from inngest_conformance._vocabulary import ROLE_LEVELS
 
 CLI = (sys.executable, "-m", "inngest_conformance")
 HARNESS = (sys.executable, "-m", "inngest_conformance.harness")

@@ -13,17 +13,14 @@ from typing import Any
 import jsonschema
 import pytest
 from defects import accepts_unknown_property, lowercases_status
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._adapters.base import Description
-from inngest_conformance._api import (
-    UsageError,
-    certify_adapter,
-    compare_adapters,
-    context,
-    open_adapter,
-)
 from inngest_conformance._compare import draw_cases, unique_names
+from inngest_conformance._planning import context
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import catalogue
+from inngest_conformance._run import certify_adapter, compare_adapters
+from inngest_conformance.errors import UsageError
 from inngest_conformance.report import report_schema, write_reports
 from inngest_conformance.strategies import default_schema
 from inngest_conformance.strategies._records import gen_record

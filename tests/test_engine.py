@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 from defects import DEFECTS
-from inngest_conformance._api import certify_adapter, context, open_adapter
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._engine import requirement_seed
+from inngest_conformance._planning import context
+from inngest_conformance._run import certify_adapter
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inngest_conformance._api import context, plan
-from inngest_conformance._engine import OUTCOMES, PROFILES
-from inngest_conformance._requirements import LEVELS
+from inngest_conformance._engine import PROFILES
+from inngest_conformance._planning import context, plan
+from inngest_conformance._vocabulary import LEVELS, OUTCOMES
 from inngest_conformance.plugin import option_name
 from inngest_conformance.report import FORMAT, VERDICTS, with_report_path
 from inngest_conformance.strategies._fixtures import Fixtures

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inngest_conformance._api import context, plan
+from inngest_conformance._planning import context, plan
 from inngest_conformance.plugin import option_name
 
 pytest_plugins = ["pytester"]

@@ -33,7 +33,8 @@ from typing import Any
 import jsonschema
 import pytest
 from inngest_conformance._adapters import ProcessAdapter, PythonAdapter
-from inngest_conformance._api import certify_adapter, context
+from inngest_conformance._planning import context
+from inngest_conformance._run import certify_adapter
 from inngest_conformance.report import report_schema
 
 ROOT = Path(__file__).resolve().parent.parent

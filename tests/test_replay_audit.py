@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inngest_conformance._api import certify_adapter, open_adapter
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._replay import replay_report
+from inngest_conformance._run import certify_adapter
 
 CLI = (sys.executable, "-m", "inngest_conformance")
 ENUM_ID = "schema:rejects-not-in-enum:status"

@@ -14,10 +14,11 @@ from typing import Any
 
 import jsonschema
 import pytest
-from inngest_conformance._api import certify_adapter, open_adapter
+from inngest_conformance._adapters import open_adapter
 from inngest_conformance._engine import Result
 from inngest_conformance._render import to_html, to_markdown, visible
 from inngest_conformance._requirements import Requirement
+from inngest_conformance._run import certify_adapter
 from inngest_conformance.reference import Verdict, validator
 from inngest_conformance.report import report_schema, with_report_path, write_reports
 
@@ -114,7 +115,15 @@ def test_badge_is_well_formed_xml(hostile_report: dict[str, Any], tmp_path: Path
 
 
 def test_long_values_are_elided_in_human_formats_only() -> None:
-    req = Requirement("x:y", "schema", "MUST", "s", "validator", "reject", lambda ctx: None)  # type: ignore[arg-type,return-value]
+    req = Requirement(
+        id="x:y",
+        level="schema",
+        keyword="MUST",
+        statement="s",
+        role="validator",
+        kind="reject",
+        gen=lambda ctx: None,
+    )  # type: ignore[arg-type,return-value]
     long = "a" * 50_000
     result = Result(req, "failed", 1, 0, "m", {"run_id": long}, {"valid": True}, {"valid": False})
     report = {

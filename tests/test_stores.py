@@ -16,7 +16,9 @@ from typing import Any
 
 import pytest
 from defects import DEFECTS
-from inngest_conformance._api import certify_adapter, context, open_adapter
+from inngest_conformance._adapters import open_adapter
+from inngest_conformance._planning import context
+from inngest_conformance._run import certify_adapter
 from inngest_conformance.strategies._oracle import default_oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS

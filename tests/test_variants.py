@@ -238,7 +238,7 @@ def test_each_named_date_time_feature_is_valid_and_shows_that_feature(name: str)
 
 def test_directed_date_time_cases_include_every_named_feature() -> None:
     schema = resolve_schema(None)
-    from inngest_conformance._api import context
+    from inngest_conformance._planning import context
 
     ctx = context()
     req = next(r for r in catalogue(schema) if r.id == RFC3339)

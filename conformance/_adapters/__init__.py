@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
-from ..errors import TargetError
+from collections.abc import Sequence
+from typing import Any
+
+from ..errors import TargetError, UsageError
 from .base import (
-    ROLES,
     Adapter,
     Answer,
     Description,
@@ -25,7 +27,6 @@ from .process import ProcessAdapter
 from .python import PythonAdapter, load_target, rejection_classes
 
 __all__ = [
-    "ROLES",
     "Adapter",
     "Answer",
     "Description",
@@ -40,5 +41,49 @@ __all__ = [
     "Unsupported",
     "ValidatorAdapter",
     "load_target",
+    "open_adapter",
     "rejection_classes",
 ]
+
+
+def open_adapter(
+    *,
+    target: str | None = None,
+    command: str | None = None,
+    url: str | None = None,
+    obj: Any = None,
+    request_timeout: float = 5.0,
+    startup_timeout: float = 10.0,
+    rejects_with: Sequence[str] = (),
+) -> Adapter:
+    """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
+
+    ``rejects_with`` names (``"MOD:CLASS"``) exception classes a Python implementation
+    raises to refuse, besides ``ValueError`` and ``jsonschema.ValidationError``.
+    """
+    given = [
+        k
+        for k, v in (("target", target), ("command", command), ("url", url), ("obj", obj))
+        if v is not None
+    ]
+    if len(given) != 1:
+        raise UsageError(
+            "name exactly one implementation: --target MOD:OBJ, --command CMD or --url URL"
+            + (f" (got {', '.join(given)})" if given else "")
+        )
+    if rejects_with and target is None and obj is None:
+        raise UsageError(
+            "--rejects-with names a Python exception class: it applies to --target only "
+            '(a program or service refuses with {"ok": false} or {"valid": false})'
+        )
+    rejections = rejection_classes(rejects_with)
+    if target is not None:
+        return PythonAdapter(load_target(target), name=target, rejections=rejections)
+    if obj is not None:
+        return PythonAdapter(obj, rejections=rejections)
+    if command is not None:
+        return ProcessAdapter(
+            command, startup_timeout=startup_timeout, request_timeout=request_timeout
+        )
+    assert url is not None
+    return HttpAdapter(url, timeout=request_timeout)

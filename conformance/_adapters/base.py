@@ -12,8 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-ROLES = ("validator", "lifecycle")
-
 
 @dataclass(frozen=True, slots=True)
 class Description:
@@ -123,7 +121,24 @@ class LifecycleAdapter(Protocol):
 
 
 class Adapter(Protocol):
-    """Every adapter: both roles' methods (raising :class:`Unsupported` where absent)."""
+    """Every adapter: both roles' methods (raising :class:`Unsupported` where absent), and
+    what a run says of the implementation besides its answers."""
+
+    warnings: list[str]
+    """What the adapter noticed that the report should say (a banner skipped, a restart,
+    a ``describe`` without a usable answer); a run appends to it too."""
+
+    @property
+    def display_name(self) -> str:
+        """How a report names the implementation when it does not name itself: its
+        Python name, its command or its URL."""
+        ...
+
+    @property
+    def launch_command(self) -> str:
+        """The command line that starts the implementation, or ``""`` when the kit does
+        not start it (a Python object, a service already running)."""
+        ...
 
     def describe(self) -> Description: ...
 

@@ -53,7 +53,8 @@ class HttpAdapter(WireAdapter):
         self._conn: http.client.HTTPConnection | None = None
         self._lock = threading.Lock()
 
-    def _fallback_name(self) -> str:
+    @property
+    def display_name(self) -> str:
         return self.url
 
     def close(self) -> None:

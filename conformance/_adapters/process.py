@@ -222,10 +222,12 @@ class ProcessAdapter(WireAdapter):
         self._closed = False
         self._lock = threading.Lock()
 
-    def _fallback_name(self) -> str:
+    @property
+    def display_name(self) -> str:
         return self.command
 
-    def _command(self) -> str:
+    @property
+    def launch_command(self) -> str:
         return self.command
 
     @property

@@ -183,6 +183,7 @@ class PythonAdapter:
         self.obj: Any = obj
         self.rejections = rejections
         self.name = name or _qualified_name(obj)
+        self.warnings: list[str] = []
         self._factory: Callable[[], object] | None = None
         self._validate: Callable[[Any], Answer] | None = None
         self._store: Any = None
@@ -224,6 +225,14 @@ class PythonAdapter:
             ) from exc
 
     # Adapter API ------------------------------------------------------------------------
+
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    @property
+    def launch_command(self) -> str:
+        return ""
 
     def describe(self) -> Description:
         roles: list[str] = []

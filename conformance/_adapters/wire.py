@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .base import ROLES, Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
+from inngest_conformance._vocabulary import ROLES
+
+from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
 
 SNIPPET_LIMIT = 200
 
@@ -55,10 +57,12 @@ class WireAdapter:
         """Send one request, return the decoded JSON answer, or raise ImplementationError."""
         raise NotImplementedError
 
-    def _fallback_name(self) -> str:
+    @property
+    def display_name(self) -> str:
         raise NotImplementedError
 
-    def _command(self) -> str:
+    @property
+    def launch_command(self) -> str:
         return ""
 
     def close(self) -> None:
@@ -105,9 +109,9 @@ class WireAdapter:
             answer = self._ask(request, "implementation")
         except Unsupported:
             return Description(
-                name=self._fallback_name(),
+                name=self.display_name,
                 roles=("validator",),
-                command=self._command(),
+                command=self.launch_command,
                 roles_declared=False,
             )
         expected = (
@@ -137,7 +141,7 @@ class WireAdapter:
             version=impl.get("version", ""),
             language=impl.get("language", ""),
             roles=tuple(dict.fromkeys(roles)),
-            command=self._command(),
+            command=self.launch_command,
         )
 
     def validate(self, record: Any) -> Answer:

@@ -1,0 +1,257 @@
+"""Running a whole certification or comparison: the entry points the doors call.
+
+:func:`certify_adapter` runs one implementation's requirements through the engine and builds
+the report; :func:`compare_adapters` puts the same cases to several implementations.  Both
+open and close a run the same way (:class:`_Run`): the profile checked, the start time
+taken, what the implementation says it is asked once, the role chosen and the requirements
+planned (:mod:`inngest_conformance._planning`), and the report built from the results.
+Nothing here prints: progress goes to a listener, so the command line and the plugin each
+show it their own way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from inngest_conformance._adapters import Adapter, Description, open_adapter
+from inngest_conformance._compare import Entrant, compare, unique_names
+from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
+from inngest_conformance._planning import (
+    check_profile,
+    check_role,
+    choose_role,
+    context,
+    covered_levels,
+    declared,
+    describe,
+    in_catalogue_order,
+    plan,
+)
+from inngest_conformance._requirements import Context
+from inngest_conformance._variants import Declared
+from inngest_conformance._vocabulary import Outcome, Profile, Role
+from inngest_conformance.errors import UsageError
+from inngest_conformance.report import RunInfo, build_report, fingerprint, verdict_text
+
+
+@dataclass(frozen=True)
+class Certification:
+    """A finished run: its results and the report document."""
+
+    results: list[Result]
+    report: dict[str, Any]
+
+    @property
+    def verdict(self) -> str:
+        return str(self.report["verdict"])
+
+    @property
+    def interrupted(self) -> bool:
+        return bool(self.report.get("interrupted"))
+
+    @property
+    def exit_code(self) -> int:
+        """0 conformant, 1 non-conformant (or partly judged), 2 nothing could be judged;
+        130 when interrupted."""
+        if self.interrupted:
+            return 130
+        if self.verdict == "conformant":
+            return 0
+        judged = any(r.outcome in ("passed", "failed") for r in self.results)
+        return 1 if judged else 2
+
+
+def mark_interrupted(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` as an interrupted run's: the interrupt came after its last case."""
+    out = {**report, "interrupted": True, "verdict": "error"}
+    out["verdict_text"] = verdict_text(out)
+    out["fingerprint"] = fingerprint(out)
+    return out
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True)
+class _Run:
+    """What every run opens with and closes with, whatever it runs in between."""
+
+    ctx: Context
+    profile: Profile
+    seed: int
+    started_at: str
+    t0: float
+
+    @classmethod
+    def open(cls, profile: str, ctx: Context | None, seed: int) -> _Run:
+        return cls(ctx or context(), check_profile(profile), seed, now_iso(), time.perf_counter())
+
+    def info(
+        self,
+        role: Role,
+        description: Description,
+        invocation: Sequence[str],
+        levels: Sequence[str] | None,
+        *,
+        warnings: Sequence[str] = (),
+        exceptions: Mapping[str, str] | None = None,
+    ) -> RunInfo:
+        return RunInfo(
+            self.ctx,
+            role,
+            self.profile,
+            self.seed,
+            description,
+            tuple(invocation),
+            covered_levels(role, levels),
+            tuple(warnings),
+            dict(exceptions or {}),
+        )
+
+    def report(
+        self, info: RunInfo, results: Sequence[Result], *, interrupted: bool = False
+    ) -> dict[str, Any]:
+        return build_report(
+            info,
+            results,
+            started_at=self.started_at,
+            duration_s=time.perf_counter() - self.t0,
+            interrupted=interrupted,
+        )
+
+
+def certify_adapter(
+    adapter: Adapter,
+    *,
+    ctx: Context | None = None,
+    role: str | None = None,
+    profile: str = "standard",
+    seed: int = 0,
+    only: Sequence[str] = (),
+    invocation: Sequence[str] = (),
+    listener: Listener | None = None,
+    description: Description | None = None,
+    levels: Sequence[str] | None = None,
+    exceptions: Mapping[str, str] | None = None,
+) -> Certification:
+    """Certify one implementation behind ``adapter``; see the module docstring.
+
+    ``levels`` narrows what the verdict covers; ``exceptions`` (id -> reason) declares
+    requirements the implementation does not claim: they are not run, and the report lists
+    them apart, never as silently passed.
+    """
+    run = _Run.open(profile, ctx, seed)
+    with interrupts() as guard:
+        with guard.raising():
+            desc = description or describe(adapter)
+        chosen = choose_role(adapter, role, desc)
+        requirements = plan(run.ctx, chosen, only=only, levels=levels, exceptions=exceptions)
+        interrupted = False
+        try:
+            results = certify(
+                run.ctx,
+                adapter,
+                requirements,
+                profile=run.profile,
+                run_seed=seed,
+                listener=listener,
+                declared=Declared.from_exceptions(exceptions),
+            )
+        except Interrupted as stop:
+            results, interrupted = stop.results, True
+        # A Ctrl-C after the last case still ends the run as interrupted.
+        interrupted = interrupted or guard.requested
+    if not only:
+        results = in_catalogue_order(
+            run.ctx, [*results, *declared(run.ctx, chosen, exceptions, seed)]
+        )
+    info = run.info(
+        chosen, desc, invocation, levels, warnings=adapter.warnings, exceptions=exceptions
+    )
+    report = run.report(info, results, interrupted=interrupted)
+    return Certification(results, report)
+
+
+def certify_target(
+    target: str, *, role: str | None = None, profile: str = "standard", seed: int = 0
+) -> dict[str, Any]:
+    """Certify a Python object named ``MOD:OBJ`` and return the report document."""
+    adapter = open_adapter(target=target)
+    try:
+        return certify_adapter(
+            adapter, role=role, profile=profile, seed=seed, invocation=("--target", target)
+        ).report
+    finally:
+        adapter.close()
+
+
+_WORST: dict[Outcome, int] = {"failed": 3, "errored": 2, "passed": 1, "skipped": 0}
+
+
+def compare_adapters(
+    adapters: Sequence[Adapter],
+    *,
+    ctx: Context | None = None,
+    role: str | None = None,
+    profile: str = "standard",
+    seed: int = 0,
+    levels: Sequence[str] | None = None,
+    invocation: Sequence[str] = (),
+    invocations: Sequence[Sequence[str]] = (),
+) -> Certification:
+    """Run the same cases through every adapter; the report has a ``compare`` section.
+
+    Its top-level requirement rows hold, for each requirement, the worst outcome among the
+    implementations (with that one's evidence, named in the row's ``implementation``), so
+    the verdict is conformant only when every implementation is.  ``invocations`` gives,
+    per adapter, the certify arguments that name it alone: each implementation's entry in
+    the ``compare`` section keeps its own failures, each with a ``reproduce`` command for
+    that implementation alone, which is also what ``replay`` reruns against it.
+    """
+    run = _Run.open(profile, ctx, seed)
+    if len(adapters) < 2:
+        raise UsageError("compare needs at least two implementations")
+    descriptions = [describe(a) for a in adapters]
+    entrants = [
+        Entrant(name, adapter, d)
+        for name, adapter, d in zip(unique_names(descriptions), adapters, descriptions, strict=True)
+    ]
+    chosen = choose_role(adapters[0], role, descriptions[0])
+    for d in descriptions:
+        check_role(chosen, d)
+    requirements = plan(run.ctx, chosen, levels=levels)
+    section, per = compare(run.ctx, entrants, requirements, profile=run.profile, seed=seed)
+    owners = [
+        max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])
+        for i in range(len(requirements))
+    ]
+    worst = [per[owner.name][i] for i, owner in enumerate(owners)]
+    own_rows: dict[str, dict[str, dict[str, Any]]] = {}
+    for n, (entry, e) in enumerate(zip(section["implementations"], entrants, strict=True)):
+        words = tuple(invocations[n]) if n < len(invocations) else ()
+        own = build_report(
+            run.info(chosen, e.description, words, levels),
+            per[e.name],
+            started_at=run.started_at,
+            duration_s=0.0,
+        )
+        failures = [r for r in own["requirements"] if r["outcome"] in ("failed", "errored")]
+        entry["invocation"] = list(words)
+        entry["failures"] = failures
+        own_rows[e.name] = {r["id"]: r for r in failures}
+    names = Description(name=" vs ".join(e.name for e in entrants))
+    report = run.report(run.info(chosen, names, invocation, levels), worst)
+    for row, owner in zip(report["requirements"], owners, strict=True):
+        mine = own_rows[owner.name].get(row["id"])
+        if mine is not None:
+            # The worst implementation's evidence, so its command, never all of them at once.
+            row["implementation"] = owner.name
+            for key in ("reproduce", "replay"):
+                row[key] = mine[key]
+    report["compare"] = section
+    return Certification(worst, report)

@@ -1,0 +1,47 @@
+"""The kit's words, typed: levels, roles, keywords, requirement kinds, outcomes, profiles.
+
+Each is a ``Literal`` type with the tuple of its values beside it, in the order a report and
+the command line list them.  (``Literal`` rather than ``StrEnum``: the values travel as
+plain strings in report.json, the wire protocol and the command line, and Python 3.10 has
+no ``StrEnum``.)  This module imports nothing of the kit but its errors, so every layer may use it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, TypeVar
+
+from inngest_conformance.errors import UsageError
+
+Level = Literal["schema", "format", "lifecycle"]
+Role = Literal["validator", "lifecycle", "source"]
+"""Who a requirement speaks of: an implementation playing ``validator`` or ``lifecycle``
+(:data:`ROLES`), or a ``source`` of records whose output is audited."""
+Keyword = Literal["MUST", "SHOULD"]
+Kind = Literal["accept", "reject", "lifecycle", "audit"]
+"""What a requirement's cases are: valid records, invalid records, lifecycle programs, or
+(``audit``) none: a source is judged over the records it emitted."""
+Outcome = Literal["passed", "failed", "errored", "skipped"]
+Profile = Literal["quick", "standard", "certify"]
+Event = Literal["start", "finish"]
+"""What a run listener is told of a requirement."""
+
+LEVELS: tuple[Level, ...] = ("schema", "format", "lifecycle")
+ROLES: tuple[Role, ...] = ("validator", "lifecycle")
+"""The roles an implementation may play."""
+ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
+    "validator": ("schema", "format"),
+    "lifecycle": ("lifecycle",),
+}
+KEYWORDS: tuple[Keyword, ...] = ("MUST", "SHOULD")
+KINDS: tuple[Kind, ...] = ("accept", "reject", "lifecycle", "audit")
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "errored", "skipped")
+
+_W = TypeVar("_W", bound=str)
+
+
+def one_of(value: str, words: tuple[_W, ...], what: str) -> _W:
+    """``value`` as one of ``words``, or a usage error naming ``what`` was asked
+    (``--profile``, ``suite role``, ...) and the words it may be."""
+    if value not in words:
+        raise UsageError(f"{what} {value!r} is not one of {', '.join(words)}")
+    return value
