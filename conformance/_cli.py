@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TextIO
 from inngest_conformance._adapters import open_adapter
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
+from inngest_conformance._parallel import AdapterSpec
 from inngest_conformance._planning import choose_role, context, describe, invocation, plan
 from inngest_conformance._render import cases_note, declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
@@ -88,6 +89,17 @@ def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one
         metavar="S",
         help="seconds to wait for a program's first answer (default 10)",
     )
+
+
+def _jobs(text: str) -> int:
+    """``--jobs``: a count of worker processes, 1 or more."""
+    try:
+        jobs = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if jobs < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {jobs}")
+    return jobs
 
 
 def _rejects_with_option(p: argparse.ArgumentParser) -> None:
@@ -191,6 +203,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=tuple(ROLE_LEVELS), help="default: what it describes")
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0, help="makes the cases reproducible")
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="run requirements in N worker processes, each with its own implementation "
+        "(the report is the same as with 1, apart from timings; default 1)",
+    )
     p.add_argument("--report-dir", default="reports", metavar="DIR", help="default reports")
     p.add_argument(
         "--requirement",
@@ -359,15 +379,16 @@ def _certify_run(
 ) -> int:
     """The run under ``guard``: from the first case until the reports are written, a
     Ctrl-C ends the run with an interrupted report and exit 130, never half of one."""
+    spec = AdapterSpec(
+        target=args.target,
+        command=args.command,
+        url=args.url,
+        request_timeout=args.timeout,
+        startup_timeout=args.startup_timeout,
+        rejects_with=tuple(args.rejects_with),
+    )
     with guard.raising():
-        adapter: Adapter = open_adapter(
-            target=args.target,
-            command=args.command,
-            url=args.url,
-            request_timeout=args.timeout,
-            startup_timeout=args.startup_timeout,
-            rejects_with=args.rejects_with,
-        )
+        adapter: Adapter = spec.open()
     try:
         role = args.role
         progress = _Progress(sys.stderr, 0)
@@ -391,6 +412,8 @@ def _certify_run(
             levels=levels,
             exceptions=exceptions,
             description=description,
+            jobs=args.jobs,
+            reopen=spec,
         )
     finally:
         adapter.close()

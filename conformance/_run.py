@@ -20,6 +20,7 @@ from typing import Any
 from inngest_conformance._adapters import Adapter, Description, open_adapter
 from inngest_conformance._compare import Entrant, compare, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
+from inngest_conformance._parallel import AdapterSpec, certify_in_workers
 from inngest_conformance._planning import (
     check_profile,
     check_role,
@@ -138,13 +139,22 @@ def certify_adapter(
     description: Description | None = None,
     levels: Sequence[str] | None = None,
     exceptions: Mapping[str, str] | None = None,
+    jobs: int = 1,
+    reopen: AdapterSpec | None = None,
 ) -> Certification:
     """Certify one implementation behind ``adapter``; see the module docstring.
 
     ``levels`` narrows what the verdict covers; ``exceptions`` (id -> reason) declares
     requirements the implementation does not claim: they are not run, and the report lists
-    them apart, never as silently passed.
+    them apart, never as silently passed.  With ``jobs`` above 1 the requirements run in
+    that many worker processes, each opening the implementation again as ``reopen`` says
+    (``adapter`` is still asked what it is); the report is the same apart from timings.
     """
+    if jobs > 1 and reopen is None:
+        raise UsageError(
+            "--jobs runs the implementation in worker processes: name it by --target, "
+            "--command or --url"
+        )
     run = _Run.open(profile, ctx, seed)
     with interrupts() as guard:
         with guard.raising():
@@ -153,15 +163,28 @@ def certify_adapter(
         requirements = plan(run.ctx, chosen, only=only, levels=levels, exceptions=exceptions)
         interrupted = False
         try:
-            results = certify(
-                run.ctx,
-                adapter,
-                requirements,
-                profile=run.profile,
-                run_seed=seed,
-                listener=listener,
-                declared=Declared.from_exceptions(exceptions),
-            )
+            if jobs > 1 and reopen is not None:
+                results = certify_in_workers(
+                    run.ctx,
+                    reopen,
+                    requirements,
+                    jobs=jobs,
+                    profile=run.profile,
+                    run_seed=seed,
+                    listener=listener,
+                    declared=Declared.from_exceptions(exceptions),
+                    warnings=adapter.warnings,
+                )
+            else:
+                results = certify(
+                    run.ctx,
+                    adapter,
+                    requirements,
+                    profile=run.profile,
+                    run_seed=seed,
+                    listener=listener,
+                    declared=Declared.from_exceptions(exceptions),
+                )
         except Interrupted as stop:
             results, interrupted = stop.results, True
         # A Ctrl-C after the last case still ends the run as interrupted.
