@@ -20,6 +20,7 @@ from typing import Any
 
 from inngest_conformance._adapters.base import Adapter, LifecycleAnswer
 from inngest_conformance.strategies._datetimes import is_rfc3339_datetime, utc_key
+from inngest_conformance.strategies._encode import clip
 from inngest_conformance.strategies._lifecycle import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle
 
@@ -148,9 +149,8 @@ def record_breaches(
     return out
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _short(value: Any) -> str:
+    return clip(json.dumps(value, ensure_ascii=False, default=repr), 80)
 
 
 @dataclass(slots=True)

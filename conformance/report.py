@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shlex
@@ -29,6 +28,7 @@ from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
 from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
+from inngest_conformance.strategies._encode import canonical_sha256
 
 __all__ = [
     "CERTIFICATE_FORMAT",
@@ -279,8 +279,7 @@ def fingerprint(report: dict[str, Any]) -> str:
     pinned["schema"] = report["schema"]["sha256"]
     pinned["lifecycle_model"] = report["lifecycle_model"]["sha256"]
     pinned["outcomes"] = [[r["id"], r["outcome"], r["examples"]] for r in report["requirements"]]
-    canonical = json.dumps(pinned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical_sha256(pinned)
 
 
 def certificate(report: dict[str, Any]) -> dict[str, Any]:

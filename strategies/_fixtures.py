@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, TextIO, TypeVar
 
 from inngest_conformance.errors import UsageError
+from inngest_conformance.strategies._encode import canonical_json
 from inngest_conformance.strategies._invalid import (
     InvalidCase,
     Target,
@@ -50,13 +51,9 @@ T = TypeVar("T")
 MAX_REPEATS = 2000
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def content_id(value: Any) -> str:
     """A stable id for a fixture: the first 16 hex digits of the SHA-256 of its content."""
-    return _digest(_canonical(value))
+    return _digest(canonical_json(value))
 
 
 def _digest(text: str) -> str:
@@ -88,7 +85,7 @@ class Fixtures:
             record = gen_record(src, self.schema, common_datetimes=self.common_datetimes)
             if not oracle.fast_is_valid(record):  # never trust the generator
                 raise AssertionError(f"kit defect: generated an invalid 'valid' record {record!r}")
-            text = _canonical(record)
+            text = canonical_json(record)
             rid = _digest(text)
             if rid in seen:
                 repeats = _repeated(repeats, "valid records", made)
@@ -102,7 +99,7 @@ class Fixtures:
             yield {"id": rid, "record": record}
 
     def valid_lines(self, n: int) -> Iterator[str]:
-        """The lines of valid.jsonl: the same bytes as ``_canonical(row)`` for each row."""
+        """The lines of valid.jsonl: the same bytes as ``canonical_json(row)`` for each row."""
         for rid, _, text in self._valid(n):
             yield f'{{"id":"{rid}","record":{text}}}\n'
 
@@ -243,8 +240,8 @@ def write_fixtures(
     if fmt == "jsonl":
         lines: dict[str, Iterator[str]] = {
             "valid": counted(fx.valid_lines(valid)),
-            "invalid": (_canonical(r) + "\n" for r in counted(fx.invalid(invalid))),
-            "sequences": (_canonical(r) + "\n" for r in counted(fx.sequences(sequences))),
+            "invalid": (canonical_json(r) + "\n" for r in counted(fx.invalid(invalid))),
+            "sequences": (canonical_json(r) + "\n" for r in counted(fx.sequences(sequences))),
         }
         for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
             if n or name != "sequences":

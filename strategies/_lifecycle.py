@@ -22,7 +22,6 @@ a seeded :class:`random.Random` alike.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -34,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from inngest_conformance.errors import LifecycleError as LifecycleError  # re-exported
+from inngest_conformance.strategies._encode import canonical_sha256, clip, one_line
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._source import Source
 
@@ -83,9 +83,8 @@ KEYWORDS = ("MUST", "SHOULD")
 DEFAULT_ABSENT_ON_CREATE = ("started_at", "ended_at", "output")
 
 
-def _show(value: Any, limit: int = 60) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _show(value: Any) -> str:
+    return clip(repr(value), 60)
 
 
 def _names(statuses: Sequence[str]) -> str:
@@ -192,8 +191,8 @@ class LifecycleModel:
     @property
     def sha256(self) -> str:
         """Hex SHA-256 of the canonical JSON of :meth:`to_json`: names the table in reports."""
-        canonical = json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        # ASCII-escaped, as it always was: a table naming a non-ASCII status keeps its hash.
+        return canonical_sha256(self.to_json(), ensure_ascii=True)
 
 
 def _default_absent(model: LifecycleModel) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -487,10 +486,6 @@ def _reject_duplicate_keys(path: str) -> Any:
     return hook
 
 
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
-
-
 def load_lifecycle(
     path: str | os.PathLike[str], *, statuses: Sequence[str] | None = None
 ) -> LifecycleModel:
@@ -509,14 +504,14 @@ def load_lifecycle(
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as err:
             raise LifecycleError(
-                f"cannot parse lifecycle table {name} as TOML: {_one_line(str(err))}"
+                f"cannot parse lifecycle table {name} as TOML: {one_line(str(err))}"
             ) from err
     else:
         try:
             data = json.loads(text, object_pairs_hook=_reject_duplicate_keys(name))
         except json.JSONDecodeError as err:
             raise LifecycleError(
-                f"cannot parse lifecycle table {name} as JSON: {_one_line(str(err))}"
+                f"cannot parse lifecycle table {name} as JSON: {one_line(str(err))}"
             ) from err
     try:
         return lifecycle_from_dict(data, statuses=statuses)

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 from inngest_conformance.strategies import invalid_runs
 from inngest_conformance.strategies._datetimes import MALFORMATIONS
+from inngest_conformance.strategies._encode import pointer
 from inngest_conformance.strategies._invalid import (
     LEVELS,
     OPERATORS,
@@ -33,7 +34,6 @@ from inngest_conformance.strategies._schema import (
     JSON_TYPES,
     RunSchema,
     default_schema,
-    pointer,
     schema_from_dict,
 )
 from inngest_conformance.strategies._source import RandomSource
