@@ -15,7 +15,6 @@ a hanging implementation costs one timeout, not hundreds.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import signal
 import sys
@@ -33,6 +32,7 @@ from inngest_conformance._adapters.base import Adapter, ImplementationError, Uns
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._variants import Declared, features, kind_parts
 from inngest_conformance.strategies._invalid import InvalidCase
+from inngest_conformance.strategies._source import derive_seed
 
 PROFILES: dict[str, dict[str, int]] = {
     "quick": {"accept": 50, "reject": 50, "lifecycle": 30},
@@ -275,8 +275,7 @@ def interrupts() -> Iterator[InterruptGuard]:
 
 def requirement_seed(run_seed: int, requirement_id: str) -> int:
     """The Hypothesis seed of one requirement in a run: stable across kit runs and machines."""
-    digest = hashlib.sha256(f"{run_seed}:{requirement_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+    return derive_seed(run_seed, requirement_id)
 
 
 def case_record(req: Requirement, case: Any) -> Any:

@@ -41,7 +41,7 @@ from inngest_conformance.strategies._lifecycle import gen_status_sequence as gen
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._schema import RunSchema
-from inngest_conformance.strategies._source import RandomSource
+from inngest_conformance.strategies._source import RandomSource, derive_seed
 
 FORMATS = ("jsonl", "test-suite")
 T = TypeVar("T")
@@ -73,8 +73,7 @@ class Fixtures:
     def _source(self, stream: str) -> RandomSource:
         # One independent stream per file: asking for more invalid records does not change
         # the valid ones.
-        digest = hashlib.sha256(f"{self.seed}:{stream}".encode()).digest()
-        return RandomSource(int.from_bytes(digest[:8], "big"))
+        return RandomSource(derive_seed(self.seed, stream))
 
     def _valid(self, n: int) -> Iterator[tuple[str, dict[str, Any], str]]:
         """(id, record, the record's canonical JSON): serialised once, for id and line."""
