@@ -39,7 +39,7 @@ from inngest_conformance._variants import Declared, split_exception, variant_nam
 from inngest_conformance.errors import UsageError as UsageError  # re-exported
 from inngest_conformance.report import RunInfo, build_report
 from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._schema import RunSchema
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from inngest_conformance._adapters.base import Adapter, LifecycleAnswer
 from inngest_conformance.strategies._datetimes import is_rfc3339_datetime, utc_key
 from inngest_conformance.strategies._encode import clip
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle
 
 # Requirement ids of the lifecycle level (the catalogue gives their statements).

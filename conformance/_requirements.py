@@ -30,7 +30,8 @@ from inngest_conformance.strategies._invalid import (
     targets,
     variants,
 )
-from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import default_lifecycle
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (

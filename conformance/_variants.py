@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 
 if TYPE_CHECKING:
     from inngest_conformance._requirements import Context, Requirement

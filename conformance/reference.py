@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inngest_conformance.strategies._datetimes import datetime_error, utc_key
-from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import default_lifecycle
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
 
 __all__ = [

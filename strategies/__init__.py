@@ -29,15 +29,9 @@ from inngest_conformance.strategies._invalid import (
     label_holds,
     targets,
 )
-from inngest_conformance.strategies._lifecycle import (
-    LifecycleError,
-    LifecycleModel,
-    SequenceViolation,
-    check_observed,
-    check_sequence,
+from inngest_conformance.strategies._lifecycle_model import LifecycleError, LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import (
     default_lifecycle,
-    gen_invalid_status_sequence,
-    gen_status_sequence,
     lifecycle_from_dict,
     load_lifecycle,
 )
@@ -52,6 +46,13 @@ from inngest_conformance.strategies._schema import (
     schema_from_dict,
 )
 from inngest_conformance.strategies._source import HypothesisSource, RandomSource, Source, strategy
+from inngest_conformance.strategies._status_sequences import (
+    SequenceViolation,
+    check_observed,
+    check_sequence,
+    gen_invalid_status_sequence,
+    gen_status_sequence,
+)
 
 __all__ = [
     "OPERATORS",

@@ -19,6 +19,7 @@ __all__ = [
     "escape_pointer",
     "one_line",
     "pointer",
+    "short_repr",
 ]
 
 
@@ -52,3 +53,8 @@ def clip(text: str, limit: int) -> str:
 def one_line(text: str) -> str:
     """``text`` on one line: each run of whitespace (line breaks included) one space."""
     return " ".join(text.split())
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` clipped to ``limit``: how a message quotes an offending value."""
+    return clip(repr(value), limit)

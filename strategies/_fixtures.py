@@ -33,15 +33,16 @@ from inngest_conformance.strategies._invalid import (
     label_holds,
     targets,
 )
-from inngest_conformance.strategies._lifecycle import LifecycleModel, check_sequence
-from inngest_conformance.strategies._lifecycle import (
-    gen_invalid_status_sequence as gen_bad_sequence,
-)
-from inngest_conformance.strategies._lifecycle import gen_status_sequence as gen_sequence
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._schema import RunSchema
 from inngest_conformance.strategies._source import RandomSource, derive_seed
+from inngest_conformance.strategies._status_sequences import check_sequence
+from inngest_conformance.strategies._status_sequences import (
+    gen_invalid_status_sequence as gen_bad_sequence,
+)
+from inngest_conformance.strategies._status_sequences import gen_status_sequence as gen_sequence
 
 FORMATS = ("jsonl", "test-suite")
 T = TypeVar("T")

@@ -25,7 +25,7 @@ from collections.abc import Collection
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS, gen_object, gen_record
 from inngest_conformance.strategies._schema import RunSchema
 from inngest_conformance.strategies._source import RandomSource, Source

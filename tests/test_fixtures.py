@@ -16,13 +16,10 @@ from inngest_conformance.strategies import resolve_lifecycle
 from inngest_conformance.strategies._datetimes import is_common_datetime
 from inngest_conformance.strategies._fixtures import FORMATS, Fixtures, content_id, write_fixtures
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
-from inngest_conformance.strategies._lifecycle import (
-    LifecycleModel,
-    SequenceViolation,
-    check_sequence,
-)
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
 from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
+from inngest_conformance.strategies._status_sequences import SequenceViolation, check_sequence
 
 N = 300
 CLI = [sys.executable, "-c", "from inngest_conformance._cli import main; raise SystemExit(main())"]
