@@ -19,7 +19,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-from inngest_conformance.strategies._datetimes import datetime_error, is_rfc3339_datetime
 from inngest_conformance.strategies._invalid import (
     OPERATORS,
     InvalidCase,
@@ -37,6 +36,7 @@ from inngest_conformance.strategies._lifecycle_table import (
 )
 from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
 from inngest_conformance.strategies._records import gen_record
+from inngest_conformance.strategies._rfc3339 import datetime_error, is_rfc3339_datetime
 from inngest_conformance.strategies._schema import (
     PropertySpec,
     RunSchema,

@@ -20,12 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._datetimes import (
+from inngest_conformance.strategies._encode import canonical_json, pointer
+from inngest_conformance.strategies._malformed_datetimes import (
     MALFORMATIONS,
     gen_malformed_datetime,
-    is_common_datetime,
 )
-from inngest_conformance.strategies._encode import canonical_json, pointer
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import (
     HOMOGLYPHS,
@@ -35,6 +34,7 @@ from inngest_conformance.strategies._records import (
     gen_value,
     near_misses,
 )
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,

@@ -13,11 +13,11 @@ from typing import Any
 
 import pytest
 from inngest_conformance.strategies import resolve_lifecycle
-from inngest_conformance.strategies._datetimes import is_common_datetime
 from inngest_conformance.strategies._fixtures import FORMATS, Fixtures, content_id, write_fixtures
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
 from inngest_conformance.strategies._status_sequences import SequenceViolation, check_sequence
 
