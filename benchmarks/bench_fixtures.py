@@ -53,9 +53,10 @@ from _common import (
     table,
 )
 from faker import Faker
+from inngest_conformance._output_files import write_fixtures
 from inngest_conformance.strategies import RandomSource, default_lifecycle, default_schema
 from inngest_conformance.strategies._encode import canonical_json
-from inngest_conformance.strategies._fixtures import content_id, write_fixtures
+from inngest_conformance.strategies._fixtures import content_id
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 
@@ -169,7 +170,7 @@ def profile(valid: int, invalid: int, seed: int) -> tuple[list[list[str]], list[
         prof.disable()
     ps = pstats.Stats(prof)
     stats: dict[FuncKey, Any] = ps.stats  # type: ignore[attr-defined]
-    total = _cum(stats, "fixtures.py", "write_fixtures")
+    total = _cum(stats, "_output_files.py", "write_fixtures")
     stages: list[tuple[str, float]] = [
         (
             "generate valid records (gen_record)",
@@ -188,7 +189,7 @@ def profile(valid: int, invalid: int, seed: int) -> tuple[list[list[str]], list[
         ),
         (
             "row line: canonical json.dumps",
-            _cum_from(stats, "_encode.py", "canonical_json", "fixtures.py", "<genexpr>"),
+            _cum_from(stats, "_encode.py", "canonical_json", "_output_files.py", "<genexpr>"),
         ),
         ("file write (writelines, own time)", _builtin(stats, "writelines", field=2)),
     ]

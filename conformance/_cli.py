@@ -27,6 +27,7 @@ from inngest_conformance._api import (
     plan,
 )
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
+from inngest_conformance._output_files import FORMATS, write_fixtures
 from inngest_conformance._render import cases_note, declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context, Requirement
@@ -35,7 +36,6 @@ from inngest_conformance._version import __version__
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import write_reports
 from inngest_conformance.strategies._files import read_text
-from inngest_conformance.strategies._fixtures import FORMATS, write_fixtures
 from inngest_conformance.strategies._oracle import Oracle
 
 PROG = "inngest-conformance"

@@ -23,6 +23,7 @@ from typing import Any
 
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import LEVELS, ROLE_LEVELS, Context
 from inngest_conformance._variants import split_exception
@@ -246,17 +247,6 @@ def build_report(
     return report
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def to_json_text(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
@@ -327,7 +317,7 @@ def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> 
             path = out / name
             if path.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
-            tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+            tmp = temporary_path(path)
             staged.append((tmp, path))
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)

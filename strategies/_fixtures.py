@@ -1,4 +1,4 @@
-"""Fuzz fixtures: labelled valid and invalid records and status sequences, written to files.
+"""Fuzz fixtures: labelled valid and invalid records and status sequences, as rows.
 
 The same generator functions as the Hypothesis strategies run here on a seeded
 :class:`~.strategies._source.RandomSource`, so a fixture file is what the strategies would
@@ -11,18 +11,17 @@ another drawn in its place).
 Invalid rows are balanced: the rules take turns (each about an equal share), and within a
 rule its properties take turns, so a file of 600 has about 100 cases of each rule, whatever
 number of properties a rule applies to.
+
+The files are written on the command side (``conformance/_output_files.py``); the pytest
+plugin parametrizes tests with the rows directly.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any
 
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies._encode import canonical_json
@@ -43,9 +42,6 @@ from inngest_conformance.strategies._status_sequences import (
     gen_invalid_status_sequence as gen_bad_sequence,
 )
 from inngest_conformance.strategies._status_sequences import gen_status_sequence as gen_sequence
-
-FORMATS = ("jsonl", "test-suite")
-T = TypeVar("T")
 
 #: How many draws in a row may repeat rows already written before a generator is taken to
 #: have no new rows left.
@@ -176,103 +172,3 @@ def _unique(rows: Iterable[dict[str, Any]], n: int, what: str) -> Iterator[dict[
         yield row
         if len(seen) == n:
             return
-
-
-def _progress(total: int, stream: TextIO | None) -> Callable[[int], None]:
-    if stream is None or total < 5000 or not stream.isatty():
-        return lambda done: None
-    step = max(1, total // 100)
-
-    def show(done: int) -> None:
-        if done % step == 0 or done == total:
-            width = 30
-            filled = width * done // total
-            bar = "#" * filled + "-" * (width - filled)
-            stream.write(f"\r[{bar}] {done}/{total} ")
-            if done == total:
-                stream.write("\n")
-            stream.flush()
-
-    return show
-
-
-def _write_atomic(path: Path, rows: Iterator[str]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.writelines(rows)
-    os.replace(tmp, path)
-
-
-def write_fixtures(
-    out: str | os.PathLike[str],
-    *,
-    schema: RunSchema,
-    model: LifecycleModel,
-    seed: int,
-    valid: int = 0,
-    invalid: int = 0,
-    sequences: int = 0,
-    fmt: str = "jsonl",
-    progress: TextIO | None = sys.stderr,
-    common_datetimes: bool = False,
-) -> list[Path]:
-    """Write the fixture files into ``out`` and return their paths."""
-    if fmt not in FORMATS:
-        raise UsageError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
-        if n < 0:
-            raise UsageError(f"--{name} must be 0 or more, not {n}")
-    directory = Path(out)
-    directory.mkdir(parents=True, exist_ok=True)
-    fx = Fixtures(schema, model, seed, common_datetimes)
-    total = valid + invalid + sequences
-    show = _progress(total, progress)
-    done = 0
-
-    def counted(rows: Iterator[T]) -> Iterator[T]:
-        nonlocal done
-        for row in rows:
-            done += 1
-            show(done)
-            yield row
-
-    written = []
-    if fmt == "jsonl":
-        lines: dict[str, Iterator[str]] = {
-            "valid": counted(fx.valid_lines(valid)),
-            "invalid": (canonical_json(r) + "\n" for r in counted(fx.invalid(invalid))),
-            "sequences": (canonical_json(r) + "\n" for r in counted(fx.sequences(sequences))),
-        }
-        for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
-            if n or name != "sequences":
-                path = directory / f"{name}.jsonl"
-                _write_atomic(path, lines[name])
-                written.append(path)
-        return written
-    path = directory / "test-suite.json"
-    groups = [
-        {
-            "description": f"{schema.title or 'run'}: valid records (seed {seed})",
-            "schema": dict(schema.document),
-            "tests": [
-                {"description": f"valid {r['id']}", "data": r["record"], "valid": True}
-                for r in counted(fx.valid(valid))
-            ],
-        },
-        {
-            "description": f"{schema.title or 'run'}: invalid records (seed {seed})",
-            "schema": dict(schema.document),
-            "tests": [
-                {
-                    "description": f"{r['violation']['rule']} {r['violation']['detail']} at "
-                    f"{r['violation']['path'] or '/'} ({r['id']})",
-                    "data": r["record"],
-                    "valid": False,
-                }
-                for r in counted(fx.invalid(invalid))
-            ],
-        },
-    ]
-    _write_atomic(path, iter([json.dumps(groups, indent=2, ensure_ascii=False) + "\n"]))
-    written.append(path)
-    return written

@@ -1,5 +1,5 @@
-"""Tests for :mod:`.strategies._fixtures` and the ``fixtures`` command: reproducible, labelled,
-content-addressed fixture files."""
+"""Tests for :mod:`.strategies._fixtures`, the files :mod:`._output_files` writes and the
+``fixtures`` command: reproducible, labelled, content-addressed fixture files."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance._output_files import FORMATS, write_fixtures
 from inngest_conformance.strategies import resolve_lifecycle
-from inngest_conformance.strategies._fixtures import FORMATS, Fixtures, content_id, write_fixtures
+from inngest_conformance.strategies._fixtures import Fixtures, content_id
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
