@@ -27,9 +27,9 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
-from inngest_conformance import _lifecycle as lc
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Declared, features, kind_parts
 from inngest_conformance.strategies._invalid import InvalidCase
 from inngest_conformance.strategies._source import derive_seed
@@ -598,7 +598,7 @@ def _shorten_program(
         return findings[0].step if findings else None
 
     program = failure.case
-    shorter = lc.shorten(program, fails)
+    shorter = shorten(program, fails)
     if len(shorter) == len(program):
         return failure
     try:
