@@ -26,7 +26,14 @@ from inngest_conformance._adapters.base import (
     ImplementationError,
     Unsupported,
 )
-from inngest_conformance._engine import PROFILES, Result, judge, requirement_seed, run_requirement
+from inngest_conformance._engine import (
+    PROFILES,
+    Result,
+    case_record_any,
+    judge,
+    requirement_seed,
+    run_requirement,
+)
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance.report import verdict
 from inngest_conformance.strategies._source import RandomSource
@@ -71,7 +78,7 @@ def token(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> dict[s
 
 
 def _key(case: Any) -> str:
-    text = json.dumps(getattr(case, "record", case), sort_keys=True, default=str)
+    text = json.dumps(case_record_any(case), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -175,7 +182,7 @@ def _disagreements(
                 len(cases),
                 shrunk.seed,
                 message=found["message"],
-                counterexample=getattr(case, "record", case),
+                counterexample=case_record_any(case),
                 answer=found.get("answer"),
             )
             minimal = case
@@ -189,7 +196,7 @@ def _disagreements(
         rows.append(
             {
                 "requirement": req.id,
-                "case": getattr(minimal, "record", minimal),
+                "case": case_record_any(minimal),
                 "expected": shrunk.expected,
                 "answers": {
                     other.name: token(ctx, req, other.adapter, minimal) for other in entrants

@@ -32,6 +32,7 @@ from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Declared, features, kind_parts
 from inngest_conformance.strategies._invalid import InvalidCase
+from inngest_conformance.strategies._programs import Op, program_to_json
 from inngest_conformance.strategies._source import derive_seed
 
 PROFILES: dict[str, dict[str, int]] = {
@@ -284,7 +285,11 @@ def case_record(req: Requirement, case: Any) -> Any:
 
 
 def case_record_any(case: Any) -> Any:
-    return case.record if isinstance(case, InvalidCase) else case
+    if isinstance(case, InvalidCase):
+        return case.record
+    if isinstance(case, list) and all(isinstance(op, Op) for op in case):
+        return program_to_json(case)
+    return case
 
 
 def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
@@ -590,7 +595,7 @@ def _shorten_program(
     """Delete the steps a failing lifecycle program does not need (see ``shorten``),
     keeping only a shorter program that still fails with the same kind."""
 
-    def fails(candidate: list[dict[str, Any]]) -> int | None:
+    def fails(candidate: list[Op]) -> int | None:
         try:
             findings = [f for f in ctx.executor.run(adapter, candidate) if f.requirement == req.id]
         except (ImplementationError, Unsupported):

@@ -28,6 +28,7 @@ from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import FORMAT, implementation_words
 from inngest_conformance.strategies._invalid import InvalidCase, Violation
+from inngest_conformance.strategies._programs import program_from_json
 
 TRIES = 3
 STATUSES = ("still-fails", "flaky", "passes-now", "errored")
@@ -75,6 +76,8 @@ def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
         if not isinstance(violation, dict):
             raise UsageError(f"{req.id}: the report has no violation to replay")
         return InvalidCase(row.get("counterexample"), Violation(**violation))
+    if req.kind == "lifecycle":
+        return program_from_json(row["counterexample"])
     return row.get("counterexample")
 
 
