@@ -12,8 +12,8 @@ Invalid rows are balanced: the rules take turns (each about an equal share), and
 rule its properties take turns, so a file of 600 has about 100 cases of each rule, whatever
 number of properties a rule applies to.
 
-The files are written on the command side (``conformance/_output_files.py``); the pytest
-plugin parametrizes tests with the rows directly.
+The files are written on the command side (:mod:`inngest_conformance._output_files`); the
+pytest plugin parametrizes tests with the rows directly.
 """
 
 from __future__ import annotations
