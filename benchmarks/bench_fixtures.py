@@ -53,8 +53,10 @@ from _common import (
     table,
 )
 from faker import Faker
+from inngest_conformance._output_files import write_fixtures
 from inngest_conformance.strategies import RandomSource, default_lifecycle, default_schema
-from inngest_conformance.strategies._fixtures import _canonical, content_id, write_fixtures
+from inngest_conformance.strategies._encode import canonical_json
+from inngest_conformance.strategies._fixtures import content_id
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 
@@ -168,7 +170,7 @@ def profile(valid: int, invalid: int, seed: int) -> tuple[list[list[str]], list[
         prof.disable()
     ps = pstats.Stats(prof)
     stats: dict[FuncKey, Any] = ps.stats  # type: ignore[attr-defined]
-    total = _cum(stats, "fixtures.py", "write_fixtures")
+    total = _cum(stats, "_output_files.py", "write_fixtures")
     stages: list[tuple[str, float]] = [
         (
             "generate valid records (gen_record)",
@@ -179,7 +181,7 @@ def profile(valid: int, invalid: int, seed: int) -> tuple[list[list[str]], list[
         ("oracle: label check (label_holds)", _cum(stats, "invalid.py", "label_holds")),
         (
             "content id: canonical json.dumps",
-            _cum_from(stats, "fixtures.py", "_canonical", "fixtures.py", "content_id"),
+            _cum_from(stats, "_encode.py", "canonical_json", "fixtures.py", "content_id"),
         ),
         (
             "content id: sha256 + hexdigest",
@@ -187,7 +189,7 @@ def profile(valid: int, invalid: int, seed: int) -> tuple[list[list[str]], list[
         ),
         (
             "row line: canonical json.dumps",
-            _cum_from(stats, "fixtures.py", "_canonical", "fixtures.py", "<genexpr>"),
+            _cum_from(stats, "_encode.py", "canonical_json", "_output_files.py", "<genexpr>"),
         ),
         ("file write (writelines, own time)", _builtin(stats, "writelines", field=2)),
     ]
@@ -246,7 +248,7 @@ def stage_costs(n: int, seed: int, rounds: int) -> list[list[str]]:
             def lines() -> None:
                 with open(Path(tmp) / "valid.jsonl", "w", encoding="utf-8") as fh:
                     fh.writelines(
-                        _canonical({"id": i, "record": x}) + "\n"
+                        canonical_json({"id": i, "record": x}) + "\n"
                         for i, x in zip(ids, recs, strict=True)
                     )
 

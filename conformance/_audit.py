@@ -16,12 +16,12 @@ from typing import Any
 
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._engine import Result, requirement_seed
-from inngest_conformance._lifecycle import History, id_fields, record_breaches
 from inngest_conformance._requirements import Context, source_requirements
 from inngest_conformance._run import Certification, now_iso
+from inngest_conformance._run_programs import History, id_fields, record_breaches
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import RunInfo, build_report
-from inngest_conformance.strategies._lifecycle import check_observed
+from inngest_conformance.strategies._status_sequences import check_observed
 
 
 def _read(path: str) -> list[tuple[int, Any]]:

@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TextIO
 from inngest_conformance._adapters import open_adapter
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
+from inngest_conformance._output_files import FORMATS, write_fixtures
 from inngest_conformance._parallel import AdapterSpec
 from inngest_conformance._planning import choose_role, context, describe, invocation, plan
 from inngest_conformance._render import cases_note, declared_note, failure_kinds
@@ -33,7 +34,6 @@ from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import write_reports
 from inngest_conformance.strategies._files import read_text
-from inngest_conformance.strategies._fixtures import FORMATS, write_fixtures
 from inngest_conformance.strategies._oracle import Oracle
 
 PROG = "inngest-conformance"

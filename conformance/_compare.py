@@ -29,6 +29,7 @@ from inngest_conformance._adapters.base import (
 from inngest_conformance._engine import (
     PROFILES,
     Result,
+    case_record_any,
     judge,
     rebuild_case,
     requirement_seed,
@@ -79,7 +80,7 @@ def token(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> dict[s
 
 
 def _key(case: Any) -> str:
-    text = json.dumps(getattr(case, "record", case), sort_keys=True, default=str)
+    text = json.dumps(case_record_any(case), sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()
 
 
@@ -183,7 +184,7 @@ def _disagreements(
                 len(cases),
                 shrunk.seed,
                 message=found["message"],
-                counterexample=getattr(case, "record", case),
+                counterexample=case_record_any(case),
                 answer=found.get("answer"),
             )
             minimal = case
@@ -197,7 +198,7 @@ def _disagreements(
         rows.append(
             {
                 "requirement": req.id,
-                "case": getattr(minimal, "record", minimal),
+                "case": case_record_any(minimal),
                 "expected": shrunk.expected,
                 "answers": {
                     other.name: token(ctx, req, other.adapter, minimal) for other in entrants

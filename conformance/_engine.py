@@ -15,7 +15,6 @@ a hanging implementation costs one timeout, not hundreds.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import signal
 import sys
@@ -28,13 +27,15 @@ from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
-from inngest_conformance import _lifecycle as lc
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Declared, features, kind_parts
 from inngest_conformance._vocabulary import Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import InvalidCase, Violation
+from inngest_conformance.strategies._programs import Op, program_from_json, program_to_json
+from inngest_conformance.strategies._source import derive_seed
 
 PROFILES: dict[Profile, dict[Kind, int]] = {
     "quick": {"accept": 50, "reject": 50, "lifecycle": 30},
@@ -276,8 +277,7 @@ def interrupts() -> Iterator[InterruptGuard]:
 
 def requirement_seed(run_seed: int, requirement_id: str) -> int:
     """The Hypothesis seed of one requirement in a run: stable across kit runs and machines."""
-    digest = hashlib.sha256(f"{run_seed}:{requirement_id}".encode()).digest()
-    return int.from_bytes(digest[:8], "big")
+    return derive_seed(run_seed, requirement_id)
 
 
 def case_record(req: Requirement, case: Any) -> Any:
@@ -286,7 +286,11 @@ def case_record(req: Requirement, case: Any) -> Any:
 
 
 def case_record_any(case: Any) -> Any:
-    return case.record if isinstance(case, InvalidCase) else case
+    if isinstance(case, InvalidCase):
+        return case.record
+    if isinstance(case, list) and all(isinstance(op, Op) for op in case):
+        return program_to_json(case)
+    return case
 
 
 def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
@@ -296,6 +300,8 @@ def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
         if not isinstance(violation, dict):
             raise UsageError(f"{req.id}: the report has no violation to replay")
         return InvalidCase(row.get("counterexample"), Violation(**violation))
+    if req.kind == "lifecycle":
+        return program_from_json(row["counterexample"])
     return row.get("counterexample")
 
 
@@ -625,7 +631,7 @@ def _shorten_program(
     """Delete the steps a failing lifecycle program does not need (see ``shorten``),
     keeping only a shorter program that still fails with the same kind."""
 
-    def fails(candidate: list[dict[str, Any]]) -> int | None:
+    def fails(candidate: list[Op]) -> int | None:
         try:
             findings = [f for f in ctx.executor.run(adapter, candidate) if f.requirement == req.id]
         except (ImplementationError, Unsupported):
@@ -633,7 +639,7 @@ def _shorten_program(
         return findings[0].step if findings else None
 
     program = failure.case
-    shorter = lc.shorten(program, fails)
+    shorter = shorten(program, fails)
     if len(shorter) == len(program):
         return failure
     try:

@@ -15,7 +15,21 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypothesis import strategies as st
-from inngest_conformance import _lifecycle as lc
+from inngest_conformance._run_programs import (
+    CREATE,
+    ENDED_AFTER_STARTED,
+    ENDED_IFF_TERMINAL,
+    IDS_STABLE,
+    ILLEGAL,
+    KEEPS_OUTPUT,
+    LEGAL,
+    NOT_STARTED,
+    READ_BACK_STATUS,
+    READ_BACK_VALID,
+    STARTED_STABLE,
+    TERMINAL,
+    Executor,
+)
 from inngest_conformance._variants import (
     DATETIME_FEATURES,
     enum_requirement_id,
@@ -31,7 +45,8 @@ from inngest_conformance.strategies._invalid import (
     targets,
     variants,
 )
-from inngest_conformance.strategies._lifecycle import LifecycleModel, default_lifecycle
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import default_lifecycle
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (
@@ -51,12 +66,12 @@ class Context:
     schema: RunSchema
     model: LifecycleModel
     oracle: Oracle = field(init=False)
-    executor: lc.Executor = field(init=False)
+    executor: Executor = field(init=False)
 
     def __post_init__(self) -> None:
         oracle = Oracle(self.schema)
         object.__setattr__(self, "oracle", oracle)
-        object.__setattr__(self, "executor", lc.Executor(self.model, oracle))
+        object.__setattr__(self, "executor", Executor(self.model, oracle))
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -299,72 +314,72 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
 #: (``None`` here) is the lifecycle table's (``LifecycleModel.keyword``).
 _LIFECYCLE: tuple[tuple[str, Keyword | None, str, str, tuple[str, ...]], ...] = (
     (
-        lc.CREATE,
+        CREATE,
         "MUST",
         "create",
         "creates a run from a valid record in the initial state, whatever its ids",
         ("run_id", "status"),
     ),
     (
-        lc.LEGAL,
+        LEGAL,
         "MUST",
         "legal",
         "accepts every legal transition of the lifecycle model",
         ("run_id", "status"),
     ),
     (
-        lc.ILLEGAL,
+        ILLEGAL,
         "MUST",
         "illegal",
         "rejects every transition the lifecycle model does not allow from a live state",
         ("run_id", "status"),
     ),
-    (lc.TERMINAL, "MUST", "terminal", "never leaves a terminal state", ("run_id", "status")),
+    (TERMINAL, "MUST", "terminal", "never leaves a terminal state", ("run_id", "status")),
     (
-        lc.READ_BACK_VALID,
+        READ_BACK_VALID,
         "MUST",
         "legal",
         "returns only records the schema accepts",
         ("run_id", "status"),
     ),
     (
-        lc.READ_BACK_STATUS,
+        READ_BACK_STATUS,
         "MUST",
         "legal",
         "returns the status of the last accepted transition, spelled as in the schema",
         ("run_id", "status"),
     ),
-    (lc.IDS_STABLE, None, "states", "never changes an id once set", ("run_id", "status")),
+    (IDS_STABLE, None, "states", "never changes an id once set", ("run_id", "status")),
     (
-        lc.STARTED_STABLE,
+        STARTED_STABLE,
         None,
         "states",
         "never changes started_at once set",
         ("run_id", "status", "started_at"),
     ),
     (
-        lc.NOT_STARTED,
+        NOT_STARTED,
         None,
         "states",
         "has no started_at while the run is in its initial state",
         ("run_id", "status", "started_at"),
     ),
     (
-        lc.ENDED_IFF_TERMINAL,
+        ENDED_IFF_TERMINAL,
         None,
         "states",
         "has ended_at exactly when the run is in a terminal state, on every record read back",
         ("run_id", "status", "ended_at"),
     ),
     (
-        lc.ENDED_AFTER_STARTED,
+        ENDED_AFTER_STARTED,
         None,
         "terminal",
         "never has ended_at before started_at",
         ("run_id", "status", "started_at", "ended_at"),
     ),
     (
-        lc.KEEPS_OUTPUT,
+        KEEPS_OUTPUT,
         None,
         "terminal",
         "keeps the output given with the transition that ended the run, on every later read",
@@ -374,7 +389,7 @@ _LIFECYCLE: tuple[tuple[str, Keyword | None, str, str, tuple[str, ...]], ...] = 
 
 
 #: The lifecycle requirements about transitions themselves; the others are record invariants.
-_TRANSITION_RULES = (lc.CREATE, lc.LEGAL, lc.ILLEGAL, lc.TERMINAL)
+_TRANSITION_RULES = (CREATE, LEGAL, ILLEGAL, TERMINAL)
 
 
 def _invariant(requirement_id: str) -> str:

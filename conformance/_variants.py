@@ -31,7 +31,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies._programs import Create, Op, Transition
 
 if TYPE_CHECKING:
     from inngest_conformance._requirements import Context, Requirement
@@ -120,7 +121,7 @@ class Feature:
     shown: str | None
 
 
-def transition_at(model: LifecycleModel, program: Sequence[Any], step: int) -> str:
+def transition_at(model: LifecycleModel, program: Sequence[Op], step: int) -> str:
     """The transition a lifecycle program's step ``step`` stands for: ``create``, ``A->B``,
     or for a read-back the step that put the run in the state it is read in (the run's
     state by the model: a program stops at the first step a store and the model disagree on,
@@ -128,24 +129,20 @@ def transition_at(model: LifecycleModel, program: Sequence[Any], step: int) -> s
     last: dict[Any, str] = {}  # run id -> the step that made its current state
     states: dict[Any, str] = {}
     for i, op in enumerate(program[: step + 1]):
-        kind = op.get("op") if isinstance(op, dict) else None
-        run_id = op.get("run_id") if isinstance(op, dict) else None
-        if kind == "create":
-            record = op.get("record")
-            if isinstance(record, dict):
-                run_id = record.get("run_id")
-                states[run_id], last[run_id] = model.initial, "create"
+        if isinstance(op, Create):
+            run_id = op.record.get("run_id")
+            states[run_id], last[run_id] = model.initial, "create"
             if i == step:
                 return "create"
-        elif kind == "transition":
-            current = states.get(run_id, "?")
-            target = str(op.get("status"))
+        elif isinstance(op, Transition):
+            current = states.get(op.run_id, "?")
+            target = str(op.status)
             if i == step:
                 return f"{current}->{target}"
             if current != "?" and model.is_legal(current, target):
-                states[run_id], last[run_id] = target, f"{current}->{target}"
+                states[op.run_id], last[op.run_id] = target, f"{current}->{target}"
         elif i == step:
-            return last.get(run_id, str(kind))
+            return last.get(op.run_id, "get")
     return "?"
 
 

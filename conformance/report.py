@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shlex
@@ -24,12 +23,14 @@ from typing import Any
 
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import Context
 from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
+from inngest_conformance.strategies._encode import canonical_sha256
 
 __all__ = [
     "CERTIFICATE_FORMAT",
@@ -247,17 +248,6 @@ def build_report(
     return report
 
 
-def write_atomic(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-
-
 def to_json_text(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
 
@@ -280,8 +270,7 @@ def fingerprint(report: dict[str, Any]) -> str:
     pinned["schema"] = report["schema"]["sha256"]
     pinned["lifecycle_model"] = report["lifecycle_model"]["sha256"]
     pinned["outcomes"] = [[r["id"], r["outcome"], r["examples"]] for r in report["requirements"]]
-    canonical = json.dumps(pinned, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return canonical_sha256(pinned)
 
 
 def certificate(report: dict[str, Any]) -> dict[str, Any]:
@@ -329,7 +318,7 @@ def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> 
             path = out / name
             if path.is_dir():
                 raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
-            tmp = path.with_name(f".{name}.{os.getpid()}.tmp")
+            tmp = temporary_path(path)
             staged.append((tmp, path))
             with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)

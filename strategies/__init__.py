@@ -19,7 +19,6 @@ from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
-from inngest_conformance.strategies._datetimes import datetime_error, is_rfc3339_datetime
 from inngest_conformance.strategies._invalid import (
     OPERATORS,
     InvalidCase,
@@ -29,20 +28,15 @@ from inngest_conformance.strategies._invalid import (
     label_holds,
     targets,
 )
-from inngest_conformance.strategies._lifecycle import (
-    LifecycleError,
-    LifecycleModel,
-    SequenceViolation,
-    check_observed,
-    check_sequence,
+from inngest_conformance.strategies._lifecycle_model import LifecycleError, LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import (
     default_lifecycle,
-    gen_invalid_status_sequence,
-    gen_status_sequence,
     lifecycle_from_dict,
     load_lifecycle,
 )
 from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
 from inngest_conformance.strategies._records import gen_record
+from inngest_conformance.strategies._rfc3339 import datetime_error, is_rfc3339_datetime
 from inngest_conformance.strategies._schema import (
     PropertySpec,
     RunSchema,
@@ -52,6 +46,13 @@ from inngest_conformance.strategies._schema import (
     schema_from_dict,
 )
 from inngest_conformance.strategies._source import HypothesisSource, RandomSource, Source, strategy
+from inngest_conformance.strategies._status_sequences import (
+    SequenceViolation,
+    check_observed,
+    check_sequence,
+    gen_invalid_status_sequence,
+    gen_status_sequence,
+)
 
 __all__ = [
     "OPERATORS",

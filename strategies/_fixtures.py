@@ -1,4 +1,4 @@
-"""Fuzz fixtures: labelled valid and invalid records and status sequences, written to files.
+"""Fuzz fixtures: labelled valid and invalid records and status sequences, as rows.
 
 The same generator functions as the Hypothesis strategies run here on a seeded
 :class:`~.strategies._source.RandomSource`, so a fixture file is what the strategies would
@@ -11,20 +11,20 @@ another drawn in its place).
 Invalid rows are balanced: the rules take turns (each about an equal share), and within a
 rule its properties take turns, so a file of 600 has about 100 cases of each rule, whatever
 number of properties a rule applies to.
+
+The files are written on the command side (:mod:`inngest_conformance._output_files`); the
+pytest plugin parametrizes tests with the rows directly.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
-import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO, TypeVar
+from typing import Any
 
 from inngest_conformance.errors import UsageError
+from inngest_conformance.strategies._encode import canonical_json
 from inngest_conformance.strategies._invalid import (
     InvalidCase,
     Target,
@@ -32,31 +32,25 @@ from inngest_conformance.strategies._invalid import (
     label_holds,
     targets,
 )
-from inngest_conformance.strategies._lifecycle import LifecycleModel, check_sequence
-from inngest_conformance.strategies._lifecycle import (
-    gen_invalid_status_sequence as gen_bad_sequence,
-)
-from inngest_conformance.strategies._lifecycle import gen_status_sequence as gen_sequence
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._schema import RunSchema
-from inngest_conformance.strategies._source import RandomSource
-
-FORMATS = ("jsonl", "test-suite")
-T = TypeVar("T")
+from inngest_conformance.strategies._source import RandomSource, derive_seed
+from inngest_conformance.strategies._status_sequences import check_sequence
+from inngest_conformance.strategies._status_sequences import (
+    gen_invalid_status_sequence as gen_bad_sequence,
+)
+from inngest_conformance.strategies._status_sequences import gen_status_sequence as gen_sequence
 
 #: How many draws in a row may repeat rows already written before a generator is taken to
 #: have no new rows left.
 MAX_REPEATS = 2000
 
 
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-
-
 def content_id(value: Any) -> str:
     """A stable id for a fixture: the first 16 hex digits of the SHA-256 of its content."""
-    return _digest(_canonical(value))
+    return _digest(canonical_json(value))
 
 
 def _digest(text: str) -> str:
@@ -76,8 +70,7 @@ class Fixtures:
     def _source(self, stream: str) -> RandomSource:
         # One independent stream per file: asking for more invalid records does not change
         # the valid ones.
-        digest = hashlib.sha256(f"{self.seed}:{stream}".encode()).digest()
-        return RandomSource(int.from_bytes(digest[:8], "big"))
+        return RandomSource(derive_seed(self.seed, stream))
 
     def _valid(self, n: int) -> Iterator[tuple[str, dict[str, Any], str]]:
         """(id, record, the record's canonical JSON): serialised once, for id and line."""
@@ -88,7 +81,7 @@ class Fixtures:
             record = gen_record(src, self.schema, common_datetimes=self.common_datetimes)
             if not oracle.fast_is_valid(record):  # never trust the generator
                 raise AssertionError(f"kit defect: generated an invalid 'valid' record {record!r}")
-            text = _canonical(record)
+            text = canonical_json(record)
             rid = _digest(text)
             if rid in seen:
                 repeats = _repeated(repeats, "valid records", made)
@@ -102,7 +95,7 @@ class Fixtures:
             yield {"id": rid, "record": record}
 
     def valid_lines(self, n: int) -> Iterator[str]:
-        """The lines of valid.jsonl: the same bytes as ``_canonical(row)`` for each row."""
+        """The lines of valid.jsonl: the same bytes as ``canonical_json(row)`` for each row."""
         for rid, _, text in self._valid(n):
             yield f'{{"id":"{rid}","record":{text}}}\n'
 
@@ -179,103 +172,3 @@ def _unique(rows: Iterable[dict[str, Any]], n: int, what: str) -> Iterator[dict[
         yield row
         if len(seen) == n:
             return
-
-
-def _progress(total: int, stream: TextIO | None) -> Callable[[int], None]:
-    if stream is None or total < 5000 or not stream.isatty():
-        return lambda done: None
-    step = max(1, total // 100)
-
-    def show(done: int) -> None:
-        if done % step == 0 or done == total:
-            width = 30
-            filled = width * done // total
-            bar = "#" * filled + "-" * (width - filled)
-            stream.write(f"\r[{bar}] {done}/{total} ")
-            if done == total:
-                stream.write("\n")
-            stream.flush()
-
-    return show
-
-
-def _write_atomic(path: Path, rows: Iterator[str]) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.writelines(rows)
-    os.replace(tmp, path)
-
-
-def write_fixtures(
-    out: str | os.PathLike[str],
-    *,
-    schema: RunSchema,
-    model: LifecycleModel,
-    seed: int,
-    valid: int = 0,
-    invalid: int = 0,
-    sequences: int = 0,
-    fmt: str = "jsonl",
-    progress: TextIO | None = sys.stderr,
-    common_datetimes: bool = False,
-) -> list[Path]:
-    """Write the fixture files into ``out`` and return their paths."""
-    if fmt not in FORMATS:
-        raise UsageError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
-    for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
-        if n < 0:
-            raise UsageError(f"--{name} must be 0 or more, not {n}")
-    directory = Path(out)
-    directory.mkdir(parents=True, exist_ok=True)
-    fx = Fixtures(schema, model, seed, common_datetimes)
-    total = valid + invalid + sequences
-    show = _progress(total, progress)
-    done = 0
-
-    def counted(rows: Iterator[T]) -> Iterator[T]:
-        nonlocal done
-        for row in rows:
-            done += 1
-            show(done)
-            yield row
-
-    written = []
-    if fmt == "jsonl":
-        lines: dict[str, Iterator[str]] = {
-            "valid": counted(fx.valid_lines(valid)),
-            "invalid": (_canonical(r) + "\n" for r in counted(fx.invalid(invalid))),
-            "sequences": (_canonical(r) + "\n" for r in counted(fx.sequences(sequences))),
-        }
-        for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
-            if n or name != "sequences":
-                path = directory / f"{name}.jsonl"
-                _write_atomic(path, lines[name])
-                written.append(path)
-        return written
-    path = directory / "test-suite.json"
-    groups = [
-        {
-            "description": f"{schema.title or 'run'}: valid records (seed {seed})",
-            "schema": dict(schema.document),
-            "tests": [
-                {"description": f"valid {r['id']}", "data": r["record"], "valid": True}
-                for r in counted(fx.valid(valid))
-            ],
-        },
-        {
-            "description": f"{schema.title or 'run'}: invalid records (seed {seed})",
-            "schema": dict(schema.document),
-            "tests": [
-                {
-                    "description": f"{r['violation']['rule']} {r['violation']['detail']} at "
-                    f"{r['violation']['path'] or '/'} ({r['id']})",
-                    "data": r["record"],
-                    "valid": False,
-                }
-                for r in counted(fx.invalid(invalid))
-            ],
-        },
-    ]
-    _write_atomic(path, iter([json.dumps(groups, indent=2, ensure_ascii=False) + "\n"]))
-    written.append(path)
-    return written

@@ -20,10 +20,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._datetimes import (
+from inngest_conformance.strategies._encode import canonical_json, pointer
+from inngest_conformance.strategies._malformed_datetimes import (
     MALFORMATIONS,
     gen_malformed_datetime,
-    is_common_datetime,
 )
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import (
@@ -34,7 +34,8 @@ from inngest_conformance.strategies._records import (
     gen_value,
     near_misses,
 )
-from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema, pointer
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
+from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,
     MinimalSource,
@@ -440,7 +441,7 @@ def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidC
 
     seen: dict[str, InvalidCase] = {}
     for case in every_value(one):
-        key = json.dumps([case.record, case.violation.detail], sort_keys=True)
+        key = canonical_json([case.record, case.violation.detail])
         if key not in seen and label_holds(oracle, case):
             seen[key] = case
     return list(seen.values())

@@ -14,17 +14,12 @@ required property and per unexpected property, each located at the property conc
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._datetimes import datetime_error
-from inngest_conformance.strategies._schema import (
-    RunSchema,
-    default_schema,
-    escape_pointer,
-    pointer,
-)
+from inngest_conformance.strategies._encode import pointer
+from inngest_conformance.strategies._rfc3339 import datetime_error
+from inngest_conformance.strategies._schema import RunSchema, default_schema
 from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import ValidationError
 
@@ -94,10 +89,6 @@ def _json_equal(a: Any, b: Any) -> bool:
     return type(a) is type(b) and bool(a == b)
 
 
-def _path(tokens: Iterable[Any]) -> str:
-    return "".join("/" + escape_pointer(str(t)) for t in tokens)
-
-
 class Oracle:
     """Decides validity against one :class:`RunSchema`."""
 
@@ -150,8 +141,8 @@ class Oracle:
         return sorted(dict.fromkeys(out), key=lambda e: (e.path, e.keyword, e.message))
 
     def _normalise(self, error: ValidationError) -> list[OracleError]:
-        where = _path(error.absolute_path)
-        schema_path = _path(error.absolute_schema_path)
+        where = pointer(*error.absolute_path)
+        schema_path = pointer(*error.absolute_schema_path)
         keyword = str(error.validator)
         if keyword == "required" and isinstance(error.instance, dict):
             return [

@@ -11,7 +11,6 @@ naming them, rather than silently generating cases that ignore them.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import os
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from importlib import resources
 from typing import Any
 
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
+from inngest_conformance.strategies._encode import canonical_sha256, pointer
 from inngest_conformance.strategies._files import read_text
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -59,7 +59,7 @@ class PropertySpec:
     @property
     def pointer(self) -> str:
         """JSON pointer to this property's subschema."""
-        return "/properties/" + escape_pointer(self.name)
+        return pointer("properties", self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +100,6 @@ class RunSchema:
             return ()
         spec = self.spec("status")
         return tuple(v for v in spec.enum or () if isinstance(v, str))
-
-
-def escape_pointer(token: str) -> str:
-    """Escape one JSON pointer reference token (RFC 6901)."""
-    return token.replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*tokens: str | int) -> str:
-    """A JSON pointer from reference tokens: ``pointer("a", 0)`` is ``/a/0``."""
-    return "".join("/" + escape_pointer(str(t)) for t in tokens)
 
 
 def _types(where: str, value: Any) -> tuple[str, ...]:
@@ -186,12 +176,11 @@ def schema_from_dict(document: Any) -> RunSchema:
         raise _unsupported(
             "the schema's additionalProperties (a subschema)", {"additionalProperties"}
         )
-    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return RunSchema(
         properties=tuple(_property(n, s, n in required) for n, s in props.items()),
         additional_properties=additional,
         title=str(document.get("title", "")),
-        sha256=hashlib.sha256(canonical.encode()).hexdigest(),
+        sha256=canonical_sha256(document),
         document=document,
     )
 

@@ -12,11 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from inngest_conformance.reference import ReferenceStore, ReferenceValidator, Verdict
-from inngest_conformance.strategies._lifecycle import (
-    LifecycleModel,
-    default_lifecycle,
-    lifecycle_from_dict,
-)
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import default_lifecycle, lifecycle_from_dict
 
 reference = ReferenceValidator()
 OPTIONAL = ("app_id", "event_id", "output", "started_at", "ended_at")

@@ -57,6 +57,7 @@ from inngest_conformance.strategies import (
     datetime_error,
     default_schema,
 )
+from inngest_conformance.strategies._programs import program_from_json
 from jsonschema import Draft202012Validator, FormatChecker
 
 JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
@@ -829,7 +830,8 @@ class _LifecycleMutants:
     def findings(self, program: list[Any], make: Callable[[], Any]) -> list[str]:
         adapter = open_adapter(obj=make())
         try:
-            return [f.requirement for f in self.ctx.executor.run(adapter, program)]
+            ops = program_from_json(program)
+            return [f.requirement for f in self.ctx.executor.run(adapter, ops)]
         finally:
             adapter.close()
 

@@ -1,4 +1,6 @@
-"""Tests for :mod:`.strategies._datetimes`: the RFC 3339 checker, ``utc_key`` and generators."""
+"""Tests for date-times: the RFC 3339 checker and ``utc_key`` (:mod:`.strategies._rfc3339`),
+the generator (:mod:`.strategies._datetimes`) and the malformations
+(:mod:`.strategies._malformed_datetimes`)."""
 
 from __future__ import annotations
 
@@ -11,16 +13,18 @@ from fractions import Fraction
 import pytest
 from hypothesis import assume, find, given, settings
 from hypothesis import strategies as st
-from inngest_conformance.strategies._datetimes import (
-    COMMON_DATETIME,
-    FRACTION_DIGITS,
+from inngest_conformance.strategies._datetimes import gen_datetime
+from inngest_conformance.strategies._malformed_datetimes import (
     MALFORMATIONS,
     Malformation,
-    datetime_error,
-    gen_datetime,
     gen_malformed_datetime,
-    is_rfc3339_datetime,
     malformation,
+)
+from inngest_conformance.strategies._rfc3339 import (
+    COMMON_DATETIME,
+    FRACTION_DIGITS,
+    datetime_error,
+    is_rfc3339_datetime,
     utc_key,
 )
 from inngest_conformance.strategies._source import RandomSource, Source, strategy

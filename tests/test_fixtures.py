@@ -1,5 +1,5 @@
-"""Tests for :mod:`.strategies._fixtures` and the ``fixtures`` command: reproducible, labelled,
-content-addressed fixture files."""
+"""Tests for :mod:`.strategies._fixtures`, the files :mod:`._output_files` writes and the
+``fixtures`` command: reproducible, labelled, content-addressed fixture files."""
 
 from __future__ import annotations
 
@@ -12,17 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance._output_files import FORMATS, write_fixtures
 from inngest_conformance.strategies import resolve_lifecycle
-from inngest_conformance.strategies._datetimes import is_common_datetime
-from inngest_conformance.strategies._fixtures import FORMATS, Fixtures, content_id, write_fixtures
+from inngest_conformance.strategies._fixtures import Fixtures, content_id
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
-from inngest_conformance.strategies._lifecycle import (
-    LifecycleModel,
-    SequenceViolation,
-    check_sequence,
-)
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
+from inngest_conformance.strategies._status_sequences import SequenceViolation, check_sequence
 
 N = 300
 CLI = [sys.executable, "-c", "from inngest_conformance._cli import main; raise SystemExit(main())"]

@@ -16,9 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis_jsonschema import from_schema
 from inngest_conformance.strategies import invalid_runs, runs
-from inngest_conformance.strategies._datetimes import datetime_error
 from inngest_conformance.strategies._invalid import InvalidCase
 from inngest_conformance.strategies._oracle import default_oracle
+from inngest_conformance.strategies._rfc3339 import datetime_error
 from inngest_conformance.strategies._schema import default_schema
 from jsonschema import Draft202012Validator
 

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
 from inngest_conformance.strategies import invalid_runs
-from inngest_conformance.strategies._datetimes import MALFORMATIONS
+from inngest_conformance.strategies._encode import pointer
 from inngest_conformance.strategies._invalid import (
     LEVELS,
     OPERATORS,
@@ -28,12 +28,12 @@ from inngest_conformance.strategies._invalid import (
     malformation_names,
     targets,
 )
+from inngest_conformance.strategies._malformed_datetimes import MALFORMATIONS
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
 from inngest_conformance.strategies._schema import (
     JSON_TYPES,
     RunSchema,
     default_schema,
-    pointer,
     schema_from_dict,
 )
 from inngest_conformance.strategies._source import RandomSource

@@ -18,21 +18,22 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inngest_conformance.strategies._lifecycle import (
-    RULES,
-    LifecycleError,
-    LifecycleModel,
-    SequenceViolation,
-    check_observed,
-    check_sequence,
+from inngest_conformance.strategies._lifecycle_model import LifecycleError, LifecycleModel
+from inngest_conformance.strategies._lifecycle_table import (
     default_lifecycle,
-    gen_invalid_status_sequence,
-    gen_observed_sequence,
-    gen_status_sequence,
     lifecycle_from_dict,
     load_lifecycle,
 )
 from inngest_conformance.strategies._source import RandomSource, Source, strategy
+from inngest_conformance.strategies._status_sequences import (
+    RULES,
+    SequenceViolation,
+    check_observed,
+    check_sequence,
+    gen_invalid_status_sequence,
+    gen_observed_sequence,
+    gen_status_sequence,
+)
 
 ENUM = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLED", "PAUSED")
 TRANSITIONS = {

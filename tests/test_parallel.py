@@ -24,7 +24,7 @@ CLI = (sys.executable, "-m", "inngest_conformance")
 STORE = "inngest_conformance.reference:ReferenceStore"
 
 #: A store with one planted defect: it lets a QUEUED run complete at once.
-PLANTED_STORE = '''
+PLANTED_STORE = """
 from inngest_conformance.reference import ReferenceStore
 from inngest_conformance.strategies import lifecycle_from_dict, default_lifecycle
 
@@ -35,7 +35,7 @@ _MODEL["transitions"]["QUEUED"] = [*_MODEL["transitions"]["QUEUED"], "COMPLETED"
 class SkipsRunning(ReferenceStore):
     def __init__(self):
         super().__init__(model=lifecycle_from_dict(_MODEL))
-'''
+"""
 
 
 def certify(cwd: Path, folder: str, *args: str) -> tuple[int, dict[str, Any], str]:

@@ -370,7 +370,7 @@ import pytest
 
 from inngest_conformance.reference import ReferenceStore
 from inngest_conformance.testing import suite
-from inngest_conformance.strategies._lifecycle import default_lifecycle, lifecycle_from_dict
+from inngest_conformance.strategies._lifecycle_table import default_lifecycle, lifecycle_from_dict
 
 
 def queued_may_complete():

@@ -18,7 +18,6 @@ from hypothesis import find, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from inngest_conformance.strategies import runs
-from inngest_conformance.strategies._datetimes import COMMON_DATETIME, datetime_error, utc_key
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
 from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
@@ -31,6 +30,7 @@ from inngest_conformance.strategies._records import (
     gen_uuid,
     ulid,
 )
+from inngest_conformance.strategies._rfc3339 import COMMON_DATETIME, datetime_error, utc_key
 from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
 from inngest_conformance.strategies._source import RandomSource
 

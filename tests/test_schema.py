@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance.strategies._encode import escape_pointer, pointer
 from inngest_conformance.strategies._schema import (
     DRAFT_2020_12,
     SchemaError,
     default_schema,
-    escape_pointer,
     load_schema,
-    pointer,
     schema_from_dict,
 )
 

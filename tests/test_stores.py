@@ -20,7 +20,14 @@ from inngest_conformance._adapters import open_adapter
 from inngest_conformance._planning import context
 from inngest_conformance._run import certify_adapter
 from inngest_conformance.strategies._oracle import default_oracle
-from inngest_conformance.strategies._programs import directed_programs, gen_program
+from inngest_conformance.strategies._programs import (
+    Create,
+    Transition,
+    directed_programs,
+    gen_program,
+    program_from_json,
+    program_to_json,
+)
 from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS
 from inngest_conformance.strategies._source import RandomSource
 
@@ -129,7 +136,7 @@ def test_created_records_span_the_valid_space_with_unique_ids() -> None:
     ids: list[str] = []
     for seed in range(400):
         program = gen_program(RandomSource(seed), ctx.schema, ctx.model, focus="create")
-        created = [op["record"] for op in program if op["op"] == "create"]
+        created = [op.record for op in program if isinstance(op, Create)]
         assert all(oracle.is_valid(record) for record in created)
         assert all(not set(r) & {"started_at", "ended_at", "output"} for r in created)
         run_ids = [r["run_id"] for r in created]
@@ -141,8 +148,9 @@ def test_created_records_span_the_valid_space_with_unique_ids() -> None:
     assert any("<" in i for i in ids)
     # And the directed cases try each adversarial id whatever the search draws.
     directed = directed_programs(ctx.schema, ctx.model, focus="create")
-    assert {p[0]["record"]["run_id"] for p in directed} == set(ADVERSARIAL_STRINGS)
-    assert all(oracle.is_valid(p[0]["record"]) for p in directed)
+    assert all(isinstance(p[0], Create) for p in directed)
+    assert {p[0].record["run_id"] for p in directed} == set(ADVERSARIAL_STRINGS)
+    assert all(oracle.is_valid(p[0].record) for p in directed)
 
 
 def test_directed_programs_read_a_run_back_in_every_state() -> None:
@@ -150,8 +158,15 @@ def test_directed_programs_read_a_run_back_in_every_state() -> None:
     programs = directed_programs(ctx.schema, ctx.model, focus="states")
     seen = {ctx.model.initial}
     for program in programs:
-        seen.update(op["status"] for op in program[:-2] if op["op"] == "transition")
+        seen.update(op.status for op in program[:-2] if isinstance(op, Transition))
+        # A report shows a program as JSON, and replay reads it back as the same program.
+        assert program_from_json(program_to_json(program)) == program
     assert seen == set(ctx.model.statuses) - set(ctx.model.unused)
+    first = programs[0]
+    assert isinstance(first[0], Create)
+    create, *_, get = program_to_json(first)
+    assert create == {"op": "create", "record": first[0].record}
+    assert get == {"op": "get", "run_id": first[0].record["run_id"]}
 
 
 # --- invariant keywords -----------------------------------------------------------------

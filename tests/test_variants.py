@@ -23,8 +23,8 @@ from inngest_conformance._requirements import catalogue
 from inngest_conformance._variants import DATETIME_FEATURES, datetime_features
 from inngest_conformance.report import report_schema
 from inngest_conformance.strategies import resolve_schema
-from inngest_conformance.strategies._datetimes import is_rfc3339_datetime
 from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._rfc3339 import is_rfc3339_datetime
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pydantic-model"
 CLI = (sys.executable, "-m", "inngest_conformance")

@@ -20,14 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.strategies import default_lifecycle, default_schema
-from inngest_conformance.strategies._datetimes import (
-    MALFORMATIONS,
-    SEPARATORS,
-    gen_datetime,
-    is_common_datetime,
-)
+from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._invalid import PLATFORM_SPELLINGS, InvalidCase
+from inngest_conformance.strategies._malformed_datetimes import MALFORMATIONS, SEPARATORS
 from inngest_conformance.strategies._records import HOMOGLYPHS, gen_record, near_misses
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._schema import PropertySpec
 from inngest_conformance.strategies._source import (
     Enumeration,

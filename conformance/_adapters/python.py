@@ -108,6 +108,8 @@ def rejection_classes(specs: Iterable[str]) -> tuple[type[BaseException], ...]:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
+    # strategies._encode's one_line and clip, written out: importing the strategies package
+    # would load Hypothesis into every harness process, which serves this adapter.
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
 

@@ -19,9 +19,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from inngest_conformance._adapters.base import Adapter, LifecycleAnswer
-from inngest_conformance.strategies._datetimes import is_rfc3339_datetime, utc_key
-from inngest_conformance.strategies._lifecycle import LifecycleModel
+from inngest_conformance.strategies._encode import clip
+from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._programs import Create, Get, Op
+from inngest_conformance.strategies._rfc3339 import is_rfc3339_datetime, utc_key
 
 # Requirement ids of the lifecycle level (the catalogue gives their statements).
 CREATE = "lifecycle:creates-runs"
@@ -148,9 +150,8 @@ def record_breaches(
     return out
 
 
-def _short(value: Any, limit: int = 80) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=repr)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+def _short(value: Any) -> str:
+    return clip(json.dumps(value, ensure_ascii=False, default=repr), 80)
 
 
 @dataclass(slots=True)
@@ -166,7 +167,7 @@ class Executor:
         self.model = model
         self.oracle = oracle
 
-    def run(self, adapter: Adapter, program: list[dict[str, Any]]) -> list[Finding]:
+    def run(self, adapter: Adapter, program: list[Op]) -> list[Finding]:
         """Execute ``program`` from a reset store; adapter errors propagate."""
         adapter.reset()
         runs: dict[str, _Run] = {}
@@ -180,13 +181,12 @@ class Executor:
         self,
         adapter: Adapter,
         step: int,
-        op: dict[str, Any],
+        op: Op,
         runs: dict[str, _Run],
         findings: list[Finding],
     ) -> bool:
-        kind = op["op"]
-        if kind == "create":
-            record = op["record"]
+        if isinstance(op, Create):
+            record = op.record
             answer = adapter.create(record)
             if not answer.ok:
                 findings.append(
@@ -203,9 +203,9 @@ class Executor:
             runs[record["run_id"]] = run
             self._check_record(step, answer, run, findings)
             return True
-        run = runs[op["run_id"]]
-        if kind == "get":
-            answer = adapter.get(op["run_id"])
+        run = runs[op.run_id]
+        if isinstance(op, Get):
+            answer = adapter.get(op.run_id)
             if not answer.ok:
                 findings.append(
                     Finding(
@@ -219,9 +219,9 @@ class Executor:
                 return False
             self._check_record(step, answer, run, findings)
             return True
-        target = op["status"]
+        target = op.status
         legal = self.model.is_legal(run.status, target)
-        answer = adapter.transition(op["run_id"], target, op["at"], op.get("output"))
+        answer = adapter.transition(op.run_id, target, op.at, op.output)
         if legal and not answer.ok:
             findings.append(
                 Finding(
@@ -247,8 +247,8 @@ class Executor:
             return False
         if legal:
             run.status = target
-            if self.model.is_terminal(target) and op.get("output") is not None:
-                run.history.output, run.history.has_output = op["output"], True
+            if self.model.is_terminal(target) and op.output is not None:
+                run.history.output, run.history.has_output = op.output, True
             self._check_record(step, answer, run, findings)
         return True
 
@@ -282,13 +282,11 @@ class Executor:
             finding(f"lifecycle:{breach.invariant}", breach.message, breach.expected)
 
 
-def _run_of(op: dict[str, Any]) -> Any:
-    return op["record"].get("run_id") if op["op"] == "create" else op.get("run_id")
+def _run_of(op: Op) -> Any:
+    return op.record.get("run_id") if isinstance(op, Create) else op.run_id
 
 
-def shorten(
-    program: list[dict[str, Any]], fails: Callable[[list[dict[str, Any]]], int | None]
-) -> list[dict[str, Any]]:
+def shorten(program: list[Op], fails: Callable[[list[Op]], int | None]) -> list[Op]:
     """The failing ``program`` with every step deleted that the failure does not need.
 
     ``fails(program)`` is the step of the failure, or ``None`` when the program no longer
@@ -305,13 +303,13 @@ def shorten(
     changed = True
     while changed:
         changed = False
-        runs = list(dict.fromkeys(_run_of(op) for op in current if op["op"] == "create"))
+        runs = list(dict.fromkeys(_run_of(op) for op in current if isinstance(op, Create)))
         for run_id in runs if len(runs) > 1 else ():
             candidate = [op for op in current if _run_of(op) != run_id]
             if fails(candidate) is not None:
                 current, changed = candidate, True
         for i in reversed(range(len(current))):
-            if current[i]["op"] == "create" or i >= len(current):
+            if isinstance(current[i], Create) or i >= len(current):
                 continue
             candidate = current[:i] + current[i + 1 :]
             if fails(candidate) is not None:

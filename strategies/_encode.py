@@ -1,0 +1,60 @@
+"""Small encodings every part of the kit shares: JSON pointers, canonical JSON, one-line text.
+
+Each is written once here so that two places that must agree (a label's path and the
+oracle's, a hash written into a report and the one a third party recomputes) cannot drift
+apart.  This module sits in the generation layer so that both layers may import it; it
+imports nothing of the kit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+__all__ = [
+    "canonical_json",
+    "canonical_sha256",
+    "clip",
+    "escape_pointer",
+    "one_line",
+    "pointer",
+    "short_repr",
+]
+
+
+def escape_pointer(token: str) -> str:
+    """Escape one JSON pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")
+
+
+def pointer(*tokens: str | int) -> str:
+    """A JSON pointer from reference tokens: ``pointer("a", 0)`` is ``/a/0``."""
+    return "".join("/" + escape_pointer(str(t)) for t in tokens)
+
+
+def canonical_json(value: Any, *, ensure_ascii: bool = False) -> str:
+    """``value`` as canonical JSON: keys sorted, no spaces, non-ASCII characters as
+    themselves (escaped with ``ensure_ascii``).  Equal values give equal text."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii)
+
+
+def canonical_sha256(value: Any, *, ensure_ascii: bool = False) -> str:
+    """Hex SHA-256 of the UTF-8 bytes of :func:`canonical_json`."""
+    text = canonical_json(value, ensure_ascii=ensure_ascii)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def clip(text: str, limit: int) -> str:
+    """``text``, cut to ``limit`` characters ending in ``...`` when it is longer."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of whitespace (line breaks included) one space."""
+    return " ".join(text.split())
+
+
+def short_repr(value: Any, limit: int = 60) -> str:
+    """``repr(value)`` clipped to ``limit``: how a message quotes an offending value."""
+    return clip(repr(value), limit)
