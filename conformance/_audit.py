@@ -21,7 +21,7 @@ from inngest_conformance._run import Certification, now_iso
 from inngest_conformance._run_programs import History, id_fields, record_breaches
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import RunInfo, build_report
-from inngest_conformance.strategies._status_sequences import check_observed
+from inngest_conformance.strategies import check_observed
 
 
 def _read(path: str) -> list[tuple[int, Any]]:

@@ -33,8 +33,8 @@ from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import write_reports
+from inngest_conformance.strategies import Oracle
 from inngest_conformance.strategies._files import read_text
-from inngest_conformance.strategies._oracle import Oracle
 
 PROG = "inngest-conformance"
 

@@ -38,7 +38,7 @@ from inngest_conformance._engine import (
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._vocabulary import Kind, Outcome, Profile
 from inngest_conformance.report import verdict
-from inngest_conformance.strategies._source import RandomSource
+from inngest_conformance.strategies import RandomSource
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from pathlib import Path
 from typing import TextIO, TypeVar
 
 from inngest_conformance.errors import UsageError
+from inngest_conformance.strategies import LifecycleModel, RunSchema
 from inngest_conformance.strategies._encode import canonical_json
 from inngest_conformance.strategies._fixtures import Fixtures
-from inngest_conformance.strategies._lifecycle_model import LifecycleModel
-from inngest_conformance.strategies._schema import RunSchema
 
 FORMATS = ("jsonl", "test-suite")
 T = TypeVar("T")

@@ -36,18 +36,20 @@ from inngest_conformance._variants import (
     rfc3339_requirement_id,
 )
 from inngest_conformance._vocabulary import KEYWORDS, LEVELS, Keyword, Kind, Level, Role, one_of
-from inngest_conformance.strategies._datetimes import datetime_forms
-from inngest_conformance.strategies._invalid import (
+from inngest_conformance.strategies import (
     OPERATORS,
+    LifecycleModel,
+    Oracle,
+    PropertySpec,
+    RunSchema,
+    Source,
     Target,
-    gen_invalid,
+    default_lifecycle,
     label_holds,
     targets,
-    variants,
 )
-from inngest_conformance.strategies._lifecycle_model import LifecycleModel
-from inngest_conformance.strategies._lifecycle_table import default_lifecycle
-from inngest_conformance.strategies._oracle import Oracle
+from inngest_conformance.strategies._datetimes import datetime_forms
+from inngest_conformance.strategies._invalid import gen_invalid, variants
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
@@ -55,8 +57,7 @@ from inngest_conformance.strategies._records import (
     gen_value,
     record_like_outputs,
 )
-from inngest_conformance.strategies._schema import PropertySpec, RunSchema
-from inngest_conformance.strategies._source import MinimalSource, Source, strategy
+from inngest_conformance.strategies._source import MinimalSource, strategy
 
 
 @dataclass(frozen=True)

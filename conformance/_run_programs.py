@@ -19,11 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from inngest_conformance._adapters.base import Adapter, LifecycleAnswer
+from inngest_conformance.strategies import LifecycleModel, Oracle, is_rfc3339_datetime
 from inngest_conformance.strategies._encode import clip
-from inngest_conformance.strategies._lifecycle_model import LifecycleModel
-from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._programs import Create, Get, Op
-from inngest_conformance.strategies._rfc3339 import is_rfc3339_datetime, utc_key
+from inngest_conformance.strategies._rfc3339 import utc_key
 
 # Requirement ids of the lifecycle level (the catalogue gives their statements).
 CREATE = "lifecycle:creates-runs"

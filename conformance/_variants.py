@@ -31,7 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies import LifecycleModel
 from inngest_conformance.strategies._programs import Create, Op, Transition
 
 if TYPE_CHECKING:

@@ -15,10 +15,14 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from inngest_conformance.strategies._lifecycle_model import LifecycleModel
-from inngest_conformance.strategies._lifecycle_table import default_lifecycle
-from inngest_conformance.strategies._oracle import Oracle, default_oracle
-from inngest_conformance.strategies._rfc3339 import datetime_error, utc_key
+from inngest_conformance.strategies import (
+    LifecycleModel,
+    Oracle,
+    datetime_error,
+    default_lifecycle,
+    default_oracle,
+)
+from inngest_conformance.strategies._rfc3339 import utc_key
 
 __all__ = [
     "ReferenceStore",
