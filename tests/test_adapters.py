@@ -37,16 +37,15 @@ from inngest_conformance._adapters import (
 )
 from inngest_conformance.harness import handle_request, make_http_server, serve_stdio
 
+from tests.fakes import fake_targets
+
 ROOT = Path(__file__).resolve().parent.parent
 FAKES = Path(__file__).resolve().parent / "fakes"
 SCHEMA = ROOT / "strategies" / "data" / "inngest-run.schema.json"
 NODE_HARNESS = ROOT / "examples" / "node-ajv" / "harness.js"
-ENV = {"PYTHONPATH": os.pathsep.join([str(ROOT), str(FAKES)])}
-
-if str(FAKES) not in sys.path:
-    sys.path.insert(0, str(FAKES))
-
-import fake_targets  # noqa: E402
+#: The fake targets' module, and what a child needs to import it.
+TARGETS = "tests.fakes.fake_targets"
+ENV = {"PYTHONPATH": str(ROOT)}
 
 RECORD = {"run_id": "r1", "function_id": "fn", "status": "QUEUED"}
 
@@ -426,9 +425,9 @@ def harness(target: str, *extra: str) -> list[str]:
 
 
 def test_the_python_harness_serves_a_validator(adapter_for: Any) -> None:
-    adapter = adapter_for(harness("fake_targets:noisy_has_status"), env=ENV)
+    adapter = adapter_for(harness(f"{TARGETS}:noisy_has_status"), env=ENV)
     described = adapter.describe()
-    assert described.name == "fake_targets.noisy_has_status"
+    assert described.name == f"{TARGETS}.noisy_has_status"
     assert described.language == "python"
     assert described.roles == ("validator",)
     assert adapter.validate({"status": 1}) == Answer(valid=True)
@@ -439,7 +438,7 @@ def test_the_python_harness_serves_a_validator(adapter_for: Any) -> None:
 
 
 def test_the_python_harness_serves_a_lifecycle_store(adapter_for: Any) -> None:
-    adapter = adapter_for(harness("fake_targets:Store", "--name", "store"), env=ENV)
+    adapter = adapter_for(harness(f"{TARGETS}:Store", "--name", "store"), env=ENV)
     assert adapter.describe().roles == ("validator", "lifecycle")
     adapter.reset()
     assert adapter.create(RECORD) == LifecycleAnswer(ok=True, record=RECORD)
@@ -457,7 +456,7 @@ def test_the_python_harness_serves_a_lifecycle_store(adapter_for: Any) -> None:
 
 
 def test_a_crash_behind_the_python_harness_is_a_crash(adapter_for: Any) -> None:
-    adapter = adapter_for(harness("fake_targets:Store"), env=ENV)
+    adapter = adapter_for(harness(f"{TARGETS}:Store"), env=ENV)
     with pytest.raises(ImplementationError) as caught:
         adapter.validate({"explode": True})
     assert caught.value.reason.startswith("exited with status 1")
@@ -468,7 +467,7 @@ def test_a_crash_behind_the_python_harness_is_a_crash(adapter_for: Any) -> None:
 
 def test_the_python_harness_reports_a_bad_target() -> None:
     done = subprocess.run(
-        harness("fake_targets:nothing_here"), env={**os.environ, **ENV},
+        harness(f"{TARGETS}:nothing_here"), env={**os.environ, **ENV},
         capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
     )  # fmt: skip
     assert done.returncode == 2
@@ -532,7 +531,7 @@ def test_a_callable_returning_bool() -> None:
     assert adapter.validate({"status": 1}) == Answer(valid=True)
     assert adapter.validate({}) == Answer(valid=False)
     described = adapter.describe()
-    assert described.name == "fake_targets.has_status"
+    assert described.name == f"{TARGETS}.has_status"
     assert described.language == "python"
     assert described.roles == ("validator",)
     with pytest.raises(Unsupported):
@@ -686,19 +685,19 @@ def test_something_that_is_not_an_implementation_is_refused() -> None:
 
 
 def test_load_target_finds_nested_attributes() -> None:
-    assert load_target("fake_targets:has_status") is fake_targets.has_status
-    assert load_target("fake_targets:Namespace.check") is fake_targets.Namespace.check
+    assert load_target(f"{TARGETS}:has_status") is fake_targets.has_status
+    assert load_target(f"{TARGETS}:Namespace.check") is fake_targets.Namespace.check
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ("fake_targets", "is not MODULE:OBJECT"),
-        ("fake_targets:", "is not MODULE:OBJECT"),
+        (TARGETS, "is not MODULE:OBJECT"),
+        (f"{TARGETS}:", "is not MODULE:OBJECT"),
         ("no_such_module_here:fn", "No module named 'no_such_module_here'"),
-        ("fake_targets:missing", "'fake_targets' has no attribute 'missing'"),
-        ("fake_targets:Namespace.nope", "'fake_targets:Namespace' has no attribute 'nope'"),
-        ("broken_target:fn", "raised RuntimeError: boom at import"),
+        (f"{TARGETS}:missing", f"'{TARGETS}' has no attribute 'missing'"),
+        (f"{TARGETS}:Namespace.nope", f"'{TARGETS}:Namespace' has no attribute 'nope'"),
+        ("tests.fakes.broken_target:fn", "raised RuntimeError: boom at import"),
     ],
 )
 def test_load_target_errors_say_what_to_do(spec: str, expected: str) -> None:
@@ -716,7 +715,7 @@ def test_load_target_errors_say_what_to_do(spec: str, expected: str) -> None:
 @pytest.fixture
 def harness_url() -> Iterator[str]:
     proc = subprocess.Popen(
-        harness("fake_targets:Store", "--http", "127.0.0.1:0"),
+        harness(f"{TARGETS}:Store", "--http", "127.0.0.1:0"),
         env={**os.environ, **ENV}, stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -740,7 +739,7 @@ def harness_url() -> Iterator[str]:
 def test_http_against_the_python_harness(harness_url: str) -> None:
     with HttpAdapter(harness_url, timeout=3.0) as adapter:
         described = adapter.describe()
-        assert described.name == "fake_targets.Store"
+        assert described.name == f"{TARGETS}.Store"
         assert described.roles == ("validator", "lifecycle")
         assert adapter.validate({"status": 1}) == Answer(valid=True)
         adapter.reset()

@@ -12,7 +12,6 @@ from typing import Any
 
 import jsonschema
 import pytest
-from defects import accepts_unknown_property, lowercases_status
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._api import (
     UsageError,
@@ -29,8 +28,9 @@ from inngest_conformance.strategies import default_schema
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
-TESTS = Path(__file__).parent
-ROOT = TESTS.parent
+from tests.defects import accepts_unknown_property, lowercases_status
+
+ROOT = Path(__file__).resolve().parent.parent
 NODE_HARNESS = ROOT / "examples" / "node-ajv" / "harness.js"
 #: The smallest plain record: what the properties a case is not about shrink to.
 PLAIN = gen_record(MinimalSource(), default_schema(), plain=True)
@@ -124,7 +124,7 @@ def test_compare_needs_two() -> None:
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     return subprocess.run(
         [sys.executable, "-m", "inngest_conformance", *args],
@@ -139,7 +139,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_cli_compare_reference_defect_and_node_harness(tmp_path: Path) -> None:
     proc = _run(
         "compare", "--target", "inngest_conformance.reference:validator",
-        "--target", "defects:lowercases_status", "--command", f"node {NODE_HARNESS}",
+        "--target", "tests.defects:lowercases_status", "--command", f"node {NODE_HARNESS}",
         "--profile", "quick", "--report-dir", str(tmp_path / "r"), cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
@@ -196,7 +196,7 @@ def test_exceptions_change_the_fingerprint() -> None:
 
 @pytest.mark.slow
 def test_levels_narrow_the_verdict() -> None:
-    from defects import rejects_leap_second
+    from tests.defects import rejects_leap_second
 
     full = _certify(rejects_leap_second)
     assert full["verdict"] == "non-conformant"
@@ -232,7 +232,7 @@ def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:
         "schema:rejects-unknown-property extra keys are ignored by design\n"
     )
     proc = _run(
-        "certify", "--target", "defects:accepts_unknown_property", "--profile", "quick",
+        "certify", "--target", "tests.defects:accepts_unknown_property", "--profile", "quick",
         "--skip-file", str(skips), "--report-dir", "r", cwd=tmp_path,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr

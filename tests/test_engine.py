@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from defects import DEFECTS
 from inngest_conformance._api import certify_adapter, context, open_adapter
 from inngest_conformance._engine import requirement_seed
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
+
+from tests.defects import DEFECTS
 
 
 def _certify(obj: Any, *, profile: str = "quick", seed: int = 0, role: str | None = None

@@ -21,7 +21,7 @@ from inngest_conformance._requirements import Requirement
 from inngest_conformance.reference import Verdict, validator
 from inngest_conformance.report import report_schema, with_report_path, write_reports
 
-TESTS = Path(__file__).parent
+ROOT = Path(__file__).resolve().parent.parent
 HOSTILE_ERROR = "<script>alert('x')</script>\x00\x1b[31m|`|\U0001f4a5"
 
 
@@ -222,11 +222,11 @@ def test_junit_names_are_requirement_ids(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         "--conformance-target", "test_report:hostile", "--conformance-profile", "quick",
+         "--conformance-target", "tests.test_report:hostile", "--conformance-profile", "quick",
          f"--junitxml={junit}", str(tmp_path)],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
     )  # fmt: skip

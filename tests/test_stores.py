@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from defects import DEFECTS
 from inngest_conformance._api import certify_adapter, context, open_adapter
 from inngest_conformance.strategies._oracle import default_oracle
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS
 from inngest_conformance.strategies._source import RandomSource
+
+from tests.defects import DEFECTS
 
 pytest_plugins = ["pytester"]
 
