@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-CLI = (sys.executable, "-m", "inngest_conformance")
-REFERENCE = "inngest_conformance.reference:validator"
+from tests.common import CLI, REFERENCE
+
 STORE = "inngest_conformance.reference:store"
 VALID_ID = "schema:accepts-valid-records"
 

@@ -13,13 +13,7 @@ from typing import Any
 import jsonschema
 import pytest
 from inngest_conformance._adapters.base import Description
-from inngest_conformance._api import (
-    UsageError,
-    certify_adapter,
-    compare_adapters,
-    context,
-    open_adapter,
-)
+from inngest_conformance._api import UsageError, compare_adapters, context, open_adapter
 from inngest_conformance._compare import draw_cases, unique_names
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import catalogue
@@ -28,10 +22,9 @@ from inngest_conformance.strategies import default_schema
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
-from tests.defects import accepts_unknown_property, lowercases_status
+from tests.common import NODE_HARNESS, ROOT, certify_obj
+from tests.defects import accepts_unknown_property, lowercases_status, rejects_leap_second
 
-ROOT = Path(__file__).resolve().parent.parent
-NODE_HARNESS = ROOT / "examples" / "node-ajv" / "harness.js"
 #: The smallest plain record: what the properties a case is not about shrink to.
 PLAIN = gen_record(MinimalSource(), default_schema(), plain=True)
 
@@ -162,17 +155,9 @@ def test_cli_compare_with_one_implementation_is_a_usage_error(tmp_path: Path) ->
 # Declared exceptions and levels ------------------------------------------------------------
 
 
-def _certify(obj: Any, **kwargs: Any) -> dict[str, Any]:
-    adapter = open_adapter(obj=obj)
-    try:
-        return certify_adapter(adapter, profile="quick", **kwargs).report
-    finally:
-        adapter.close()
-
-
 def test_declared_exception_is_not_run_and_listed_apart() -> None:
     rid = "schema:rejects-not-in-enum:status"
-    report = _certify(lowercases_status, exceptions={rid: "statuses are case-insensitive here"})
+    report = certify_obj(lowercases_status, exceptions={rid: "statuses are case-insensitive here"})
     assert report["verdict"] == "conformant"
     assert report["verdict_text"] == "conformant, 1 declared exception"
     assert report["exceptions"] == [{"id": rid, "reason": "statuses are case-insensitive here"}]
@@ -189,18 +174,16 @@ def test_exceptions_change_the_fingerprint() -> None:
     from inngest_conformance.reference import validator
 
     rid = "schema:rejects-not-an-object"
-    plain = _certify(validator)
-    skipped = _certify(validator, exceptions={rid: "documents are always objects here"})
+    plain = certify_obj(validator)
+    skipped = certify_obj(validator, exceptions={rid: "documents are always objects here"})
     assert plain["fingerprint"] != skipped["fingerprint"]
 
 
 @pytest.mark.slow
 def test_levels_narrow_the_verdict() -> None:
-    from tests.defects import rejects_leap_second
-
-    full = _certify(rejects_leap_second)
+    full = certify_obj(rejects_leap_second)
     assert full["verdict"] == "non-conformant"
-    narrowed = _certify(rejects_leap_second, levels=["schema"])
+    narrowed = certify_obj(rejects_leap_second, levels=["schema"])
     assert narrowed["verdict"] == "conformant"
     assert narrowed["levels_covered"] == ["schema"]
     assert narrowed["levels"]["format"] == "skipped"
@@ -222,7 +205,7 @@ def test_bad_scope_is_a_usage_error(kwargs: dict[str, Any], message: str) -> Non
     from inngest_conformance.reference import validator
 
     with pytest.raises(UsageError, match=message):
-        _certify(validator, **kwargs)
+        certify_obj(validator, **kwargs)
 
 
 def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:

@@ -12,7 +12,6 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import jsonschema
 import pytest
 from inngest_conformance.report import report_schema
 
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI
 
 #: The reference validator, which leaves a mark on its first call: the run has begun.
 MARKING = """

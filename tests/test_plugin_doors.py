@@ -6,17 +6,14 @@ plugin is loaded through its entry point, as users get it.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
 from inngest_conformance._api import context, plan
 from inngest_conformance.plugin import option_name
 
+from tests.common import REFERENCE, read_report
+
 pytest_plugins = ["pytester"]
 
-REFERENCE = "inngest_conformance.reference:validator"
 VALIDATOR_IDS = [r.id for r in plan(context(), "validator")]
 LIFECYCLE_IDS = [r.id for r in plan(context(), "lifecycle")]
 ENUM_ID = "schema:rejects-not-in-enum:status"
@@ -45,11 +42,6 @@ test_store_conformance = suite("store", role="lifecycle", profile="quick")
 """
 
 PLAIN = "def test_plain():\n    assert 1 + 1 == 2\n"
-
-
-def read_report(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
 
 
 def one_usage_error(result: pytest.RunResult) -> str:

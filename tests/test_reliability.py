@@ -36,9 +36,10 @@ from inngest_conformance._adapters import ProcessAdapter, PythonAdapter
 from inngest_conformance._api import certify_adapter, context
 from inngest_conformance.report import report_schema
 
-ROOT = Path(__file__).resolve().parent.parent
-FAULTY = Path(__file__).resolve().parent / "fakes" / "reference_faulty.py"
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI
+from tests.fakes import FAKES
+
+FAULTY = FAKES / "reference_faulty.py"
 #: Every run here must end by itself well within this many seconds.
 BOUND = 120.0
 #: An environment variable carrying a token unique to one run, inherited by everything the

@@ -21,7 +21,8 @@ import pytest
 from inngest_conformance._api import certify_adapter, open_adapter
 from inngest_conformance._replay import replay_report
 
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI, read_report
+
 ENUM_ID = "schema:rejects-not-in-enum:status"
 UNKNOWN_ID = "schema:rejects-unknown-property"
 VALID_ID = "schema:accepts-valid-records"
@@ -66,11 +67,6 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def report_of(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
-
-
 def assert_one_error_line(result: subprocess.CompletedProcess[str], names: str) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
@@ -94,7 +90,7 @@ def planted_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
-    report = report_of(planted_report / "out")
+    report = read_report(planted_report / "out")
     failed = [r["id"] for r in report["requirements"] if r["outcome"] == "failed"]
     assert sorted(failed) == sorted([ENUM_ID, UNKNOWN_ID])
 
@@ -204,7 +200,7 @@ def test_audit_of_a_legal_run_is_conformant(tmp_path: Path) -> None:
     name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, RUNNING, COMPLETED)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["verdict"] == "conformant" and report["role"] == "source"
     assert set(outcomes_of(report).values()) == {"passed"}
     assert "source:statuses-follow-lifecycle" in outcomes_of(report)
@@ -216,7 +212,7 @@ def test_audit_catches_a_run_leaving_a_terminal_state(tmp_path: Path) -> None:
     name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, reopened, done, reopened)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 1, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["verdict"] == "non-conformant"
     found = outcomes_of(report)
     assert found["source:statuses-follow-lifecycle"] == "failed"
@@ -238,7 +234,7 @@ def test_audit_catches_a_line_that_is_no_valid_record(tmp_path: Path, bad: Any, 
     name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, bad, RUNNING, COMPLETED)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 1, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     found = outcomes_of(report)
     assert found["source:emits-valid-records"] == "failed"
     assert found["source:statuses-follow-lifecycle"] == "passed"

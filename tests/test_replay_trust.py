@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 from inngest_conformance.report import report_schema
 
-CLI = (sys.executable, "-m", "inngest_conformance")
-REFERENCE = "inngest_conformance.reference:validator"
+from tests.common import CLI, REFERENCE
+
 ENUM_ID = "schema:rejects-not-in-enum:status"
 UNKNOWN_ID = "schema:rejects-unknown-property"
 

@@ -21,7 +21,8 @@ from inngest_conformance._requirements import Requirement
 from inngest_conformance.reference import Verdict, validator
 from inngest_conformance.report import report_schema, with_report_path, write_reports
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.common import ROOT, certify_obj, timeless
+
 HOSTILE_ERROR = "<script>alert('x')</script>\x00\x1b[31m|`|\U0001f4a5"
 
 
@@ -41,17 +42,9 @@ def hostile(record: Any) -> Verdict:
     return Verdict(verdict.valid, (HOSTILE_ERROR,) if not verdict.valid else ())
 
 
-def _certify(obj: Any, **kwargs: Any) -> dict[str, Any]:
-    adapter = open_adapter(obj=obj)
-    try:
-        return certify_adapter(adapter, **kwargs).report
-    finally:
-        adapter.close()
-
-
 @pytest.fixture(scope="module")
 def hostile_report() -> dict[str, Any]:
-    return _certify(hostile, profile="quick", seed=3)
+    return certify_obj(hostile, profile="quick", seed=3)
 
 
 def test_hostile_counterexamples_are_found(hostile_report: dict[str, Any]) -> None:
@@ -133,32 +126,28 @@ def test_long_values_are_elided_in_human_formats_only() -> None:
     assert visible("\x00\U0001f600") == "\\u0000\U0001f600"
 
 
-def _timeless(report: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in report.items() if k not in ("started_at", "duration_s")}
-
-
 @pytest.mark.slow
 def test_same_seed_same_report_and_fingerprint() -> None:
-    first = _certify(hostile, profile="quick", seed=5)
-    second = _certify(hostile, profile="quick", seed=5)
-    assert _timeless(first) == _timeless(second)
+    first = certify_obj(hostile, profile="quick", seed=5)
+    second = certify_obj(hostile, profile="quick", seed=5)
+    assert timeless(first) == timeless(second)
     assert first["fingerprint"] == second["fingerprint"]
-    other = _certify(validator, profile="quick", seed=5)
+    other = certify_obj(validator, profile="quick", seed=5)
     assert other["fingerprint"] != first["fingerprint"]
 
 
 @pytest.mark.slow
 def test_certificate_at_certify_profile(tmp_path: Path) -> None:
     only = ("schema:rejects-not-an-object", "schema:rejects-missing-required:status")
-    report = _certify(validator, profile="certify", seed=2, only=only)
+    report = certify_obj(validator, profile="certify", seed=2, only=only)
     paths = {p.name for p in write_reports(report, tmp_path)}
     assert "certificate.json" in paths
     cert = json.loads((tmp_path / "certificate.json").read_text())
     assert cert["fingerprint"] == report["fingerprint"]
     assert cert["verdict"] == "conformant" and cert["levels"]["schema"] == "passed"
-    again = _certify(validator, profile="certify", seed=2, only=only)
+    again = certify_obj(validator, profile="certify", seed=2, only=only)
     assert again["fingerprint"] == cert["fingerprint"]  # a third party gets it again
-    quick = write_reports(_certify(validator, profile="quick", only=only), tmp_path / "q")
+    quick = write_reports(certify_obj(validator, profile="quick", only=only), tmp_path / "q")
     assert "certificate.json" not in {p.name for p in quick}
 
 
@@ -189,7 +178,7 @@ def test_interrupted_run_writes_a_complete_report(tmp_path: Path) -> None:
 
 
 def test_rewriting_reports_leaves_no_temporary_files(tmp_path: Path) -> None:
-    report = _certify(validator, profile="quick", only=("schema:rejects-not-an-object",))
+    report = certify_obj(validator, profile="quick", only=("schema:rejects-not-an-object",))
     for _ in range(3):
         write_reports(report, tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
@@ -211,7 +200,7 @@ class Flaky:
 
 
 def test_nondeterministic_failure_is_reported_flaky() -> None:
-    report = _certify(Flaky(), profile="quick", only=("schema:rejects-missing-required:run_id",))
+    report = certify_obj(Flaky(), profile="quick", only=("schema:rejects-missing-required:run_id",))
     row = report["requirements"][0]
     assert row["outcome"] == "failed" and row["flaky"] is True
     assert row["message"].startswith("flaky:")

@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
+from tests.common import ROOT
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 WHEEL_ENV = "INNGEST_CONFORMANCE_WHEEL"
 VALIDATOR = "inngest_conformance.reference:validator"
 
@@ -129,7 +130,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A copy, so that the build leaves nothing in the checkout (build/, *.egg-info).
     source = work / "source"
     ignored = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "node_modules")
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*ignored, ".hypothesis"))
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*ignored, ".hypothesis"))
     built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist",
                   str(source)], cwd=work)  # fmt: skip
     assert built.returncode == 0, built.stdout + built.stderr
@@ -250,7 +251,7 @@ def test_xdist_writes_one_merged_report(
 
 def test_the_examples_pass_with_the_wheel(wheel: Path, tmp_path: Path) -> None:
     """``examples/run_examples.sh``: sqlite-store and http-service, each with its own tests."""
-    script = REPO / "examples" / "run_examples.sh"
+    script = ROOT / "examples" / "run_examples.sh"
     env = {**_clean_env(), "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         ["bash", str(script), str(wheel), sys.executable],

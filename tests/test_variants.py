@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from inngest_conformance.strategies import resolve_schema
 from inngest_conformance.strategies._datetimes import is_rfc3339_datetime
 from inngest_conformance.strategies._oracle import Oracle
 
+from tests.common import CLI
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pydantic-model"
-CLI = (sys.executable, "-m", "inngest_conformance")
 WRONG_TYPE = "schema:rejects-wrong-type:started_at"
 MALFORMED = "format:rejects-malformed-date-time:started_at"
 RFC3339 = "format:accepts-rfc3339:started_at"
