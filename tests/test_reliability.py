@@ -1,7 +1,7 @@
 """Whole runs against broken implementations and bad input: the kit never hangs, crashes
 or misleads because of them, and loses nothing.
 
-``tests/test_adapters.py`` shows what each adapter makes of one misbehaviour; here the
+``tests/test_adapters_*.py`` show what each adapter makes of one misbehaviour; here the
 real command (``python -m inngest_conformance certify``) runs end to end against the reference
 implementation with exactly one fault (``tests/fakes/reference_faulty.py``), and every run
 is checked for the same promises: it ends by itself (the subprocess timeout is only the
