@@ -26,8 +26,9 @@ OPTIONAL = ("app_id", "event_id", "output", "started_at", "ended_at")
 
 def accepts_unknown_property(record: Any) -> Verdict:
     if isinstance(record, dict):
-        record = {k: v for k, v in record.items() if k in (*OPTIONAL, "run_id", "function_id",
-                                                           "status")}  # fmt: skip
+        record = {
+            k: v for k, v in record.items() if k in (*OPTIONAL, "run_id", "function_id", "status")
+        }
     return reference(record)
 
 
@@ -116,8 +117,10 @@ def rejects_record_keys_in_output(record: Any) -> Verdict:
     return reference(record)
 
 
-def _model_with(extra: tuple[str, str] | None = None, without: tuple[str, str] | None = None,
-                ) -> LifecycleModel:  # fmt: skip
+def _model_with(
+    extra: tuple[str, str] | None = None,
+    without: tuple[str, str] | None = None,
+) -> LifecycleModel:
     base = default_lifecycle().to_json()
     transitions = {k: list(v) for k, v in base["transitions"].items()}
     terminal = list(base["terminal"])
@@ -127,15 +130,17 @@ def _model_with(extra: tuple[str, str] | None = None, without: tuple[str, str] |
             terminal.remove(extra[0])
     if without:
         transitions[without[0]].remove(without[1])
-    return lifecycle_from_dict({"initial": base["initial"], "terminal": terminal,
-                                "transitions": transitions})  # fmt: skip
+    return lifecycle_from_dict(
+        {"initial": base["initial"], "terminal": terminal, "transitions": transitions}
+    )
 
 
 class LeavesCompleted(ReferenceStore):
     """Allows COMPLETED -> RUNNING (a retry that reopens a finished run)."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         run = self._run(run_id)
         if run["status"] == "COMPLETED" and status == "RUNNING":
             run["status"] = status
@@ -160,8 +165,9 @@ class CannotResume(ReferenceStore):
 
 
 class ForgetsEndedAtOnFailed(ReferenceStore):
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "FAILED":
             self.runs[run_id].pop("ended_at", None)
@@ -170,8 +176,9 @@ class ForgetsEndedAtOnFailed(ReferenceStore):
 
 
 class OverwritesStartedAt(ReferenceStore):
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "RUNNING":
             self.runs[run_id]["started_at"] = at
@@ -216,8 +223,9 @@ class RefusesMarkupRunId(_RefusesIds):
 class EndsOnPause(ReferenceStore):
     """Sets ended_at when a run is paused (and clears it on resume)."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "PAUSED":
             self.runs[run_id]["ended_at"] = at
@@ -231,16 +239,18 @@ class EndsOnPause(ReferenceStore):
 class DropsOutput(ReferenceStore):
     """Takes the output of the completing transition but never stores it."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return super().transition(run_id, status, at, None)
 
 
 class ChangesFunctionId(ReferenceStore):
     """Rewrites function_id when the run starts (a store keying runs by a new version)."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "RUNNING":
             self.runs[run_id]["function_id"] = record["function_id"] = "fn-v2"

@@ -68,9 +68,13 @@ def test_a_crash_behind_the_python_harness_is_a_crash(adapter_for: AdapterFor) -
 
 def test_the_python_harness_reports_a_bad_target() -> None:
     done = subprocess.run(
-        harness(f"{TARGETS}:nothing_here"), env={**os.environ, **ENV},
-        capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
-    )  # fmt: skip
+        harness(f"{TARGETS}:nothing_here"),
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        stdin=subprocess.DEVNULL,
+    )
     assert done.returncode == 2
     assert "has no attribute 'nothing_here'" in done.stderr
 
@@ -107,8 +111,9 @@ def test_serve_stdio_answers_bad_requests_and_keeps_going() -> None:
 def test_serve_stdio_stops_with_status_1_when_the_implementation_crashes() -> None:
     out, err = io.StringIO(), io.StringIO()
     requests = '{"op": "validate", "record": {}}\n{"op": "describe"}\n'
-    status = serve_stdio(PythonAdapter(fake_targets.raises_key_error), io.StringIO(requests),
-                         out, err)  # fmt: skip
+    status = serve_stdio(
+        PythonAdapter(fake_targets.raises_key_error), io.StringIO(requests), out, err
+    )
     assert status == 1
     assert out.getvalue() == ""
     assert "harness: the implementation raised KeyError: 'status'" in err.getvalue()

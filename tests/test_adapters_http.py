@@ -36,9 +36,12 @@ pytestmark = pytest.mark.usefixtures("no_leftover_children")
 def harness_url() -> Iterator[str]:
     proc = subprocess.Popen(
         harness(f"{TARGETS}:Store", "--http", "127.0.0.1:0"),
-        env={**os.environ, **ENV}, stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        env={**os.environ, **ENV},
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline()
@@ -82,11 +85,12 @@ def test_http_connection_refused() -> None:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    adapter = HttpAdapter(f"http://127.0.0.1:{port}/")
+    url = f"http://127.0.0.1:{port}/"
+    adapter = HttpAdapter(url)
     with pytest.raises(ImplementationError) as caught:
         adapter.describe()
-    assert caught.value.reason == f"cannot connect to http://127.0.0.1:{port}/: connection " \
-        "refused (is the service running?)"  # fmt: skip
+    expected = f"cannot connect to {url}: connection refused (is the service running?)"
+    assert caught.value.reason == expected
     assert not adapter.ever_answered
     adapter.close()
 

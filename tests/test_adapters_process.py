@@ -205,8 +205,8 @@ def test_a_hang_is_killed_with_its_process_group(adapter_for: AdapterFor, tmp_pa
 
 
 def test_startup_time_is_allowed_on_top_of_the_request_timeout(adapter_for: AdapterFor) -> None:
-    slow = [sys.executable, "-c", f"import time, runpy; time.sleep(0.6); "
-            f"runpy.run_path({str(FAKES / 'good.py')!r})"]  # fmt: skip
+    code = f"import time, runpy; time.sleep(0.6); runpy.run_path({str(FAKES / 'good.py')!r})"
+    slow = [sys.executable, "-c", code]
     env = {"PYTHONPATH": str(FAKES)}
     adapter = adapter_for(slow, request_timeout=0.3, startup_timeout=5.0, env=env)
     assert adapter.describe().name == "good"
@@ -341,9 +341,8 @@ def test_the_node_ajv_harness(adapter_for: AdapterFor) -> None:
         pytest.skip("run `npm ci` in examples/node-ajv first")
     adapter = adapter_for(["node", str(NODE_HARNESS)], startup_timeout=20.0)
     described = adapter.describe()
-    assert (described.name, described.language, described.roles) == (
-        "ajv", "javascript", ("validator",)
-    )  # fmt: skip
+    expected = ("ajv", "javascript", ("validator",))
+    assert (described.name, described.language, described.roles) == expected
     version = json.loads((NODE_HARNESS.parent / "node_modules/ajv/package.json").read_text())
     assert described.version == version["version"]
     assert adapter.validate(RECORD) == Answer(valid=True)

@@ -104,8 +104,13 @@ def test_a_pydantic_model_class() -> None:
 
 def test_pydantic_is_not_imported_with_the_adapter() -> None:
     code = "import sys, inngest_conformance._adapters.python; print('pydantic' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, **ENV},
-                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **ENV},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.stdout.strip() == "False", done.stderr
 
 

@@ -326,8 +326,9 @@ def test_certify_a_service_over_http(tmp_path: Path, target: str, role: str) -> 
     """An HTTP service speaking the protocol (the harness on a loopback port) certifies."""
     server = subprocess.Popen(
         [*HARNESS, "--target", target, "--http", "127.0.0.1:0"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         first = server.stdout.readline().strip()

@@ -22,9 +22,11 @@ from inngest_conformance.strategies import default_schema
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
-from tests.common import NODE_HARNESS, ROOT, certify_obj
+from tests.common import NODE_HARNESS, REFERENCE, ROOT, certify_obj
 from tests.defects import accepts_unknown_property, lowercases_status, rejects_leap_second
 
+#: The options of a quick run.
+QUICK = ("--profile", "quick")
 #: The smallest plain record: what the properties a case is not about shrink to.
 PLAIN = gen_record(MinimalSource(), default_schema(), plain=True)
 
@@ -54,9 +56,8 @@ def test_matrix_has_a_cell_per_requirement_and_implementation(three: dict[str, A
     for row in section["matrix"]:
         assert set(row["outcomes"]) == set(names)
     failed = {
-        (row["id"], n) for row in section["matrix"] for n in names
-        if row["outcomes"][n] == "failed"
-    }  # fmt: skip
+        (row["id"], n) for row in section["matrix"] for n in names if row["outcomes"][n] == "failed"
+    }
     assert failed == {
         ("schema:rejects-not-in-enum:status", names[1]),
         ("schema:rejects-unknown-property", names[2]),
@@ -121,8 +122,12 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     }
     return subprocess.run(
         [sys.executable, "-m", "inngest_conformance", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.skipif(
@@ -130,11 +135,10 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     reason="node or examples/node-ajv/node_modules missing (npm ci in examples/node-ajv)",
 )
 def test_cli_compare_reference_defect_and_node_harness(tmp_path: Path) -> None:
-    proc = _run(
-        "compare", "--target", "inngest_conformance.reference:validator",
-        "--target", "tests.defects:lowercases_status", "--command", f"node {NODE_HARNESS}",
-        "--profile", "quick", "--report-dir", str(tmp_path / "r"), cwd=tmp_path,
-    )  # fmt: skip
+    targets = ("--target", REFERENCE, "--target", "tests.defects:lowercases_status")
+    node = ("--command", f"node {NODE_HARNESS}")
+    report_dir = str(tmp_path / "r")
+    proc = _run("compare", *targets, *node, *QUICK, "--report-dir", report_dir, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     names = [i["column"] for i in report["compare"]["implementations"]]
@@ -214,16 +218,14 @@ def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:
         "# what this implementation does not claim\n"
         "schema:rejects-unknown-property extra keys are ignored by design\n"
     )
+    target = ("--target", "tests.defects:accepts_unknown_property")
     proc = _run(
-        "certify", "--target", "tests.defects:accepts_unknown_property", "--profile", "quick",
-        "--skip-file", str(skips), "--report-dir", "r", cwd=tmp_path,
-    )  # fmt: skip
+        "certify", *target, *QUICK, "--skip-file", str(skips), "--report-dir", "r", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "conformant, 1 declared exception" in proc.stdout
-    proc = _run(
-        "certify", "--target", "inngest_conformance.reference:validator", "--profile", "quick",
-        "--skip", "schema:rejects-not-an-object", "--report-dir", "r2", cwd=tmp_path,
-    )  # fmt: skip
+    skip = ("--skip", "schema:rejects-not-an-object")
+    proc = _run("certify", "--target", REFERENCE, *QUICK, *skip, "--report-dir", "r2", cwd=tmp_path)
     assert proc.returncode == 2 and "--reason" in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert not (tmp_path / "r2").exists()

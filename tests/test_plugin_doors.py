@@ -61,8 +61,9 @@ def test_a_bad_number_or_choice_is_one_usage_error(
 ) -> None:
     """Once a ValueError in every item, for --conformance-seed abc."""
     pytester.makepyfile(test_plain=PLAIN)
-    result = pytester.runpytest_subprocess(option_name("target"), REFERENCE,
-                                           option_name(option), value)  # fmt: skip
+    result = pytester.runpytest_subprocess(
+        option_name("target"), REFERENCE, option_name(option), value
+    )
     line = one_usage_error(result)
     assert line.startswith("ERROR: ") and option_name(option) in line and repr(value) in line
 

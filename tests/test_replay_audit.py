@@ -102,8 +102,8 @@ def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
 
 
 def test_replay_one_requirement(planted_report: Path) -> None:
-    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID,
-                 "--target", "planted:lax")  # fmt: skip
+    lax = ("--target", "planted:lax")
+    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID, *lax)
     assert result.returncode == 1, result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()] == [
         ["still-fails", f"{UNKNOWN_ID}:"]
@@ -111,8 +111,8 @@ def test_replay_one_requirement(planted_report: Path) -> None:
 
 
 def test_replay_of_a_requirement_the_report_did_not_fail(planted_report: Path) -> None:
-    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID,
-                 "--target", "planted:lax")  # fmt: skip
+    lax = ("--target", "planted:lax")
+    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID, *lax)
     assert_one_error_line(result, VALID_ID)
 
 

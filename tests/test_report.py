@@ -111,15 +111,22 @@ def test_long_values_are_elided_in_human_formats_only() -> None:
     long = "a" * 50_000
     result = Result(req, "failed", 1, 0, "m", {"run_id": long}, {"valid": True}, {"valid": False})
     report = {
-        "format": "inngest-conformance-report/1", "kit": {"version": "0"},
-        "schema": {"sha256": "0" * 64}, "lifecycle_model": {"sha256": "0" * 64}, "seed": 0,
-        "profile": "quick", "role": "validator", "implementation": {"name": "<b>x</b>"},
-        "verdict": "non-conformant", "levels": {"schema": "failed", "format": "skipped",
-                                                "lifecycle": "skipped"},
-        "counts": {"passed": 0, "failed": 1, "errored": 0, "skipped": 0}, "warnings": [],
+        "format": "inngest-conformance-report/1",
+        "kit": {"version": "0"},
+        "schema": {"sha256": "0" * 64},
+        "lifecycle_model": {"sha256": "0" * 64},
+        "seed": 0,
+        "profile": "quick",
+        "role": "validator",
+        "implementation": {"name": "<b>x</b>"},
+        "verdict": "non-conformant",
+        "levels": {"schema": "failed", "format": "skipped", "lifecycle": "skipped"},
+        "counts": {"passed": 0, "failed": 1, "errored": 0, "skipped": 0},
+        "warnings": [],
         "requirements": [{**result.to_json(), "reproduce": "r", "replay": "p"}],
-        "started_at": "2026-01-01T00:00:00Z", "duration_s": 0.0,
-    }  # fmt: skip
+        "started_at": "2026-01-01T00:00:00Z",
+        "duration_s": 0.0,
+    }
     assert len(to_html(report)) < 20_000
     assert len(to_markdown(report)) < 5_000
     assert "more characters in report.json" in to_markdown(report)
@@ -181,9 +188,8 @@ def test_rewriting_reports_leaves_no_temporary_files(tmp_path: Path) -> None:
     report = certify_obj(validator, profile="quick", only=("schema:rejects-not-an-object",))
     for _ in range(3):
         write_reports(report, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "badge.svg", "report.html", "report.json", "report.md"
-    ]  # fmt: skip
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["badge.svg", "report.html", "report.json", "report.md"]
 
 
 class Flaky:
@@ -213,12 +219,17 @@ def test_junit_names_are_requirement_ids(tmp_path: Path) -> None:
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
+    pytest_cmd = (sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q")
+    target = ("--conformance-target", "tests.test_report:hostile")
+    profile = ("--conformance-profile", "quick")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         "--conformance-target", "tests.test_report:hostile", "--conformance-profile", "quick",
-         f"--junitxml={junit}", str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [*pytest_cmd, *target, *profile, f"--junitxml={junit}", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     root = ET.parse(junit).getroot()  # well-formed despite control characters in failures
     names = {case.get("name") for case in root.iter("testcase")}
@@ -234,10 +245,17 @@ def test_html_renders_in_a_real_browser(hostile_report: dict[str, Any], tmp_path
     write_reports(hostile_report, tmp_path)
     profile = tmp_path / "profile"
     common = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}",
-    ]  # fmt: skip
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
     page = (tmp_path / "report.html").as_uri()
     dom = subprocess.run([*common, "--dump-dom", page], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]

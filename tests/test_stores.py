@@ -42,10 +42,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def certify_store(cwd: Path, target: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run(
-        cwd, "certify", "--target", target, "--role", "lifecycle", "--profile", "quick",
-        "--report-dir", "out", *extra,
-    )  # fmt: skip
+    options = ("--role", "lifecycle", "--profile", "quick", "--report-dir", "out")
+    return run(cwd, "certify", "--target", target, *options, *extra)
 
 
 def row_of(report: dict[str, Any], rid: str) -> dict[str, Any]:
@@ -194,10 +192,8 @@ def test_identity_and_time_are_must_by_default_and_the_table_sets_keywords(
         "keywords": {"ids-never-change": "SHOULD"},
     }
     (tmp_path / "lenient.json").write_text(json.dumps(table))
-    should = certify_store(
-        tmp_path, "changes:store", "--lifecycle", "lenient.json",
-        "--requirement", "lifecycle:ids-never-change",
-    )  # fmt: skip
+    only = ("--requirement", "lifecycle:ids-never-change")
+    should = certify_store(tmp_path, "changes:store", "--lifecycle", "lenient.json", *only)
     assert should.returncode == 0, should.stdout + should.stderr
     report = read_report(tmp_path / "out")
     assert row_of(report, "lifecycle:ids-never-change")["keyword"] == "SHOULD"
@@ -206,9 +202,14 @@ def test_identity_and_time_are_must_by_default_and_the_table_sets_keywords(
 
 def test_a_table_with_a_bad_keyword_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(
-        json.dumps({"initial": "QUEUED", "transitions": {"QUEUED": ["RUNNING"]},
-                    "keywords": {"ids-never-change": "MAY"}})
-    )  # fmt: skip
+        json.dumps(
+            {
+                "initial": "QUEUED",
+                "transitions": {"QUEUED": ["RUNNING"]},
+                "keywords": {"ids-never-change": "MAY"},
+            }
+        )
+    )
     line = one_error_line(run(tmp_path, "requirements", "--lifecycle", "bad.json"))
     assert "bad.json" in line and "'MAY'" in line and "MUST or SHOULD" in line
 
@@ -318,10 +319,11 @@ def test_records_as_objects_keep_their_nones_and_name_the_property(
 ) -> None:
     (tmp_path / "objects.py").write_text(RECORD_OBJECTS)
     result = certify_store(
-        tmp_path, f"objects:{kind}_store",
-        "--requirement", "lifecycle:returns-valid-records",
-        "--requirement", "lifecycle:no-started-at-while-initial",
-    )  # fmt: skip
+        tmp_path,
+        f"objects:{kind}_store",
+        *("--requirement", "lifecycle:returns-valid-records"),
+        *("--requirement", "lifecycle:no-started-at-while-initial"),
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     report = read_report(tmp_path / "out")
     assert report["counts"]["errored"] == 0
@@ -329,9 +331,8 @@ def test_records_as_objects_keep_their_nones_and_name_the_property(
     assert valid["outcome"] == "failed"
     assert "None is not of type 'string'" in valid["message"]
     assert "returned a record the schema rejects: /" in valid["message"]
-    assert valid["message"].split("rejects: ")[1].split(":")[0] in {
-        "/app_id", "/event_id", "/output", "/started_at", "/ended_at"
-    }  # fmt: skip
+    pointer = valid["message"].split("rejects: ")[1].split(":")[0]
+    assert pointer in {"/app_id", "/event_id", "/output", "/started_at", "/ended_at"}
     not_started = row_of(report, "lifecycle:no-started-at-while-initial")
     assert not_started["outcome"] == "failed"
     assert not_started["expected"] == {"started_at": "absent"}
@@ -472,11 +473,13 @@ AUDIT_CASES: dict[str, tuple[list[dict[str, Any]], str]] = {
         "source:keeps-output",
     ),
     "function-id-changed": (
-        [{**BASE, "status": "QUEUED"}, {**BASE, "function_id": "f2", "status": "RUNNING",
-                                         "started_at": T3}],
+        [
+            {**BASE, "status": "QUEUED"},
+            {**BASE, "function_id": "f2", "status": "RUNNING", "started_at": T3},
+        ],
         "source:ids-never-change",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(AUDIT_CASES))
