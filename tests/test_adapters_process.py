@@ -191,6 +191,7 @@ def test_a_hang_is_killed_with_its_process_group(adapter_for: AdapterFor, tmp_pa
     adapter = adapter_for(fake("hang", str(pidfile)), request_timeout=0.5)
     assert adapter.describe().name == "hang"
     child = adapter.pid
+    assert child is not None
     grandchild = int(pidfile.read_text())
     started = time.monotonic()
     with pytest.raises(ImplementationError) as caught:

@@ -47,7 +47,7 @@ def _wide_schema() -> Any:
 
 
 SCHEMAS = {"run": default_schema(), "wide": _wide_schema()}
-AWKWARD = (
+AWKWARD: tuple[Any, ...] = (
     0,
     1,
     1.0,

@@ -107,7 +107,7 @@ def test_badge_is_well_formed_xml(hostile_report: dict[str, Any], tmp_path: Path
 
 
 def test_long_values_are_elided_in_human_formats_only() -> None:
-    req = Requirement("x:y", "schema", "MUST", "s", "validator", "reject", lambda ctx: None)  # type: ignore[arg-type,return-value]
+    req = Requirement("x:y", "schema", "MUST", "s", "validator", "reject", lambda src, ctx: None)
     long = "a" * 50_000
     result = Result(req, "failed", 1, 0, "m", {"run_id": long}, {"valid": True}, {"valid": False})
     report = {
