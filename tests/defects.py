@@ -2,14 +2,16 @@
 
 Each is the reference implementation with a single, realistic mistake, and ``DEFECTS``
 says which requirements must fail because of it (and so which level).  The tests certify
-every one at the ``quick`` profile and compare.
+every one at the ``quick`` profile and compare; ``tests/conftest.py`` hands them to tests as
+the ``defect`` and ``planted`` fixtures.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from inngest_conformance.reference import ReferenceStore, ReferenceValidator, Verdict
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
@@ -21,8 +23,9 @@ OPTIONAL = ("app_id", "event_id", "output", "started_at", "ended_at")
 
 def accepts_unknown_property(record: Any) -> Verdict:
     if isinstance(record, dict):
-        record = {k: v for k, v in record.items() if k in (*OPTIONAL, "run_id", "function_id",
-                                                           "status")}  # fmt: skip
+        record = {
+            k: v for k, v in record.items() if k in (*OPTIONAL, "run_id", "function_id", "status")
+        }
     return reference(record)
 
 
@@ -111,8 +114,10 @@ def rejects_record_keys_in_output(record: Any) -> Verdict:
     return reference(record)
 
 
-def _model_with(extra: tuple[str, str] | None = None, without: tuple[str, str] | None = None,
-                ) -> LifecycleModel:  # fmt: skip
+def _model_with(
+    extra: tuple[str, str] | None = None,
+    without: tuple[str, str] | None = None,
+) -> LifecycleModel:
     base = default_lifecycle().to_json()
     transitions = {k: list(v) for k, v in base["transitions"].items()}
     terminal = list(base["terminal"])
@@ -122,15 +127,17 @@ def _model_with(extra: tuple[str, str] | None = None, without: tuple[str, str] |
             terminal.remove(extra[0])
     if without:
         transitions[without[0]].remove(without[1])
-    return lifecycle_from_dict({"initial": base["initial"], "terminal": terminal,
-                                "transitions": transitions})  # fmt: skip
+    return lifecycle_from_dict(
+        {"initial": base["initial"], "terminal": terminal, "transitions": transitions}
+    )
 
 
 class LeavesCompleted(ReferenceStore):
     """Allows COMPLETED -> RUNNING (a retry that reopens a finished run)."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         run = self._run(run_id)
         if run["status"] == "COMPLETED" and status == "RUNNING":
             run["status"] = status
@@ -155,8 +162,9 @@ class CannotResume(ReferenceStore):
 
 
 class ForgetsEndedAtOnFailed(ReferenceStore):
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "FAILED":
             self.runs[run_id].pop("ended_at", None)
@@ -165,8 +173,9 @@ class ForgetsEndedAtOnFailed(ReferenceStore):
 
 
 class OverwritesStartedAt(ReferenceStore):
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "RUNNING":
             self.runs[run_id]["started_at"] = at
@@ -211,8 +220,9 @@ class RefusesMarkupRunId(_RefusesIds):
 class EndsOnPause(ReferenceStore):
     """Sets ended_at when a run is paused (and clears it on resume)."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "PAUSED":
             self.runs[run_id]["ended_at"] = at
@@ -226,80 +236,125 @@ class EndsOnPause(ReferenceStore):
 class DropsOutput(ReferenceStore):
     """Takes the output of the completing transition but never stores it."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         return super().transition(run_id, status, at, None)
 
 
 class ChangesFunctionId(ReferenceStore):
     """Rewrites function_id when the run starts (a store keying runs by a new version)."""
 
-    def transition(self, run_id: str, status: str, at: str,
-                   output: dict[str, Any] | None = None) -> dict[str, Any]:  # fmt: skip
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         record = super().transition(run_id, status, at, output)
         if status == "RUNNING":
             self.runs[run_id]["function_id"] = record["function_id"] = "fn-v2"
         return record
 
 
-#: defect -> (implementation factory, requirement that must fail, other ones allowed to fail)
-DEFECTS: dict[str, tuple[Any, str, frozenset[str]]] = {
-    "accepts-unknown-property": (lambda: accepts_unknown_property,
-                                 "schema:rejects-unknown-property", frozenset()),
-    "lowercases-status": (lambda: lowercases_status, "schema:rejects-not-in-enum:status",
-                          frozenset()),
-    "accepts-null-optional": (
-        lambda: accepts_null_optional, "schema:rejects-wrong-type:app_id",
-        frozenset(f"schema:rejects-wrong-type:{p}" for p in OPTIONAL)),
-    "accepts-non-object-output": (lambda: accepts_non_object_output,
-                                  "schema:rejects-wrong-type:output", frozenset()),
-    "rejects-leap-second": (lambda: rejects_leap_second, "format:accepts-rfc3339:started_at",
-                            frozenset({"format:accepts-rfc3339:ended_at"})),
-    "rejects-numeric-offsets": (lambda: rejects_numeric_offsets,
-                                "format:accepts-rfc3339:started_at",
-                                frozenset({"format:accepts-rfc3339:ended_at"})),
+class Defect(NamedTuple):
+    """A planted defect: how to make it, what must fail, and what else may."""
+
+    #: A fresh implementation with the defect.
+    make: Callable[[], Any]
+    #: The requirement that must fail because of it (its level is the defect's level).
+    must_fail: str
+    #: Other requirements allowed to fail with it.
+    may_fail: frozenset[str] = frozenset()
+
+
+def _enum_admits(extra: str) -> Defect:
+    return Defect(lambda: admits_status(extra), "schema:rejects-not-in-enum:status")
+
+
+#: Every planted defect, by name.
+DEFECTS: dict[str, Defect] = {
+    "accepts-unknown-property": Defect(
+        lambda: accepts_unknown_property, "schema:rejects-unknown-property"
+    ),
+    "lowercases-status": Defect(lambda: lowercases_status, "schema:rejects-not-in-enum:status"),
+    "accepts-null-optional": Defect(
+        lambda: accepts_null_optional,
+        "schema:rejects-wrong-type:app_id",
+        frozenset(f"schema:rejects-wrong-type:{p}" for p in OPTIONAL),
+    ),
+    "accepts-non-object-output": Defect(
+        lambda: accepts_non_object_output, "schema:rejects-wrong-type:output"
+    ),
+    "rejects-leap-second": Defect(
+        lambda: rejects_leap_second,
+        "format:accepts-rfc3339:started_at",
+        frozenset({"format:accepts-rfc3339:ended_at"}),
+    ),
+    "rejects-numeric-offsets": Defect(
+        lambda: rejects_numeric_offsets,
+        "format:accepts-rfc3339:started_at",
+        frozenset({"format:accepts-rfc3339:ended_at"}),
+    ),
     # Empty ids are schema-valid but arguable: only the requirements about whole records may
     # fail, never one about another property (status, a date-time).
-    "rejects-empty-ids": (
-        lambda: rejects_empty_ids, "schema:accepts-valid-records",
-        frozenset({"schema:accepts-required-only", "schema:accepts-all-optional"})),
-    "admits-skipped": (lambda: admits_status("SKIPPED"), "schema:rejects-not-in-enum:status",
-                       frozenset()),
-    "admits-scheduled": (lambda: admits_status("SCHEDULED"),
-                         "schema:rejects-not-in-enum:status", frozenset()),
-    "admits-lower-case-cancelled": (lambda: admits_status("cancelled"),
-                                    "schema:rejects-not-in-enum:status", frozenset()),
-    "admits-failed-title-case": (lambda: admits_status("Failed"),
-                                 "schema:rejects-not-in-enum:status", frozenset()),
-    "admits-paused-trailing-space": (lambda: admits_status("PAUSED "),
-                                     "schema:rejects-not-in-enum:status", frozenset()),
-    "accepts-space-separator": (lambda: accepts_space_separator,
-                                "format:rejects-malformed-date-time:started_at",
-                                frozenset({"format:rejects-malformed-date-time:ended_at"})),
-    "flattens-output": (lambda: flattens_output, "schema:accepts-valid-records",
-                        frozenset({"schema:accepts-all-optional"})),
-    "rejects-record-keys-in-output": (lambda: rejects_record_keys_in_output,
-                                      "schema:accepts-valid-records",
-                                      frozenset({"schema:accepts-all-optional"})),
-    "allows-completed-to-running": (LeavesCompleted, "lifecycle:terminal-states-absorbing",
-                                    frozenset()),
-    "allows-queued-to-completed": (SkipsRunning, "lifecycle:rejects-illegal-transitions",
-                                   frozenset()),
-    "refuses-paused-to-running": (CannotResume, "lifecycle:accepts-legal-transitions",
-                                  frozenset({"lifecycle:rejects-illegal-transitions"})),
-    "forgets-ended-at-on-failed": (ForgetsEndedAtOnFailed,
-                                   "lifecycle:ended-at-exactly-when-terminal", frozenset()),
-    "overwrites-started-at-on-resume": (OverwritesStartedAt,
-                                        "lifecycle:started-at-never-changes", frozenset()),
-    "refuses-empty-run-id": (RefusesEmptyRunId, "lifecycle:creates-runs", frozenset()),
-    "refuses-non-ascii-run-id": (RefusesNonAsciiRunId, "lifecycle:creates-runs", frozenset()),
-    "refuses-long-run-id": (RefusesLongRunId, "lifecycle:creates-runs", frozenset()),
-    "refuses-markup-run-id": (RefusesMarkupRunId, "lifecycle:creates-runs", frozenset()),
-    "ended-at-on-paused": (EndsOnPause, "lifecycle:ended-at-exactly-when-terminal",
-                           frozenset()),
-    "drops-output": (DropsOutput, "lifecycle:keeps-output", frozenset()),
-    "changes-function-id": (ChangesFunctionId, "lifecycle:ids-never-change", frozenset()),
-    "lower-case-status-on-read-back": (
-        LowercaseReadBack, "lifecycle:returns-current-status",
-        frozenset({"lifecycle:returns-valid-records"})),
-}  # fmt: skip
+    "rejects-empty-ids": Defect(
+        lambda: rejects_empty_ids,
+        "schema:accepts-valid-records",
+        frozenset({"schema:accepts-required-only", "schema:accepts-all-optional"}),
+    ),
+    "admits-skipped": _enum_admits("SKIPPED"),
+    "admits-scheduled": _enum_admits("SCHEDULED"),
+    "admits-lower-case-cancelled": _enum_admits("cancelled"),
+    "admits-failed-title-case": _enum_admits("Failed"),
+    "admits-paused-trailing-space": _enum_admits("PAUSED "),
+    "accepts-space-separator": Defect(
+        lambda: accepts_space_separator,
+        "format:rejects-malformed-date-time:started_at",
+        frozenset({"format:rejects-malformed-date-time:ended_at"}),
+    ),
+    "flattens-output": Defect(
+        lambda: flattens_output,
+        "schema:accepts-valid-records",
+        frozenset({"schema:accepts-all-optional"}),
+    ),
+    "rejects-record-keys-in-output": Defect(
+        lambda: rejects_record_keys_in_output,
+        "schema:accepts-valid-records",
+        frozenset({"schema:accepts-all-optional"}),
+    ),
+    "allows-completed-to-running": Defect(LeavesCompleted, "lifecycle:terminal-states-absorbing"),
+    "allows-queued-to-completed": Defect(SkipsRunning, "lifecycle:rejects-illegal-transitions"),
+    "refuses-paused-to-running": Defect(
+        CannotResume,
+        "lifecycle:accepts-legal-transitions",
+        frozenset({"lifecycle:rejects-illegal-transitions"}),
+    ),
+    "forgets-ended-at-on-failed": Defect(
+        ForgetsEndedAtOnFailed, "lifecycle:ended-at-exactly-when-terminal"
+    ),
+    "overwrites-started-at-on-resume": Defect(
+        OverwritesStartedAt, "lifecycle:started-at-never-changes"
+    ),
+    "refuses-empty-run-id": Defect(RefusesEmptyRunId, "lifecycle:creates-runs"),
+    "refuses-non-ascii-run-id": Defect(RefusesNonAsciiRunId, "lifecycle:creates-runs"),
+    "refuses-long-run-id": Defect(RefusesLongRunId, "lifecycle:creates-runs"),
+    "refuses-markup-run-id": Defect(RefusesMarkupRunId, "lifecycle:creates-runs"),
+    "ended-at-on-paused": Defect(EndsOnPause, "lifecycle:ended-at-exactly-when-terminal"),
+    "drops-output": Defect(DropsOutput, "lifecycle:keeps-output"),
+    "changes-function-id": Defect(ChangesFunctionId, "lifecycle:ids-never-change"),
+    "lower-case-status-on-read-back": Defect(
+        LowercaseReadBack,
+        "lifecycle:returns-current-status",
+        frozenset({"lifecycle:returns-valid-records"}),
+    ),
+}
+
+#: One planted defect of each level and keyword runs by default; the slow suite runs all.
+RUN_BY_DEFAULT = frozenset(
+    {
+        "lowercases-status",
+        "accepts-null-optional",
+        "rejects-leap-second",
+        "accepts-space-separator",
+        "allows-queued-to-completed",
+        "drops-output",
+    }
+)

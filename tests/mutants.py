@@ -43,7 +43,7 @@ import unicodedata
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 from unittest import mock
 
 from inngest_conformance import _engine, certify_adapter, open_adapter
@@ -287,6 +287,19 @@ STRICTNESSES: dict[str, tuple[str, Callable[[str], bool]]] = {
 # ---------------------------------------------------------------------------------------
 
 
+class Edit(Protocol):
+    """One edit of a schema document, in place.  The edits are lambdas that bind the loop's
+    variables as defaults (``lambda d, n=name: ...``), so only the document is passed."""
+
+    def __call__(self, document: dict[str, Any], /) -> None: ...
+
+
+class Locate(Protocol):
+    """Where in a schema document an edit applies, bound the same way as an :class:`Edit`."""
+
+    def __call__(self, document: dict[str, Any], /) -> dict[str, Any]: ...
+
+
 @dataclass
 class _SchemaMutants:
     document: dict[str, Any]
@@ -318,7 +331,7 @@ class _SchemaMutants:
                 return
         self.excluded.append(Excluded(mid, no_witness or "no witness among the candidates", make))
 
-    def edited(self, edit: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    def edited(self, edit: Edit) -> dict[str, Any]:
         doc = copy.deepcopy(self.document)
         edit(doc)
         return doc
@@ -558,7 +571,7 @@ def _open_close(
     where: str,
     pointer: str,
     sub: Mapping[str, Any],
-    locate: Callable[[dict[str, Any]], dict[str, Any]],
+    locate: Locate,
     witness: dict[str, Any],
     open_blame: str | None,
 ) -> None:
@@ -751,7 +764,12 @@ def _programs(
                 steps = [*walk, last] if last is not None else list(walk)
                 program: list[dict[str, Any]] = [{"op": "create", "record": dict(record)}]
                 for i, status in enumerate(steps, 1):
-                    op = {"op": "transition", "run_id": "w-1", "status": status, "at": _instant(i)}
+                    op: dict[str, Any] = {
+                        "op": "transition",
+                        "run_id": "w-1",
+                        "status": status,
+                        "at": _instant(i),
+                    }
                     if with_output and i == len(steps):
                         op["output"] = {"result": "ok"}
                     program.append(op)
@@ -789,6 +807,7 @@ class _LifecycleMutants:
         """Keep the mutant with the first candidate program on which the reference breaks
         nothing and the mutant breaks ``blame``; else exclude it."""
         model = self.ctx.model
+        table: LifecycleModel | EditedTable
         if "refuse" in edits or "allow" in edits:
             table = EditedTable(
                 model, edits.pop("refuse", frozenset()), edits.pop("allow", frozenset())
@@ -1127,7 +1146,8 @@ def witness_differs(ctx: Context, mutant: Mutant) -> bool:
     """Whether the witness really tells the mutant from the reference: the oracle and the
     mutant disagree on the document, or the program breaks ``blame`` on the mutant only."""
     if mutant.role == "validator":
-        return Oracle(ctx.schema).is_valid(mutant.witness) != mutant.make()(mutant.witness).valid
+        accepted: bool = mutant.make()(mutant.witness).valid
+        return Oracle(ctx.schema).is_valid(mutant.witness) != accepted
     g = _LifecycleMutants(ctx, dict(ctx.schema.document))
     return g.distinguishes(mutant.witness, mutant.make, mutant.blame)
 
@@ -1207,7 +1227,8 @@ def certify_mutant(
 
 def _evidence_holds(ctx: Context, mutant: Mutant, counterexample: Any, requirement: str) -> bool:
     if mutant.role == "validator":
-        return Oracle(ctx.schema).is_valid(counterexample) != mutant.make()(counterexample).valid
+        accepted: bool = mutant.make()(counterexample).valid
+        return Oracle(ctx.schema).is_valid(counterexample) != accepted
     g = _LifecycleMutants(ctx, dict(ctx.schema.document))
     return g.distinguishes(counterexample, mutant.make, requirement)
 

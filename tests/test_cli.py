@@ -24,9 +24,9 @@ from inngest_conformance._planning import context, plan
 from inngest_conformance._requirements import catalogue
 from inngest_conformance._vocabulary import ROLE_LEVELS
 
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI, REFERENCE, read_report
+
 HARNESS = (sys.executable, "-m", "inngest_conformance.harness")
-REFERENCE = "inngest_conformance.reference:validator"
 ENUM_ID = "schema:rejects-not-in-enum:status"
 VALID = {"run_id": "r1", "function_id": "f1", "status": "QUEUED"}
 
@@ -57,11 +57,6 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     assert len(lines) == 1, lines
     assert "error:" in lines[0]
     return lines[0]
-
-
-def report_of(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
 
 
 # --- validate ---------------------------------------------------------------------------
@@ -115,7 +110,7 @@ def test_certify_the_reference_validator(tmp_path: Path) -> None:
         tmp_path, "certify", "--target", REFERENCE, "--profile", "quick", "--report-dir", "out"
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["verdict"] == "conformant" and report["role"] == "validator"
     assert [r["id"] for r in report["requirements"]] == [r.id for r in plan(context(), "validator")]
     assert (tmp_path / "out" / "report.md").is_file()
@@ -135,7 +130,7 @@ def test_certify_a_store_chooses_the_lifecycle_role(tmp_path: Path) -> None:
         "--quiet",
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["role"] == "lifecycle" and report["verdict"] == "conformant"
     assert {r["level"] for r in report["requirements"]} == {"lifecycle"}
     assert result.stdout.startswith("verdict: conformant")
@@ -156,7 +151,7 @@ def test_a_planted_defect_fails_and_its_reproduce_command_reproduces_it(
         "first",
     )
     assert result.returncode == 1, result.stdout + result.stderr
-    report = report_of(tmp_path / "first")
+    report = read_report(tmp_path / "first")
     assert report["verdict"] == "non-conformant"
     failed = [r for r in report["requirements"] if r["outcome"] == "failed"]
     assert [r["id"] for r in failed] == [ENUM_ID]
@@ -171,7 +166,7 @@ def test_a_planted_defect_fails_and_its_reproduce_command_reproduces_it(
     assert words[0] == "inngest-conformance"
     again = run(tmp_path, *words[1:], "--report-dir", "again")
     assert again.returncode == 1, again.stdout + again.stderr
-    replayed = report_of(tmp_path / "again")
+    replayed = read_report(tmp_path / "again")
     assert [r["id"] for r in replayed["requirements"]] == [ENUM_ID]
     # The same row; its replay command names the folder it was written to.
     assert replayed["requirements"][0] == {
@@ -332,8 +327,9 @@ def test_certify_a_service_over_http(tmp_path: Path, target: str, role: str) -> 
     """An HTTP service speaking the protocol (the harness on a loopback port) certifies."""
     server = subprocess.Popen(
         [*HARNESS, "--target", target, "--http", "127.0.0.1:0"],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert server.stdout is not None
         first = server.stdout.readline().strip()

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-CLI = (sys.executable, "-m", "inngest_conformance")
-REFERENCE = "inngest_conformance.reference:validator"
+from tests.common import CLI, REFERENCE, harness
+
 STORE = "inngest_conformance.reference:store"
 VALID_ID = "schema:accepts-valid-records"
 
@@ -86,16 +86,17 @@ def test_certify_refuses_a_role_the_implementation_cannot_play(
 
 def test_each_command_has_a_report_folder_of_its_own(tmp_path: Path) -> None:
     """An audit once overwrote the certify report in reports/."""
-    certified = run(tmp_path, "certify", "--target", REFERENCE, "--profile", "quick",
-                    "--requirement", VALID_ID)  # fmt: skip
+    certified = run(
+        tmp_path, "certify", "--target", REFERENCE, "--profile", "quick", "--requirement", VALID_ID
+    )
     assert certified.returncode == 0, certified.stdout + certified.stderr
     (tmp_path / "runs.jsonl").write_text(
         json.dumps({"run_id": "r", "function_id": "f", "status": "QUEUED"}) + "\n"
     )
     audited = run(tmp_path, "audit", "runs.jsonl")
     assert audited.returncode == 0, audited.stdout + audited.stderr
-    compared = run(tmp_path, "compare", "--target", REFERENCE, "--target", REFERENCE,
-                   "--profile", "quick", "--levels", "schema")  # fmt: skip
+    twice = ("--target", REFERENCE, "--target", REFERENCE)
+    compared = run(tmp_path, "compare", *twice, "--profile", "quick", "--levels", "schema")
     assert compared.returncode == 0, compared.stdout + compared.stderr
     assert report_of(tmp_path / "reports" / "report.json")["role"] == "validator"
     assert report_of(tmp_path / "reports" / "audit" / "report.json")["role"] == "source"
@@ -104,8 +105,8 @@ def test_each_command_has_a_report_folder_of_its_own(tmp_path: Path) -> None:
 
 
 def test_the_cases_column_says_what_a_case_is(tmp_path: Path) -> None:
-    result = run(tmp_path, "certify", "--target", STORE, "--profile", "quick",
-                 "--requirement", "lifecycle:creates-runs")  # fmt: skip
+    only = ("--requirement", "lifecycle:creates-runs")
+    result = run(tmp_path, "certify", "--target", STORE, "--profile", "quick", *only)
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     row = next(i for i, line in enumerate(lines) if "lifecycle:creates-runs" in line)
@@ -125,8 +126,10 @@ def test_nothing_judged_says_why_on_stderr(tmp_path: Path) -> None:
         "for line in sys.stdin:\n"
         "    print(json.dumps({'error': 'validate is not implemented yet'}), flush=True)\n"
     )
-    result = run(tmp_path, "certify", "--command", f"{sys.executable} refuses.py",
-                 "--profile", "quick", "--role", "validator")  # fmt: skip
+    command = f"{sys.executable} refuses.py"
+    result = run(
+        tmp_path, "certify", "--command", command, "--profile", "quick", "--role", "validator"
+    )
     assert result.returncode == 2, result.stdout + result.stderr
     (line,) = result.stderr.splitlines()
     assert "nothing could be judged" in line and "validate is not implemented yet" in line
@@ -138,10 +141,11 @@ def test_nothing_judged_says_why_on_stderr(tmp_path: Path) -> None:
 def serve(host: str) -> tuple[str, str]:
     """Start the harness on ``host``, read its first line, stop it; (stdout line, stderr)."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "inngest_conformance.harness", "--target", REFERENCE,
-         "--http", f"{host}:0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        harness(REFERENCE, "--http", f"{host}:0"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()

@@ -12,23 +12,24 @@ from typing import Any
 
 import jsonschema
 import pytest
-from defects import accepts_unknown_property, lowercases_status
 from inngest_conformance._adapters import open_adapter
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._compare import draw_cases, unique_names
 from inngest_conformance._planning import context
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import catalogue
-from inngest_conformance._run import certify_adapter, compare_adapters
+from inngest_conformance._run import compare_adapters
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import report_schema, write_reports
 from inngest_conformance.strategies import default_schema
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
-TESTS = Path(__file__).parent
-ROOT = TESTS.parent
-NODE_HARNESS = ROOT / "examples" / "node-ajv" / "harness.js"
+from tests.common import NODE_HARNESS, REFERENCE, ROOT, certify_obj
+from tests.defects import accepts_unknown_property, lowercases_status, rejects_leap_second
+
+#: The options of a quick run.
+QUICK = ("--profile", "quick")
 #: The smallest plain record: what the properties a case is not about shrink to.
 PLAIN = gen_record(MinimalSource(), default_schema(), plain=True)
 
@@ -58,9 +59,8 @@ def test_matrix_has_a_cell_per_requirement_and_implementation(three: dict[str, A
     for row in section["matrix"]:
         assert set(row["outcomes"]) == set(names)
     failed = {
-        (row["id"], n) for row in section["matrix"] for n in names
-        if row["outcomes"][n] == "failed"
-    }  # fmt: skip
+        (row["id"], n) for row in section["matrix"] for n in names if row["outcomes"][n] == "failed"
+    }
     assert failed == {
         ("schema:rejects-not-in-enum:status", names[1]),
         ("schema:rejects-unknown-property", names[2]),
@@ -121,12 +121,16 @@ def test_compare_needs_two() -> None:
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
     return subprocess.run(
         [sys.executable, "-m", "inngest_conformance", *args],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.skipif(
@@ -134,11 +138,10 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     reason="node or examples/node-ajv/node_modules missing (npm ci in examples/node-ajv)",
 )
 def test_cli_compare_reference_defect_and_node_harness(tmp_path: Path) -> None:
-    proc = _run(
-        "compare", "--target", "inngest_conformance.reference:validator",
-        "--target", "defects:lowercases_status", "--command", f"node {NODE_HARNESS}",
-        "--profile", "quick", "--report-dir", str(tmp_path / "r"), cwd=tmp_path,
-    )  # fmt: skip
+    targets = ("--target", REFERENCE, "--target", "tests.defects:lowercases_status")
+    node = ("--command", f"node {NODE_HARNESS}")
+    report_dir = str(tmp_path / "r")
+    proc = _run("compare", *targets, *node, *QUICK, "--report-dir", report_dir, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
     report = json.loads((tmp_path / "r" / "report.json").read_text())
     names = [i["column"] for i in report["compare"]["implementations"]]
@@ -159,17 +162,9 @@ def test_cli_compare_with_one_implementation_is_a_usage_error(tmp_path: Path) ->
 # Declared exceptions and levels ------------------------------------------------------------
 
 
-def _certify(obj: Any, **kwargs: Any) -> dict[str, Any]:
-    adapter = open_adapter(obj=obj)
-    try:
-        return certify_adapter(adapter, profile="quick", **kwargs).report
-    finally:
-        adapter.close()
-
-
 def test_declared_exception_is_not_run_and_listed_apart() -> None:
     rid = "schema:rejects-not-in-enum:status"
-    report = _certify(lowercases_status, exceptions={rid: "statuses are case-insensitive here"})
+    report = certify_obj(lowercases_status, exceptions={rid: "statuses are case-insensitive here"})
     assert report["verdict"] == "conformant"
     assert report["verdict_text"] == "conformant, 1 declared exception"
     assert report["exceptions"] == [{"id": rid, "reason": "statuses are case-insensitive here"}]
@@ -186,18 +181,16 @@ def test_exceptions_change_the_fingerprint() -> None:
     from inngest_conformance.reference import validator
 
     rid = "schema:rejects-not-an-object"
-    plain = _certify(validator)
-    skipped = _certify(validator, exceptions={rid: "documents are always objects here"})
+    plain = certify_obj(validator)
+    skipped = certify_obj(validator, exceptions={rid: "documents are always objects here"})
     assert plain["fingerprint"] != skipped["fingerprint"]
 
 
 @pytest.mark.slow
 def test_levels_narrow_the_verdict() -> None:
-    from defects import rejects_leap_second
-
-    full = _certify(rejects_leap_second)
+    full = certify_obj(rejects_leap_second)
     assert full["verdict"] == "non-conformant"
-    narrowed = _certify(rejects_leap_second, levels=["schema"])
+    narrowed = certify_obj(rejects_leap_second, levels=["schema"])
     assert narrowed["verdict"] == "conformant"
     assert narrowed["levels_covered"] == ["schema"]
     assert narrowed["levels"]["format"] == "skipped"
@@ -219,7 +212,7 @@ def test_bad_scope_is_a_usage_error(kwargs: dict[str, Any], message: str) -> Non
     from inngest_conformance.reference import validator
 
     with pytest.raises(UsageError, match=message):
-        _certify(validator, **kwargs)
+        certify_obj(validator, **kwargs)
 
 
 def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:
@@ -228,16 +221,14 @@ def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:
         "# what this implementation does not claim\n"
         "schema:rejects-unknown-property extra keys are ignored by design\n"
     )
+    target = ("--target", "tests.defects:accepts_unknown_property")
     proc = _run(
-        "certify", "--target", "defects:accepts_unknown_property", "--profile", "quick",
-        "--skip-file", str(skips), "--report-dir", "r", cwd=tmp_path,
-    )  # fmt: skip
+        "certify", *target, *QUICK, "--skip-file", str(skips), "--report-dir", "r", cwd=tmp_path
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "conformant, 1 declared exception" in proc.stdout
-    proc = _run(
-        "certify", "--target", "inngest_conformance.reference:validator", "--profile", "quick",
-        "--skip", "schema:rejects-not-an-object", "--report-dir", "r2", cwd=tmp_path,
-    )  # fmt: skip
+    skip = ("--skip", "schema:rejects-not-an-object")
+    proc = _run("certify", "--target", REFERENCE, *QUICK, *skip, "--report-dir", "r2", cwd=tmp_path)
     assert proc.returncode == 2 and "--reason" in proc.stderr
     assert proc.stderr.count("\n") == 1
     assert not (tmp_path / "r2").exists()

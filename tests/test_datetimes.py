@@ -430,13 +430,33 @@ def test_common_generation_stays_common() -> None:
 # ---------------------------------------------------------------------------------------
 
 REQUIRED_MALFORMATIONS = {
-    "space-separator", "offset-without-colon", "offset-hour-24", "offset-minute-60",
-    "hour-24", "minute-60", "second-61", "misplaced-leap-second", "feb-30",
-    "feb-29-common-year", "month-13", "day-32", "unpadded-field", "extended-year",
-    "z-after-offset", "missing-offset", "missing-seconds", "empty-fraction",
-    "comma-fraction", "non-ascii-digit", "trailing-newline", "surrounding-whitespace",
-    "date-only", "time-only", "empty-string", "garbage",
-}  # fmt: skip
+    "space-separator",
+    "offset-without-colon",
+    "offset-hour-24",
+    "offset-minute-60",
+    "hour-24",
+    "minute-60",
+    "second-61",
+    "misplaced-leap-second",
+    "feb-30",
+    "feb-29-common-year",
+    "month-13",
+    "day-32",
+    "unpadded-field",
+    "extended-year",
+    "z-after-offset",
+    "missing-offset",
+    "missing-seconds",
+    "empty-fraction",
+    "comma-fraction",
+    "non-ascii-digit",
+    "trailing-newline",
+    "surrounding-whitespace",
+    "date-only",
+    "time-only",
+    "empty-string",
+    "garbage",
+}
 
 
 def test_registry() -> None:

@@ -5,49 +5,23 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from defects import DEFECTS
 from inngest_conformance._adapters import open_adapter
 from inngest_conformance._engine import requirement_seed
 from inngest_conformance._planning import context
-from inngest_conformance._run import certify_adapter
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
-
-def _certify(obj: Any, *, profile: str = "quick", seed: int = 0, role: str | None = None
-             ) -> dict[str, Any]:  # fmt: skip
-    adapter = open_adapter(obj=obj)
-    try:
-        return certify_adapter(adapter, profile=profile, seed=seed, role=role).report
-    finally:
-        adapter.close()
+from tests.common import certify_obj, timeless
+from tests.defects import DEFECTS, Defect
 
 
 def _failed(report: dict[str, Any]) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["outcome"] == "failed"}
 
 
-#: One planted defect of each level and keyword runs by default; the slow suite runs all.
-DEFAULT_DEFECTS = {
-    "lowercases-status",
-    "accepts-null-optional",
-    "rejects-leap-second",
-    "accepts-space-separator",
-    "allows-queued-to-completed",
-    "drops-output",
-}
-
-
-@pytest.mark.parametrize(
-    "defect",
-    [
-        pytest.param(d, marks=() if d in DEFAULT_DEFECTS else pytest.mark.slow)
-        for d in sorted(DEFECTS)
-    ],
-)
-def test_quick_profile_finds_each_planted_defect(defect: str) -> None:
-    factory, must_fail, may_fail = DEFECTS[defect]
-    report = _certify(factory())
+def test_quick_profile_finds_each_planted_defect(defect: str, planted: Defect) -> None:
+    must_fail, may_fail = planted.must_fail, planted.may_fail
+    report = certify_obj(planted.make())
     failed = _failed(report)
     assert must_fail in failed, f"{defect}: {must_fail} passed; failed: {sorted(failed)}"
     assert failed <= {must_fail} | may_fail, f"{defect} blamed on {sorted(failed)}"
@@ -68,7 +42,7 @@ def test_quick_profile_finds_each_planted_defect(defect: str) -> None:
 def test_reference_implementations_are_conformant(target: str) -> None:
     from inngest_conformance import reference
 
-    report = _certify(getattr(reference, target), profile="quick", seed=7)
+    report = certify_obj(getattr(reference, target), profile="quick", seed=7)
     assert report["verdict"] == "conformant", _failed(report)
     assert report["counts"]["failed"] == report["counts"]["errored"] == 0
 
@@ -79,28 +53,22 @@ def test_reference_implementations_are_conformant(target: str) -> None:
 def test_reference_implementations_never_blamed_at_certify(target: str, seed: int) -> None:
     from inngest_conformance import reference
 
-    report = _certify(getattr(reference, target), profile="certify", seed=seed)
+    report = certify_obj(getattr(reference, target), profile="certify", seed=seed)
     assert report["verdict"] == "conformant", _failed(report)
-
-
-def _timeless(report: dict[str, Any]) -> dict[str, Any]:
-    out = {k: v for k, v in report.items() if k not in ("started_at", "duration_s")}
-    return out
 
 
 @pytest.mark.parametrize(
     "defect",
     ["lowercases-status", pytest.param("overwrites-started-at-on-resume", marks=pytest.mark.slow)],
 )
-def test_same_seed_same_report(defect: str) -> None:
-    factory = DEFECTS[defect][0]
-    first = _certify(factory(), seed=11)
-    second = _certify(factory(), seed=11)
-    assert _timeless(first) == _timeless(second)
+def test_same_seed_same_report(planted: Defect) -> None:
+    first = certify_obj(planted.make(), seed=11)
+    second = certify_obj(planted.make(), seed=11)
+    assert timeless(first) == timeless(second)
 
 
 def test_counterexamples_are_shrunk() -> None:
-    report = _certify(lowercases_status_factory())
+    report = certify_obj(DEFECTS["lowercases-status"].make())
     row = next(r for r in report["requirements"] if r["id"] == "schema:rejects-not-in-enum:status")
     record = row["counterexample"]
     # Shrunk: the required properties only, each as simple as the rule allows, the others
@@ -108,10 +76,6 @@ def test_counterexamples_are_shrunk() -> None:
     assert set(record) == {"run_id", "function_id", "status"}
     plain = gen_record(MinimalSource(), context().schema, plain=True)
     assert record["run_id"] == plain["run_id"] and record["function_id"] == plain["function_id"]
-
-
-def lowercases_status_factory() -> Any:
-    return DEFECTS["lowercases-status"][0]()
 
 
 def test_requirement_seed_depends_on_run_seed_and_id() -> None:
@@ -124,7 +88,7 @@ def test_errored_implementation_is_not_a_rejection() -> None:
     def crashes(record: Any) -> bool:
         raise KeyError("status")
 
-    report = _certify(crashes)
+    report = certify_obj(crashes)
     assert report["verdict"] == "error"
     assert {r["outcome"] for r in report["requirements"]} == {"errored"}
     row = report["requirements"][0]
@@ -161,7 +125,7 @@ def test_shrinking_is_bounded_by_a_count_of_cases(
         if r.id == "lifecycle:started-at-never-changes"
     )
     examples = _engine.PROFILES["quick"]["lifecycle"]
-    adapter = open_adapter(obj=DEFECTS["overwrites-started-at-on-resume"][0]())
+    adapter = open_adapter(obj=DEFECTS["overwrites-started-at-on-resume"].make())
     try:
         result = _engine.run_requirement(ctx, req, adapter, examples=examples, run_seed=0)
     finally:

@@ -47,8 +47,28 @@ def _wide_schema() -> Any:
 
 
 SCHEMAS = {"run": default_schema(), "wide": _wide_schema()}
-AWKWARD = (0, 1, 1.0, 1.5, -0.0, True, False, None, "", "1", [], [1], {}, {"a": False},
-           [1, {"a": False}], [1, {"a": 0}], {"k": [0]}, {"k": [False]}, 2.5, 1e308)  # fmt: skip
+AWKWARD: tuple[Any, ...] = (
+    0,
+    1,
+    1.0,
+    1.5,
+    -0.0,
+    True,
+    False,
+    None,
+    "",
+    "1",
+    [],
+    [1],
+    {},
+    {"a": False},
+    [1, {"a": False}],
+    [1, {"a": 0}],
+    {"k": [0]},
+    {"k": [False]},
+    2.5,
+    1e308,
+)
 
 
 def _mutants(src: RandomSource, schema: Any) -> Any:
@@ -91,16 +111,22 @@ def test_fast_path_agrees_on_arbitrary_json(data: st.DataObject) -> None:
     schema = SCHEMAS[data.draw(st.sampled_from(sorted(SCHEMAS)))]
     oracle = Oracle(schema)
     json_values = st.recursive(
-        st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-        | st.text(max_size=5) | st.sampled_from(AWKWARD),
-        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
-                                                                    max_size=3),
+        st.none()
+        | st.booleans()
+        | st.integers()
+        | st.floats(allow_nan=False)
+        | st.text(max_size=5)
+        | st.sampled_from(AWKWARD),
+        lambda inner: (
+            st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+        ),
         max_leaves=8,
-    )  # fmt: skip
+    )
     base = copy.deepcopy(gen_record(RandomSource(data.draw(st.integers(0, 10**6))), schema))
     overrides = data.draw(
-        st.dictionaries(st.sampled_from([p.name for p in schema.properties]), json_values,
-                        max_size=3)
-    )  # fmt: skip
+        st.dictionaries(
+            st.sampled_from([p.name for p in schema.properties]), json_values, max_size=3
+        )
+    )
     doc = {**base, **overrides}
     assert oracle.fast_is_valid(doc) == oracle.is_valid(doc), doc

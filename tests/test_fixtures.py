@@ -302,10 +302,8 @@ def test_cli_writes_the_same_files_as_the_library(tmp_path: Path) -> None:
 
 
 def test_cli_test_suite(tmp_path: Path) -> None:
-    result = run_cli(
-        "fixtures", "--valid", "2", "--invalid", "2", "--seed", "1", "--out", str(tmp_path),
-        "--format", "test-suite",
-    )  # fmt: skip
+    counts = ("--valid", "2", "--invalid", "2", "--seed", "1")
+    result = run_cli("fixtures", *counts, "--out", str(tmp_path), "--format", "test-suite")
     assert result.returncode == 0, result.stderr
     groups = json.loads((tmp_path / "test-suite.json").read_text(encoding="utf-8"))
     assert [len(g["tests"]) for g in groups] == [2, 2]
@@ -324,10 +322,8 @@ def test_cli_negative_count_is_a_usage_error(tmp_path: Path) -> None:
 
 
 def test_cli_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_cli(
-        "fixtures", "--valid", "1", "--invalid", "1", "--seed", "3", "--out", str(tmp_path),
-        "--format", "xml",
-    )  # fmt: skip
+    counts = ("--valid", "1", "--invalid", "1", "--seed", "3")
+    result = run_cli("fixtures", *counts, "--out", str(tmp_path), "--format", "xml")
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "xml" in result.stderr
@@ -336,10 +332,8 @@ def test_cli_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
 def test_cli_bad_schema_is_a_usage_error(tmp_path: Path) -> None:
     schema = tmp_path / "schema.json"
     schema.write_text('{"$schema": 7, "type": "object"}', encoding="utf-8")
-    result = run_cli(
-        "fixtures", "--valid", "1", "--invalid", "1", "--seed", "3", "--out",
-        str(tmp_path / "out"), "--schema", str(schema),
-    )  # fmt: skip
+    counts = ("--valid", "1", "--invalid", "1", "--seed", "3")
+    result = run_cli("fixtures", *counts, "--out", str(tmp_path / "out"), "--schema", str(schema))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(schema) in result.stderr
@@ -355,10 +349,8 @@ def test_cli_bad_schema_is_a_usage_error(tmp_path: Path) -> None:
 def seed7(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """``fixtures --invalid 3000 --seed 7`` through the command, as the issue ran it."""
     out = tmp_path_factory.mktemp("seed7")
-    result = run_cli(
-        "fixtures", "--valid", "300", "--invalid", "3000", "--sequences", "300", "--seed", "7",
-        "--out", str(out),
-    )  # fmt: skip
+    counts = ("--valid", "300", "--invalid", "3000", "--sequences", "300", "--seed", "7")
+    result = run_cli("fixtures", *counts, "--out", str(out))
     assert result.returncode == 0, result.stderr
     return out
 
@@ -401,10 +393,8 @@ def test_a_generator_with_no_new_rows_left_is_a_clear_error(tmp_path: Path) -> N
 
 
 def test_cli_common_datetimes(tmp_path: Path) -> None:
-    result = run_cli(
-        "fixtures", "--valid", "400", "--invalid", "0", "--seed", "3", "--out", str(tmp_path),
-        "--common-datetimes",
-    )  # fmt: skip
+    counts = ("--valid", "400", "--invalid", "0", "--seed", "3")
+    result = run_cli("fixtures", *counts, "--out", str(tmp_path), "--common-datetimes")
     assert result.returncode == 0, result.stderr
     values = [
         v
@@ -417,10 +407,7 @@ def test_cli_common_datetimes(tmp_path: Path) -> None:
         v for v in values if not is_common_datetime(v)
     ]
     # Without the option, the valid file has the RFC 3339 edges as well.
-    plain = run_cli(
-        "fixtures", "--valid", "400", "--invalid", "0", "--seed", "3", "--out",
-        str(tmp_path / "all"),
-    )  # fmt: skip
+    plain = run_cli("fixtures", *counts, "--out", str(tmp_path / "all"))
     assert plain.returncode == 0, plain.stderr
     assert not all(
         is_common_datetime(v)

@@ -23,7 +23,7 @@ from inngest_conformance.strategies._schema import default_schema
 from jsonschema import Draft202012Validator
 
 BASE = {"run_id": "01HZY8W2Q7", "function_id": "send-email", "status": "QUEUED"}
-DATETIME = {"type": "string", "format": "date-time"}
+DATETIME: dict[str, Any] = {"type": "string", "format": "date-time"}
 
 
 def _leaves() -> dict[str, dict[str, Any]]:

@@ -12,7 +12,6 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import jsonschema
 import pytest
 from inngest_conformance.report import report_schema
 
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI
 
 #: The reference validator, which leaves a mark on its first call: the run has begun.
 MARKING = """
@@ -45,12 +44,15 @@ def interrupt_once(folder: Path, rng: random.Random, round_: int) -> tuple[int, 
     to three SIGINTs a random few milliseconds apart; the exit status, stderr, and how
     long the run took to end after the first."""
     mark = folder / f"started-{round_}"
+    command = [*CLI, "certify", "--target", "marking:validate", "--profile", "certify"]
     proc = subprocess.Popen(
-        [*CLI, "certify", "--target", "marking:validate", "--profile", "certify",
-         "--report-dir", f"r{round_}"],
-        cwd=folder, env={**_env(folder), "RUN_STARTED": str(mark)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [*command, "--report-dir", f"r{round_}"],
+        cwd=folder,
+        env={**_env(folder), "RUN_STARTED": str(mark)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while not mark.exists() and proc.poll() is None and time.monotonic() < deadline:

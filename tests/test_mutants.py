@@ -31,7 +31,8 @@ from inngest_conformance.strategies import (
     invalid_runs,
     runs,
 )
-from mutants import (
+
+from tests.mutants import (
     LENIENCIES,
     PLATFORM_SPELLINGS,
     STRICTNESSES,
@@ -339,7 +340,7 @@ def test_readme_quotes_the_figure_the_marks_give() -> None:
     the marks to the truth (strict xfail), this test holds the README to the marks."""
     from pathlib import Path
 
-    from mutants import Outcome
+    from tests.mutants import Outcome
 
     _, mutants, _ = _run_schema()
     outcomes = [Outcome(m.id, m.id not in MISSED, (), "") for m in mutants]
@@ -348,7 +349,7 @@ def test_readme_quotes_the_figure_the_marks_give() -> None:
 
 
 def test_figure_counts_found_mutants() -> None:
-    from mutants import Outcome
+    from tests.mutants import Outcome
 
     _, mutants, _ = _run_schema()
     v = next(m for m in mutants if m.role == "validator")

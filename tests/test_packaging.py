@@ -22,7 +22,8 @@ from pathlib import Path
 import inngest_conformance
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.common import ROOT
+
 FOLDERS = {"conformance": "inngest_conformance", "strategies": "inngest_conformance.strategies"}
 
 #: Every public module and what it exports.  A name appearing or disappearing here is a

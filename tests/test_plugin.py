@@ -13,7 +13,6 @@ import re
 import shlex
 import sys
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,9 +23,10 @@ from inngest_conformance.plugin import option_name
 from inngest_conformance.report import FORMAT, VERDICTS, with_report_path
 from inngest_conformance.strategies._fixtures import Fixtures
 
+from tests.common import REFERENCE, read_report, timeless
+
 pytest_plugins = ["pytester"]
 
-REFERENCE = "inngest_conformance.reference:validator"
 VALIDATOR_IDS = [r.id for r in plan(context(), "validator")]
 LIFECYCLE_IDS = [r.id for r in plan(context(), "lifecycle")]
 ENUM_ID = "schema:rejects-not-in-enum:status"
@@ -76,15 +76,6 @@ def outcomes(result: pytest.RunResult) -> dict[str, str]:
 
 def item_id(requirement_id: str) -> str:
     return f"inngest-conformance::{requirement_id}"
-
-
-def read_report(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
-
-
-def timeless(report: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in report.items() if k not in ("started_at", "duration_s")}
 
 
 def check_report_shape(report: dict[str, Any]) -> None:

@@ -6,17 +6,14 @@ plugin is loaded through its entry point, as users get it.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-from typing import Any
-
 import pytest
 from inngest_conformance._planning import context, plan
 from inngest_conformance.plugin import option_name
 
+from tests.common import REFERENCE, read_report
+
 pytest_plugins = ["pytester"]
 
-REFERENCE = "inngest_conformance.reference:validator"
 VALIDATOR_IDS = [r.id for r in plan(context(), "validator")]
 LIFECYCLE_IDS = [r.id for r in plan(context(), "lifecycle")]
 ENUM_ID = "schema:rejects-not-in-enum:status"
@@ -47,11 +44,6 @@ test_store_conformance = suite("store", role="lifecycle", profile="quick")
 PLAIN = "def test_plain():\n    assert 1 + 1 == 2\n"
 
 
-def read_report(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
-
-
 def one_usage_error(result: pytest.RunResult) -> str:
     assert result.ret == pytest.ExitCode.USAGE_ERROR, result.stdout.str()
     errors = [line for line in result.stderr.lines if line.strip()]
@@ -69,8 +61,9 @@ def test_a_bad_number_or_choice_is_one_usage_error(
 ) -> None:
     """Once a ValueError in every item, for --conformance-seed abc."""
     pytester.makepyfile(test_plain=PLAIN)
-    result = pytester.runpytest_subprocess(option_name("target"), REFERENCE,
-                                           option_name(option), value)  # fmt: skip
+    result = pytester.runpytest_subprocess(
+        option_name("target"), REFERENCE, option_name(option), value
+    )
     line = one_usage_error(result)
     assert line.startswith("ERROR: ") and option_name(option) in line and repr(value) in line
 

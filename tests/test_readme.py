@@ -28,7 +28,8 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.common import ROOT
+
 README = ROOT / "README.md"
 MARKED = re.compile(
     r"^<!-- readme-test: (?P<scenario>[\w-]+) (?P<action>file|pytest|run|output)"

@@ -9,13 +9,14 @@ Hypothesis's health checks there, every time, not only on a warm machine.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
+from tests.common import ROOT
+
 pytest_plugins = ["pytester"]
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = ROOT / "README.md"
 
 #: What the README's examples leave to the reader: the validator under test, in the module
 #: the example imports it from.

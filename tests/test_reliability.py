@@ -1,7 +1,7 @@
 """Whole runs against broken implementations and bad input: the kit never hangs, crashes
 or misleads because of them, and loses nothing.
 
-``tests/test_adapters.py`` shows what each adapter makes of one misbehaviour; here the
+``tests/test_adapters_*.py`` show what each adapter makes of one misbehaviour; here the
 real command (``python -m inngest_conformance certify``) runs end to end against the reference
 implementation with exactly one fault (``tests/fakes/reference_faulty.py``), and every run
 is checked for the same promises: it ends by itself (the subprocess timeout is only the
@@ -37,9 +37,10 @@ from inngest_conformance._planning import context
 from inngest_conformance._run import certify_adapter
 from inngest_conformance.report import report_schema
 
-ROOT = Path(__file__).resolve().parent.parent
-FAULTY = Path(__file__).resolve().parent / "fakes" / "reference_faulty.py"
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI
+from tests.fakes import FAKES
+
+FAULTY = FAKES / "reference_faulty.py"
 #: Every run here must end by itself well within this many seconds.
 BOUND = 120.0
 #: An environment variable carrying a token unique to one run, inherited by everything the
@@ -130,12 +131,16 @@ def certify(
     """Run ``certify`` in a new process with short timeouts; check what every run promises."""
     out = tmp_path / "reports"
     token = uuid.uuid4().hex
+    options = ("--profile", "quick", "--timeout", "1", "--startup-timeout", "5")
     result = subprocess.run(
-        [*CLI, "certify", "--profile", "quick", "--timeout", "1", "--startup-timeout", "5",
-         "--report-dir", str(out), *args],
-        cwd=tmp_path, env={**os.environ, **(env or {}), MARK: token},
-        capture_output=True, text=True, timeout=bound, check=False,
-    )  # fmt: skip
+        [*CLI, "certify", *options, "--report-dir", str(out), *args],
+        cwd=tmp_path,
+        env={**os.environ, **(env or {}), MARK: token},
+        capture_output=True,
+        text=True,
+        timeout=bound,
+        check=False,
+    )
     shown = result.stdout + result.stderr
     assert "Traceback" not in shown, shown
     assert not survivors(token), "a process the run started outlived it"
@@ -603,8 +608,12 @@ def test_bad_input_is_refused_in_one_line_and_the_reports_are_untouched(
     before = snapshot(tmp_path)
     result = subprocess.run(
         [*CLI, "certify", "--profile", "quick", "--report-dir", "reports", *args],
-        cwd=tmp_path, capture_output=True, text=True, timeout=BOUND, check=False,
-    )  # fmt: skip
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        check=False,
+    )
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stdout + result.stderr
     (line,) = result.stderr.splitlines()
@@ -621,11 +630,15 @@ def test_a_report_folder_that_cannot_take_the_reports(tmp_path: Path) -> None:
     (reports / "report.md").mkdir(parents=True)
     (reports / "report.json").write_text('{"an": "earlier report"}\n')
     before = snapshot(reports)
+    one = only(ACCEPT_REQUIRED_ONLY)
     result = subprocess.run(
-        [*CLI, "certify", *REFERENCE, "--profile", "quick", "--report-dir", "reports",
-         *only(ACCEPT_REQUIRED_ONLY)],
-        cwd=tmp_path, capture_output=True, text=True, timeout=BOUND, check=False,
-    )  # fmt: skip
+        [*CLI, "certify", *REFERENCE, "--profile", "quick", "--report-dir", "reports", *one],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=BOUND,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stdout + result.stderr
     assert "verdict: conformant" in result.stdout
@@ -676,13 +689,17 @@ def test_ctrl_c_mid_run_keeps_the_results_and_leaves_no_implementation_behind(
     (the rest skipped), exit 130, and the child, in its own session, ended all the same."""
     token = uuid.uuid4().hex
     hanging = tmp_path / "hanging"
+    hangs = ("--command", faulty("hang-on-paused"))
+    reports = ("--report-dir", str(tmp_path / "reports"))
+    three = only(REJECT_NO_STATUS, ACCEPTS_RFC3339, "format:accepts-rfc3339:ended_at")
     proc = subprocess.Popen(
-        [*CLI, "certify", "--command", faulty("hang-on-paused"), "--profile", "quick",
-         "--timeout", "60", "--report-dir", str(tmp_path / "reports"),
-         *only(REJECT_NO_STATUS, ACCEPTS_RFC3339, "format:accepts-rfc3339:ended_at")],
-        cwd=tmp_path, env={**os.environ, MARK: token, "REFERENCE_FAULTY_HANGING": str(hanging)},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        [*CLI, "certify", *hangs, "--profile", "quick", "--timeout", "60", *reports, *three],
+        cwd=tmp_path,
+        env={**os.environ, MARK: token, "REFERENCE_FAULTY_HANGING": str(hanging)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stderr is not None
     try:
         # Until the implementation hangs on a request (bounded: the kit gives up after 60 s).

@@ -22,7 +22,8 @@ from inngest_conformance._adapters import open_adapter
 from inngest_conformance._replay import replay_report
 from inngest_conformance._run import certify_adapter
 
-CLI = (sys.executable, "-m", "inngest_conformance")
+from tests.common import CLI, read_report
+
 ENUM_ID = "schema:rejects-not-in-enum:status"
 UNKNOWN_ID = "schema:rejects-unknown-property"
 VALID_ID = "schema:accepts-valid-records"
@@ -67,11 +68,6 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def report_of(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
-
-
 def assert_one_error_line(result: subprocess.CompletedProcess[str], names: str) -> None:
     assert result.returncode == 2, (result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
@@ -95,7 +91,7 @@ def planted_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
-    report = report_of(planted_report / "out")
+    report = read_report(planted_report / "out")
     failed = [r["id"] for r in report["requirements"] if r["outcome"] == "failed"]
     assert sorted(failed) == sorted([ENUM_ID, UNKNOWN_ID])
 
@@ -107,8 +103,8 @@ def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
 
 
 def test_replay_one_requirement(planted_report: Path) -> None:
-    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID,
-                 "--target", "planted:lax")  # fmt: skip
+    lax = ("--target", "planted:lax")
+    result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID, *lax)
     assert result.returncode == 1, result.stderr
     assert [line.split()[:2] for line in result.stdout.splitlines()] == [
         ["still-fails", f"{UNKNOWN_ID}:"]
@@ -116,8 +112,8 @@ def test_replay_one_requirement(planted_report: Path) -> None:
 
 
 def test_replay_of_a_requirement_the_report_did_not_fail(planted_report: Path) -> None:
-    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID,
-                 "--target", "planted:lax")  # fmt: skip
+    lax = ("--target", "planted:lax")
+    result = run(planted_report, "replay", "out/report.json", "--requirement", VALID_ID, *lax)
     assert_one_error_line(result, VALID_ID)
 
 
@@ -205,7 +201,7 @@ def test_audit_of_a_legal_run_is_conformant(tmp_path: Path) -> None:
     name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, RUNNING, COMPLETED)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 0, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["verdict"] == "conformant" and report["role"] == "source"
     assert set(outcomes_of(report).values()) == {"passed"}
     assert "source:statuses-follow-lifecycle" in outcomes_of(report)
@@ -217,7 +213,7 @@ def test_audit_catches_a_run_leaving_a_terminal_state(tmp_path: Path) -> None:
     name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, reopened, done, reopened)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 1, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["verdict"] == "non-conformant"
     found = outcomes_of(report)
     assert found["source:statuses-follow-lifecycle"] == "failed"
@@ -239,7 +235,7 @@ def test_audit_catches_a_line_that_is_no_valid_record(tmp_path: Path, bad: Any, 
     name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, bad, RUNNING, COMPLETED)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 1, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     found = outcomes_of(report)
     assert found["source:emits-valid-records"] == "failed"
     assert found["source:statuses-follow-lifecycle"] == "passed"

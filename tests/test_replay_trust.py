@@ -19,8 +19,8 @@ import jsonschema
 import pytest
 from inngest_conformance.report import report_schema
 
-CLI = (sys.executable, "-m", "inngest_conformance")
-REFERENCE = "inngest_conformance.reference:validator"
+from tests.common import CLI, REFERENCE
+
 ENUM_ID = "schema:rejects-not-in-enum:status"
 UNKNOWN_ID = "schema:rejects-unknown-property"
 
@@ -74,15 +74,14 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for name, text in MODULES.items():
         (here / name).write_text(text)
     quick = ("--profile", "quick", "--levels", "schema")
+    lowercase = ("--target", "planted:lowercase")
+    only = ("--requirement", ENUM_ID)
     certified = run(
-        here, "certify", "--target", "planted:lowercase", "--profile", "quick", "--requirement",
-        ENUM_ID, "--report-dir", "single",
-    )  # fmt: skip
+        here, "certify", *lowercase, "--profile", "quick", *only, "--report-dir", "single"
+    )
     assert certified.returncode == 1, certified.stdout + certified.stderr
-    compared = run(
-        here, "compare", "--target", REFERENCE, "--target", "planted:lowercase",
-        "--target", "planted:unknown", *quick, "--report-dir", "cmp",
-    )  # fmt: skip
+    planted = (*lowercase, "--target", "planted:unknown")
+    compared = run(here, "compare", "--target", REFERENCE, *planted, *quick, "--report-dir", "cmp")
     assert compared.returncode == 1, compared.stdout + compared.stderr
     return here
 
@@ -152,10 +151,8 @@ def test_each_compare_failure_is_replayed_against_its_own_implementation(folder:
     asked = run(folder, "replay", "cmp/report.json", "--target", REFERENCE + "_other")
     assert asked.returncode == 2
     assert "--implementation" in asked.stderr and "planted:unknown" in asked.stderr
-    fixed = run(
-        folder, "replay", "cmp/report.json", "--target", REFERENCE,
-        "--implementation", "planted:lowercase",
-    )  # fmt: skip
+    which = ("--implementation", "planted:lowercase")
+    fixed = run(folder, "replay", "cmp/report.json", "--target", REFERENCE, *which)
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
     assert fixed.stdout.split()[:2] == ["passes-now", ENUM_ID]
 

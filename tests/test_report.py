@@ -22,7 +22,8 @@ from inngest_conformance._run import certify_adapter
 from inngest_conformance.reference import Verdict, validator
 from inngest_conformance.report import report_schema, with_report_path, write_reports
 
-TESTS = Path(__file__).parent
+from tests.common import ROOT, certify_obj, timeless
+
 HOSTILE_ERROR = "<script>alert('x')</script>\x00\x1b[31m|`|\U0001f4a5"
 
 
@@ -42,17 +43,9 @@ def hostile(record: Any) -> Verdict:
     return Verdict(verdict.valid, (HOSTILE_ERROR,) if not verdict.valid else ())
 
 
-def _certify(obj: Any, **kwargs: Any) -> dict[str, Any]:
-    adapter = open_adapter(obj=obj)
-    try:
-        return certify_adapter(adapter, **kwargs).report
-    finally:
-        adapter.close()
-
-
 @pytest.fixture(scope="module")
 def hostile_report() -> dict[str, Any]:
-    return _certify(hostile, profile="quick", seed=3)
+    return certify_obj(hostile, profile="quick", seed=3)
 
 
 def test_hostile_counterexamples_are_found(hostile_report: dict[str, Any]) -> None:
@@ -122,52 +115,55 @@ def test_long_values_are_elided_in_human_formats_only() -> None:
         statement="s",
         role="validator",
         kind="reject",
-        gen=lambda ctx: None,
-    )  # type: ignore[arg-type,return-value]
+        gen=lambda src, ctx: None,
+    )
     long = "a" * 50_000
     result = Result(req, "failed", 1, 0, "m", {"run_id": long}, {"valid": True}, {"valid": False})
     report = {
-        "format": "inngest-conformance-report/1", "kit": {"version": "0"},
-        "schema": {"sha256": "0" * 64}, "lifecycle_model": {"sha256": "0" * 64}, "seed": 0,
-        "profile": "quick", "role": "validator", "implementation": {"name": "<b>x</b>"},
-        "verdict": "non-conformant", "levels": {"schema": "failed", "format": "skipped",
-                                                "lifecycle": "skipped"},
-        "counts": {"passed": 0, "failed": 1, "errored": 0, "skipped": 0}, "warnings": [],
+        "format": "inngest-conformance-report/1",
+        "kit": {"version": "0"},
+        "schema": {"sha256": "0" * 64},
+        "lifecycle_model": {"sha256": "0" * 64},
+        "seed": 0,
+        "profile": "quick",
+        "role": "validator",
+        "implementation": {"name": "<b>x</b>"},
+        "verdict": "non-conformant",
+        "levels": {"schema": "failed", "format": "skipped", "lifecycle": "skipped"},
+        "counts": {"passed": 0, "failed": 1, "errored": 0, "skipped": 0},
+        "warnings": [],
         "requirements": [{**result.to_json(), "reproduce": "r", "replay": "p"}],
-        "started_at": "2026-01-01T00:00:00Z", "duration_s": 0.0,
-    }  # fmt: skip
+        "started_at": "2026-01-01T00:00:00Z",
+        "duration_s": 0.0,
+    }
     assert len(to_html(report)) < 20_000
     assert len(to_markdown(report)) < 5_000
     assert "more characters in report.json" in to_markdown(report)
     assert visible("\x00\U0001f600") == "\\u0000\U0001f600"
 
 
-def _timeless(report: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in report.items() if k not in ("started_at", "duration_s")}
-
-
 @pytest.mark.slow
 def test_same_seed_same_report_and_fingerprint() -> None:
-    first = _certify(hostile, profile="quick", seed=5)
-    second = _certify(hostile, profile="quick", seed=5)
-    assert _timeless(first) == _timeless(second)
+    first = certify_obj(hostile, profile="quick", seed=5)
+    second = certify_obj(hostile, profile="quick", seed=5)
+    assert timeless(first) == timeless(second)
     assert first["fingerprint"] == second["fingerprint"]
-    other = _certify(validator, profile="quick", seed=5)
+    other = certify_obj(validator, profile="quick", seed=5)
     assert other["fingerprint"] != first["fingerprint"]
 
 
 @pytest.mark.slow
 def test_certificate_at_certify_profile(tmp_path: Path) -> None:
     only = ("schema:rejects-not-an-object", "schema:rejects-missing-required:status")
-    report = _certify(validator, profile="certify", seed=2, only=only)
+    report = certify_obj(validator, profile="certify", seed=2, only=only)
     paths = {p.name for p in write_reports(report, tmp_path)}
     assert "certificate.json" in paths
     cert = json.loads((tmp_path / "certificate.json").read_text())
     assert cert["fingerprint"] == report["fingerprint"]
     assert cert["verdict"] == "conformant" and cert["levels"]["schema"] == "passed"
-    again = _certify(validator, profile="certify", seed=2, only=only)
+    again = certify_obj(validator, profile="certify", seed=2, only=only)
     assert again["fingerprint"] == cert["fingerprint"]  # a third party gets it again
-    quick = write_reports(_certify(validator, profile="quick", only=only), tmp_path / "q")
+    quick = write_reports(certify_obj(validator, profile="quick", only=only), tmp_path / "q")
     assert "certificate.json" not in {p.name for p in quick}
 
 
@@ -198,12 +194,11 @@ def test_interrupted_run_writes_a_complete_report(tmp_path: Path) -> None:
 
 
 def test_rewriting_reports_leaves_no_temporary_files(tmp_path: Path) -> None:
-    report = _certify(validator, profile="quick", only=("schema:rejects-not-an-object",))
+    report = certify_obj(validator, profile="quick", only=("schema:rejects-not-an-object",))
     for _ in range(3):
         write_reports(report, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "badge.svg", "report.html", "report.json", "report.md"
-    ]  # fmt: skip
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["badge.svg", "report.html", "report.json", "report.md"]
 
 
 class Flaky:
@@ -220,7 +215,7 @@ class Flaky:
 
 
 def test_nondeterministic_failure_is_reported_flaky() -> None:
-    report = _certify(Flaky(), profile="quick", only=("schema:rejects-missing-required:run_id",))
+    report = certify_obj(Flaky(), profile="quick", only=("schema:rejects-missing-required:run_id",))
     row = report["requirements"][0]
     assert row["outcome"] == "failed" and row["flaky"] is True
     assert row["message"].startswith("flaky:")
@@ -231,14 +226,19 @@ def test_junit_names_are_requirement_ids(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
     env = {
         **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
     }
+    pytest_cmd = (sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q")
+    target = ("--conformance-target", "tests.test_report:hostile")
+    profile = ("--conformance-profile", "quick")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q",
-         "--conformance-target", "test_report:hostile", "--conformance-profile", "quick",
-         f"--junitxml={junit}", str(tmp_path)],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [*pytest_cmd, *target, *profile, f"--junitxml={junit}", str(tmp_path)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
     root = ET.parse(junit).getroot()  # well-formed despite control characters in failures
     names = {case.get("name") for case in root.iter("testcase")}
@@ -254,10 +254,17 @@ def test_html_renders_in_a_real_browser(hostile_report: dict[str, Any], tmp_path
     write_reports(hostile_report, tmp_path)
     profile = tmp_path / "profile"
     common = [
-        browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-        "--no-first-run", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", f"--user-data-dir={profile}",
-    ]  # fmt: skip
+        browser,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
     page = (tmp_path / "report.html").as_uri()
     dom = subprocess.run([*common, "--dump-dom", page], capture_output=True, text=True, timeout=120)
     assert dom.returncode == 0, dom.stderr[-2000:]

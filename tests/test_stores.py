@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from defects import DEFECTS
-from inngest_conformance._adapters import open_adapter
 from inngest_conformance._planning import context
-from inngest_conformance._run import certify_adapter
 from inngest_conformance.strategies._oracle import default_oracle
 from inngest_conformance.strategies._programs import (
     Create,
@@ -31,9 +27,11 @@ from inngest_conformance.strategies._programs import (
 from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS
 from inngest_conformance.strategies._source import RandomSource
 
+from tests.common import CLI, certify_obj, read_report
+from tests.defects import DEFECTS, Defect
+
 pytest_plugins = ["pytester"]
 
-CLI = (sys.executable, "-m", "inngest_conformance")
 INVARIANT_KEYWORDS = {
     "ids-never-change": "MUST",
     "started-at-never-changes": "MUST",
@@ -51,15 +49,8 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def certify_store(cwd: Path, target: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return run(
-        cwd, "certify", "--target", target, "--role", "lifecycle", "--profile", "quick",
-        "--report-dir", "out", *extra,
-    )  # fmt: skip
-
-
-def report_of(directory: Path) -> dict[str, Any]:
-    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
-    return report
+    options = ("--role", "lifecycle", "--profile", "quick", "--report-dir", "out")
+    return run(cwd, "certify", "--target", target, *options, *extra)
 
 
 def row_of(report: dict[str, Any], rid: str) -> dict[str, Any]:
@@ -111,7 +102,7 @@ def test_a_store_refusing_output_on_create_is_conformant(tmp_path: Path, seed: s
     only = ("--requirement", "lifecycle:creates-runs", "--requirement", "lifecycle:keeps-output")
     result = certify_store(tmp_path, "strict:store", "--seed", seed, *only)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert row_of(report_of(tmp_path / "out"), "lifecycle:creates-runs")["outcome"] == "passed"
+    assert row_of(read_report(tmp_path / "out"), "lifecycle:creates-runs")["outcome"] == "passed"
 
 
 def test_what_a_new_run_carries_is_the_tables(tmp_path: Path) -> None:
@@ -119,7 +110,7 @@ def test_what_a_new_run_carries_is_the_tables(tmp_path: Path) -> None:
     only = ("--requirement", "lifecycle:creates-runs")
     default = certify_store(tmp_path, "strict:no_app_id", *only)
     assert default.returncode == 1, default.stdout + default.stderr
-    assert "lifecycle:creates-runs" in failed(report_of(tmp_path / "out"))
+    assert "lifecycle:creates-runs" in failed(read_report(tmp_path / "out"))
 
     table = json.loads(
         (Path(__file__).parent.parent / "strategies/data/lifecycle.json").read_text()
@@ -148,9 +139,11 @@ def test_created_records_span_the_valid_space_with_unique_ids() -> None:
     assert any("<" in i for i in ids)
     # And the directed cases try each adversarial id whatever the search draws.
     directed = directed_programs(ctx.schema, ctx.model, focus="create")
-    assert all(isinstance(p[0], Create) for p in directed)
-    assert {p[0].record["run_id"] for p in directed} == set(ADVERSARIAL_STRINGS)
-    assert all(oracle.is_valid(p[0].record) for p in directed)
+    firsts = [p[0] for p in directed]
+    assert all(isinstance(op, Create) for op in firsts)
+    records = [op.record for op in firsts if isinstance(op, Create)]
+    assert {r["run_id"] for r in records} == set(ADVERSARIAL_STRINGS)
+    assert all(oracle.is_valid(r) for r in records)
 
 
 def test_directed_programs_read_a_run_back_in_every_state() -> None:
@@ -201,7 +194,7 @@ def test_identity_and_time_are_must_by_default_and_the_table_sets_keywords(
     (tmp_path / "changes.py").write_text(CHANGES_FUNCTION_ID)
     must = certify_store(tmp_path, "changes:store")
     assert must.returncode == 1, must.stdout + must.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["verdict"] == "non-conformant"
     assert failed(report) == {"lifecycle:ids-never-change"}
     assert "function_id" in row_of(report, "lifecycle:ids-never-change")["message"]
@@ -216,21 +209,24 @@ def test_identity_and_time_are_must_by_default_and_the_table_sets_keywords(
         "keywords": {"ids-never-change": "SHOULD"},
     }
     (tmp_path / "lenient.json").write_text(json.dumps(table))
-    should = certify_store(
-        tmp_path, "changes:store", "--lifecycle", "lenient.json",
-        "--requirement", "lifecycle:ids-never-change",
-    )  # fmt: skip
+    only = ("--requirement", "lifecycle:ids-never-change")
+    should = certify_store(tmp_path, "changes:store", "--lifecycle", "lenient.json", *only)
     assert should.returncode == 0, should.stdout + should.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert row_of(report, "lifecycle:ids-never-change")["keyword"] == "SHOULD"
     assert any("lifecycle:ids-never-change" in w for w in report["warnings"])
 
 
 def test_a_table_with_a_bad_keyword_is_one_line(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(
-        json.dumps({"initial": "QUEUED", "transitions": {"QUEUED": ["RUNNING"]},
-                    "keywords": {"ids-never-change": "MAY"}})
-    )  # fmt: skip
+        json.dumps(
+            {
+                "initial": "QUEUED",
+                "transitions": {"QUEUED": ["RUNNING"]},
+                "keywords": {"ids-never-change": "MAY"},
+            }
+        )
+    )
     line = one_error_line(run(tmp_path, "requirements", "--lifecycle", "bad.json"))
     assert "bad.json" in line and "'MAY'" in line and "MUST or SHOULD" in line
 
@@ -239,13 +235,7 @@ def test_a_table_with_a_bad_keyword_is_one_line(tmp_path: Path) -> None:
 
 
 def _engine_report(store: Any, rid: str) -> dict[str, Any]:
-    adapter = open_adapter(obj=store)
-    try:
-        return certify_adapter(
-            adapter, profile="quick", seed=0, role="lifecycle", only=[rid]
-        ).report
-    finally:
-        adapter.close()
+    return certify_obj(store, seed=0, role="lifecycle", only=[rid])
 
 
 @pytest.mark.parametrize(
@@ -261,9 +251,9 @@ def _engine_report(store: Any, rid: str) -> dict[str, Any]:
         ),
     ],
 )
-def test_counterexamples_have_no_needless_steps(defect: str, steps: list[str]) -> None:
-    factory, rid, _ = DEFECTS[defect]
-    report = _engine_report(factory(), rid)
+def test_counterexamples_have_no_needless_steps(planted: Defect, steps: list[str]) -> None:
+    rid = planted.must_fail
+    report = _engine_report(planted.make(), rid)
     row = row_of(report, rid)
     assert row["outcome"] == "failed"
     program = row["counterexample"]
@@ -272,7 +262,7 @@ def test_counterexamples_have_no_needless_steps(defect: str, steps: list[str]) -
 
 
 def test_a_dropped_output_is_reported_with_what_was_given() -> None:
-    report = _engine_report(DEFECTS["drops-output"][0](), "lifecycle:keeps-output")
+    report = _engine_report(DEFECTS["drops-output"].make(), "lifecycle:keeps-output")
     row = row_of(report, "lifecycle:keeps-output")
     assert row["outcome"] == "failed" and row["keyword"] == "SHOULD"
     given = next(op["output"] for op in row["counterexample"] if "output" in op)
@@ -346,20 +336,20 @@ def test_records_as_objects_keep_their_nones_and_name_the_property(
 ) -> None:
     (tmp_path / "objects.py").write_text(RECORD_OBJECTS)
     result = certify_store(
-        tmp_path, f"objects:{kind}_store",
-        "--requirement", "lifecycle:returns-valid-records",
-        "--requirement", "lifecycle:no-started-at-while-initial",
-    )  # fmt: skip
+        tmp_path,
+        f"objects:{kind}_store",
+        *("--requirement", "lifecycle:returns-valid-records"),
+        *("--requirement", "lifecycle:no-started-at-while-initial"),
+    )
     assert result.returncode == 1, result.stdout + result.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert report["counts"]["errored"] == 0
     valid = row_of(report, "lifecycle:returns-valid-records")
     assert valid["outcome"] == "failed"
     assert "None is not of type 'string'" in valid["message"]
     assert "returned a record the schema rejects: /" in valid["message"]
-    assert valid["message"].split("rejects: ")[1].split(":")[0] in {
-        "/app_id", "/event_id", "/output", "/started_at", "/ended_at"
-    }  # fmt: skip
+    pointer = valid["message"].split("rejects: ")[1].split(":")[0]
+    assert pointer in {"/app_id", "/event_id", "/output", "/started_at", "/ended_at"}
     not_started = row_of(report, "lifecycle:no-started-at-while-initial")
     assert not_started["outcome"] == "failed"
     assert not_started["expected"] == {"started_at": "absent"}
@@ -399,7 +389,7 @@ def test_a_store_refusing_with_its_own_class_is_told_how(tmp_path: Path) -> None
     (tmp_path / "own.py").write_text(OWN_REFUSALS)
     plain = certify_store(tmp_path, "own:store")
     assert plain.returncode in (1, 2), plain.stdout + plain.stderr
-    row = row_of(report_of(tmp_path / "out"), "lifecycle:rejects-illegal-transitions")
+    row = row_of(read_report(tmp_path / "out"), "lifecycle:rejects-illegal-transitions")
     assert row["outcome"] == "errored"
     assert "raised Refused" in row["message"]
     assert "ValueError" in row["message"] and "--rejects-with own:Refused" in row["message"]
@@ -407,7 +397,7 @@ def test_a_store_refusing_with_its_own_class_is_told_how(tmp_path: Path) -> None
 
     named = certify_store(tmp_path, "own:store", "--rejects-with", "own:Refused")
     assert named.returncode == 0, named.stdout + named.stderr
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     assert "--rejects-with own:Refused" in " ".join(report["invocation"])
 
 
@@ -500,11 +490,13 @@ AUDIT_CASES: dict[str, tuple[list[dict[str, Any]], str]] = {
         "source:keeps-output",
     ),
     "function-id-changed": (
-        [{**BASE, "status": "QUEUED"}, {**BASE, "function_id": "f2", "status": "RUNNING",
-                                         "started_at": T3}],
+        [
+            {**BASE, "status": "QUEUED"},
+            {**BASE, "function_id": "f2", "status": "RUNNING", "started_at": T3},
+        ],
         "source:ids-never-change",
     ),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("case", sorted(AUDIT_CASES))
@@ -512,7 +504,7 @@ def test_audit_checks_every_record_invariant(tmp_path: Path, case: str) -> None:
     records, rid = AUDIT_CASES[case]
     name = write_jsonl(tmp_path / "runs.jsonl", *records)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
-    report = report_of(tmp_path / "out")
+    report = read_report(tmp_path / "out")
     also = {"source:started-at-never-changes"} if "across" in case else set()
     assert failed(report) == {rid, *also}, report["requirements"]
     keyword = INVARIANT_KEYWORDS[rid.split(":", 1)[1]]
@@ -529,7 +521,7 @@ def test_audit_reports_every_bad_line(tmp_path: Path) -> None:
     )
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 1
-    message = row_of(report_of(tmp_path / "out"), "source:emits-valid-records")["message"]
+    message = row_of(read_report(tmp_path / "out"), "source:emits-valid-records")["message"]
     assert message.startswith("3 failures: ")
     for line in ("line 2: /function_id", "line 4 is not JSON", "line 6: /function_id"):
         assert line in message and line in result.stdout
@@ -541,7 +533,7 @@ def test_audit_of_a_huge_file_lists_some_bad_lines_and_counts_the_rest(tmp_path:
     name = write_jsonl(tmp_path / "runs.jsonl", *records)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 1
-    message = row_of(report_of(tmp_path / "out"), "source:emits-valid-records")["message"]
+    message = row_of(read_report(tmp_path / "out"), "source:emits-valid-records")["message"]
     assert message.startswith("500 failures: line 1: ")
     assert "line 20: " in message and "line 21: " not in message
     assert message.endswith("and 480 more")

@@ -25,9 +25,10 @@ from typing import Any
 
 import pytest
 
+from tests.common import ROOT
+
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[1]
 WHEEL_ENV = "INNGEST_CONFORMANCE_WHEEL"
 VALIDATOR = "inngest_conformance.reference:validator"
 
@@ -129,9 +130,11 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # A copy, so that the build leaves nothing in the checkout (build/, *.egg-info).
     source = work / "source"
     ignored = (".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", "node_modules")
-    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(*ignored, ".hypothesis"))
-    built = _run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist",
-                  str(source)], cwd=work)  # fmt: skip
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*ignored, ".hypothesis"))
+    built = _run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", "dist", str(source)],
+        cwd=work,
+    )
     assert built.returncode == 0, built.stdout + built.stderr
     (path,) = (work / "dist").glob("inngest_conformance-*.whl")
     return path
@@ -144,8 +147,8 @@ def venv(tmp_path_factory: pytest.TempPathFactory, wheel: Path) -> Path:
     made = _run([sys.executable, "-m", "venv", str(where)], cwd=where)
     assert made.returncode == 0, made.stderr
     python = where / "bin" / "python"
-    installed = _run([str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                      str(wheel), "pytest-xdist"], cwd=where)  # fmt: skip
+    pip_install = (str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check")
+    installed = _run([*pip_install, str(wheel), "pytest-xdist"], cwd=where)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     return python
 
@@ -155,8 +158,8 @@ def cli_report(venv: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str
     """The main command's report on the reference validator, quick profile, from the venv."""
     where = tmp_path_factory.mktemp("cli")
     kit = venv.with_name("inngest-conformance")
-    done = _run([str(kit), "certify", "--target", VALIDATOR, "--profile", "quick",
-                 "--report-dir", "reports"], cwd=where)  # fmt: skip
+    command = [str(kit), "certify", "--target", VALIDATOR, "--profile", "quick"]
+    done = _run([*command, "--report-dir", "reports"], cwd=where)
     assert done.returncode == 0, done.stdout + done.stderr
     report: dict[str, Any] = json.loads((where / "reports" / "report.json").read_text())
     return report
@@ -250,11 +253,15 @@ def test_xdist_writes_one_merged_report(
 
 def test_the_examples_pass_with_the_wheel(wheel: Path, tmp_path: Path) -> None:
     """``examples/run_examples.sh``: sqlite-store and http-service, each with its own tests."""
-    script = REPO / "examples" / "run_examples.sh"
+    script = ROOT / "examples" / "run_examples.sh"
     env = {**_clean_env(), "TMPDIR": str(tmp_path)}
     done = subprocess.run(
         ["bash", str(script), str(wheel), sys.executable],
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "every example passed: http-service sqlite-store" in done.stdout

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +25,9 @@ from inngest_conformance.strategies import resolve_schema
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._rfc3339 import is_rfc3339_datetime
 
+from tests.common import CLI
+
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "pydantic-model"
-CLI = (sys.executable, "-m", "inngest_conformance")
 WRONG_TYPE = "schema:rejects-wrong-type:started_at"
 MALFORMED = "format:rejects-malformed-date-time:started_at"
 RFC3339 = "format:accepts-rfc3339:started_at"
@@ -181,8 +181,12 @@ def test_declared_variants_take_out_only_those_cases(project: Path) -> None:
     assert r["outcome"] == "passed" and r["examples"] > 0
     assert [d["variant"] for d in r["declared_variants"]] == ["year-0000", "leap-second"]
     assert report["verdict_text"] == "conformant, 2 declared exceptions"
-    assert {"id": leap, "reason": "no second 60", "requirement": RFC3339,
-            "variant": "leap-second"} in report["exceptions"]  # fmt: skip
+    assert {
+        "id": leap,
+        "reason": "no second 60",
+        "requirement": RFC3339,
+        "variant": "leap-second",
+    } in report["exceptions"]
     md = (project / "two" / "report.md").read_text()
     html = (project / "two" / "report.html").read_text()
     for text in (done.stdout, md, html):
@@ -197,11 +201,11 @@ def test_a_date_time_model_passes_the_schema_level_without_declarations(
     """Year 0000, leap seconds and long fractions are format questions: a model built on
     Python's datetime passes every schema-level requirement with nothing declared, over
     several seeds, and fails only at the format level."""
+    target = ("--target", "run_model:InngestRun")
     for seed in ("0", "2", "5"):
         done, report = certify(
-            project, f"plain-{seed}", "--target", "run_model:InngestRun", "--profile", "quick",
-            "--seed", seed,
-        )  # fmt: skip
+            project, f"plain-{seed}", *target, "--profile", "quick", "--seed", seed
+        )
         assert done.returncode == 1, done.stdout
         assert report["levels"]["schema"] == "passed", seed
         failed = {r["id"] for r in report["requirements"] if r["outcome"] == "failed"}
@@ -219,10 +223,8 @@ def test_variants_are_listed_and_checked(project: Path) -> None:
     listed = json.loads(cli(project, "requirements", "--variants", "--format", "json").stdout)
     assert next(r for r in listed if r["id"] == RFC3339)["variants"] == list(DATETIME_FEATURES)
 
-    bad = cli(
-        project, "certify", "--target", "run_model:InngestRun", "--skip",
-        f"{RFC3339}[year-0]", "--reason", "typo",
-    )  # fmt: skip
+    target = ("--target", "run_model:InngestRun")
+    bad = cli(project, "certify", *target, "--skip", f"{RFC3339}[year-0]", "--reason", "typo")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert len(bad.stderr.splitlines()) == 1
     assert "no variant 'year-0'" in bad.stderr and "requirements --variants" in bad.stderr

@@ -195,9 +195,7 @@ def test_directed_malformations_enumerate_every_spelling(name: str) -> None:
     for case in cases:
         others = {k: v for k, v in case.record.items() if k != name}
         assert others == base, case.record  # only the property under test is unusual
-    separators = {
-        c.record[name] for c in cases if c.violation.detail == "space-separator"
-    }  # fmt: skip
+    separators = {c.record[name] for c in cases if c.violation.detail == "space-separator"}
     assert separators == {ordinary[:10] + s + ordinary[11:] for s in SEPARATORS}
     assert ordinary[:10] + " " + ordinary[11:] in separators  # what @cfworker accepts
     assert ordinary[:10] + ordinary[11:] in separators  # no separator at all
@@ -208,9 +206,8 @@ def test_directed_malformations_enumerate_every_spelling(name: str) -> None:
 
 
 def test_directed_unknown_properties_have_every_near_miss_name() -> None:
-    names = {
-        k for c in directed("schema:rejects-unknown-property") for k in c.record
-    } - set(CTX.schema.document["properties"])  # fmt: skip
+    known = set(CTX.schema.document["properties"])
+    names = {k for c in directed("schema:rejects-unknown-property") for k in c.record} - known
     for spec in CTX.schema.properties:
         assert set(near_misses(spec.name)) - {p.name for p in CTX.schema.properties} <= names
 

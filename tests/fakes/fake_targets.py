@@ -53,7 +53,7 @@ def raises_value_error(record: Any) -> bool:
 
 
 def raises_key_error(record: Any) -> bool:
-    return record["status"] in STATUSES  # type: ignore[no-any-return]
+    return record["status"] in STATUSES
 
 
 def exits(record: Any) -> bool:
@@ -155,7 +155,7 @@ class StoreWithoutReset:
 class ModelStore(StoreWithoutReset):
     """Returns pydantic models rather than dicts."""
 
-    def create(self, record: dict[str, Any]) -> Any:  # type: ignore[override]
+    def create(self, record: dict[str, Any]) -> Any:
         super().create(record)
         return RunModel.model_validate(record)
 

@@ -1,0 +1,102 @@
+"""What several test files share: where things are, and short ways to run the kit.
+
+Fixtures live in ``tests/conftest.py``; this module holds plain functions and constants,
+imported by name (``from tests.common import certify_obj``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from inngest_conformance._adapters import ProcessAdapter, open_adapter
+from inngest_conformance._run import certify_adapter
+
+#: The repository's root folder.
+ROOT = Path(__file__).resolve().parent.parent
+#: The command line of the kit's CLI, run by this Python.
+CLI = (sys.executable, "-m", "inngest_conformance")
+#: The reference validator, as a ``--target``.
+REFERENCE = "inngest_conformance.reference:validator"
+#: The Node harness of ``examples/node-ajv`` (its tests skip without node_modules).
+NODE_HARNESS = ROOT / "examples" / "node-ajv" / "harness.js"
+#: A small valid record: run ``r1``.
+RECORD = {"run_id": "r1", "function_id": "fn", "status": "QUEUED"}
+
+#: The ``adapter_for`` fixture: ``adapter_for(command, **ProcessAdapter_options)``.
+AdapterFor = Callable[..., ProcessAdapter]
+
+
+def certify_obj(obj: Any, *, profile: str = "quick", **kwargs: Any) -> dict[str, Any]:
+    """The report of certifying the Python implementation ``obj`` in this process.
+
+    ``kwargs`` go to :func:`inngest_conformance._run.certify_adapter` (``seed``, ``role``,
+    ``only``, ``levels``, ``exceptions``...); the adapter is closed whatever happens.
+    """
+    adapter = open_adapter(obj=obj)
+    try:
+        return certify_adapter(adapter, profile=profile, **kwargs).report
+    finally:
+        adapter.close()
+
+
+def harness(target: str, *extra: str) -> list[str]:
+    """The command line of the kit's Python harness serving ``target``."""
+    return [sys.executable, "-m", "inngest_conformance.harness", "--target", target, *extra]
+
+
+def timeless(report: dict[str, Any]) -> dict[str, Any]:
+    """``report`` without what differs between two runs of the same seed: the clock."""
+    return {k: v for k, v in report.items() if k not in ("started_at", "duration_s")}
+
+
+def read_report(directory: Path) -> dict[str, Any]:
+    """The ``report.json`` written in ``directory``."""
+    report: dict[str, Any] = json.loads((directory / "report.json").read_text("utf-8"))
+    return report
+
+
+# Processes ----------------------------------------------------------------------------
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs; a zombie (dead, not yet reaped by its new parent) does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+
+
+def wait_dead(pid: int, timeout: float = 3.0) -> bool:
+    """Whether ``pid`` stops running within ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while alive(pid):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def children() -> set[int]:
+    """The pids of this process's children, zombies included."""
+    pids: set[int] = set()
+    for task in Path("/proc/self/task").glob("*"):
+        with contextlib.suppress(OSError):
+            pids.update(int(p) for p in (task / "children").read_text().split())
+    return pids
+
+
+def open_fds() -> int:
+    """How many file descriptors this process holds open."""
+    return len(os.listdir("/proc/self/fd"))
