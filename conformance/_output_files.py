@@ -16,9 +16,9 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import TextIO, TypeVar
 
+from inngest_conformance._encode import canonical_json
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import LifecycleModel, RunSchema
-from inngest_conformance.strategies._encode import canonical_json
 from inngest_conformance.strategies._fixtures import Fixtures
 
 FORMATS = ("jsonl", "test-suite")

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from inngest_conformance._adapters.base import Adapter, LifecycleAnswer
+from inngest_conformance._encode import clip
 from inngest_conformance.strategies import LifecycleModel, Oracle, is_rfc3339_datetime
-from inngest_conformance.strategies._encode import clip
 from inngest_conformance.strategies._programs import Create, Get, Op
 from inngest_conformance.strategies._rfc3339 import utc_key
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from inngest_conformance._adapters.base import Description
+from inngest_conformance._encode import canonical_sha256
 from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
@@ -30,7 +31,6 @@ from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
-from inngest_conformance.strategies._encode import canonical_sha256
 
 __all__ = [
     "CERTIFICATE_FORMAT",

@@ -23,8 +23,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from inngest_conformance._encode import canonical_json
 from inngest_conformance.errors import UsageError
-from inngest_conformance.strategies._encode import canonical_json
 from inngest_conformance.strategies._invalid import (
     InvalidCase,
     Target,

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._encode import canonical_json, pointer
+from inngest_conformance._encode import canonical_json, pointer
 from inngest_conformance.strategies._malformed_datetimes import (
     MALFORMATIONS,
     gen_malformed_datetime,

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from inngest_conformance._encode import canonical_sha256, short_repr
 from inngest_conformance.errors import LifecycleError as LifecycleError  # re-exported
-from inngest_conformance.strategies._encode import canonical_sha256, short_repr
 
 __all__ = [
     "DEFAULT_ABSENT_ON_CREATE",

@@ -18,8 +18,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from inngest_conformance._encode import one_line, short_repr
 from inngest_conformance.errors import LifecycleError
-from inngest_conformance.strategies._encode import one_line, short_repr
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 

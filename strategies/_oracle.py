@@ -17,7 +17,7 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._encode import pointer
+from inngest_conformance._encode import pointer
 from inngest_conformance.strategies._rfc3339 import datetime_error
 from inngest_conformance.strategies._schema import RunSchema, default_schema
 from jsonschema import Draft202012Validator, FormatChecker

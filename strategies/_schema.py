@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any
 
+from inngest_conformance._encode import canonical_sha256, pointer
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
-from inngest_conformance.strategies._encode import canonical_sha256, pointer
 from inngest_conformance.strategies._files import read_text
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"

@@ -5,7 +5,7 @@
   Imports for type checking only (``if TYPE_CHECKING:``) are left out: they run never.
 * The layers: ``inngest_conformance.strategies`` (generation, the oracle, the lifecycle
   model) sits below the rest and imports from the root package only its leaf modules
-  (errors and the typed vocabulary).
+  (errors, the typed vocabulary and the shared encodings).
 * Across packages, public names go by public paths: a module outside a public package
   (``strategies``) imports what that package exports (its ``__all__``) from the package
   itself, not from its private modules; and no module imports a name that starts with
@@ -25,7 +25,7 @@ ROOT = "inngest_conformance"
 LOWER = f"{ROOT}.strategies"
 #: What the lower layer may import from the root package: modules that import nothing of
 #: the kit themselves.
-LEAVES = {f"{ROOT}.errors", f"{ROOT}._vocabulary"}
+LEAVES = {f"{ROOT}.errors", f"{ROOT}._vocabulary", f"{ROOT}._encode"}
 
 
 def _modules() -> dict[str, Path]:

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis.errors import InvalidArgument
+from inngest_conformance._encode import pointer
 from inngest_conformance.strategies import invalid_runs
-from inngest_conformance.strategies._encode import pointer
 from inngest_conformance.strategies._invalid import (
     LEVELS,
     OPERATORS,

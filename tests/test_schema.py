@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from inngest_conformance.strategies._encode import escape_pointer, pointer
+from inngest_conformance._encode import escape_pointer, pointer
 from inngest_conformance.strategies._schema import (
     DRAFT_2020_12,
     SchemaError,

@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import jsonschema
+from inngest_conformance._encode import clip, one_line
 from inngest_conformance.errors import TargetError as TargetError  # re-exported
 
 from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
@@ -108,10 +109,7 @@ def rejection_classes(specs: Iterable[str]) -> tuple[type[BaseException], ...]:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    # strategies._encode's one_line and clip, written out: importing the strategies package
-    # would load Hypothesis into every harness process, which serves this adapter.
-    line = " ".join(text.split())
-    return line if len(line) <= limit else line[: limit - 3] + "..."
+    return clip(one_line(text), limit)
 
 
 def _qualified_name(obj: object) -> str:

@@ -2,8 +2,8 @@
 
 Each is written once here so that two places that must agree (a label's path and the
 oracle's, a hash written into a report and the one a third party recomputes) cannot drift
-apart.  This module sits in the generation layer so that both layers may import it; it
-imports nothing of the kit.
+apart.  It imports nothing of the kit, so every layer may use it: the generation layer, the
+engine, and an adapter in a harness process that must not load Hypothesis.
 """
 
 from __future__ import annotations
