@@ -221,11 +221,20 @@ def test_a_should_only_defect_passes_with_a_warning(pytester: pytest.Pytester) -
 
 
 @pytest.mark.slow
-def test_xdist_runs_the_same_items_and_merges_one_report(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize(
+    "spread",
+    [("-n", "2"), ("--tx", "2*popen", "--dist", "load")],
+    ids=["n2", "tx-popen"],
+)
+def test_xdist_runs_the_same_items_and_merges_one_report(
+    pytester: pytest.Pytester, spread: tuple[str, ...]
+) -> None:
+    """One process, two local workers, or gateways as xdist makes them for other hosts
+    (``--tx``; ``popen`` stands in for ``ssh=host``): the same items, one merged report."""
     pytester.makepyfile(planted=ACCEPTS_LOWER_CASE)
     target = (option_name("target"), "planted:accepts_lower_case_status", *QUICK, "-rA")
     serial = pytester.runpytest_subprocess(*target, "-n", "0", option_name("report"), "n0")
-    parallel = pytester.runpytest_subprocess(*target, "-n", "2", option_name("report"), "n2")
+    parallel = pytester.runpytest_subprocess(*target, *spread, option_name("report"), "n2")
     assert serial.ret == parallel.ret == 1
     assert outcomes(parallel) == outcomes(serial)
     assert len(outcomes(serial)) == len(VALIDATOR_IDS)
