@@ -104,8 +104,11 @@ def main() -> None:
         order = list(arms) if r % 2 == 0 else list(arms)[::-1]
         for name in order:
             times[name].append(collect_once(arms[name], project))
-        print(f"  round {r + 1}/{args.rounds}: " + ", ".join(
-            f"{n} {times[n][-1] * 1000:.0f} ms" for n in arms), flush=True)  # fmt: skip
+        print(
+            f"  round {r + 1}/{args.rounds}: "
+            + ", ".join(f"{n} {times[n][-1] * 1000:.0f} ms" for n in arms),
+            flush=True,
+        )
 
     kit, base = times["with the kit"], times["same deps, no kit"]
     diffs = [(a - b) * 1000 for a, b in zip(kit, base, strict=True)]
@@ -116,8 +119,10 @@ def main() -> None:
     ]
     print()
     print(table(["pytest --co -q, empty project", "median", "min–max"], rows))
-    print(f"\nadded by the kit: {median(diffs):+.1f} ms per session (median of paired "
-          f"differences; ratio {median(ratios):.3f}x); target <= 20 ms")  # fmt: skip
+    print(
+        f"\nadded by the kit: {median(diffs):+.1f} ms per session (median of paired "
+        f"differences; ratio {median(ratios):.3f}x); target <= 20 ms"
+    )
     imports = sorted(plugin_import_us(with_kit) for _ in range(9))
     print(
         f"import inngest_conformance.plugin (pytest loaded): {imports[4] / 1000:.1f} ms cumulative"

@@ -92,8 +92,14 @@ def summary(results: dict[str, dict[str, Any]]) -> list[list[str]]:
     plugin = results.get("bench_plugin.py")
     if plugin:
         added = plugin["added_ms"]
-        rows.append(["pytest session: added by the plugin", f"{added:+.1f} ms", "<= 20 ms",
-                     _ok(added <= 20)])  # fmt: skip
+        rows.append(
+            [
+                "pytest session: added by the plugin",
+                f"{added:+.1f} ms",
+                "<= 20 ms",
+                _ok(added <= 20),
+            ]
+        )
         rows.append(
             ["  import of the plugin module", f"{plugin['plugin_import_ms']:.1f} ms", "", ""]
         )

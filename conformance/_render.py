@@ -26,8 +26,7 @@ VERDICT_COLOURS = {"conformant": "#2e7d32", "non-conformant": "#c62828", "error"
 
 def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> str:
     """``value`` as JSON (strings as they are), every non-printable character escaped."""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False,
-                                                           indent=indent)  # fmt: skip
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, indent=indent)
     out = []
     for c in text:
         if c.isprintable() or (indent is not None and c == "\n"):

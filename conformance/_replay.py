@@ -171,8 +171,10 @@ def replay_report(
     if len(named) > 2:
         raise UsageError("name exactly one implementation: --target, --command or --url")
     if implementation is not None and not named:
-        raise UsageError("--implementation picks whose failures face the implementation you "
-                         "name: add --target, --command or --url")  # fmt: skip
+        raise UsageError(
+            "--implementation picks whose failures face the implementation you "
+            "name: add --target, --command or --url"
+        )
     if named and report.get("compare") is not None:
         groups = _choose(groups, named, implementation)
     elif implementation is not None:

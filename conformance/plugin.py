@@ -355,8 +355,9 @@ def pytest_collection_modifyitems(
     if state is None or state.requirements is None:
         return
     # An explicit node id: a child of the session would otherwise be "::inngest-conformance".
-    suite = ConformanceSuite.from_parent(session, name=NODE, nodeid=NODE,
-                                         requirements=state.requirements)  # fmt: skip
+    suite = ConformanceSuite.from_parent(
+        session, name=NODE, nodeid=NODE, requirements=state.requirements
+    )
     # Through genitems, so the items are reported as collected (counts, --collect-only).
     items.extend(session.genitems(suite))
 
@@ -478,8 +479,15 @@ def session_report(
         )
         name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
         profile = state.profile
-    info = RunInfo(ctx, role, profile, state.seed, Description(name=name or "pytest"),
-                   tuple(words), ROLE_LEVELS.get(role, ()))  # fmt: skip
+    info = RunInfo(
+        ctx,
+        role,
+        profile,
+        state.seed,
+        Description(name=name or "pytest"),
+        tuple(words),
+        ROLE_LEVELS.get(role, ()),
+    )
     duration = sum(r.duration_s for r in results)
     report = build_report(info, results, started_at=now_iso(), duration_s=duration)
     if suite:
@@ -488,7 +496,13 @@ def session_report(
             if "reproduce" in row:
                 row.pop("replay", None)
                 row["reproduce"] = shlex.join(
-                    ["pytest", f"{suite['test']}[{row['id']}]", option_name("seed"),
-                     str(state.seed), option_name("profile"), profile]
-                )  # fmt: skip
+                    [
+                        "pytest",
+                        f"{suite['test']}[{row['id']}]",
+                        option_name("seed"),
+                        str(state.seed),
+                        option_name("profile"),
+                        profile,
+                    ]
+                )
     return report

@@ -48,9 +48,14 @@ __all__ = [
 FORMAT = "inngest-conformance-report/1"
 CERTIFICATE_FORMAT = "inngest-conformance-certificate/1"
 PINNED = (
-    "format", "seed", "profile", "role", "examples_per_requirement", "levels_covered",
+    "format",
+    "seed",
+    "profile",
+    "role",
+    "examples_per_requirement",
+    "levels_covered",
     "exceptions",
-)  # fmt: skip
+)
 VERDICTS = ("conformant", "non-conformant", "error")
 
 
