@@ -18,11 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from inngest_conformance._adapters import open_adapter
+from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
 from inngest_conformance._output_files import FORMATS, write_fixtures
-from inngest_conformance._parallel import AdapterSpec
 from inngest_conformance._planning import choose_role, context, describe, invocation, plan
 from inngest_conformance._render import cases_note, declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
@@ -477,12 +476,12 @@ def _compare(args: argparse.Namespace) -> int:
     try:
         for kind, value in specs:
             adapters.append(
-                open_adapter(
+                AdapterSpec(
                     **{kind: value},
                     request_timeout=args.timeout,
                     startup_timeout=args.startup_timeout,
-                    rejects_with=args.rejects_with if kind == "target" else (),
-                )
+                    rejects_with=tuple(args.rejects_with) if kind == "target" else (),
+                ).open()
             )
         cert = compare_adapters(
             adapters,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from multiprocessing.util import Finalize
 from typing import Any
 
-from inngest_conformance._adapters import Adapter, open_adapter
+from inngest_conformance._adapters import Adapter, AdapterSpec
 from inngest_conformance._engine import (
     PROFILES,
     Interrupted,
@@ -39,29 +39,6 @@ from inngest_conformance._engine import (
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance._variants import Declared
 from inngest_conformance._vocabulary import Profile
-
-
-@dataclass(frozen=True, slots=True)
-class AdapterSpec:
-    """How to open an implementation again, in another process: what ``open_adapter``
-    was given (a Python target by its ``MOD:OBJ`` name, never the object)."""
-
-    target: str | None = None
-    command: str | None = None
-    url: str | None = None
-    request_timeout: float = 5.0
-    startup_timeout: float = 10.0
-    rejects_with: tuple[str, ...] = ()
-
-    def open(self) -> Adapter:
-        return open_adapter(
-            target=self.target,
-            command=self.command,
-            url=self.url,
-            request_timeout=self.request_timeout,
-            startup_timeout=self.startup_timeout,
-            rejects_with=self.rejects_with,
-        )
 
 
 @dataclass

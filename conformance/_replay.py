@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from inngest_conformance._adapters import open_adapter
+from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
 from inngest_conformance._engine import judge, rebuild_case
 from inngest_conformance._planning import context, invocation
@@ -196,12 +196,12 @@ def replay_report(
             )
         # A Python target's own refusal classes: named here, or recorded with it.
         rejects = list(rejects_with) if named else _schema_options(group.invocation).rejects_with
-        adapter = open_adapter(
+        adapter = AdapterSpec(
             **{reach[0][2:]: reach[1]},
             request_timeout=timeout,
             startup_timeout=startup_timeout,
-            rejects_with=rejects if reach[0] == "--target" else (),
-        )
+            rejects_with=tuple(rejects) if reach[0] == "--target" else (),
+        ).open()
         try:
             out += [_replay_one(ctx, by_id, adapter, row, group.column) for row in group.rows]
         finally:

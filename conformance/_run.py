@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from inngest_conformance._adapters import Adapter, Description, open_adapter
+from inngest_conformance._adapters import Adapter, AdapterSpec, Description, open_adapter
 from inngest_conformance._compare import Entrant, compare, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
-from inngest_conformance._parallel import AdapterSpec, certify_in_workers
+from inngest_conformance._parallel import certify_in_workers
 from inngest_conformance._planning import (
     check_profile,
     check_role,

@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import TargetError, UsageError
@@ -28,6 +29,7 @@ from .python import PythonAdapter, load_target, rejection_classes
 
 __all__ = [
     "Adapter",
+    "AdapterSpec",
     "Answer",
     "Description",
     "HttpAdapter",
@@ -87,3 +89,27 @@ def open_adapter(
         )
     assert url is not None
     return HttpAdapter(url, timeout=request_timeout)
+
+
+@dataclass(frozen=True, slots=True)
+class AdapterSpec:
+    """How to open an implementation, again or in another process: what
+    :func:`open_adapter` is given (a Python target by its ``MOD:OBJ`` name, never the
+    object)."""
+
+    target: str | None = None
+    command: str | None = None
+    url: str | None = None
+    request_timeout: float = 5.0
+    startup_timeout: float = 10.0
+    rejects_with: tuple[str, ...] = ()
+
+    def open(self) -> Adapter:
+        return open_adapter(
+            target=self.target,
+            command=self.command,
+            url=self.url,
+            request_timeout=self.request_timeout,
+            startup_timeout=self.startup_timeout,
+            rejects_with=self.rejects_with,
+        )
