@@ -29,7 +29,7 @@ from inngest_conformance.strategies._rfc3339 import (
 )
 from inngest_conformance.strategies._source import RandomSource, Source, strategy
 
-MANY = settings(max_examples=2500, deadline=None)
+MANY = settings(max_examples=1500, deadline=None)
 
 # ---------------------------------------------------------------------------------------
 # The table

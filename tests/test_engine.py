@@ -48,12 +48,18 @@ def test_reference_implementations_are_conformant(target: str) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("target", ["validator", "store"])
-@pytest.mark.parametrize("seed", [1])
-def test_reference_implementations_never_blamed_at_certify(target: str, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("target", "profile"),
+    # The store's 400 programs per requirement at certify add little to its 100 at standard
+    # beyond time: its directed programs run at every profile.
+    [("validator", "certify"), ("store", "standard")],
+)
+def test_reference_implementations_never_blamed_at_large_profiles(
+    target: str, profile: str
+) -> None:
     from inngest_conformance import reference
 
-    report = certify_obj(getattr(reference, target), profile="certify", seed=seed)
+    report = certify_obj(getattr(reference, target), profile=profile, seed=1)
     assert report["verdict"] == "conformant", _failed(report)
 
 
@@ -62,8 +68,11 @@ def test_reference_implementations_never_blamed_at_certify(target: str, seed: in
     ["lowercases-status", pytest.param("overwrites-started-at-on-resume", marks=pytest.mark.slow)],
 )
 def test_same_seed_same_report(planted: Defect) -> None:
-    first = certify_obj(planted.make(), seed=11)
-    second = certify_obj(planted.make(), seed=11)
+    """The requirements the defect breaks, found and shrunk alike twice (the whole report's
+    sameness is tests/test_report.py's)."""
+    only = sorted({planted.must_fail, *planted.may_fail})
+    first = certify_obj(planted.make(), seed=11, only=only)
+    second = certify_obj(planted.make(), seed=11, only=only)
     assert timeless(first) == timeless(second)
 
 

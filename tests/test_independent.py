@@ -74,7 +74,7 @@ def test_oracle_accepts_leaf_values_in_generated_records(
     assert default_oracle().is_valid(record)
 
 
-@settings(max_examples=2000, database=None, deadline=None)
+@settings(max_examples=1500, database=None, deadline=None)
 @given(from_schema(DATETIME))
 def test_independent_datetimes_pass_the_rfc3339_check(value: str) -> None:
     assert datetime_error(value) is None

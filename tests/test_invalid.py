@@ -38,7 +38,7 @@ from inngest_conformance.strategies._schema import (
 )
 from inngest_conformance.strategies._source import RandomSource
 
-MANY = settings(max_examples=2000, database=None, deadline=None)
+MANY = settings(max_examples=1500, database=None, deadline=None)
 SOME = settings(max_examples=300, database=None, deadline=None)
 
 ENUM_FAMILIES = ("case", "whitespace", "platform", "look-alike", "other")

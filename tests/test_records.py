@@ -34,7 +34,7 @@ from inngest_conformance.strategies._rfc3339 import COMMON_DATETIME, datetime_er
 from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
 from inngest_conformance.strategies._source import RandomSource
 
-MANY = settings(max_examples=2000, database=None, deadline=None)
+MANY = settings(max_examples=1500, database=None, deadline=None)
 SOME = settings(max_examples=300, database=None, deadline=None)
 
 ULID = re.compile(r"[0-7][0-9A-HJKMNP-TV-Z]{25}")
