@@ -50,13 +50,11 @@ def test_reference_implementations_are_conformant(target: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     ("target", "profile"),
-    # The store's 400 programs per requirement at certify add little to its 100 at standard
-    # beyond time: its directed programs run at every profile.
-    [("validator", "certify"), ("store", "standard")],
+    # A profile above quick (the default suite's, seed 7), on another seed: 200 records and
+    # 100 programs per requirement.  The directed cases run at every profile.
+    [("validator", "standard"), ("store", "standard")],
 )
-def test_reference_implementations_never_blamed_at_large_profiles(
-    target: str, profile: str
-) -> None:
+def test_reference_implementations_never_blamed_at_standard(target: str, profile: str) -> None:
     from inngest_conformance import reference
 
     report = certify_obj(getattr(reference, target), profile=profile, seed=1)
