@@ -112,15 +112,27 @@ def ensure_baseline_venv(rebuild: bool = False) -> Path:
     return python
 
 
+def source_tree(root: Path) -> Path:
+    """The checkout laid out as it installs, under ``root``: ``inngest_conformance`` (the
+    entries of ``conformance/``) with ``strategies/`` inside, as symbolic links, so that
+    another venv imports the kit from the working tree."""
+    package = root / "inngest_conformance"
+    package.mkdir(parents=True)
+    for entry in (REPO_ROOT / "conformance").iterdir():
+        (package / entry.name).symlink_to(entry)
+    (package / "strategies").symlink_to(REPO_ROOT / "strategies")
+    return root
+
+
 def worker(
     python: Path, generator: str, n: int, run_seed: int, *, from_source: bool
 ) -> dict[str, Any]:
     """Run ``_gen_worker.py`` once and return its JSON line."""
     env = dict(os.environ)
     env.pop("PYTHONPATH", None)
-    if from_source:
-        env["PYTHONPATH"] = str(REPO_ROOT)
     with tempfile.TemporaryDirectory(prefix="bench-runs-") as cwd:
+        if from_source:
+            env["PYTHONPATH"] = str(source_tree(Path(cwd) / "src"))
         proc = subprocess.run(
             [
                 str(python),
