@@ -164,7 +164,6 @@ def certify_in_workers(
                     listener("start", req, None)
                     listener("finish", req, result)
     except KeyboardInterrupt:
-        pool.shutdown(wait=True, cancel_futures=True)
         raise Interrupted(
             [
                 done.get(r.id) or skipped(r, "not run: the run was interrupted", run_seed)
