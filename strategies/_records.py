@@ -25,10 +25,12 @@ a plain recent ``Z`` date-time and an empty object.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 from base64 import b32encode
+from pathlib import Path
 from typing import Any
 
-from faker.providers.lorem.en_US import Provider as _Lorem
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
 from inngest_conformance.strategies._source import ASCII_PRINTABLE, Source
@@ -78,7 +80,36 @@ def near_misses(name: str) -> tuple[str, ...]:
 
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _TO_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", CROCKFORD)
-WORDS: tuple[str, ...] = tuple(w for w in _Lorem.word_list if w.isascii() and w.isalpha())
+
+
+def faker_words() -> tuple[str, ...]:
+    """Faker's English lorem word list, as it is in Faker's source.
+
+    Importing any part of Faker first builds its table of every locale, about 0.3 s of CPU:
+    a third of the kit's start-up, paid by every process that generates a record (each
+    ``certify`` run, each worker).  The list is a literal in one file, so it is read from
+    there; should a Faker release move it, the import is the fallback.
+    """
+    spec = importlib.util.find_spec("faker")  # finds the package without importing it
+    locations = spec.submodule_search_locations if spec else None
+    if locations:
+        path = Path(next(iter(locations)), "providers", "lorem", "en_US", "__init__.py")
+        try:
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id == "word_list" for t in node.targets
+                ):
+                    words = ast.literal_eval(node.value)
+                    if isinstance(words, tuple) and words:
+                        return tuple(str(w) for w in words)
+        except (OSError, SyntaxError, ValueError):
+            pass
+    from faker.providers.lorem.en_US import Provider
+
+    return tuple(Provider.word_list)
+
+
+WORDS: tuple[str, ...] = tuple(w for w in faker_words() if w.isascii() and w.isalpha())
 
 #: Strings a schema's plain ``string`` allows and implementations still get wrong.
 ADVERSARIAL_STRINGS: tuple[str, ...] = (

@@ -7,6 +7,8 @@ import copy
 import importlib.resources
 import json
 import re
+import subprocess
+import sys
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
     CROCKFORD,
     WORDS,
+    faker_words,
     gen_json,
     gen_object,
     gen_record,
@@ -445,3 +448,19 @@ def test_ulid_is_the_crockford_base32_of_time_and_entropy(ms: int, entropy: int)
     expected = "".join(CROCKFORD[(n >> (5 * i)) & 31] for i in range(25, -1, -1))
     assert ulid(ms, entropy) == expected
     assert len(expected) == 26 and set(expected) <= set(CROCKFORD)
+
+
+def test_the_word_list_is_fakers_without_importing_faker() -> None:
+    """Slugs come from Faker's English word list, read from its source file: the same
+    words the import gives, in the same order, and a fresh process that generates a record
+    never builds Faker's locale table."""
+    from faker.providers.lorem.en_US import Provider
+
+    assert faker_words() == tuple(Provider.word_list)
+    assert WORDS and all(w.isascii() and w.isalpha() for w in WORDS)
+    code = (
+        "import sys; from inngest_conformance.strategies import runs; "
+        "runs().example(); print('faker' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
