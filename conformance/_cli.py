@@ -251,6 +251,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="valid records' date-times only as YYYY-MM-DDTHH:MM:SS[.ffffff]Z, years 1970-2099",
     )
+    p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="draw records in N worker processes (the files are the same bytes as with 1; "
+        "default 1)",
+    )
     _schema_options(p)
 
     p = sub.add_parser("audit", help="audit the records a source emitted (JSON Lines)")
@@ -581,6 +589,7 @@ def _fixtures(args: argparse.Namespace) -> int:
             sequences=args.sequences,
             fmt=args.format,
             common_datetimes=args.common_datetimes,
+            jobs=args.jobs,
         )
     except OSError as exc:
         raise UsageError(f"cannot write fixtures to {args.out}: {exc.strerror or exc}") from None

@@ -9,20 +9,24 @@ file.
 
 from __future__ import annotations
 
+import collections
+import contextlib
+import itertools
 import json
+import multiprocessing
 import os
+import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
-from typing import TextIO, TypeVar
+from typing import Any, TextIO
 
-from inngest_conformance._encode import canonical_json
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import LifecycleModel, RunSchema
-from inngest_conformance.strategies._fixtures import Fixtures
+from inngest_conformance.strategies._fixtures import CHUNK, Chunk, Fixtures, Row, Stream
 
 FORMATS = ("jsonl", "test-suite")
-T = TypeVar("T")
 
 
 def temporary_path(path: Path) -> Path:
@@ -73,64 +77,146 @@ def write_fixtures(
     fmt: str = "jsonl",
     progress: TextIO | None = sys.stderr,
     common_datetimes: bool = False,
+    jobs: int = 1,
+    chunk_size: int = CHUNK,
 ) -> list[Path]:
-    """Write the fixture files into ``out`` and return their paths."""
+    """Write the fixture files into ``out`` and return their paths.
+
+    With ``jobs`` above 1 the chunks of each stream are drawn by that many worker
+    processes and taken in order: the files are the same bytes as with one.  Rows are
+    streamed to the file, never held: memory stays flat however many are asked for.  The
+    same seed and ``chunk_size`` (rows per chunk; tests make it small) give the same bytes.
+    """
     if fmt not in FORMATS:
         raise UsageError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
         if n < 0:
             raise UsageError(f"--{name} must be 0 or more, not {n}")
+    if jobs < 1:
+        raise UsageError(f"--jobs must be 1 or more, not {jobs}")
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
-    fx = Fixtures(schema, model, seed, common_datetimes)
-    total = valid + invalid + sequences
-    show = _progress(total, progress)
+    fx = Fixtures(schema, model, seed, common_datetimes, chunk_size)
+    show = _progress(valid + invalid + sequences, progress)
     done = 0
+    # Workers only when there are whole chunks to share out.
+    whole = max(valid, invalid, sequences) // chunk_size
+    with contextlib.ExitStack() as stack:
+        pool = stack.enter_context(_pool(fx, jobs)) if jobs > 1 and whole > 1 else None
 
-    def counted(rows: Iterator[T]) -> Iterator[T]:
-        nonlocal done
-        for row in rows:
-            done += 1
-            show(done)
-            yield row
+        def rows(stream: Stream, n: int) -> Iterator[Row]:
+            nonlocal done
+            chunks = _in_order(pool, fx, stream, n, jobs) if pool is not None else None
+            for row in fx.rows(stream, n, chunks):
+                done += 1
+                show(done)
+                yield row
 
-    written = []
-    if fmt == "jsonl":
-        lines: dict[str, Iterator[str]] = {
-            "valid": counted(fx.valid_lines(valid)),
-            "invalid": (canonical_json(r) + "\n" for r in counted(fx.invalid(invalid))),
-            "sequences": (canonical_json(r) + "\n" for r in counted(fx.sequences(sequences))),
-        }
-        for name, n in (("valid", valid), ("invalid", invalid), ("sequences", sequences)):
-            if n or name != "sequences":
-                path = directory / f"{name}.jsonl"
-                write_atomic(path, lines[name])
-                written.append(path)
+        written = []
+        if fmt == "jsonl":
+            counts: tuple[tuple[Stream, int], ...] = (
+                ("valid", valid),
+                ("invalid", invalid),
+                ("sequences", sequences),
+            )
+            for name, n in counts:
+                if n or name != "sequences":
+                    path = directory / f"{name}.jsonl"
+                    write_atomic(path, (row.line for row in rows(name, n)))
+                    written.append(path)
+            return written
+        path = directory / "test-suite.json"
+        write_atomic(
+            path, _test_suite(schema, seed, rows("valid", valid), rows("invalid", invalid))
+        )
+        written.append(path)
         return written
-    path = directory / "test-suite.json"
-    groups = [
-        {
-            "description": f"{schema.title or 'run'}: valid records (seed {seed})",
-            "schema": dict(schema.document),
-            "tests": [
-                {"description": f"valid {r['id']}", "data": r["record"], "valid": True}
-                for r in counted(fx.valid(valid))
-            ],
-        },
-        {
-            "description": f"{schema.title or 'run'}: invalid records (seed {seed})",
-            "schema": dict(schema.document),
-            "tests": [
-                {
-                    "description": f"{r['violation']['rule']} {r['violation']['detail']} at "
-                    f"{r['violation']['path'] or '/'} ({r['id']})",
-                    "data": r["record"],
-                    "valid": False,
-                }
-                for r in counted(fx.invalid(invalid))
-            ],
-        },
-    ]
-    write_atomic(path, iter([json.dumps(groups, indent=2, ensure_ascii=False) + "\n"]))
-    written.append(path)
-    return written
+
+
+def _test_suite(
+    schema: RunSchema, seed: int, valid: Iterator[Row], invalid: Iterator[Row]
+) -> Iterator[str]:
+    """The JSON Schema Test Suite file, piece by piece: the same text as
+    ``json.dumps(groups, indent=2, ensure_ascii=False)`` of the whole list, never held."""
+
+    def tests(rows: Iterator[Row], valid: bool) -> Iterator[dict[str, Any]]:
+        for r in rows:
+            if valid:
+                yield {"description": f"valid {r.id}", "data": r.row["record"], "valid": True}
+                continue
+            v = r.row["violation"]
+            yield {
+                "description": f"{v['rule']} {v['detail']} at {v['path'] or '/'} ({r.id})",
+                "data": r.row["record"],
+                "valid": False,
+            }
+
+    def dump(value: Any, depth: int) -> str:
+        text = json.dumps(value, indent=2, ensure_ascii=False)
+        return text.replace("\n", "\n" + "  " * depth)
+
+    title = schema.title or "run"
+    groups = (
+        (f"{title}: valid records (seed {seed})", tests(valid, True)),
+        (f"{title}: invalid records (seed {seed})", tests(invalid, False)),
+    )
+    yield "["
+    for g, (description, cases) in enumerate(groups):
+        yield ("," if g else "") + "\n  {\n"
+        yield f'    "description": {dump(description, 2)},\n'
+        yield f'    "schema": {dump(dict(schema.document), 2)},\n'
+        yield '    "tests": ['
+        empty = True
+        for t, case in enumerate(cases):
+            yield ("," if t else "") + "\n      " + dump(case, 3)
+            empty = False
+        yield "]\n  }" if empty else "\n    ]\n  }"
+    yield "\n]\n"
+
+
+def _start_worker(fx: Fixtures) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _WORKER[:] = [fx]
+
+
+_WORKER: list[Fixtures] = []
+
+
+def _draw_chunk(stream: Stream, k: int) -> Chunk:
+    return _WORKER[0].chunk(stream, k)
+
+
+@contextlib.contextmanager
+def _pool(fx: Fixtures, jobs: int) -> Iterator[ProcessPoolExecutor]:
+    pool = ProcessPoolExecutor(
+        max_workers=jobs,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_start_worker,
+        initargs=(fx,),
+    )
+    try:
+        yield pool
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _in_order(
+    pool: ProcessPoolExecutor, fx: Fixtures, stream: Stream, n: int, jobs: int
+) -> Iterator[Iterable[Row]]:
+    """The chunks of ``stream`` in order: the whole chunks ``n`` rows need drawn by the
+    pool's workers, at most two per worker ahead of the writer (memory stays flat); the
+    last, partial one and any more (when rows repeated) drawn lazily here, row by row."""
+    whole = n // fx.chunk_size
+    ahead: collections.deque[Future[Chunk]] = collections.deque()
+    k = 0
+    try:
+        while k < whole or ahead:
+            while k < whole and len(ahead) < 2 * jobs:
+                ahead.append(pool.submit(_draw_chunk, stream, k))
+                k += 1
+            yield ahead.popleft().result()
+        for k in itertools.count(whole):
+            yield fx.draw(stream, k)
+    finally:
+        for future in ahead:
+            future.cancel()

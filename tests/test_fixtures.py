@@ -12,9 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from inngest_conformance._output_files import FORMATS, write_fixtures
+from inngest_conformance.strategies import _fixtures as fixtures_module
 from inngest_conformance.strategies import resolve_lifecycle
-from inngest_conformance.strategies._fixtures import Fixtures, content_id
+from inngest_conformance.strategies._fixtures import Fixtures, Taken, content_id
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
@@ -415,3 +418,130 @@ def test_cli_common_datetimes(tmp_path: Path) -> None:
         for k, v in row["record"].items()
         if k.endswith("_at")
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Chunks: any process, any order, the same file; memory flat
+# ---------------------------------------------------------------------------------------
+
+
+def test_a_chunk_drawn_whole_is_the_chunk_drawn_lazily() -> None:
+    """What a worker process draws (``chunk``) is what the writer would draw itself."""
+    fx = Fixtures(default_schema(), model(), 5)
+    for stream in ("valid", "invalid", "sequences"):
+        for k in (0, 3):
+            whole = fx.chunk(stream, k)
+            assert not whole.dry
+            assert [r.line for r in whole.rows] == [r.line for r in fx.draw(stream, k)]
+            assert len({r.digest for r in whole.rows}) == len(whole.rows) == fixtures_module.CHUNK
+
+
+def test_rows_across_chunks_are_distinct_and_a_prefix_does_not_depend_on_the_count() -> None:
+    """With chunks of 8 rows over a schema of few records, rows repeat across chunks: they
+    are skipped, ids stay unique, and the first rows of a longer file are the shorter file."""
+    small = schema_from_dict(
+        {
+            "type": "object",
+            "required": ["status"],
+            "properties": {"status": {"enum": ["A", "B", "C"]}, "n": {"type": "boolean"}},
+            "additionalProperties": False,
+        }
+    )
+    table = {"initial": "A", "terminal": ["C"], "transitions": {"A": ["B", "C"], "B": ["C"]}}
+    fx = Fixtures(small, resolve_lifecycle(table, small), 2, chunk_size=8)
+    for stream in ("invalid", "sequences"):
+        long = [r.line for r in fx.rows(stream, 60)]
+        assert len(long) == len(set(long)) == 60
+        assert [r.line for r in fx.rows(stream, 25)] == long[:25]
+        chunks = (fx.chunk(stream, k) for k in range(1000))
+        assert [r.line for r in fx.rows(stream, 60, chunks)] == long
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=200))
+@settings(max_examples=200)
+def test_taken_never_misses_a_taken_id(digests: list[bytes]) -> None:
+    taken = Taken()
+    for d in digests:
+        taken.add(d)
+    assert not any(taken.add(d) for d in digests)
+
+
+def test_the_test_suite_file_is_streamed_as_the_whole_list_would_be_dumped(
+    tmp_path: Path,
+) -> None:
+    schema = default_schema()
+    for valid, invalid in ((40, 30), (0, 5), (3, 0)):
+        path = write(
+            tmp_path / f"{valid}-{invalid}", 4, valid=valid, invalid=invalid, fmt="test-suite"
+        )
+        fx = Fixtures(schema, model(), 4)
+        groups = [
+            {
+                "description": f"{schema.title or 'run'}: valid records (seed 4)",
+                "schema": dict(schema.document),
+                "tests": [
+                    {"description": f"valid {r['id']}", "data": r["record"], "valid": True}
+                    for r in fx.valid(valid)
+                ],
+            },
+            {
+                "description": f"{schema.title or 'run'}: invalid records (seed 4)",
+                "schema": dict(schema.document),
+                "tests": [
+                    {
+                        "description": f"{r['violation']['rule']} {r['violation']['detail']} at "
+                        f"{r['violation']['path'] or '/'} ({r['id']})",
+                        "data": r["record"],
+                        "valid": False,
+                    }
+                    for r in fx.invalid(invalid)
+                ],
+            },
+        ]
+        expected = json.dumps(groups, indent=2, ensure_ascii=False) + "\n"
+        assert path["test-suite.json"].read_text(encoding="utf-8") == expected
+
+
+def test_jobs_write_the_same_bytes_as_one(tmp_path: Path) -> None:
+    """Over many chunks of each stream (chunks of 64 rows here), in both formats: the
+    workers draw the chunks, the writer takes them in order."""
+    for fmt in FORMATS:
+        outs = []
+        for jobs in (1, 2):
+            out = tmp_path / f"{fmt}-{jobs}"
+            write(out, 9, valid=700, invalid=700, sequences=150, fmt=fmt, jobs=jobs, chunk_size=64)
+            outs.append(out)
+        names = sorted(p.name for p in outs[0].iterdir())
+        assert names == sorted(p.name for p in outs[1].iterdir()) and names
+        for name in names:
+            assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), (fmt, name)
+
+
+def test_cli_jobs_write_the_same_bytes_as_one(tmp_path: Path) -> None:
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        counts = ("--valid", "50", "--invalid", "50", "--sequences", "20", "--seed", "9")
+        result = run_cli("fixtures", *counts, "--out", str(out), "--jobs", jobs)
+        assert result.returncode == 0, result.stderr
+        outs.append(out)
+    for name in ("valid.jsonl", "invalid.jsonl", "sequences.jsonl"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+def test_jobs_below_one_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_cli(
+        "fixtures",
+        "--valid",
+        "1",
+        "--invalid",
+        "1",
+        "--seed",
+        "1",
+        "--out",
+        str(tmp_path),
+        "--jobs",
+        "0",
+    )
+    assert result.returncode == 2
+    assert "--jobs" in result.stderr and "Traceback" not in result.stderr
