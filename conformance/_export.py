@@ -314,6 +314,16 @@ def plugin_command(invocation: Sequence[str], path: str) -> list[str]:
     return [*words, *NO_SUITE]
 
 
+def _run_lines(invocation: Sequence[str], path: str, indent: str) -> list[str]:
+    lines = [f"{indent}{_comment(shlex.join(plugin_command(invocation, path)))}"]
+    if not any(flag in PLUGIN_FLAGS for flag in invocation[::2]):
+        lines.append(
+            f"{indent}(the report does not say how to reach the implementation: add "
+            "--conformance-target, --conformance-command or --conformance-url)"
+        )
+    return lines
+
+
 def _function_names(columns: Sequence[ExportedColumn]) -> list[str]:
     if len(columns) == 1 and not columns[0].column:
         return ["test_regression"]
@@ -356,17 +366,15 @@ def pytest_module(
     if len(columns) == 1 and not columns[0].column:
         header += [
             "# run it against the implementation (a test passes once its failure is fixed):",
-            f"#   {_comment(shlex.join(plugin_command(columns[0].invocation, module_path)))}",
+            *_run_lines(columns[0].invocation, module_path, "#   "),
         ]
     else:
         header += [
             "# one test function per implementation compared; run each against its own:",
         ]
         for col, name in zip(columns, names, strict=True):
-            header += [
-                f"#   {_comment(col.column)}:",
-                f"#     {_comment(shlex.join(plugin_command(col.invocation, f'{module_path}::{name}')))}",
-            ]
+            header.append(f"#   {_comment(col.column)}:")
+            header += _run_lines(col.invocation, f"{module_path}::{name}", "#     ")
     header.append("# Written by `inngest-conformance export`.")
     body = [
         "",

@@ -91,9 +91,8 @@ def failure_groups(report: dict[str, Any], only: Sequence[str] = ()) -> list[Fai
                 "this compare report does not say whose failure is whose (written by an older "
                 "kit): certify each implementation and replay that report"
             )
-        groups.append(
-            FailureGroup(str(entry.get("column", "")), _recorded(entry), _failed(entry["failures"], only))
-        )
+        rows = _failed(entry["failures"], only)
+        groups.append(FailureGroup(str(entry.get("column", "")), _recorded(entry), rows))
     return groups
 
 
