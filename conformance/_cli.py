@@ -658,8 +658,6 @@ def _replay(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from inngest_conformance._export import export_report
 
-    if args.pytest is None and args.test_suite is None:
-        raise UsageError("say what to write: --pytest FILE, --test-suite FILE, or both")
     report = _read_json(args.report, "report")
     if not isinstance(report, dict):
         raise UsageError(f"report {args.report} is not an inngest-conformance report")

@@ -288,7 +288,7 @@ def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[
                 groups.append(current)
             current["tests"].append(
                 {
-                    "description": f"{c.variant or c.outcome}: {c.message}".strip(": "),
+                    "description": ": ".join(t for t in (c.variant or c.outcome, c.message) if t),
                     "data": c.case,
                     "valid": c.kind == "accept",
                 }

@@ -242,8 +242,10 @@ def test_hostile_cases_and_names_make_a_module_that_compiles_and_equals_the_repo
     report["invocation"] = ["--target", "mod:obj\nimport os"]
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(report), "utf-8")
-    module = tmp_path / "test_hostile.py"
-    assert main(["export", str(path), "--pytest", str(module)]) == 0
+    module, suite = tmp_path / "test_hostile.py", tmp_path / "hostile-suite.json"
+    assert main(["export", str(path), "--pytest", str(module), "--test-suite", str(suite)]) == 0
+    (group,) = json.loads(suite.read_text("utf-8"))
+    assert [t["data"] for t in group["tests"]] == [f["counterexample"] for f in row["failures"]]
     text = module.read_text("utf-8")
     compile(text, str(module), "exec")
     assert "\nimport os" not in text
