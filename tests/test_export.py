@@ -254,6 +254,20 @@ def test_hostile_cases_and_names_make_a_module_that_compiles_and_equals_the_repo
     assert [p.id for p in rows] == [f"{RID}[{f['kind']}]" for f in row["failures"]]
 
 
+def test_a_row_without_failures_is_exported_by_its_headline(
+    defect_report: Path, tmp_path: Path
+) -> None:
+    report = json.loads(defect_report.read_text("utf-8"))
+    row = report["requirements"][0]
+    del row["failures"]
+    path, module = tmp_path / "report.json", tmp_path / "test_headline.py"
+    path.write_text(json.dumps(report), "utf-8")
+    assert main(["export", str(path), "--pytest", str(module)]) == 0
+    (param,) = params(load_module(module).test_regression)
+    assert param.id == RID
+    assert param.values == (RID, row["counterexample"], row["expected"])
+
+
 def test_the_run_command_carries_the_rejection_classes() -> None:
     words = [
         "--target",
