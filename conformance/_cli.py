@@ -293,6 +293,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="in a compare report: whose failures to replay against the one named here",
     )
 
+    p = sub.add_parser(
+        "export",
+        help="write a report's failures as regression tests",
+        description="Write each failure of a report as a regression test: a pytest module "
+        "run against the implementation through the plugin, and/or a JSON Schema Test Suite "
+        "file of the validator failures.",
+    )
+    p.add_argument("report", metavar="REPORT.json")
+    p.add_argument("--pytest", metavar="FILE", help="write a pytest module, one test a failure")
+    p.add_argument(
+        "--test-suite",
+        metavar="FILE",
+        help="write the validator failures in the JSON Schema Test Suite format",
+    )
+    _schema_options(p)
+
     p = sub.add_parser("requirements", help="list the requirement catalogue")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument(
@@ -648,6 +664,32 @@ def _replay(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "passes-now" for r in outcomes) else 1
 
 
+def _export(args: argparse.Namespace) -> int:
+    from inngest_conformance._export import export_report
+
+    report = _read_json(args.report, "report")
+    if not isinstance(report, dict):
+        raise UsageError(f"report {args.report} is not an inngest-conformance report")
+    done = export_report(
+        report,
+        report_path=args.report,
+        pytest_path=args.pytest,
+        test_suite_path=args.test_suite,
+        schema=args.schema,
+        lifecycle=args.lifecycle,
+    )
+    if not done.failures:
+        sys.stdout.write("nothing to export: the report has no failed or errored requirement\n")
+        return 0
+    for line in done.left_out:
+        sys.stderr.write(f"{PROG}: left out of {args.test_suite}: {line}\n")
+    if args.test_suite is not None and not any(p == Path(args.test_suite) for p, _ in done.written):
+        sys.stdout.write(f"{args.test_suite}: not written, no validator failure to put in it\n")
+    for path, n in done.written:
+        sys.stdout.write(f"wrote {path} ({n} test{'s' if n != 1 else ''})\n")
+    return 0
+
+
 def _requirements(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     reqs = [r for role in ROLE_LEVELS for r in plan(ctx, role)]
@@ -675,6 +717,7 @@ COMMANDS = {
     "audit": _audit,
     "validate": _validate,
     "replay": _replay,
+    "export": _export,
     "requirements": _requirements,
 }
 

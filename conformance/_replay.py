@@ -44,7 +44,7 @@ class Replayed:
 
 
 @dataclass(frozen=True, slots=True)
-class _Group:
+class FailureGroup:
     """The failures of one implementation, and how its report says to reach it."""
 
     column: str
@@ -59,7 +59,8 @@ def _recorded(report: dict[str, Any], key: str = "invocation") -> list[str]:
     return words
 
 
-def _schema_options(words: Sequence[str]) -> argparse.Namespace:
+def recorded_options(words: Sequence[str]) -> argparse.Namespace:
+    """The schema, lifecycle table and rejection classes a recorded invocation names."""
     parser = argparse.ArgumentParser(add_help=False)
     for flag in ("--schema", "--lifecycle"):
         parser.add_argument(flag)
@@ -78,11 +79,11 @@ def _failed(rows: Any, only: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
-def _groups(report: dict[str, Any], only: Sequence[str]) -> list[_Group]:
+def failure_groups(report: dict[str, Any], only: Sequence[str] = ()) -> list[FailureGroup]:
     """The report's failures, grouped by the implementation they belong to."""
     section = report.get("compare")
     if not isinstance(section, dict):
-        return [_Group("", _recorded(report), _failed(report.get("requirements"), only))]
+        return [FailureGroup("", _recorded(report), _failed(report.get("requirements"), only))]
     groups = []
     for entry in section.get("implementations", []):
         if "invocation" not in entry or "failures" not in entry:
@@ -90,13 +91,12 @@ def _groups(report: dict[str, Any], only: Sequence[str]) -> list[_Group]:
                 "this compare report does not say whose failure is whose (written by an older "
                 "kit): certify each implementation and replay that report"
             )
-        groups.append(
-            _Group(str(entry.get("column", "")), _recorded(entry), _failed(entry["failures"], only))
-        )
+        rows = _failed(entry["failures"], only)
+        groups.append(FailureGroup(str(entry.get("column", "")), _recorded(entry), rows))
     return groups
 
 
-def _choose(groups: list[_Group], named: list[str], column: str | None) -> list[_Group]:
+def _choose(groups: list[FailureGroup], named: list[str], column: str | None) -> list[FailureGroup]:
     """The one implementation of a compare report whose failures the named one should face."""
     columns = [g.column for g in groups]
     if column is not None:
@@ -119,7 +119,7 @@ def _listing(columns: Sequence[str]) -> str:
     return ", ".join(repr(c) for c in columns)
 
 
-def _refuse_untrusted(groups: list[_Group]) -> None:
+def _refuse_untrusted(groups: list[FailureGroup]) -> None:
     recorded = "; ".join(
         (f"{g.column}: " if g.column else "") + shlex.join(implementation_words(g.invocation))
         for g in groups
@@ -159,7 +159,7 @@ def replay_report(
             "an audit report has no implementation to replay: run `inngest-conformance audit "
             "FILE.jsonl` on the source's new output instead"
         )
-    groups = _groups(report, only)
+    groups = failure_groups(report, only)
     if only:
         ids = {row.get("id") for g in groups for row in g.rows}
         missing = [i for i in only if i not in ids]
@@ -181,7 +181,7 @@ def replay_report(
         raise UsageError("--implementation is for compare reports; this report has one")
     if not named and not trust_report:
         _refuse_untrusted(groups)
-    options = _schema_options(_recorded(report))
+    options = recorded_options(_recorded(report))
     ctx = context(options.schema, options.lifecycle)
     by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     out: list[Replayed] = []
@@ -195,7 +195,7 @@ def replay_report(
                 "--target, --command or --url"
             )
         # A Python target's own refusal classes: named here, or recorded with it.
-        rejects = list(rejects_with) if named else _schema_options(group.invocation).rejects_with
+        rejects = list(rejects_with) if named else recorded_options(group.invocation).rejects_with
         adapter = AdapterSpec(
             **{reach[0][2:]: reach[1]},
             request_timeout=timeout,

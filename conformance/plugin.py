@@ -13,7 +13,10 @@ Two more doors for a project's own tests:
   whose implementation comes from one of the project's fixtures (a store on a database);
 * ``@pytest.mark.conformance_cases("invalid", 20)`` parametrizes a test's
   ``conformance_case`` argument with labelled records drawn from the session's seed, their
-  content-hash ids as test ids.
+  content-hash ids as test ids;
+* the ``conformance_implementation`` fixture gives the adapter of the implementation the
+  options name, for tests of the project's own (the regression modules
+  ``inngest-conformance export`` writes put their cases to it).
 """
 
 from __future__ import annotations
@@ -377,6 +380,28 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     fixtures = Fixtures(state.ctx.schema, state.ctx.model, state.seed)
     rows = list(getattr(fixtures, kind)(n))
     metafunc.parametrize("conformance_case", rows, ids=[r["id"] for r in rows])
+
+
+@pytest.fixture(scope="session")
+def conformance_implementation(request: pytest.FixtureRequest) -> Any:
+    """The adapter of the implementation named by ``--conformance-target``,
+    ``--conformance-command`` or ``--conformance-url`` (or their ini keys): the session's
+    one, opened once and closed at the end."""
+    config = request.config
+    if not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+        pytest.fail(
+            "conformance_implementation: name the implementation with "
+            + ", ".join(option_name(n) for n in IMPLEMENTATION_OPTIONS)
+            + " (or the ini keys of the same names)",
+            pytrace=False,
+        )
+    from inngest_conformance._adapters.base import ImplementationError
+    from inngest_conformance.errors import ConformanceError
+
+    try:
+        return _state(config).adapter()
+    except (ConformanceError, ImplementationError) as exc:
+        pytest.fail(f"conformance_implementation: {exc}", pytrace=False)
 
 
 class ReportWriter:

@@ -14,6 +14,9 @@ and gets one test per requirement, judged and recorded by the plugin's own
 module is imported, from the schema and lifecycle model given here (the packaged ones by
 default), and the cases are judged against that same context; the seed is the session's
 (``--conformance-seed``), the profile the session's unless ``profile`` is given.
+
+:func:`check_case` judges one recorded case, as a regression test does: the modules
+``inngest-conformance export REPORT.json --pytest FILE`` writes are made of it.
 """
 
 from __future__ import annotations
@@ -25,10 +28,14 @@ from typing import Any
 
 import pytest
 from inngest_conformance._adapters import PythonAdapter
+from inngest_conformance._adapters.base import ImplementationError, Unsupported
 from inngest_conformance._adapters.wire import WireAdapter
+from inngest_conformance._encode import clip
+from inngest_conformance._export import judge_case
 from inngest_conformance._planning import check_profile, check_role_name, context, plan
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._vocabulary import Profile
+from inngest_conformance.errors import ConformanceError
 from inngest_conformance.plugin import (
     SUITE_KEY,
     RequirementFailed,
@@ -37,7 +44,7 @@ from inngest_conformance.plugin import (
     suite_folder,
 )
 
-__all__ = ["suite"]
+__all__ = ["check_case", "suite"]
 
 #: What is an adapter already (the process and HTTP adapters are wire adapters).
 _ADAPTERS = (PythonAdapter, WireAdapter)
@@ -105,3 +112,46 @@ def suite(
 
     test_conformance.__doc__ = f"The {role} conformance suite, run on fixture {fixture!r}."
     return test_conformance
+
+
+def check_case(
+    implementation: Any,
+    requirement_id: str,
+    case: Any,
+    *,
+    expected: Any = None,
+    schema: Any = None,
+    lifecycle: Any = None,
+) -> None:
+    """Put one case of ``requirement_id`` to ``implementation`` and fail the test unless
+    it gets the case right, judged as the kit judges it.
+
+    ``case`` is a report's counterexample (a record, or a lifecycle program) and
+    ``expected`` the report's ``expected`` for it (for a record to reject, the violation it
+    was made with).  ``implementation`` is an adapter (the ``conformance_implementation``
+    fixture gives the one the plugin's options name) or any object the in-process adapter
+    accepts; ``schema`` and ``lifecycle`` are the run's, as ``suite`` takes them.  A
+    failure says what the implementation answered against what was expected; an
+    implementation that errors fails the test too.
+    """
+    own = not isinstance(implementation, _ADAPTERS)
+    adapter = PythonAdapter(implementation) if own else implementation
+    problem: str | None = None
+    try:
+        judgement = judge_case(context(schema, lifecycle), adapter, requirement_id, case, expected)
+        if not judgement.ok:
+            problem = (
+                f"{requirement_id}: {judgement.message}\n"
+                f"  case:     {clip(json.dumps(case, ensure_ascii=False), 2000)}\n"
+                f"  answer:   {clip(json.dumps(judgement.answer, ensure_ascii=False), 500)}\n"
+                f"  expected: {clip(json.dumps(judgement.expected, ensure_ascii=False), 500)}"
+            )
+    except (ImplementationError, Unsupported) as exc:
+        problem = f"{requirement_id}: the implementation errored: {exc}"
+    except ConformanceError as exc:
+        problem = f"{requirement_id}: {exc}"
+    finally:
+        if own:
+            adapter.close()
+    if problem is not None:
+        pytest.fail(problem, pytrace=False)

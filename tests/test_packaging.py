@@ -108,7 +108,7 @@ PUBLIC: dict[str, list[str]] = {
         "status_sequences",
         "targets",
     ],
-    "inngest_conformance.testing": ["suite"],
+    "inngest_conformance.testing": ["check_case", "suite"],
 }
 #: Public modules run as programs rather than imported for names.
 PROGRAMS = {"inngest_conformance.__main__"}
