@@ -56,7 +56,7 @@ def _evidence(row: dict[str, Any]) -> str:
                 f"  {_text(f['kind'], 80)}: {_text(f.get('counterexample'), 300)}" for f in kinds
             ]
     elif row.get("detail"):
-        lines.append(f"detail: {_text(row['detail'])}")
+        lines.append(f"detail:\n{visible(row['detail'], limit=VALUE_AT, indent=2)}")
     if row.get("implementation"):
         lines.append(f"implementation: {_text(row['implementation'], 200)}")
     if row.get("reproduce"):
