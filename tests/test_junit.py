@@ -279,3 +279,13 @@ def test_under_xdist_only_the_controller_writes_one_junit(pytester: pytest.Pytes
     report = read_report(pytester.path / "out")
     check_agrees(parse((pytester.path / "j.xml").read_text("utf-8")), report)
     assert sorted(p.name for p in pytester.path.iterdir() if p.name.endswith(".xml")) == ["j.xml"]
+
+
+def test_a_plugin_junit_path_that_is_a_folder_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "taken").mkdir()
+    result = pytester.runpytest_subprocess(
+        option_name("target"), REFERENCE, option_name("junit"), "taken", ITEMS[0]
+    )
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cannot write the JUnit file taken: it is a folder"])
+    assert "Traceback" not in result.stderr.str()
