@@ -21,7 +21,8 @@ from typing import Any, NoReturn, TextIO
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
-from inngest_conformance._output_files import FORMATS, write_fixtures
+from inngest_conformance._junit import check_junit_path, write_junit
+from inngest_conformance._output_files import FORMATS, append_step_summary, write_fixtures
 from inngest_conformance._planning import choose_role, context, describe, invocation, plan
 from inngest_conformance._render import cases_note, declared_note, failure_kinds
 from inngest_conformance._replay import replay_report
@@ -31,7 +32,7 @@ from inngest_conformance._variants import variant_names
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
-from inngest_conformance.report import write_reports
+from inngest_conformance.report import with_report_path, write_reports
 from inngest_conformance.strategies import Oracle
 from inngest_conformance.strategies._files import read_text
 
@@ -115,6 +116,14 @@ def _rejects_with_option(p: argparse.ArgumentParser) -> None:
 def _schema_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schema", metavar="PATH", help="a run schema (default: the packaged one)")
     p.add_argument("--lifecycle", metavar="PATH", help="a lifecycle table, JSON or TOML")
+
+
+def _junit_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--junit",
+        metavar="FILE",
+        help="also write the results as JUnit XML, for CI (one testsuite per implementation)",
+    )
 
 
 def _scope_options(p: argparse.ArgumentParser) -> None:
@@ -219,6 +228,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="run only this requirement (repeatable)",
     )
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
+    _junit_option(p)
     _scope_options(p)
     _schema_options(p)
 
@@ -237,6 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--levels", metavar="LIST", help="comma-separated levels to compare")
     p.add_argument("--quiet", action="store_true")
+    _junit_option(p)
     _schema_options(p)
 
     p = sub.add_parser("fixtures", help="write labelled fuzz fixtures")
@@ -387,6 +398,8 @@ def _certify(args: argparse.Namespace) -> int:
     )
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
+    if args.junit:
+        check_junit_path(args.junit)
     with interrupts() as guard:
         return _certify_run(args, ctx, levels, exceptions, words, report_dir, guard)
 
@@ -449,6 +462,7 @@ def _certify_run(
     if guard.requested and not report.get("interrupted"):  # while the reports were written
         report = mark_interrupted(report)
         paths = write_reports(report, report_dir)
+    paths += _ci_files(report, report_dir, args.junit)
     if not args.quiet:
         sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     if report.get("interrupted"):
@@ -482,6 +496,8 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError("compare needs two or more implementations (--target/--command/--url)")
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
+    if args.junit:
+        check_junit_path(args.junit)
     # Each implementation's own certify arguments (a target's with its rejection classes),
     # and the whole comparison's.
     schema_paths = _schema_paths(args)
@@ -521,6 +537,7 @@ def _compare(args: argparse.Namespace) -> int:
         for adapter in adapters:
             adapter.close()
     paths = write_reports(cert.report, report_dir)
+    paths += _ci_files(cert.report, report_dir, args.junit)
     section = cert.report["compare"]
     names = [i["column"] for i in section["implementations"]]
     out = sys.stdout
@@ -551,6 +568,15 @@ def _compare(args: argparse.Namespace) -> int:
             f"{t['errored']} errored)\n"
         )
     return 0 if cert.verdict == "conformant" else 1
+
+
+def _ci_files(report: dict[str, Any], report_dir: Path, junit: str | None) -> list[Path]:
+    """What a CI system reads, from the report as written: the JUnit file when asked for,
+    and the job summary when the CI names a file for it (``GITHUB_STEP_SUMMARY``)."""
+    written = with_report_path(report, str(report_dir / "report.json"))
+    paths = [write_junit(junit, [written])] if junit else []
+    append_step_summary([written], prog=PROG)
+    return paths
 
 
 def _check_writable(directory: Path) -> None:
@@ -622,6 +648,7 @@ def _audit(args: argparse.Namespace) -> int:
     _check_writable(report_dir)
     cert = audit_file(ctx, args.file)
     paths = write_reports(cert.report, report_dir)
+    paths += _ci_files(cert.report, report_dir, None)
     _summary(cert.report, sys.stdout, False)
     sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     return cert.exit_code

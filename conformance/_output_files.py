@@ -1,10 +1,11 @@
-"""The files the kit writes: each atomically, and the fixture files.
+"""The files the kit writes: each atomically, the fixture files, and the CI job summary.
 
 A file is written under a temporary name beside it, then renamed into place, so a reader
 never sees a torn file and a failed write leaves nothing behind (the reports use the same
 temporary names for their all-or-nothing folder).  The fixture files hold the rows of
 :class:`~.strategies._fixtures.Fixtures`, as JSON lines or as one JSON Schema Test Suite
-file.
+file.  A CI job's summary (GitHub's ``GITHUB_STEP_SUMMARY``) is the one file the kit
+appends to, since every step of the job adds its own part.
 """
 
 from __future__ import annotations
@@ -17,11 +18,12 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from inngest_conformance._render import to_step_summary
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import LifecycleModel, RunSchema
 from inngest_conformance.strategies._fixtures import CHUNK, Chunk, Fixtures, Row, Stream
@@ -45,6 +47,39 @@ def write_atomic(path: Path, chunks: Iterable[str]) -> None:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+#: The environment variable that names the file a GitHub Actions step's summary goes to.
+STEP_SUMMARY = "GITHUB_STEP_SUMMARY"
+
+
+def append_step_summary(
+    reports: Iterable[dict[str, Any]],
+    *,
+    environ: Mapping[str, str] | None = None,
+    warn: TextIO | None = None,
+    prog: str = "inngest-conformance",
+) -> Path | None:
+    """Append the Markdown summary of each report to the file ``GITHUB_STEP_SUMMARY``
+    names, when it names one; return that file.
+
+    A summary is a courtesy, never a reason to fail the run: a file that cannot be written
+    is one warning line on ``warn`` (stderr by default), and ``None``.
+    """
+    name = (os.environ if environ is None else environ).get(STEP_SUMMARY, "")
+    if not name:
+        return None
+    path = Path(name)
+    try:
+        with open(path, "a", encoding="utf-8", newline="\n") as fh:
+            fh.writelines(to_step_summary(report) for report in reports)
+    except OSError as exc:
+        (warn or sys.stderr).write(
+            f"{prog}: warning: cannot append the job summary to {path} ({STEP_SUMMARY}): "
+            f"{exc.strerror or exc}\n"
+        )
+        return None
+    return path
 
 
 def _progress(total: int, stream: TextIO | None) -> Callable[[int], None]:

@@ -229,6 +229,61 @@ def to_markdown(report: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _md_failure_lines(row: dict[str, Any], whose: str = "") -> list[str]:
+    """One failure in a short summary: the requirement, its message, the counterexample
+    (clipped) and the command that reruns it."""
+    lines = [
+        f"- `{row['id']}`{whose} ({row['keyword']}) {row['outcome']}: "
+        + _md_cell(row.get("message", ""), 300),
+        f"  - counterexample: {_md_code(row.get('counterexample'), 300)}",
+    ]
+    if row.get("reproduce"):
+        lines.append(f"  - reproduce: {_md_code(row['reproduce'], 1000)}")
+    return lines
+
+
+def to_step_summary(report: dict[str, Any]) -> str:
+    """A short Markdown summary for a CI job's page (GitHub's ``GITHUB_STEP_SUMMARY``): the
+    verdict line, the levels, and each failure with its counterexample and ``reproduce:``
+    command.  report.md has the rest."""
+    impl = report["implementation"]
+    c = report["counts"]
+    lines = [
+        f"### inngest-conformance: {_md_cell(impl.get('name', '?'), 200)}",
+        "",
+        f"**Verdict: {_md_cell(_text(report), 300)}** ({c['passed']} passed, {c['failed']} "
+        f"failed, {c['errored']} errored, {c['skipped']} skipped; role {report['role']}, "
+        f"profile {report['profile']}, seed {report['seed']})",
+        "",
+        "Levels: " + ", ".join(f"{lvl} {out}" for lvl, out in report["levels"].items()) + ".",
+    ]
+    section = report.get("compare")
+    if isinstance(section, dict):
+        lines += [""]
+        for entry in section["implementations"]:
+            t = section["totals"][entry["column"]]
+            lines.append(
+                f"- {_md_cell(entry['column'], 120)}: {entry['verdict']} ({t['passed']} passed, "
+                f"{t['failed']} failed, {t['errored']} errored)"
+            )
+        failures = [
+            line
+            for entry in section["implementations"]
+            for row in entry.get("failures", [])
+            for line in _md_failure_lines(row, f" [{_md_cell(entry['column'], 120)}]")
+        ]
+    else:
+        failures = [
+            line
+            for row in report["requirements"]
+            if row["outcome"] in ("failed", "errored")
+            for line in _md_failure_lines(row)
+        ]
+    if failures:
+        lines += ["", "Failures:", "", *failures]
+    return "\n".join(lines) + "\n\n"
+
+
 def _h(value: Any, **kwargs: Any) -> str:
     return html.escape(visible(value, **kwargs), quote=True)
 

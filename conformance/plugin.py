@@ -51,6 +51,8 @@ OPTIONS: dict[str, str] = {
     "profile": "quick, standard or certify (default: standard)",
     "seed": "the seed that makes cases reproducible (default: 0)",
     "report": "write report.json and report.md into this folder",
+    "junit": "write the conformance results as JUnit XML to this file (one testsuite per "
+    "implementation)",
     "schema": "a run schema file (default: the packaged one)",
     "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
     "timeout": "seconds to wait for one answer (default: 5)",
@@ -182,9 +184,20 @@ def pytest_configure(config: pytest.Config) -> None:
     if named:
         config.args[:] = [a for a in config.args if a not in named]
         config.stash[_SELECTED] = named
-    directory = setting(config, "report")
-    if directory is not None and not hasattr(config, "workerinput"):
-        config.pluginmanager.register(ReportWriter(config, Path(directory)), "conformance-report")
+    directory, junit = setting(config, "report"), setting(config, "junit")
+    if (directory is not None or junit is not None) and not hasattr(config, "workerinput"):
+        if junit is not None:
+            from inngest_conformance._junit import check_junit_path
+            from inngest_conformance.errors import UsageError
+
+            try:
+                check_junit_path(junit)
+            except UsageError as exc:
+                raise pytest.UsageError(str(exc)) from None
+        writer = ReportWriter(
+            config, Path(directory) if directory is not None else None, junit=junit
+        )
+        config.pluginmanager.register(writer, "conformance-report")
 
 
 def _check_numbers(config: pytest.Config) -> None:
@@ -407,17 +420,22 @@ def conformance_implementation(request: pytest.FixtureRequest) -> Any:
 class ReportWriter:
     """Collects the results of a session and writes one report per implementation.
 
-    Registered in ``pytest_configure`` only when ``--conformance-report`` is given, and never
-    on an xdist worker: results reach the controller inside the items' ``user_properties``,
-    so it sees every one and writes merged reports.  The implementation the options name
-    gets ``DIR/report.json``; each :func:`inngest_conformance.testing.suite` gets a folder
-    of its own, ``DIR/<module>.<test>/``: a session holding a validator and a store never
-    blends them into one verdict.
+    Registered in ``pytest_configure`` only when ``--conformance-report`` or
+    ``--conformance-junit`` is given, and never on an xdist worker: results reach the
+    controller inside the items' ``user_properties``, so it sees every one and writes merged
+    reports.  The implementation the options name gets ``DIR/report.json``; each
+    :func:`inngest_conformance.testing.suite` gets a folder of its own,
+    ``DIR/<module>.<test>/``: a session holding a validator and a store never blends them
+    into one verdict.  The JUnit file holds one testsuite per report; a CI job's summary
+    (``GITHUB_STEP_SUMMARY``) gets each report's short summary.
     """
 
-    def __init__(self, config: pytest.Config, directory: Path) -> None:
+    def __init__(
+        self, config: pytest.Config, directory: Path | None, *, junit: str | None = None
+    ) -> None:
         self.config = config
         self.directory = directory
+        self.junit = junit
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.suites: dict[str, dict[str, Any]] = {}
         self.written: list[tuple[Path, str]] = []
@@ -436,19 +454,31 @@ class ReportWriter:
 
     @pytest.hookimpl(trylast=True)
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        from inngest_conformance._output_files import append_step_summary
+        from inngest_conformance.report import with_report_path, write_reports
+
         state = _state(self.config)
+        reports = []
         for group in sorted(self.rows):
             suite = self.suites.get(group)
-            directory = self.directory / group if group else self.directory
             report = session_report(state, self.rows[group], suite)
-            label = (
-                f"suite({suite['fixture']!r}) in {suite['test']}"
-                if suite
-                else report["implementation"]["name"]
-            )
-            from inngest_conformance.report import write_reports
+            if self.directory is not None:
+                directory = self.directory / group if group else self.directory
+                label = (
+                    f"suite({suite['fixture']!r}) in {suite['test']}"
+                    if suite
+                    else report["implementation"]["name"]
+                )
+                self.written += [(p, label) for p in write_reports(report, directory)[:1]]
+                # As written: the replay commands name the report's own path.
+                report = with_report_path(report, str(directory / "report.json"))
+            reports.append(report)
+        if self.junit is not None:
+            from inngest_conformance._junit import write_junit
 
-            self.written += [(p, label) for p in write_reports(report, directory)[:1]]
+            self.written.append((write_junit(self.junit, reports), "JUnit XML"))
+        if reports:
+            append_step_summary(reports)
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written:

@@ -32,6 +32,14 @@ def planted(defect: str) -> Defect:
     return DEFECTS[defect]
 
 
+@pytest.fixture(autouse=True)
+def no_job_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kit appends to the file ``GITHUB_STEP_SUMMARY`` names: when this suite runs in
+    GitHub Actions, the runs it makes (the CLI's, pytester's) must not write to the job's
+    own summary.  A test that wants one sets the variable itself."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture
 def no_leftover_children() -> Iterator[None]:
     """Fails the test if a child process it started still runs at its end."""
