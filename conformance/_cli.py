@@ -33,8 +33,7 @@ from inngest_conformance._planning import (
 )
 from inngest_conformance._render import (
     FIXED,
-    baseline_heading,
-    baseline_items,
+    baseline_lines,
     cases_note,
     declared_note,
     failure_kinds,
@@ -190,10 +189,7 @@ def _baseline_summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
     section = report.get("baseline")
     if section is None:
         return
-    out.write(baseline_heading(section) + "\n")
-    for kind, key, say in baseline_items(section):
-        if not quiet or kind in ("fixed", "new"):
-            out.write(f"  {kind:<9} {key}" + (f": {say}" if say else "") + "\n")
+    out.writelines(f"{line}\n" for line in baseline_lines(section, quiet=quiet))
 
 
 def _finish_baseline(

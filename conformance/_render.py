@@ -117,6 +117,16 @@ def baseline_items(section: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
+def baseline_lines(section: dict[str, Any], *, quiet: bool = False) -> list[str]:
+    """The terminal's short list of a run against a baseline: the heading, then one line
+    an entry (``quiet``: only those that fail the run)."""
+    return [baseline_heading(section)] + [
+        f"  {kind:<9} {key}" + (f": {say}" if say else "")
+        for kind, key, say in baseline_items(section)
+        if not quiet or kind in ("fixed", "new")
+    ]
+
+
 def _text(report: dict[str, Any]) -> str:
     return str(report.get("verdict_text") or report["verdict"])
 
