@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +64,8 @@ class Baseline:
     entries: dict[str, str] = field(default_factory=dict)
     from_report: bool = False
     """Whether the file is a report.json (``--update-baseline`` never overwrites one)."""
+    ids: frozenset[str] = frozenset()
+    """The catalogue's ids, once :meth:`checked`: ``ID@COLUMN`` splits after a whole id."""
 
     @classmethod
     def read(cls, path: str | os.PathLike[str], *, missing_ok: bool = False) -> Baseline:
@@ -82,14 +84,16 @@ class Baseline:
                 return cls(where, _report_entries(data, where), from_report=True)
         return cls(where, parse_reasons(text, where, OPTION))
 
-    def check(self, ctx: Context, role: Role, columns: Sequence[str] = ()) -> None:
-        """Refuse an entry the run cannot judge: an id not among ``role``'s requirements, a
-        variant, or (``ID@COLUMN``) a column not among ``columns``, the comparison's."""
-        known = {r.id for r in catalogue(ctx.schema, model=ctx.model)}
+    def checked(self, ctx: Context, role: Role, columns: Sequence[str] = ()) -> Baseline:
+        """This baseline, its keys read against the catalogue; a usage error for an entry the
+        run cannot judge: an id not among ``role``'s requirements, a variant, or
+        (``ID@COLUMN``) a column not among ``columns``, the comparison's."""
+        known = frozenset(r.id for r in catalogue(ctx.schema, model=ctx.model))
+        out = replace(self, ids=known)
         mine = {r.id for r in catalogue(ctx.schema, role=role, model=ctx.model)}
         where = f"{OPTION} {self.file}"
         for key in self.entries:
-            rid, column = self.split(key)
+            rid, column = out.split(key)
             if column is not None and not columns:
                 raise UsageError(
                     f"{where}: {key!r} names an implementation ({column!r}); an ID@COLUMN "
@@ -113,11 +117,17 @@ class Baseline:
                 )
             if rid not in mine:
                 raise UsageError(f"{where}: {rid!r} is not one of role {role}'s requirements")
+        return out
 
     def split(self, key: str) -> tuple[str, str | None]:
-        """``ID`` -> (ID, None); ``ID@COLUMN`` -> (ID, COLUMN), split at the first ``@``."""
-        rid, at, column = key.partition("@")
-        return (rid, column) if at else (key, None)
+        """``ID`` -> (ID, None); ``ID@COLUMN`` -> (ID, COLUMN), split after the first
+        prefix that is a whole id (a property may be named with an ``@``), else at the
+        first ``@``."""
+        if key in self.ids:
+            return key, None
+        at = [i for i, c in enumerate(key) if c == "@"]
+        i = next((i for i in at if key[:i] in self.ids), at[0] if at else None)
+        return (key, None) if i is None else (key[:i], key[i + 1 :])
 
     def of(self, column: str | None) -> dict[str, str]:
         """The entries for one implementation (``None``: a single one): id -> reason."""

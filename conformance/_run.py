@@ -168,7 +168,7 @@ def certify_adapter(
         chosen = choose_role(adapter, role, desc)
         requirements = plan(run.ctx, chosen, only=only, levels=levels, exceptions=exceptions)
         if baseline is not None:
-            baseline.check(run.ctx, chosen)
+            baseline = baseline.checked(run.ctx, chosen)
         interrupted = False
         try:
             if jobs > 1 and reopen is not None:
@@ -259,7 +259,7 @@ def compare_adapters(
         check_role(chosen, d)
     requirements = plan(run.ctx, chosen, levels=levels)
     if baseline is not None:
-        baseline.check(run.ctx, chosen, [e.name for e in entrants])
+        baseline = baseline.checked(run.ctx, chosen, [e.name for e in entrants])
     section, per = compare(run.ctx, entrants, requirements, profile=run.profile, seed=seed)
     owners = [
         max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])

@@ -361,8 +361,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         if baseline is not None:
             from inngest_conformance._baseline import Baseline
 
-            state.baseline = Baseline.read(baseline)
-            state.baseline.check(state.ctx, role)
+            state.baseline = Baseline.read(baseline).checked(state.ctx, role)
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     except ImplementationError as exc:

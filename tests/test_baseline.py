@@ -17,6 +17,7 @@ import jsonschema
 import pytest
 from inngest_conformance._baseline import Baseline, updated
 from inngest_conformance._planning import context
+from inngest_conformance.errors import UsageError
 from inngest_conformance.plugin import option_name
 from inngest_conformance.report import report_schema
 
@@ -288,7 +289,7 @@ def test_a_compare_update_keeps_a_plain_id_only_while_it_holds_for_all() -> None
         }
     )
     baseline = Baseline("b.json", {UNKNOWN: "ours", OBJECT: "both once"})
-    baseline.check(context(), "validator", ["a", "b"])
+    baseline = baseline.checked(context(), "validator", ["a", "b"])
     assert updated(report, baseline) == {
         f"{ENUM}@b": f"{ENUM} broke in b",
         f"{OBJECT}@a": "both once",
@@ -371,3 +372,15 @@ def test_plugin_baseline_under_xdist_merges_one_report(pytester: pytest.Pytester
     merged = valid_report(pytester.path / "n2")
     assert merged["baseline"] == read_report(pytester.path / "n0")["baseline"]
     assert merged["baseline"]["known"] == [ENUM] and merged["baseline"]["fixed"] == [OBJECT]
+
+
+def test_an_id_with_an_at_sign_is_split_after_the_whole_id() -> None:
+    document = json.loads(json.dumps(context().schema.document))
+    document["properties"]["@type"] = {"type": "string"}
+    ctx = context(document)
+    rid = "schema:rejects-wrong-type:@type"
+    baseline = Baseline("b", {rid: "x", f"{rid}@a@b": "y"}).checked(ctx, "validator", ["a@b"])
+    assert baseline.split(rid) == (rid, None)
+    assert baseline.split(f"{rid}@a@b") == (rid, "a@b")
+    with pytest.raises(UsageError, match="names an implementation"):
+        Baseline("b", {f"{rid}@a": "y"}).checked(ctx, "validator")
