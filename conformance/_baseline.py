@@ -33,10 +33,12 @@ from inngest_conformance._requirements import Context, catalogue
 from inngest_conformance._variants import split_exception
 from inngest_conformance._vocabulary import Role
 from inngest_conformance.errors import UsageError
+from inngest_conformance.report import FORMAT
 from inngest_conformance.strategies._files import read_text
 
 OPTION = "--baseline"
-_REPORT_FORMAT = "inngest-conformance-report/"
+#: What a report.json's ``format`` starts with, whatever its version.
+_REPORT_FORMAT = FORMAT.rpartition("/")[0] + "/"
 
 
 def _reason(row: Mapping[str, Any]) -> str:
@@ -130,12 +132,14 @@ class Baseline:
         return (key, None) if i is None else (key[:i], key[i + 1 :])
 
     def of(self, column: str | None) -> dict[str, str]:
-        """The entries for one implementation (``None``: a single one): id -> reason."""
+        """The entries for one implementation (``None``: a single one): id -> reason, an
+        ``ID@COLUMN`` entry's reason before a plain one's."""
         out: dict[str, str] = {}
         for key, reason in self.entries.items():
             rid, col = self.split(key)
-            if col is None or col == column:
-                out.setdefault(rid, reason)
+            mine = col is not None and col == column
+            if mine or (col is None and rid not in out):
+                out[rid] = reason
         return out
 
 
