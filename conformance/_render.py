@@ -263,7 +263,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         section = report["baseline"]
         lines += ["", "## Baseline (known failures)", "", _md_cell(baseline_heading(section), 400)]
         lines += [""] + [
-            f"- {kind}: `{key}`" + (f" — {_md_cell(say, 400)}" if say else "")
+            f"- {kind}: {_md_code(key, 300)}" + (f" — {_md_cell(say, 400)}" if say else "")
             for kind, key, say in baseline_items(section)
         ]
     if report.get("exceptions"):

@@ -17,11 +17,12 @@ import jsonschema
 import pytest
 from inngest_conformance._baseline import Baseline, updated
 from inngest_conformance._planning import context
+from inngest_conformance._render import to_html, to_markdown
 from inngest_conformance.errors import UsageError
 from inngest_conformance.plugin import option_name
 from inngest_conformance.report import report_schema
 
-from tests.common import ROOT, read_report
+from tests.common import ROOT, certify_obj, read_report
 
 pytest_plugins = ["pytester"]
 
@@ -384,3 +385,25 @@ def test_an_id_with_an_at_sign_is_split_after_the_whole_id() -> None:
     assert baseline.split(f"{rid}@a@b") == (rid, "a@b")
     with pytest.raises(UsageError, match="names an implementation"):
         Baseline("b", {f"{rid}@a": "y"}).checked(ctx, "validator")
+
+
+def test_hostile_names_and_reasons_are_escaped_in_every_format() -> None:
+    from inngest_conformance.reference import validator
+
+    report = certify_obj(validator, only=[OBJECT])
+    hostile = f"{OBJECT}@<script>x`|y</script>"
+    report["baseline"] = {
+        "file": "b.json",
+        "known": [hostile],
+        "fixed": [],
+        "new": [],
+        "reasons": {hostile: "<b>bold</b> | pipe"},
+        "passes": True,
+    }
+    page = to_html(report)
+    assert "<script>" not in page and "&lt;script&gt;" in page and "<b>bold" not in page
+    markdown = to_markdown(report)
+    line = next(x for x in markdown.splitlines() if x.startswith("- known: "))
+    # The name in a code span that its backtick cannot close; the reason's markup escaped.
+    assert line.startswith(f"- known: ``{hostile}`` — ")
+    assert "&lt;b&gt;bold&lt;/b&gt; \\| pipe" in line
