@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from inngest_conformance._baseline import Baseline, updated
+from inngest_conformance._baseline import Baseline, judge, updated
 from inngest_conformance._planning import context
 from inngest_conformance._render import to_html, to_markdown
 from inngest_conformance.errors import UsageError
@@ -407,3 +407,20 @@ def test_hostile_names_and_reasons_are_escaped_in_every_format() -> None:
     # The name in a code span that its backtick cannot close; the reason's markup escaped.
     assert line.startswith(f"- known: ``{hostile}`` — ")
     assert "&lt;b&gt;bold&lt;/b&gt; \\| pipe" in line
+
+
+def test_what_a_row_counts_as_against_a_baseline() -> None:
+    rows = [
+        {"id": "a", "keyword": "MUST", "outcome": "errored"},  # baselined: known
+        {"id": "b", "keyword": "SHOULD", "outcome": "failed"},  # baselined: known
+        {"id": "c", "keyword": "SHOULD", "outcome": "passed"},  # baselined: fixed
+        {"id": "d", "keyword": "SHOULD", "outcome": "failed"},  # a warning, as without one
+        {"id": "e", "keyword": "MUST", "outcome": "errored"},  # new
+        {"id": "f", "keyword": "MUST", "outcome": "skipped"},  # baselined, not judged
+    ]
+    judged = judge(rows, {"a": "crashes", "b": "later", "c": "once", "f": "?", "g": "?"})
+    assert (judged.known, judged.fixed, judged.new) == (("a", "b"), ("c",), ("e",))
+    assert judged.unchecked == ("f", "g")
+    assert judged.reasons == {"a": "crashes", "b": "later"}
+    assert not judged.passes
+    assert judge(rows[:2], {"a": "crashes", "b": "later"}).passes
