@@ -20,11 +20,25 @@ from typing import Any, NoReturn, TextIO
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
+from inngest_conformance._baseline import Baseline, changes, exit_status, updated, write
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
 from inngest_conformance._junit import check_junit_path, write_junit
 from inngest_conformance._output_files import FORMATS, append_step_summary, write_fixtures
-from inngest_conformance._planning import choose_role, context, describe, invocation, plan
-from inngest_conformance._render import cases_note, declared_note, failure_kinds
+from inngest_conformance._planning import (
+    choose_role,
+    context,
+    describe,
+    invocation,
+    plan,
+    read_reasons,
+)
+from inngest_conformance._render import (
+    FIXED,
+    baseline_lines,
+    cases_note,
+    declared_note,
+    failure_kinds,
+)
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._run import certify_adapter, compare_adapters, mark_interrupted
@@ -148,6 +162,78 @@ def _scope_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _baseline_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("known failures")
+    g.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="known failures: a report.json, or lines 'ID reason' / a JSON object id->reason "
+        "(ID@COLUMN for one implementation in compare); they still run, a fixed one fails the run",
+    )
+    g.add_argument(
+        "--update-baseline",
+        action="store_true",
+        help="rewrite --baseline FILE with this run's failures (a JSON object id->reason) "
+        "and exit 0",
+    )
+
+
+def read_baseline(args: argparse.Namespace) -> Baseline | None:
+    """``--baseline FILE`` (a missing FILE is an empty baseline with ``--update-baseline``)."""
+    if args.baseline is None:
+        if args.update_baseline:
+            raise UsageError("--update-baseline needs --baseline FILE: the file to write")
+        return None
+    baseline = Baseline.read(args.baseline, missing_ok=args.update_baseline)
+    if args.update_baseline and baseline.from_report:
+        raise UsageError(
+            f"--update-baseline would overwrite the report {args.baseline}: name the baseline "
+            "file to write instead (a missing one is written from this run's failures)"
+        )
+    return baseline
+
+
+def _baseline_summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
+    """The baseline's own short list, after the verdict; quiet keeps what fails the run."""
+    section = report.get("baseline")
+    if section is None:
+        return
+    out.writelines(f"{line}\n" for line in baseline_lines(section, quiet=quiet))
+
+
+def _finish_baseline(
+    args: argparse.Namespace, report: dict[str, Any], baseline: Baseline | None, code: int
+) -> int:
+    """After the reports: rewrite the baseline when asked (exit 0), or say on stderr what
+    fails the run against it."""
+    if baseline is None or code not in (0, 1):
+        return code
+    section = report["baseline"]
+    if args.update_baseline:
+        entries = updated(report, baseline)
+        try:
+            write(baseline.file, entries)
+        except OSError as exc:
+            raise UsageError(
+                f"cannot write --baseline {baseline.file}: {exc.strerror or exc}"
+            ) from None
+        added, removed = changes(baseline.entries, entries)
+        sys.stdout.write(
+            f"baseline {baseline.file} updated: {len(entries)} "
+            + ("entry" if len(entries) == 1 else "entries")
+            + (f"; added {', '.join(added)}" if added else "")
+            + (f"; removed {', '.join(removed)}" if removed else "")
+            + "\n"
+        )
+        return 0
+    if section["fixed"]:
+        sys.stderr.write(f"{PROG}: {FIXED}: {', '.join(section['fixed'])}\n")
+    if section["new"]:
+        new = ", ".join(section["new"])
+        sys.stderr.write(f"{PROG}: new failures, not in the baseline: {new}\n")
+    return code
+
+
 def scope(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, str]]:
     """``--levels`` and the declared exceptions of ``--skip``/``--reason``/``--skip-file``."""
     levels = _levels(args)
@@ -158,7 +244,7 @@ def scope(args: argparse.Namespace) -> tuple[list[str] | None, dict[str, str]]:
         )
     exceptions: dict[str, str] = {}
     if args.skip_file is not None:
-        exceptions.update(_read_skip_file(args.skip_file))
+        exceptions.update(read_reasons(args.skip_file, "--skip-file"))
     for rid, reason in zip(args.skip, args.reason, strict=True):
         if not reason.strip():
             raise UsageError(f"--skip {rid}: the --reason is empty")
@@ -174,30 +260,6 @@ def _levels(args: argparse.Namespace) -> list[str] | None:
     if not levels:
         raise UsageError("--levels needs at least one level: schema, format, lifecycle")
     return levels
-
-
-def _read_skip_file(path: str) -> dict[str, str]:
-    text = read_text(path, "--skip-file", UsageError)
-    if text.lstrip().startswith("{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise UsageError(f"--skip-file {path} is not JSON: {exc}") from None
-        if not all(
-            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
-        ):
-            raise UsageError(f"--skip-file {path}: each id needs a non-empty reason string")
-        return {k: v.strip() for k, v in data.items()}
-    out: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        rid, _, reason = line.partition(" ")
-        if not reason.strip():
-            raise UsageError(f"--skip-file {path}:{number}: {rid!r} needs a reason after it")
-        out[rid] = reason.strip()
-    return out
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -230,6 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     _junit_option(p)
     _scope_options(p)
+    _baseline_options(p)
     _schema_options(p)
 
     p = sub.add_parser("compare", help="run the same cases through several implementations")
@@ -248,6 +311,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--levels", metavar="LIST", help="comma-separated levels to compare")
     p.add_argument("--quiet", action="store_true")
     _junit_option(p)
+    _baseline_options(p)
     _schema_options(p)
 
     p = sub.add_parser("fixtures", help="write labelled fuzz fixtures")
@@ -382,11 +446,13 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         f"({c['passed']} passed, {c['failed']} failed, "
         f"{c['errored']} errored, {c['skipped']} skipped; {report['duration_s']:.1f} s)\n"
     )
+    _baseline_summary(report, out, quiet)
 
 
 def _certify(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     levels, exceptions = scope(args)
+    baseline = read_baseline(args)
     schema_paths = _schema_paths(args)
     words = invocation(
         target=args.target,
@@ -401,7 +467,7 @@ def _certify(args: argparse.Namespace) -> int:
     if args.junit:
         check_junit_path(args.junit)
     with interrupts() as guard:
-        return _certify_run(args, ctx, levels, exceptions, words, report_dir, guard)
+        return _certify_run(args, ctx, levels, exceptions, baseline, words, report_dir, guard)
 
 
 def _certify_run(
@@ -409,6 +475,7 @@ def _certify_run(
     ctx: Context,
     levels: list[str] | None,
     exceptions: dict[str, str],
+    baseline: Baseline | None,
     words: list[str],
     report_dir: Path,
     guard: InterruptGuard,
@@ -450,6 +517,7 @@ def _certify_run(
             description=description,
             jobs=args.jobs,
             reopen=spec,
+            baseline=baseline,
         )
     finally:
         adapter.close()
@@ -475,7 +543,7 @@ def _certify_run(
             + (f": {reasons[0]}" if reasons else "")
             + "\n"
         )
-    return cert.exit_code
+    return _finish_baseline(args, report, baseline, cert.exit_code)
 
 
 def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
@@ -490,6 +558,7 @@ def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
 def _compare(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     levels = _levels(args)
+    baseline = read_baseline(args)
     specs = [("target", t) for t in args.target] + [("command", c) for c in args.command]
     specs += [("url", u) for u in args.url]
     if len(specs) < 2:
@@ -532,6 +601,7 @@ def _compare(args: argparse.Namespace) -> int:
             levels=levels,
             invocation=words,
             invocations=invocations,
+            baseline=baseline,
         )
     finally:
         for adapter in adapters:
@@ -567,7 +637,9 @@ def _compare(args: argparse.Namespace) -> int:
             f"{i['column']}: {i['verdict']} ({t['passed']} passed, {t['failed']} failed, "
             f"{t['errored']} errored)\n"
         )
-    return 0 if cert.verdict == "conformant" else 1
+    _baseline_summary(cert.report, out, args.quiet)
+    code = exit_status(cert.report, 0 if cert.verdict == "conformant" else 1)
+    return _finish_baseline(args, cert.report, baseline, code)
 
 
 def _ci_files(report: dict[str, Any], report_dir: Path, junit: str | None) -> list[Path]:

@@ -9,6 +9,7 @@ their say.  Nothing here runs a case.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ from inngest_conformance._variants import split_exception, variant_names
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, ROLES, Level, Profile, Role, one_of
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
+from inngest_conformance.strategies._files import read_text
 
 
 def context(schema: Any = None, lifecycle: Any = None) -> Context:
@@ -197,3 +199,34 @@ def in_catalogue_order(ctx: Context, results: Sequence[Result]) -> list[Result]:
     """``results`` in the catalogue's order (a merged or partial run comes in any order)."""
     order = {r.id: i for i, r in enumerate(catalogue(ctx.schema, model=ctx.model))}
     return sorted(results, key=lambda r: order.get(r.requirement.id, len(order)))
+
+
+def read_reasons(path: str, what: str) -> dict[str, str]:
+    """A file of requirement ids, each with why (``--skip-file``, ``--baseline``)."""
+    return parse_reasons(read_text(path, what, UsageError), path, what)
+
+
+def parse_reasons(text: str, path: str, what: str) -> dict[str, str]:
+    """Lines ``ID reason`` (blank lines and ``#`` comments left out), or a JSON object
+    id -> reason; every id needs a non-empty reason.  ``what`` and ``path`` name the file
+    in the one-line error."""
+    if text.lstrip().startswith("{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise UsageError(f"{what} {path} is not JSON: {exc}") from None
+        if not isinstance(data, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in data.items()
+        ):
+            raise UsageError(f"{what} {path}: each id needs a non-empty reason string")
+        return {k: v.strip() for k, v in data.items()}
+    out: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        rid, _, reason = line.partition(" ")
+        if not reason.strip():
+            raise UsageError(f"{what} {path}:{number}: {rid!r} needs a reason after it")
+        out[rid] = reason.strip()
+    return out

@@ -83,6 +83,50 @@ def declared_note(row: dict[str, Any]) -> str:
     return f" (not claimed: {', '.join(names)})" if names else ""
 
 
+#: What a fixed requirement's line says (the message a run against a baseline fails with).
+FIXED = "fixed: remove it from the baseline"
+
+
+def baseline_heading(section: dict[str, Any]) -> str:
+    """One line: the baseline, what it found, and whether the run passes against it."""
+
+    def n(name: str, one: str, many: str) -> str:
+        count = len(section[name])
+        return f"{count} {one if count == 1 else many}"
+
+    found = ", ".join(
+        [
+            n("known", "known failure", "known failures"),
+            n("fixed", "fixed", "fixed"),
+            n("new", "new failure", "new failures"),
+        ]
+    )
+    ends = "the run passes" if section["passes"] else "the run fails"
+    return f"baseline {section['file']}: {found}; {ends}"
+
+
+def baseline_items(section: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(kind, key, what to say) for every entry a run against a baseline found: known
+    failures with their reasons, fixed ones, new ones, and entries not judged here."""
+    reasons = section.get("reasons", {})
+    return [
+        *(("known", key, str(reasons.get(key, ""))) for key in section["known"]),
+        *(("fixed", key, FIXED) for key in section["fixed"]),
+        *(("new", key, "failed, not in the baseline") for key in section["new"]),
+        *(("unchecked", key, "not judged in this run") for key in section.get("unchecked", ())),
+    ]
+
+
+def baseline_lines(section: dict[str, Any], *, quiet: bool = False) -> list[str]:
+    """The terminal's short list of a run against a baseline: the heading, then one line
+    an entry (``quiet``: only those that fail the run)."""
+    return [baseline_heading(section)] + [
+        f"  {kind:<9} {key}" + (f": {say}" if say else "")
+        for kind, key, say in baseline_items(section)
+        if not quiet or kind in ("fixed", "new")
+    ]
+
+
 def _text(report: dict[str, Any]) -> str:
     return str(report.get("verdict_text") or report["verdict"])
 
@@ -215,6 +259,13 @@ def to_markdown(report: dict[str, Any]) -> str:
             ]
     if report.get("compare"):
         lines += _md_compare(report["compare"])
+    if report.get("baseline"):
+        section = report["baseline"]
+        lines += ["", "## Baseline (known failures)", "", _md_cell(baseline_heading(section), 400)]
+        lines += [""] + [
+            f"- {kind}: {_md_code(key, 300)}" + (f" — {_md_cell(say, 400)}" if say else "")
+            for kind, key, say in baseline_items(section)
+        ]
     if report.get("exceptions"):
         lines += ["", "## Declared exceptions (not claimed)", ""]
         lines += [f"- `{e['id']}`: {_md_cell(e['reason'], 400)}" for e in report["exceptions"]]
@@ -397,6 +448,20 @@ def to_html(report: dict[str, Any]) -> str:
         f"<li><code>{_h(e['id'])}</code>: {_h(e['reason'])}</li>"
         for e in report.get("exceptions", [])
     )
+    baseline = ""
+    if report.get("baseline"):
+        section = report["baseline"]
+        baseline = (
+            f'<h2>Baseline (known failures)</h2><p id="baseline">'
+            f"{_h(baseline_heading(section), limit=400)}</p><ul>"
+            + "".join(
+                f"<li>{_h(kind)}: <code>{_h(key)}</code>"
+                + (f" — {_h(say, limit=400)}" if say else "")
+                + "</li>"
+                for kind, key, say in baseline_items(section)
+            )
+            + "</ul>"
+        )
     c = report["counts"]
     title = f"Conformance report: {impl.get('name', '?')}"
     return (
@@ -420,6 +485,7 @@ def to_html(report: dict[str, Any]) -> str:
         f"<h2>Cases per requirement</h2>{_chart(report)}"
         + (f"<h2>Failures</h2>{''.join(failures)}" if failures else "")
         + (_html_compare(report["compare"]) if report.get("compare") else "")
+        + baseline
         + (f"<h2>Declared exceptions (not claimed)</h2><ul>{exceptions}</ul>" if exceptions else "")
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
         + f'<p class="meta">schema sha256 <code>{_h(report["schema"]["sha256"])}</code> · '

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from inngest_conformance._adapters import Adapter, AdapterSpec, Description, open_adapter
+from inngest_conformance._baseline import Baseline, exit_status, with_baseline
 from inngest_conformance._compare import Entrant, compare, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
 from inngest_conformance._parallel import certify_in_workers
@@ -57,13 +58,15 @@ class Certification:
     @property
     def exit_code(self) -> int:
         """0 conformant, 1 non-conformant (or partly judged), 2 nothing could be judged;
-        130 when interrupted."""
+        130 when interrupted.  Against a baseline, 0 or 1 is the baseline's to say."""
         if self.interrupted:
             return 130
         if self.verdict == "conformant":
-            return 0
-        judged = any(r.outcome in ("passed", "failed") for r in self.results)
-        return 1 if judged else 2
+            code = 0
+        else:
+            judged = any(r.outcome in ("passed", "failed") for r in self.results)
+            code = 1 if judged else 2
+        return exit_status(self.report, code)
 
 
 def mark_interrupted(report: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +144,7 @@ def certify_adapter(
     exceptions: Mapping[str, str] | None = None,
     jobs: int = 1,
     reopen: AdapterSpec | None = None,
+    baseline: Baseline | None = None,
 ) -> Certification:
     """Certify one implementation behind ``adapter``; see the module docstring.
 
@@ -149,6 +153,8 @@ def certify_adapter(
     them apart, never as silently passed.  With ``jobs`` above 1 the requirements run in
     that many worker processes, each opening the implementation again as ``reopen`` says
     (``adapter`` is still asked what it is); the report is the same apart from timings.
+    A ``baseline`` of known failures is checked against the role before the first case,
+    and judged in the report's ``baseline`` section, which the exit status then follows.
     """
     if jobs > 1 and reopen is None:
         raise UsageError(
@@ -161,6 +167,8 @@ def certify_adapter(
             desc = description or describe(adapter)
         chosen = choose_role(adapter, role, desc)
         requirements = plan(run.ctx, chosen, only=only, levels=levels, exceptions=exceptions)
+        if baseline is not None:
+            baseline = baseline.checked(run.ctx, chosen)
         interrupted = False
         try:
             if jobs > 1 and reopen is not None:
@@ -197,7 +205,7 @@ def certify_adapter(
         chosen, desc, invocation, levels, warnings=adapter.warnings, exceptions=exceptions
     )
     report = run.report(info, results, interrupted=interrupted)
-    return Certification(results, report)
+    return Certification(results, with_baseline(report, baseline))
 
 
 def certify_target(
@@ -226,6 +234,7 @@ def compare_adapters(
     levels: Sequence[str] | None = None,
     invocation: Sequence[str] = (),
     invocations: Sequence[Sequence[str]] = (),
+    baseline: Baseline | None = None,
 ) -> Certification:
     """Run the same cases through every adapter; the report has a ``compare`` section.
 
@@ -234,7 +243,8 @@ def compare_adapters(
     the verdict is conformant only when every implementation is.  ``invocations`` gives,
     per adapter, the certify arguments that name it alone: each implementation's entry in
     the ``compare`` section keeps its own failures, each with a ``reproduce`` command for
-    that implementation alone, which is also what ``replay`` reruns against it.
+    that implementation alone, which is also what ``replay`` reruns against it.  A
+    ``baseline`` applies per implementation (its ``ID@COLUMN`` entries name the columns).
     """
     run = _Run.open(profile, ctx, seed)
     if len(adapters) < 2:
@@ -248,6 +258,8 @@ def compare_adapters(
     for d in descriptions:
         check_role(chosen, d)
     requirements = plan(run.ctx, chosen, levels=levels)
+    if baseline is not None:
+        baseline = baseline.checked(run.ctx, chosen, [e.name for e in entrants])
     section, per = compare(run.ctx, entrants, requirements, profile=run.profile, seed=seed)
     owners = [
         max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])
@@ -277,4 +289,4 @@ def compare_adapters(
             for key in ("reproduce", "replay"):
                 row[key] = mine[key]
     report["compare"] = section
-    return Certification(worst, report)
+    return Certification(worst, with_baseline(report, baseline))

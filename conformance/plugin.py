@@ -31,6 +31,9 @@ from typing import TYPE_CHECKING, Any, Protocol, cast
 import pytest
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from inngest_conformance._baseline import Baseline
     from inngest_conformance._vocabulary import Profile
 
 __all__ = [
@@ -61,6 +64,8 @@ OPTIONS: dict[str, str] = {
     "or when an inngest-conformance node id is), always, or never",
     "rejects_with": "exception classes (MOD:CLASS, space-separated) a Python target raises "
     "to refuse, besides ValueError",
+    "baseline": "known failures: a report.json, or lines 'ID reason' or a JSON object "
+    "id->reason; they still run and fail as xfail, one that passes fails the session",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
@@ -108,6 +113,8 @@ class _Session:
         self._adapter: Any = None
         self.rows: list[dict[str, Any]] = []
         self.requirements: list[Any] | None = None
+        self.baseline: Baseline | None = None
+        """The known failures (``--conformance-baseline``), read in ``pytest_sessionstart``."""
 
     @property
     def profile(self) -> Profile:
@@ -263,7 +270,8 @@ class RequirementItem(pytest.Item):
 
     def runtest(self) -> None:
         state = _state(self.config)
-        run_and_record(self, state, self.requirement, state.adapter())
+        known = state.baseline.of(None) if state.baseline else None
+        run_and_record(self, state, self.requirement, state.adapter(), baseline=known)
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         if isinstance(excinfo.value, RequirementFailed):
@@ -287,8 +295,19 @@ class RunSettings(Protocol):
     def seed(self) -> int: ...
 
 
-def run_and_record(item: pytest.Item, state: RunSettings, requirement: Any, adapter: Any) -> None:
-    """Run one requirement, attach its result to the item, and fail or skip as it says."""
+def run_and_record(
+    item: pytest.Item,
+    state: RunSettings,
+    requirement: Any,
+    adapter: Any,
+    *,
+    baseline: Mapping[str, str] | None = None,
+) -> None:
+    """Run one requirement, attach its result to the item, and fail or skip as it says.
+
+    A requirement in ``baseline`` (id -> reason) that fails is an xfail; one that passes
+    fails, like a strict xfail, until it is removed from the baseline.
+    """
     from inngest_conformance._engine import PROFILES, run_requirement
 
     result = run_requirement(
@@ -299,6 +318,13 @@ def run_and_record(item: pytest.Item, state: RunSettings, requirement: Any, adap
         run_seed=state.seed,
     )
     item.user_properties.append((RESULT_KEY, json.dumps(result.to_json())))
+    reason = (baseline or {}).get(requirement.id)
+    if reason is not None and result.outcome in ("failed", "errored"):
+        pytest.xfail(f"baselined: {reason}")
+    if reason is not None and result.outcome == "passed":
+        from inngest_conformance._render import FIXED
+
+        raise RequirementFailed(f"{requirement.id}: {FIXED}")
     if result.outcome == "skipped":
         pytest.skip(result.message)
     if result.outcome == "errored":
@@ -347,6 +373,11 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         adapter = state.adapter()
         role = choose_role(adapter, setting(config, "role"), describe(adapter))
         requirements = plan(state.ctx, role)
+        baseline = setting(config, "baseline")
+        if baseline is not None:
+            from inngest_conformance._baseline import Baseline
+
+            state.baseline = Baseline.read(baseline).checked(state.ctx, role)
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     except ImplementationError as exc:
@@ -439,6 +470,7 @@ class ReportWriter:
         self.rows: dict[str, list[dict[str, Any]]] = {}
         self.suites: dict[str, dict[str, Any]] = {}
         self.written: list[tuple[Path, str]] = []
+        self.baseline: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         if report.when != "call":
@@ -462,6 +494,11 @@ class ReportWriter:
         for group in sorted(self.rows):
             suite = self.suites.get(group)
             report = session_report(state, self.rows[group], suite)
+            if not suite:
+                from inngest_conformance._baseline import with_baseline
+
+                report = with_baseline(report, state.baseline)
+                self.baseline = report.get("baseline")
             if self.directory is not None:
                 directory = self.directory / group if group else self.directory
                 label = (
@@ -485,6 +522,12 @@ class ReportWriter:
             terminalreporter.write_sep("-", "inngest-conformance report")
             for path, label in self.written:
                 terminalreporter.write_line(f"written: {path} ({label})")
+        if self.baseline is not None:
+            from inngest_conformance._render import baseline_lines
+
+            terminalreporter.write_sep("-", "inngest-conformance baseline")
+            for line in baseline_lines(self.baseline):
+                terminalreporter.write_line(line)
 
 
 @pytest.hookimpl(trylast=True)

@@ -112,7 +112,7 @@ def expect_lines(expected: str, output: str, where: str) -> None:
 
 #: Scenarios that certify at the standard profile, several times, or through a pytest
 #: subprocess: run with ``-m slow``.
-SLOW = {"quickstart", "first-hour", "suite", "ini", "export", "ci"}
+SLOW = {"quickstart", "first-hour", "suite", "ini", "export", "ci", "baseline"}
 
 
 def _param(name: str) -> object:
