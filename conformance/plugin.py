@@ -281,6 +281,7 @@ def run_and_record(item: pytest.Item, state: RunSettings, requirement: Any, adap
         adapter,
         examples=PROFILES[state.profile][requirement.kind],
         run_seed=state.seed,
+        every_variant=state.profile == "certify",
     )
     item.user_properties.append((RESULT_KEY, json.dumps(result.to_json())))
     if result.outcome == "skipped":
