@@ -303,19 +303,26 @@ def exercised(ctx: Context, req: Requirement, case: Any) -> tuple[str, ...]:
 @dataclass(frozen=True, slots=True)
 class Coverage:
     """What a requirement's cases exercised: ``exercised`` (variant -> cases that showed
-    it, the requirement's own variants first, in their order) and ``never`` (its variants no
-    case showed, in their order)."""
+    it: the requirement's own :func:`variant_names` first, in their order, then what else
+    the cases showed), ``never`` (its own variants no case showed, in their order) and
+    ``variants`` (how many own variants it has)."""
 
     exercised: Mapping[str, int]
     never: tuple[str, ...] = ()
+    variants: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        return {"exercised": dict(self.exercised), "never": list(self.never)}
+        return {
+            "variants": self.variants,
+            "exercised": dict(self.exercised),
+            "never": list(self.never),
+        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Coverage:
         exercised = {str(k): int(v) for k, v in data.get("exercised", {}).items()}
-        return cls(exercised, tuple(str(v) for v in data.get("never", ())))
+        never = tuple(str(v) for v in data.get("never", ()))
+        return cls(exercised, never, int(data.get("variants", len(never))))
 
 
 class Tally:
@@ -344,4 +351,4 @@ class Tally:
         known = set(names)
         ordered = {n: self.counts[n] for n in names if n in self.counts}
         ordered.update((n, self.counts[n]) for n in sorted(self.counts) if n not in known)
-        return Coverage(ordered, tuple(n for n in names if n not in self.counts))
+        return Coverage(ordered, tuple(n for n in names if n not in self.counts), len(names))
