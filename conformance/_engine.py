@@ -30,7 +30,7 @@ from hypothesis.errors import Flaky
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._run_programs import shorten
-from inngest_conformance._variants import Declared, features, kind_parts
+from inngest_conformance._variants import Coverage, Declared, Tally, features, kind_parts
 from inngest_conformance._vocabulary import Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import InvalidCase, Violation
@@ -105,6 +105,8 @@ class Result:
     failures: tuple[Failure, ...] = ()
     declared: dict[str, str] = field(default_factory=dict)
     """Declared variants of this requirement (variant -> reason): not counted against it."""
+    coverage: Coverage | None = None
+    """The variants its cases exercised, and those they never did (``None``: not searched)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -129,6 +131,8 @@ class Result:
             out["declared_variants"] = [
                 {"variant": v, "reason": reason} for v, reason in self.declared.items()
             ]
+        if self.coverage is not None:
+            out["coverage"] = self.coverage.to_json()
         return out
 
 
@@ -157,6 +161,7 @@ def result_from_json(row: dict[str, Any], requirement: Requirement) -> Result:
             for f in row.get("failures", ())
         ),
         declared={d["variant"]: d["reason"] for d in row.get("declared_variants", ())},
+        coverage=Coverage.from_json(row["coverage"]) if "coverage" in row else None,
     )
 
 
@@ -399,6 +404,7 @@ def run_requirement(
     examples: int,
     run_seed: int,
     declared: Declared | None = None,
+    every_variant: bool = False,
 ) -> Result:
     """Search for cases on which ``adapter`` breaks ``req``, one per kind of failure.
 
@@ -408,10 +414,35 @@ def run_requirement(
     shrunk example yet, another search seeded from the first, which ignores the kinds
     already shown, so each kind gets its own shrunk example.  Everything is seeded, so the
     same run seed gives the same kinds and examples.  A failure of a ``declared`` variant
-    is not counted against the requirement.
+    is not counted against the requirement.  Every case's variants are counted into the
+    result's ``coverage``; with ``every_variant`` (the certify profile) a requirement that
+    passed without exercising each of its variants not declared is :func:`incomplete`.
     """
+    declared = declared or Declared()
     with interrupts() as guard, guard.raising():
-        return _search(ctx, req, adapter, examples, run_seed, declared or Declared(), guard)
+        result = _search(ctx, req, adapter, examples, run_seed, declared, guard)
+    return incomplete(result) if every_variant else result
+
+
+def incomplete(result: Result) -> Result:
+    """A passed ``result`` whose coverage shows variants (not declared) that no case
+    exercised, as ``errored``: "every" was not shown, so it is not claimed."""
+    if result.outcome != "passed" or result.coverage is None:
+        return result
+    missing = [v for v in result.coverage.never if v not in result.declared]
+    if not missing:
+        return result
+    names = ", ".join(missing)
+    rid = result.requirement.id
+    return replace(
+        result,
+        outcome="errored",
+        message=f"incomplete: {len(missing)} variant{'s' if len(missing) != 1 else ''} never "
+        f"exercised: {names} (neither the search nor the directed cases produced a case of "
+        "them; the certify profile claims every variant)",
+        detail=f"never exercised: {names}\nto leave one out, declare it: "
+        f"--skip '{rid}[{missing[0]}]' --reason TEXT",
+    )
 
 
 def _search(
@@ -426,6 +457,7 @@ def _search(
     """:func:`run_requirement`'s body, inside the interrupt guard's raising region."""
     req_seed = requirement_seed(run_seed, req.id)
     count = 0
+    tally = Tally(ctx, req)
     started = time.perf_counter()
     found: dict[str, _Failed] = {}
     shown: set[str] = set()  # kinds that already have a shrunk example
@@ -435,6 +467,7 @@ def _search(
         nonlocal count
         guard.check()
         count += 1
+        tally.add(case)
         _check_case(ctx, req, case)
         try:
             verdict = judge(ctx, req, adapter, case)
@@ -502,6 +535,7 @@ def _search(
             req_seed,
             duration_s=time.perf_counter() - started,
             declared=dict(declared.of(req.id)),
+            coverage=tally.coverage(),
             **kwargs,
         )
 
@@ -575,7 +609,7 @@ def _search(
         found[cause.kind] = cause
         return failed(flaky_kinds=frozenset({cause.kind}))
     try:
-        for case in req.explicit(ctx):
+        for case in tally.directed():
             directed = attempt(case)
             if directed is not None:
                 offer(directed)
@@ -712,6 +746,7 @@ def certify(
                         examples=budget[req.kind],
                         run_seed=run_seed,
                         declared=declared,
+                        every_variant=profile == "certify",
                     )
                     results.append(res)
                     if listener:

@@ -104,6 +104,7 @@ def _run_one(requirement_id: str) -> tuple[dict[str, Any], float, list[str]]:
         examples=PROFILES[w.profile][req.kind],
         run_seed=w.run_seed,
         declared=w.declared,
+        every_variant=w.profile == "certify",
     )
     warnings = w.adapter.warnings[w.warned :]
     w.warned = len(w.adapter.warnings)

@@ -204,6 +204,91 @@ def cases_note(report: dict[str, Any]) -> str:
     )
 
 
+def failure_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows a report opens with: every failed or errored requirement."""
+    return [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
+
+
+def no_failures_line(report: dict[str, Any]) -> str:
+    """The one line a report without failures opens with."""
+    c = report["counts"]
+    text = f"No failures: {c['passed']} requirement{'s' if c['passed'] != 1 else ''} passed"
+    return text + (f", {c['skipped']} skipped." if c["skipped"] else ".")
+
+
+def coverage_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The rows that carry coverage (a requirement that was searched)."""
+    return [r for r in report["requirements"] if isinstance(r.get("coverage"), dict)]
+
+
+def coverage_counts(coverage: dict[str, Any]) -> tuple[int, int]:
+    """How many of its own variants a requirement's cases exercised, and how many it has."""
+    never = len(coverage.get("never", []))
+    total = max(int(coverage.get("variants", 0)), never)
+    return total - never, total
+
+
+def exercised_text(coverage: dict[str, Any]) -> str:
+    """``name ×count`` for each exercised variant, own variants first."""
+    return ", ".join(f"{name} ×{n}" for name, n in coverage.get("exercised", {}).items())
+
+
+def _md_failures(failures: list[dict[str, Any]]) -> list[str]:
+    """The failures a report opens with: each counterexample, the expected and the actual
+    answer, and the command that reproduces it."""
+    lines = ["", "## Failures", ""]
+    for r in failures:
+        lines += [
+            f"### `{r['id']}` — {r['outcome']}" + (" (flaky)" if r.get("flaky") else ""),
+            "",
+            f"- message: {_md_cell(r.get('message', ''), 400)}",
+            f"- counterexample: {_md_code(r.get('counterexample'))}",
+        ]
+        if r["outcome"] == "failed":
+            lines += [
+                f"- answer: {_md_code(r.get('answer'))}",
+                f"- expected: {_md_code(r.get('expected'))}",
+            ]
+        if len(r.get("failures") or []) > 1:
+            lines += ["", f"{len(r['failures'])} kinds of failure:", ""]
+            lines += ["| kind | counterexample | answer |", "| --- | --- | --- |"]
+            lines += [
+                f"| {_md_cell(f['kind'], 80)} | {_md_code(f.get('counterexample'), 300)} "
+                f"| {_md_code(f.get('answer'), 200)} |"
+                for f in r["failures"]
+            ]
+            lines += [""]
+        lines += [
+            f"- reproduce: `{r.get('reproduce', '')}`",
+            f"- replay: `{r.get('replay', '')}`",
+            "",
+        ]
+    return lines
+
+
+def _md_coverage(report: dict[str, Any]) -> list[str]:
+    """The coverage table: per requirement, its variants exercised (how often) and never."""
+    rows = coverage_rows(report)
+    if not rows:
+        return []
+    lines = [
+        "",
+        "## Coverage",
+        "",
+        "| requirement | variants | exercised (cases) | never exercised |",
+        "| --- | --- | --- | --- |",
+    ]
+    for r in rows:
+        cov = r["coverage"]
+        done, total = coverage_counts(cov)
+        never = ", ".join(cov.get("never", [])) or "—"
+        lines.append(
+            f"| `{r['id']}` | {f'{done} of {total}' if total else '—'} "
+            f"| {_md_cell(exercised_text(cov), 600)} | {_md_cell(never, 400)} |"
+        )
+    return lines
+
+
 def to_markdown(report: dict[str, Any]) -> str:
     impl = report["implementation"]
     lines = [
@@ -212,6 +297,13 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"**Verdict: {_text(report)}**"
         + f" — role {report['role']}, profile {report['profile']}, seed {report['seed']}, "
         f"kit {report['kit']['version']}",
+    ]
+    failures = failure_rows(report)
+    if failures:
+        lines += _md_failures(failures)
+    else:
+        lines += ["", no_failures_line(report), *_md_coverage(report)]
+    lines += [
         "",
         f"Levels covered: {', '.join(report.get('levels_covered', []))}.",
         "",
@@ -228,35 +320,8 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"| {_md_cell(r['statement'] + declared_note(r))} |"
         )
     lines += ["", f"_{cases_note(report)}_"]
-    failures = [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
     if failures:
-        lines += ["", "## Failures", ""]
-        for r in failures:
-            lines += [
-                f"### `{r['id']}` — {r['outcome']}" + (" (flaky)" if r.get("flaky") else ""),
-                "",
-                f"- message: {_md_cell(r.get('message', ''), 400)}",
-                f"- counterexample: {_md_code(r.get('counterexample'))}",
-            ]
-            if r["outcome"] == "failed":
-                lines += [
-                    f"- answer: {_md_code(r.get('answer'))}",
-                    f"- expected: {_md_code(r.get('expected'))}",
-                ]
-            if len(r.get("failures") or []) > 1:
-                lines += ["", f"{len(r['failures'])} kinds of failure:", ""]
-                lines += ["| kind | counterexample | answer |", "| --- | --- | --- |"]
-                lines += [
-                    f"| {_md_cell(f['kind'], 80)} | {_md_code(f.get('counterexample'), 300)} "
-                    f"| {_md_code(f.get('answer'), 200)} |"
-                    for f in r["failures"]
-                ]
-                lines += [""]
-            lines += [
-                f"- reproduce: `{r.get('reproduce', '')}`",
-                f"- replay: `{r.get('replay', '')}`",
-                "",
-            ]
+        lines += _md_coverage(report)
     if report.get("compare"):
         lines += _md_compare(report["compare"])
     if report.get("baseline"):
@@ -356,7 +421,38 @@ white-space:pre-wrap;word-break:break-all;margin:.2rem 0}
 .evidence{display:grid;grid-template-columns:repeat(3,1fr);gap:.8rem}
 .failure{border-left:4px solid #c62828;padding-left:.8rem;margin:1.2rem 0}
 .failure.errored{border-color:#ef6c00}
+.bar{display:inline-block;width:8rem;height:.7rem;background:#f0c8c8;border-radius:.2rem;
+overflow:hidden;vertical-align:middle;margin-right:.4rem}.bar span{display:block;height:100%;
+background:#2e7d32}.small{font-size:.8rem;color:#444}
 """
+
+
+def _html_coverage(report: dict[str, Any]) -> str:
+    """The coverage table, each requirement's share of its variants exercised as a bar."""
+    rows = coverage_rows(report)
+    if not rows:
+        return ""
+    body = []
+    for r in rows:
+        cov = r["coverage"]
+        done, total = coverage_counts(cov)
+        share = (
+            f'<span class="bar" role="img" aria-label="{done} of {total}">'
+            f'<span style="width:{100 * done // total}%"></span></span>{done} of {total}'
+            if total
+            else "—"
+        )
+        never = ", ".join(cov.get("never", [])) or "—"
+        body.append(
+            f"<tr><td><code>{_h(r['id'])}</code></td><td>{share}</td>"
+            f'<td class="small">{_h(exercised_text(cov), limit=600)}</td>'
+            f'<td class="small">{_h(never, limit=600)}</td></tr>'
+        )
+    return (
+        "<h2>Coverage</h2><table><thead><tr><th>requirement</th><th>variants exercised</th>"
+        "<th>exercised (cases)</th><th>never exercised</th></tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _chart(report: dict[str, Any]) -> str:
@@ -411,9 +507,7 @@ def to_html(report: dict[str, Any]) -> str:
         for r in report["requirements"]
     )
     failures = []
-    for r in report["requirements"]:
-        if r["outcome"] not in ("failed", "errored"):
-            continue
+    for r in failure_rows(report):
         evidence = [("counterexample", r.get("counterexample"))]
         if r["outcome"] == "failed":
             evidence += [("expected", r.get("expected")), ("answer", r.get("answer"))]
@@ -474,7 +568,12 @@ def to_html(report: dict[str, Any]) -> str:
         f"{_h(report['started_at'])} · {report['duration_s']} s</p>"
         f'<div class="verdict" id="verdict" style="background:{VERDICT_COLOURS.get(verdict)}">'
         f"{_h(_text(report))}</div>"
-        f'<div class="levels">{levels}</div>'
+        + (
+            f"<h2>Failures</h2>{''.join(failures)}"
+            if failures
+            else f'<p id="no-failures">{_h(no_failures_line(report))}</p>{_html_coverage(report)}'
+        )
+        + f'<div class="levels">{levels}</div>'
         f"<p>{c['passed']} passed, {c['failed']} failed, {c['errored']} errored, "
         f"{c['skipped']} skipped. Levels covered: "
         f"{_h(', '.join(report.get('levels_covered', [])))}.</p>"
@@ -483,7 +582,7 @@ def to_html(report: dict[str, Any]) -> str:
         f"<tbody>{rows}</tbody></table>"
         f'<p class="meta">{_h(cases_note(report))}</p>'
         f"<h2>Cases per requirement</h2>{_chart(report)}"
-        + (f"<h2>Failures</h2>{''.join(failures)}" if failures else "")
+        + (_html_coverage(report) if failures else "")
         + (_html_compare(report["compare"]) if report.get("compare") else "")
         + baseline
         + (f"<h2>Declared exceptions (not claimed)</h2><ul>{exceptions}</ul>" if exceptions else "")

@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from inngest_conformance._run_programs import CREATE, ILLEGAL, LEGAL, TERMINAL
 from inngest_conformance.strategies import LifecycleModel
 from inngest_conformance.strategies._programs import Create, Op, Transition
 
@@ -121,29 +122,34 @@ class Feature:
     shown: str | None
 
 
-def transition_at(model: LifecycleModel, program: Sequence[Op], step: int) -> str:
-    """The transition a lifecycle program's step ``step`` stands for: ``create``, ``A->B``,
+def program_steps(model: LifecycleModel, program: Sequence[Op]) -> list[str]:
+    """What each step of a lifecycle program stands for, in one walk: ``create``, ``A->B``,
     or for a read-back the step that put the run in the state it is read in (the run's
     state by the model: a program stops at the first step a store and the model disagree on,
     so up to there the model's state is the store's)."""
     last: dict[Any, str] = {}  # run id -> the step that made its current state
     states: dict[Any, str] = {}
-    for i, op in enumerate(program[: step + 1]):
+    out: list[str] = []
+    for op in program:
         if isinstance(op, Create):
             run_id = op.record.get("run_id")
             states[run_id], last[run_id] = model.initial, "create"
-            if i == step:
-                return "create"
+            out.append("create")
         elif isinstance(op, Transition):
-            current = states.get(op.run_id, "?")
-            target = str(op.status)
-            if i == step:
-                return f"{current}->{target}"
+            current, target = states.get(op.run_id, "?"), str(op.status)
+            name = f"{current}->{target}"
+            out.append(name)
             if current != "?" and model.is_legal(current, target):
-                states[op.run_id], last[op.run_id] = target, f"{current}->{target}"
-        elif i == step:
-            return last.get(op.run_id, "get")
-    return "?"
+                states[op.run_id], last[op.run_id] = target, name
+        else:
+            out.append(last.get(op.run_id, "get"))
+    return out
+
+
+def transition_at(model: LifecycleModel, program: Sequence[Op], step: int) -> str:
+    """What a lifecycle program's step ``step`` stands for (see :func:`program_steps`)."""
+    steps = program_steps(model, program[: step + 1])
+    return steps[step] if 0 <= step < len(steps) else "?"
 
 
 def features(ctx: Context, req: Requirement, case: Any, step: int | None) -> tuple[Feature, ...]:
@@ -178,24 +184,19 @@ def kind_parts(found: Sequence[Feature]) -> tuple[str, ...]:
     return tuple(f.shown for f in found if f.shown is not None) or (COMMON,)
 
 
-def variant_names(ctx: Context, req: Requirement) -> list[str]:
+def variant_names(
+    ctx: Context, req: Requirement, directed: Sequence[Any] | None = None
+) -> list[str]:
     """The variants of ``req`` that an exception may name: every kind its directed cases
     stand for (every variant of an invalid rule, every feature of a date-time, every value of
-    an enum, every step of a lifecycle program)."""
+    an enum, every step of a lifecycle program).  ``directed``: ``req.explicit(ctx)``, if
+    already made."""
     if req.kind == "reject":
-        names = [c.violation.detail for c in req.explicit(ctx)]
+        cases = req.explicit(ctx) if directed is None else directed
+        names = [c.violation.detail for c in cases]
         return list(dict.fromkeys(names))
     if req.kind == "lifecycle":
-        model = ctx.model
-        steps = ["create", *(f"{a}->{b}" for a, b in sorted(model.transitions))]
-        if req.id.endswith(("rejects-illegal-transitions", "terminal-states-absorbing")):
-            terminal = req.id.endswith("terminal-states-absorbing")
-            steps += [
-                f"{a}->{b}"
-                for a, b in model.illegal_pairs()
-                if model.is_terminal(a) == terminal and a in model.statuses
-            ]
-        return steps
+        return _lifecycle_variants(ctx.model, req.id)
     if req.subject is None:
         return []
     spec = ctx.schema.spec(req.subject)
@@ -204,6 +205,26 @@ def variant_names(ctx: Context, req: Requirement) -> list[str]:
     if spec.format == "date-time" and req.id == rfc3339_requirement_id(spec.name):
         return list(DATETIME_FEATURES)
     return []
+
+
+def _lifecycle_variants(model: LifecycleModel, requirement_id: str) -> list[str]:
+    """The steps a lifecycle requirement's failures can be at: ``create`` for creating; a
+    legal transition for accepting one; an illegal one from a live (or, for terminal states
+    being absorbing, a terminal) state for rejecting one; and for a record invariant, the
+    step that put the run in the state its record is checked in."""
+    legal = [f"{a}->{b}" for a, b in sorted(model.transitions)]
+    if requirement_id in (ILLEGAL, TERMINAL):
+        terminal = requirement_id == TERMINAL
+        return [
+            f"{a}->{b}"
+            for a, b in model.illegal_pairs()
+            if model.is_terminal(a) == terminal and a in model.statuses
+        ]
+    if requirement_id == CREATE:
+        return ["create"]
+    if requirement_id == LEGAL:
+        return legal
+    return ["create", *legal]
 
 
 def split_exception(key: str) -> tuple[str, str | None]:
@@ -241,3 +262,93 @@ class Declared:
             if f.name in self.variants.get(f.owner, {}):
                 return f
         return None
+
+
+def exercised(ctx: Context, req: Requirement, case: Any) -> tuple[str, ...]:
+    """The variants one case of ``req`` exercises, read from the case alone (so the same
+    seed counts the same): the names :func:`variant_names` lists where it lists any.
+
+    - an invalid record: its violation's ``detail``;
+    - a valid record, for a requirement about one property: the features of that
+      property's value (the enum member, the date-time features), or :data:`COMMON`;
+    - a valid record otherwise: each optional property ``P:present`` or ``P:absent``, each
+      enum value as ``P:VALUE`` and each date-time feature as ``P:feature``;
+    - a lifecycle program: every step it takes (``create``, each ``A->B`` tried, legal or
+      not), once each.
+    """
+    if req.kind == "reject":
+        return (str(case.violation.detail),)
+    if req.kind == "lifecycle":
+        return tuple(dict.fromkeys(program_steps(ctx.model, case)))
+    if not isinstance(case, dict):
+        return (COMMON,)
+    if req.subject is not None:
+        mine = [f.name for f in features(ctx, req, case, None) if f.owner == req.id]
+        return tuple(mine) or (COMMON,)
+    out = []
+    for spec in ctx.schema.properties:
+        if spec.name not in case:
+            out.append(f"{spec.name}:absent")
+            continue
+        if spec.name not in ctx.schema.required:
+            out.append(f"{spec.name}:present")
+        value = case[spec.name]
+        if spec.enum is not None and isinstance(value, str):
+            out.append(f"{spec.name}:{value}")
+        if spec.format == "date-time" and isinstance(value, str):
+            out += [f"{spec.name}:{name}" for name in datetime_features(value)]
+    return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    """What a requirement's cases exercised: ``exercised`` (variant -> cases that showed
+    it: the requirement's own :func:`variant_names` first, in their order, then what else
+    the cases showed), ``never`` (its own variants no case showed, in their order) and
+    ``variants`` (how many own variants it has)."""
+
+    exercised: Mapping[str, int]
+    never: tuple[str, ...] = ()
+    variants: int = 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "variants": self.variants,
+            "exercised": dict(self.exercised),
+            "never": list(self.never),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Coverage:
+        exercised = {str(k): int(v) for k, v in data.get("exercised", {}).items()}
+        never = tuple(str(v) for v in data.get("never", ()))
+        return cls(exercised, never, int(data.get("variants", len(never))))
+
+
+class Tally:
+    """Counts, case by case, the variants a requirement's search exercises."""
+
+    def __init__(self, ctx: Context, req: Requirement) -> None:
+        self.ctx = ctx
+        self.req = req
+        self.counts: dict[str, int] = {}
+        self._directed: list[Any] | None = None
+
+    def directed(self) -> list[Any]:
+        """The requirement's directed cases, made once: the search runs them, and
+        :meth:`coverage` reads the variants of an invalid rule from them."""
+        if self._directed is None:
+            self._directed = self.req.explicit(self.ctx)
+        return self._directed
+
+    def add(self, case: Any) -> None:
+        counts = self.counts
+        for name in exercised(self.ctx, self.req, case):
+            counts[name] = counts.get(name, 0) + 1
+
+    def coverage(self) -> Coverage:
+        names = variant_names(self.ctx, self.req, self._directed)
+        known = set(names)
+        ordered = {n: self.counts[n] for n in names if n in self.counts}
+        ordered.update((n, self.counts[n]) for n in sorted(self.counts) if n not in known)
+        return Coverage(ordered, tuple(n for n in names if n not in self.counts), len(names))

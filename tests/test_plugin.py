@@ -243,6 +243,7 @@ def test_xdist_runs_the_same_items_and_merges_one_report(
     ]
     merged = read_report(pytester.path / "n2")
     assert [row["id"] for row in merged["requirements"]] == VALIDATOR_IDS
+    assert all(row["coverage"]["exercised"] for row in merged["requirements"])
     # The same apart from the folder each replay command names.
     serial_report = with_report_path(read_report(pytester.path / "n0"), "n2/report.json")
     assert timeless(merged) == timeless(serial_report)
