@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 #: Longest value shown whole in a human format; report.json always keeps the whole value.
@@ -201,18 +202,23 @@ def to_markdown(report: dict[str, Any]) -> str:
                 ]
             if len(r.get("failures") or []) > 1:
                 lines += ["", f"{len(r['failures'])} kinds of failure:", ""]
-                lines += ["| kind | counterexample | answer |", "| --- | --- | --- |"]
                 lines += [
-                    f"| {_md_cell(f['kind'], 80)} | {_md_code(f.get('counterexample'), 300)} "
+                    "| kind | case_id | counterexample | answer |",
+                    "| --- | --- | --- | --- |",
+                ]
+                lines += [
+                    f"| {_md_cell(f['kind'], 80)} | `{_md_cell(f.get('case_id', ''), 40)}` "
+                    f"| {_md_code(f.get('counterexample'), 300)} "
                     f"| {_md_code(f.get('answer'), 200)} |"
                     for f in r["failures"]
                 ]
                 lines += [""]
-            lines += [
-                f"- reproduce: `{r.get('reproduce', '')}`",
-                f"- replay: `{r.get('replay', '')}`",
-                "",
-            ]
+            lines += [f"- reproduce (this case): {_md_command(r.get('reproduce', ''))}"]
+            if r.get("rerun"):
+                lines += [f"- rerun (the whole search): {_md_command(r['rerun'])}"]
+            if r.get("replay"):
+                lines += [f"- replay (every saved case): {_md_command(r['replay'])}"]
+            lines += [""]
     if report.get("compare"):
         lines += _md_compare(report["compare"])
     if report.get("exceptions"):
@@ -227,6 +233,14 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _md_command(command: str) -> str:
+    """A command as Markdown code, whole: a command is only useful whole, and shlex quoting
+    already keeps it on one line.  A backtick inside takes a longer fence."""
+    fence = "`" * (max((len(m) for m in re.findall("`+", command)), default=0) + 1)
+    pad = " " if command.startswith("`") or command.endswith("`") else ""
+    return f"{fence}{pad}{command}{pad}{fence}"
 
 
 def _h(value: Any, **kwargs: Any) -> str:
@@ -321,9 +335,10 @@ def to_html(report: dict[str, Any]) -> str:
         if len(r.get("failures") or []) > 1:
             kinds = (
                 f"<p>{len(r['failures'])} kinds of failure:</p><table><thead><tr><th>kind</th>"
-                "<th>counterexample</th><th>answer</th></tr></thead><tbody>"
+                "<th>case_id</th><th>counterexample</th><th>answer</th></tr></thead><tbody>"
                 + "".join(
-                    f"<tr><td>{_h(f['kind'])}</td><td><pre>{_h(f.get('counterexample'))}</pre>"
+                    f"<tr><td>{_h(f['kind'])}</td><td><code>{_h(f.get('case_id', ''))}</code></td>"
+                    f"<td><pre>{_h(f.get('counterexample'))}</pre>"
                     f"</td><td><pre>{_h(f.get('answer'), limit=500)}</pre></td></tr>"
                     for f in r["failures"]
                 )
@@ -334,8 +349,18 @@ def to_html(report: dict[str, Any]) -> str:
             f"<h3><code>{_h(r['id'])}</code> — {_h(r['outcome'])}</h3>"
             f"<p>{_h(r.get('message', ''))}</p>"
             f'<div class="evidence">{cells}</div>{kinds}'
-            f"<p>Reproduce: <code>{_h(r.get('reproduce', ''))}</code><br>"
-            f"Replay: <code>{_h(r.get('replay', ''))}</code></p></section>"
+            f"<p>Reproduce (this case): <code>{_h(r.get('reproduce', ''))}</code>"
+            + (
+                f"<br>Rerun (the whole search): <code>{_h(r['rerun'])}</code>"
+                if r.get("rerun")
+                else ""
+            )
+            + (
+                f"<br>Replay (every saved case): <code>{_h(r['replay'])}</code>"
+                if r.get("replay")
+                else ""
+            )
+            + "</p></section>"
         )
     warnings = "".join(f"<li>{_h(w)}</li>" for w in report.get("warnings", []))
     exceptions = "".join(

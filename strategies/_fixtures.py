@@ -18,12 +18,11 @@ pytest plugin parametrizes tests with the rows directly.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance._encode import canonical_json
+from inngest_conformance._encode import canonical_json, content_id, digest
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies._invalid import (
     InvalidCase,
@@ -46,15 +45,6 @@ from inngest_conformance.strategies._status_sequences import gen_status_sequence
 #: How many draws in a row may repeat rows already written before a generator is taken to
 #: have no new rows left.
 MAX_REPEATS = 2000
-
-
-def content_id(value: Any) -> str:
-    """A stable id for a fixture: the first 16 hex digits of the SHA-256 of its content."""
-    return _digest(canonical_json(value))
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +72,7 @@ class Fixtures:
             if not oracle.fast_is_valid(record):  # never trust the generator
                 raise AssertionError(f"kit defect: generated an invalid 'valid' record {record!r}")
             text = canonical_json(record)
-            rid = _digest(text)
+            rid = digest(text)
             if rid in seen:
                 repeats = _repeated(repeats, "valid records", made)
                 continue

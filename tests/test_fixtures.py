@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance._encode import content_id
 from inngest_conformance._output_files import FORMATS, write_fixtures
 from inngest_conformance.strategies import resolve_lifecycle
-from inngest_conformance.strategies._fixtures import Fixtures, content_id
+from inngest_conformance.strategies._fixtures import Fixtures
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
