@@ -18,11 +18,12 @@ from typing import Any
 
 import jsonschema
 import pytest
-from inngest_conformance._case_log import case_line
+from inngest_conformance._case_log import case_line, check_log_path
 from inngest_conformance._encode import content_id
 from inngest_conformance._engine import CaseSent, Judgement, case_id, rebuild_case
 from inngest_conformance._planning import context
 from inngest_conformance._requirements import catalogue
+from inngest_conformance.errors import UsageError
 from inngest_conformance.plugin import option_name
 from inngest_conformance.report import report_schema
 from inngest_conformance.strategies import InvalidCase, Violation
@@ -156,6 +157,7 @@ def test_a_log_line_stays_one_line_of_json_whatever_the_case_holds() -> None:
     assert (errored["ok"], errored["errored"], errored["phase"]) == (False, "boom", "shrink")
 
 
+@pytest.mark.slow
 def test_certify_logs_every_case_it_sent(tmp_path: Path) -> None:
     log = tmp_path / "cases.jsonl"
     # The directed valid records hold NUL, line breaks and 10,000-character strings.
@@ -190,11 +192,12 @@ def test_certify_logs_every_case_it_sent(tmp_path: Path) -> None:
 
 
 def test_a_log_path_that_cannot_be_written_is_a_usage_error(tmp_path: Path) -> None:
-    for path in (tmp_path, tmp_path / "no" / "such.jsonl"):
-        done = run(tmp_path, "certify", "--target", "x:y", "--log-cases", str(path))
-        assert done.returncode == 2
-        (line,) = done.stderr.splitlines()
-        assert line.startswith("inngest-conformance: error: --log-cases")
+    done = run(tmp_path, "certify", "--target", "x:y", "--log-cases", str(tmp_path / "no" / "a"))
+    assert done.returncode == 2
+    (line,) = done.stderr.splitlines()
+    assert line.startswith("inngest-conformance: error: --log-cases") and "does not exist" in line
+    with pytest.raises(UsageError, match="it is a folder"):
+        check_log_path(tmp_path)
 
 
 @pytest.mark.slow
@@ -223,10 +226,11 @@ def test_jobs_write_the_same_log_as_one_process(tmp_path: Path) -> None:
     assert len(set(ids)) > 2
 
 
+@pytest.mark.slow
 def test_compare_logs_each_implementations_cases(tmp_path: Path) -> None:
     log = tmp_path / "cmp.jsonl"
-    targets = ("--target", "inngest_conformance.reference:validator")
-    targets += ("--target", "tests.defects:accepts_unknown_property")
+    targets = ["--target", "inngest_conformance.reference:validator"]
+    targets += ["--target", "tests.defects:accepts_unknown_property"]
     done = run(
         tmp_path, "compare", *targets, "--profile", "quick", "--levels", "schema",
         "--log-cases", str(log), "--report-dir", "cmp",
@@ -355,21 +359,29 @@ def test_the_plugin_logs_every_case_alike_under_xdist(pytester: pytest.Pytester)
         *args, "-n", "2", option_name("log_cases"), "spread.jsonl"
     )
     assert serial.ret == spread.ret == 1
-    rows = log_lines(pytester.path / "serial.jsonl")
-    assert (pytester.path / "spread.jsonl").read_bytes() == (
-        pytester.path / "serial.jsonl"
-    ).read_bytes()
     report = read_report(pytester.path / "out")
     ran = [r["id"] for r in report["requirements"]]
-    assert list(dict.fromkeys(r["requirement"] for r in rows)) == ran
-    for row in report["requirements"]:
-        mine = [r for r in rows if r["requirement"] == row["id"]]
-        assert len([r for r in mine if r["phase"] not in ("recheck", "shorten")]) == row["examples"]
     failed = next(r for r in report["requirements"] if r["outcome"] == "failed")
     assert shlex.split(failed["reproduce"])[-2:] == ["--case", failed["case_id"]]
-    assert not [p for p in pytester.path.iterdir() if p.name.startswith(".serial")]
+    counts = []
+    for name in ("serial.jsonl", "spread.jsonl"):
+        rows = log_lines(pytester.path / name)
+        # One block per requirement, in catalogue order, whichever worker ran it.
+        blocks = [r["requirement"] for r in rows]
+        assert [b for i, b in enumerate(blocks) if not i or blocks[i - 1] != b] == ran
+        for row in report["requirements"]:
+            mine = [r for r in rows if r["requirement"] == row["id"]]
+            sent = [r for r in mine if r["phase"] not in ("recheck", "shorten")]
+            assert len(sent) == row["examples"]
+        mine = [r for r in rows if r["requirement"] == failed["id"]]
+        assert {f["case_id"] for f in failed["failures"]} <= {r["case_id"] for r in mine}
+        # The failing requirement is searched alike in any process.
+        counts.append([json.dumps(r) for r in mine])
+    assert counts[0] == counts[1]
+    assert not [p for p in pytester.path.iterdir() if p.name.startswith((".serial", ".spread"))]
 
 
+@pytest.mark.slow
 def test_the_plugin_refuses_a_log_path_it_cannot_write(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest_subprocess(
         option_name("target"), "inngest_conformance.reference:validator",
