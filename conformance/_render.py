@@ -146,7 +146,24 @@ def _md_compare(section: dict[str, Any]) -> list[str]:
                 f"  - {_md_cell(n, 60)}: {_md_cell(_answer_text(t), 300)}"
                 for n, t in d["answers"].items()
             ]
+    own = _own_failures(section)
+    if own:
+        lines += ["", "### Each implementation's failures", ""]
+        for column, f in own:
+            lines += [f"- `{f['id']}` [{_md_cell(column, 60)}]: {f['outcome']}"]
+            lines += [f"  - reproduce (this case): {_md_command(f.get('reproduce', ''))}"]
+            if f.get("rerun"):
+                lines += [f"  - rerun (the whole search): {_md_command(f['rerun'])}"]
     return lines
+
+
+def _own_failures(section: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(column, failure) for each implementation's own failures in a comparison."""
+    return [
+        (str(i.get("column", "")), f)
+        for i in section["implementations"]
+        for f in i.get("failures", [])
+    ]
 
 
 def cases_note(report: dict[str, Any]) -> str:
@@ -431,10 +448,18 @@ def _html_compare(section: dict[str, Any]) -> str:
             f'<section class="failure"><h3><code>{_h(d["requirement"])}</code></h3>'
             f"<pre>{_h(d['case'], indent=2)}</pre><ul>{answers}</ul></section>"
         )
+    own = "".join(
+        f"<li><code>{_h(f['id'])}</code> [{_h(column)}]: {_h(f['outcome'])}<br>"
+        f"Reproduce (this case): <code>{_h(f.get('reproduce', ''))}</code>"
+        + (f"<br>Rerun (the whole search): <code>{_h(f['rerun'])}</code>" if f.get("rerun") else "")
+        + "</li>"
+        for column, f in _own_failures(section)
+    )
     return (
         "<h2>Comparison</h2><table><thead><tr><th>requirement</th>"
         f"{head}</tr></thead><tbody>{body}</tbody></table>"
         + (f"<h3>Disagreements (shrunk)</h3>{''.join(rows)}" if rows else "")
+        + (f"<h3>Each implementation's failures</h3><ul>{own}</ul>" if own else "")
     )
 
 

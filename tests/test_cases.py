@@ -7,6 +7,7 @@ holds them too, and must send exactly that case again.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import shlex
@@ -251,6 +252,14 @@ def test_compare_logs_each_implementations_cases(tmp_path: Path) -> None:
     wrong = [r for r in rows if r["requirement"] == UNKNOWN_ID and not r["ok"]]
     assert {r["implementation"] for r in wrong} == {columns[1]}
     assert any(r["phase"] == "disagreement" for r in rows)
+    # Each implementation's failures, with their one-case commands, in every format.
+    markdown = (tmp_path / "cmp" / "report.md").read_text("utf-8")
+    page = (tmp_path / "cmp" / "report.html").read_text("utf-8")
+    own = [f for i in report["compare"]["implementations"] for f in i["failures"]]
+    assert own
+    for f in own:
+        assert "--implementation" in f["reproduce"] and f["reproduce"] in done.stdout
+        assert f"`{f['reproduce']}`" in markdown and html.escape(f["reproduce"]) in page
 
 
 # --- one case, exactly ------------------------------------------------------------------
