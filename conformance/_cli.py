@@ -21,6 +21,8 @@ from typing import Any, NoReturn, TextIO
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._baseline import Baseline, changes, exit_status, updated, write
+from inngest_conformance._case_log import check_log_path
+from inngest_conformance._encode import clip
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
 from inngest_conformance._junit import check_junit_path, write_junit
 from inngest_conformance._output_files import FORMATS, append_step_summary, write_fixtures
@@ -124,6 +126,15 @@ def _rejects_with_option(p: argparse.ArgumentParser) -> None:
         metavar="MOD:CLASS",
         help="an exception class a Python --target raises to refuse, besides ValueError "
         "(repeatable)",
+    )
+
+
+def _log_cases_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--log-cases",
+        metavar="FILE.jsonl",
+        help="write every case sent, passing ones included, one JSON object a line: "
+        "requirement, case_id, phase, case, answer, ok, message, expected",
     )
 
 
@@ -291,6 +302,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--quiet", action="store_true", help="print only the verdict line")
     _junit_option(p)
+    _log_cases_option(p)
     _scope_options(p)
     _baseline_options(p)
     _schema_options(p)
@@ -312,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true")
     _junit_option(p)
     _baseline_options(p)
+    _log_cases_option(p)
     _schema_options(p)
 
     p = sub.add_parser("fixtures", help="write labelled fuzz fixtures")
@@ -356,6 +369,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("report", metavar="REPORT.json")
     p.add_argument("--requirement", action="append", default=[], metavar="ID")
+    p.add_argument(
+        "--case",
+        metavar="CASE_ID",
+        help="send only this one failed case again (its case_id) and print the answer "
+        "against the expected one",
+    )
     _implementation_options(p, "the one to ask; or --trust-report")
     p.add_argument(
         "--trust-report",
@@ -433,6 +452,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 out.write(f"\n{r['id']}: {r['message']}\n")
                 out.write(f"  counterexample: {json.dumps(r.get('counterexample'))[:300]}\n")
                 out.write(f"  reproduce: {r['reproduce']}\n")
+                if r.get("rerun") and r["rerun"] != r["reproduce"]:
+                    out.write(f"  rerun:     {r['rerun']}\n")
                 out.write(failure_kinds(r))
         levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
         out.write(f"\nlevels: {levels}\n")
@@ -466,6 +487,8 @@ def _certify(args: argparse.Namespace) -> int:
     _check_writable(report_dir)
     if args.junit:
         check_junit_path(args.junit)
+    if args.log_cases is not None:
+        check_log_path(args.log_cases)
     with interrupts() as guard:
         return _certify_run(args, ctx, levels, exceptions, baseline, words, report_dir, guard)
 
@@ -518,10 +541,12 @@ def _certify_run(
             jobs=args.jobs,
             reopen=spec,
             baseline=baseline,
+            log_cases=args.log_cases,
         )
     finally:
         adapter.close()
-    report = cert.report
+    # The commands printed name the report where it is written.
+    report = with_report_path(cert.report, str(report_dir / "report.json"))
     if guard.requested and not report.get("interrupted"):
         report = mark_interrupted(report)
     # The summary first: a run whose reports then cannot be written is still seen.
@@ -567,6 +592,8 @@ def _compare(args: argparse.Namespace) -> int:
     _check_writable(report_dir)
     if args.junit:
         check_junit_path(args.junit)
+    if args.log_cases is not None:
+        check_log_path(args.log_cases)
     # Each implementation's own certify arguments (a target's with its rejection classes),
     # and the whole comparison's.
     schema_paths = _schema_paths(args)
@@ -602,13 +629,14 @@ def _compare(args: argparse.Namespace) -> int:
             invocation=words,
             invocations=invocations,
             baseline=baseline,
+            log_cases=args.log_cases,
         )
     finally:
         for adapter in adapters:
             adapter.close()
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, args.junit)
-    section = cert.report["compare"]
+    section = with_report_path(cert.report, str(report_dir / "report.json"))["compare"]
     names = [i["column"] for i in section["implementations"]]
     out = sys.stdout
     if not args.quiet:
@@ -630,6 +658,8 @@ def _compare(args: argparse.Namespace) -> int:
             out.write("\n")
         for column, f in failures:
             out.write(f"{f['id']} [{column}]: {f['outcome']}\n  reproduce: {f['reproduce']}\n")
+            if f.get("rerun") and f["rerun"] != f["reproduce"]:
+                out.write(f"  rerun:     {f['rerun']}\n")
         out.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     for i in section["implementations"]:
         t = section["totals"][i["column"]]
@@ -668,6 +698,15 @@ def _check_writable(directory: Path) -> None:
         problem = f"{existing} is not writable"
     if problem:
         raise UsageError(f"cannot write reports to {directory}: {problem}; choose --report-dir")
+
+
+#: How much of an answer ``replay --case`` prints.
+ANSWER_LIMIT = 2000
+
+
+def _json_line(value: Any) -> str:
+    """``value`` as one line of ASCII JSON (every non-ASCII character escaped), clipped."""
+    return clip(json.dumps(value, ensure_ascii=True, default=repr), ANSWER_LIMIT)
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -743,10 +782,16 @@ def _replay(args: argparse.Namespace) -> int:
         implementation=args.implementation,
         trust_report=args.trust_report,
         rejects_with=args.rejects_with,
+        case=args.case,
     )
     for r in outcomes:
         whose = f" [{r.implementation}]" if r.implementation else ""
         sys.stdout.write(f"{r.status:<13} {r.requirement}{whose}: {r.message}\n")
+        if args.case is not None:
+            sys.stdout.write(
+                f"  case_id:  {r.case_id}\n  answer:   {_json_line(r.answer)}\n"
+                f"  expected: {_json_line(r.expected)}\n"
+            )
     if not outcomes:
         sys.stdout.write("nothing to replay: the report has no failed requirement\n")
         return 0

@@ -26,17 +26,22 @@ from inngest_conformance._adapters.base import (
     ImplementationError,
     Unsupported,
 )
+from inngest_conformance._case_log import PartWriter
 from inngest_conformance._engine import (
     PROFILES,
+    CaseObserver,
+    CaseSent,
     Result,
+    case_id,
     case_record_any,
-    judge,
+    expected_of,
     rebuild_case,
     requirement_seed,
     run_requirement,
+    send,
 )
 from inngest_conformance._requirements import Context, Requirement
-from inngest_conformance._vocabulary import Kind, Outcome, Profile
+from inngest_conformance._vocabulary import CasePhase, Kind, Outcome, Profile
 from inngest_conformance.report import verdict
 from inngest_conformance.strategies import RandomSource
 
@@ -68,10 +73,17 @@ def draw_cases(ctx: Context, req: Requirement, n: int, seed: int) -> list[Any]:
     return [*req.explicit(ctx), *(req.sample(ctx, src) for _ in range(n))]
 
 
-def token(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> dict[str, Any]:
+def token(
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    case: Any,
+    observe: CaseObserver | None = None,
+    phase: CasePhase = "shared",
+) -> dict[str, Any]:
     """What one implementation made of one case, comparable across implementations."""
     try:
-        j = judge(ctx, req, adapter, case)
+        j = send(ctx, req, adapter, case, observe, phase)
     except (ImplementationError, Unsupported) as exc:
         return {"ok": False, "errored": str(exc)}
     if j.ok:
@@ -91,8 +103,11 @@ def compare(
     *,
     profile: Profile = "standard",
     seed: int = 0,
+    log: PartWriter | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Result]]]:
-    """The ``compare`` section of a report, and each entrant's results."""
+    """The ``compare`` section of a report, and each entrant's results; ``log`` is given
+    every case sent, naming the implementation (the shared cases one implementation after
+    another, in the order of ``entrants``, whatever order their threads answered in)."""
     budget = PROFILES[profile]
     results: dict[str, list[Result]] = {e.name: [] for e in entrants}
     matrix: list[dict[str, Any]] = []
@@ -100,13 +115,23 @@ def compare(
     with ThreadPoolExecutor(max_workers=max(1, len(entrants))) as pool:
         for req in requirements:
             cases = draw_cases(ctx, req, budget[req.kind], seed)
+            sent: dict[str, list[CaseSent]] = {e.name: [] for e in entrants}
 
             def answers(
-                entrant: Entrant, req: Requirement = req, cases: list[Any] = cases
+                entrant: Entrant,
+                req: Requirement = req,
+                cases: list[Any] = cases,
+                sent: dict[str, list[CaseSent]] = sent,
             ) -> list[dict[str, Any]]:
-                return [token(ctx, req, entrant.adapter, c) for c in cases]
+                told = sent[entrant.name].append if log is not None else None
+                return [token(ctx, req, entrant.adapter, c, told) for c in cases]
 
             tokens = dict(zip((e.name for e in entrants), pool.map(answers, entrants), strict=True))
+            if log is not None:
+                for e in entrants:
+                    for one in sent[e.name]:
+                        log.write(one, e.name)
+                sent.clear()
             row: dict[str, Any] = {"id": req.id, "level": req.level, "keyword": req.keyword}
             outcomes: dict[str, Outcome] = {}
             for e in entrants:
@@ -121,7 +146,7 @@ def compare(
             row["cases"] = len(cases)
             matrix.append(row)
             disagreements += _disagreements(
-                ctx, req, entrants, cases, tokens, outcomes, budget, seed, results
+                ctx, req, entrants, cases, tokens, outcomes, budget, seed, results, log
             )
     totals = {
         e.name: {
@@ -156,6 +181,7 @@ def _disagreements(
     budget: dict[Kind, int],
     seed: int,
     results: dict[str, list[Result]],
+    log: PartWriter | None = None,
 ) -> list[dict[str, Any]]:
     """Shrunk disagreements for one requirement; fills each entrant's result for it."""
     rows: list[dict[str, Any]] = []
@@ -174,7 +200,14 @@ def _disagreements(
                 )
             )
             continue
-        shrunk = run_requirement(ctx, req, e.adapter, examples=budget[req.kind], run_seed=seed)
+        shrunk = run_requirement(
+            ctx,
+            req,
+            e.adapter,
+            examples=budget[req.kind],
+            run_seed=seed,
+            observe=log.observer(e.name) if log is not None else None,
+        )
         if shrunk.outcome != "failed":  # the search missed what the drawn cases showed
             index = next(i for i, t in enumerate(tokens[e.name]) if not t["ok"])
             case, found = cases[index], tokens[e.name][index]
@@ -186,6 +219,8 @@ def _disagreements(
                 message=found["message"],
                 counterexample=case_record_any(case),
                 answer=found.get("answer"),
+                expected=expected_of(case),
+                case_id=case_id(case),
             )
             minimal = case
         else:
@@ -201,7 +236,15 @@ def _disagreements(
                 "case": case_record_any(minimal),
                 "expected": shrunk.expected,
                 "answers": {
-                    other.name: token(ctx, req, other.adapter, minimal) for other in entrants
+                    other.name: token(
+                        ctx,
+                        req,
+                        other.adapter,
+                        minimal,
+                        log.observer(other.name) if log is not None else None,
+                        "disagreement",
+                    )
+                    for other in entrants
                 },
             }
         )

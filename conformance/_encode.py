@@ -16,6 +16,8 @@ __all__ = [
     "canonical_json",
     "canonical_sha256",
     "clip",
+    "content_id",
+    "digest",
     "escape_pointer",
     "one_line",
     "pointer",
@@ -43,6 +45,17 @@ def canonical_sha256(value: Any, *, ensure_ascii: bool = False) -> str:
     """Hex SHA-256 of the UTF-8 bytes of :func:`canonical_json`."""
     text = canonical_json(value, ensure_ascii=ensure_ascii)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_id(value: Any) -> str:
+    """A stable id for a case or a fixture: the first 16 hex digits of the SHA-256 of its
+    canonical JSON (lone surrogates hashed as they are)."""
+    return digest(canonical_json(value))
+
+
+def digest(text: str) -> str:
+    """The first 16 hex digits of the SHA-256 of ``text`` (lone surrogates kept)."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:16]
 
 
 def clip(text: str, limit: int) -> str:

@@ -28,10 +28,11 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.errors import Flaky
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
+from inngest_conformance._encode import content_id
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Coverage, Declared, Tally, features, kind_parts
-from inngest_conformance._vocabulary import Event, Kind, Outcome, Profile
+from inngest_conformance._vocabulary import CasePhase, Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import InvalidCase, Violation
 from inngest_conformance.strategies._programs import Op, program_from_json, program_to_json
@@ -68,6 +69,8 @@ class Failure:
     answer: Any
     expected: Any
     flaky: bool = False
+    case_id: str = ""
+    """The content hash of the counterexample (:func:`case_id`)."""
 
     def to_json(self) -> dict[str, Any]:
         out = {
@@ -79,6 +82,8 @@ class Failure:
         }
         if self.flaky:
             out["flaky"] = True
+        if self.case_id:
+            out["case_id"] = self.case_id
         return out
 
 
@@ -107,6 +112,8 @@ class Result:
     """Declared variants of this requirement (variant -> reason): not counted against it."""
     coverage: Coverage | None = None
     """The variants its cases exercised, and those they never did (``None``: not searched)."""
+    case_id: str = ""
+    """The content hash of ``counterexample`` (:func:`case_id`), when there is one."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -126,7 +133,11 @@ class Result:
                 out["failures"] = [f.to_json() for f in self.failures]
         if self.outcome == "errored":
             out["counterexample"] = self.counterexample
+            if self.expected is not None:
+                out["expected"] = self.expected
             out["detail"] = self.detail
+        if self.case_id and self.outcome in ("failed", "errored"):
+            out["case_id"] = self.case_id
         if self.declared:
             out["declared_variants"] = [
                 {"variant": v, "reason": reason} for v, reason in self.declared.items()
@@ -157,11 +168,13 @@ def result_from_json(row: dict[str, Any], requirement: Requirement) -> Result:
                 f.get("answer"),
                 f.get("expected"),
                 bool(f.get("flaky", False)),
+                str(f.get("case_id", "")),
             )
             for f in row.get("failures", ())
         ),
         declared={d["variant"]: d["reason"] for d in row.get("declared_variants", ())},
         coverage=Coverage.from_json(row["coverage"]) if "coverage" in row else None,
+        case_id=str(row.get("case_id", "")),
     )
 
 
@@ -298,6 +311,25 @@ def case_record_any(case: Any) -> Any:
     return case
 
 
+def case_id(case: Any) -> str:
+    """A case's id: the content hash (:func:`~inngest_conformance._encode.content_id`) of
+    the case as reports show it; for an invalid record, of the record with its violation,
+    as a fixture file's id is.  The same case has the same id in every run and report."""
+    if isinstance(case, InvalidCase):
+        return content_id([case.record, case.violation.to_json()])
+    return content_id(case_record_any(case))
+
+
+def expected_of(case: Any) -> Any:
+    """What the oracle expects of a record case whatever is answered (``None`` for a
+    lifecycle program, whose expectation is per step)."""
+    if isinstance(case, InvalidCase):
+        return {"valid": False, "violation": case.violation.to_json()}
+    if isinstance(case, dict):
+        return {"valid": True}
+    return None
+
+
 def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
     """The engine's case from a report row's counterexample."""
     if req.kind == "reject":
@@ -361,6 +393,42 @@ def judge(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgem
     return JUDGES[req.kind](ctx, req, adapter, case)
 
 
+@dataclass(frozen=True, slots=True)
+class CaseSent:
+    """One case put to the implementation, and what came of it: a judgement, or the error
+    the implementation met instead."""
+
+    requirement: Requirement
+    case: Any
+    judgement: Judgement | None
+    phase: CasePhase
+    error: str = ""
+
+
+CaseObserver = Callable[[CaseSent], None]
+"""Told of every case a run sends, once, after it is judged."""
+
+
+def send(
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    case: Any,
+    observe: CaseObserver | None,
+    phase: CasePhase,
+) -> Judgement:
+    """:func:`judge`, and ``observe`` told what was sent and what came of it."""
+    if observe is None:
+        return judge(ctx, req, adapter, case)
+    try:
+        verdict = judge(ctx, req, adapter, case)
+    except (ImplementationError, Unsupported) as exc:
+        observe(CaseSent(req, case, None, phase, str(exc)))
+        raise
+    observe(CaseSent(req, case, verdict, phase))
+    return verdict
+
+
 def _check_case(ctx: Context, req: Requirement, case: Any) -> None:
     """The kit's own promise, checked on every case before anyone is blamed."""
     if req.kind == "accept" and not ctx.oracle.is_valid(case):
@@ -405,6 +473,7 @@ def run_requirement(
     run_seed: int,
     declared: Declared | None = None,
     every_variant: bool = False,
+    observe: CaseObserver | None = None,
 ) -> Result:
     """Search for cases on which ``adapter`` breaks ``req``, one per kind of failure.
 
@@ -417,10 +486,12 @@ def run_requirement(
     is not counted against the requirement.  Every case's variants are counted into the
     result's ``coverage``; with ``every_variant`` (the certify profile) a requirement that
     passed without exercising each of its variants not declared is :func:`incomplete`.
+    is not counted against the requirement.  ``observe`` is told of every case sent
+    (:class:`CaseSent`), shrinking's and the replays' included.
     """
     declared = declared or Declared()
     with interrupts() as guard, guard.raising():
-        result = _search(ctx, req, adapter, examples, run_seed, declared, guard)
+        result = _search(ctx, req, adapter, examples, run_seed, declared, guard, observe)
     return incomplete(result) if every_variant else result
 
 
@@ -453,11 +524,13 @@ def _search(
     run_seed: int,
     declared: Declared,
     guard: InterruptGuard,
+    observe: CaseObserver | None = None,
 ) -> Result:
     """:func:`run_requirement`'s body, inside the interrupt guard's raising region."""
     req_seed = requirement_seed(run_seed, req.id)
     count = 0
     tally = Tally(ctx, req)
+    phase: CasePhase = "search"  # why attempt() is sending its case, for ``observe``
     started = time.perf_counter()
     found: dict[str, _Failed] = {}
     shown: set[str] = set()  # kinds that already have a shrunk example
@@ -470,7 +543,7 @@ def _search(
         tally.add(case)
         _check_case(ctx, req, case)
         try:
-            verdict = judge(ctx, req, adapter, case)
+            verdict = send(ctx, req, adapter, case, observe, phase)
         except (ImplementationError, Unsupported) as exc:
             raise _Errored(case, exc) from None
         if verdict.ok:
@@ -490,7 +563,8 @@ def _search(
     smallest: _Failed | None = None  # the current search's smallest failure so far
 
     def probe(case: Any) -> None:
-        nonlocal last_failure, shrink_left, smallest
+        nonlocal last_failure, shrink_left, smallest, phase
+        phase = "search" if shrink_left is None else "shrink"
         if shrink_left is not None:
             if shrink_left <= 0:
                 raise _ShrunkEnough
@@ -550,8 +624,8 @@ def _search(
         failures = []
         for kind, f in kept.items():
             if req.kind == "lifecycle" and kind not in flaky_kinds:
-                f = _shorten_program(ctx, req, adapter, f, declared)
-            flaky = kind in flaky_kinds or not _fails_every_time(ctx, req, adapter, f.case)
+                f = _shorten_program(ctx, req, adapter, f, declared, observe)
+            flaky = kind in flaky_kinds or not _fails_every_time(ctx, req, adapter, f.case, observe)
             message = f.judgement.message
             if flaky:
                 message = f"flaky: {message} (the case did not fail on every replay)"
@@ -563,6 +637,7 @@ def _search(
                     f.judgement.answer,
                     f.judgement.expected,
                     flaky,
+                    case_id(f.case),
                 )
             )
         head = failures[0]
@@ -574,6 +649,7 @@ def _search(
             counterexample=head.counterexample,
             flaky=head.flaky,
             failures=tuple(failures),
+            case_id=head.case_id,
         )
 
     def errored(err: _Errored) -> Result:
@@ -584,6 +660,8 @@ def _search(
             message=err.error.reason,
             detail=_error_detail(err.error),
             counterexample=case_record(req, err.case),
+            expected=expected_of(err.case),
+            case_id=case_id(err.case),
         )
 
     def why(err: _Errored) -> str:
@@ -608,6 +686,7 @@ def _search(
             return result("failed", message=f"flaky: {exc}", flaky=True)
         found[cause.kind] = cause
         return failed(flaky_kinds=frozenset({cause.kind}))
+    phase = "directed"
     try:
         for case in tally.directed():
             directed = attempt(case)
@@ -660,24 +739,29 @@ def _error_detail(error: ImplementationError) -> str:
 
 
 def _shorten_program(
-    ctx: Context, req: Requirement, adapter: Adapter, failure: _Failed, declared: Declared
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    failure: _Failed,
+    declared: Declared,
+    observe: CaseObserver | None = None,
 ) -> _Failed:
     """Delete the steps a failing lifecycle program does not need (see ``shorten``),
     keeping only a shorter program that still fails with the same kind."""
 
     def fails(candidate: list[Op]) -> int | None:
         try:
-            findings = [f for f in ctx.executor.run(adapter, candidate) if f.requirement == req.id]
+            verdict = send(ctx, req, adapter, candidate, observe, "shorten")
         except (ImplementationError, Unsupported):
             return None
-        return findings[0].step if findings else None
+        return None if verdict.ok else verdict.step
 
     program = failure.case
     shorter = shorten(program, fails)
     if len(shorter) == len(program):
         return failure
     try:
-        again = judge(ctx, req, adapter, shorter)
+        again = send(ctx, req, adapter, shorter, observe, "shorten")
     except (ImplementationError, Unsupported):
         return failure
     if again.ok:
@@ -695,11 +779,17 @@ def _shorten_program(
 REPLAYS = 3
 
 
-def _fails_every_time(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> bool:
+def _fails_every_time(
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    case: Any,
+    observe: CaseObserver | None = None,
+) -> bool:
     """A nondeterministic implementation is *flaky*, not plainly wrong: replay the case."""
     for _ in range(REPLAYS):
         try:
-            if judge(ctx, req, adapter, case).ok:
+            if send(ctx, req, adapter, case, observe, "recheck").ok:
                 return False
         except (ImplementationError, Unsupported):
             continue
@@ -728,9 +818,11 @@ def certify(
     run_seed: int = 0,
     listener: Listener | None = None,
     declared: Declared | None = None,
+    observe: CaseObserver | None = None,
 ) -> list[Result]:
     """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events;
-    ``declared`` variants are not counted against their requirements."""
+    ``declared`` variants are not counted against their requirements; ``observe`` is told
+    of every case sent."""
     budget = PROFILES[profile]
     results: list[Result] = []
     with interrupts() as guard:
@@ -747,6 +839,7 @@ def certify(
                         run_seed=run_seed,
                         declared=declared,
                         every_variant=profile == "certify",
+                        observe=observe,
                     )
                     results.append(res)
                     if listener:

@@ -23,9 +23,11 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing.util import Finalize
+from pathlib import Path
 from typing import Any
 
 from inngest_conformance._adapters import Adapter, AdapterSpec
+from inngest_conformance._case_log import PartWriter
 from inngest_conformance._engine import (
     PROFILES,
     Interrupted,
@@ -49,6 +51,7 @@ class _Worker:
     profile: Profile
     run_seed: int
     declared: Declared | None
+    parts: PartWriter | None = None
     warned: int = 0
 
 
@@ -78,6 +81,7 @@ def _start_worker(
     run_seed: int,
     declared: Declared | None,
     modules: tuple[str, ...],
+    parts: Path | None = None,
 ) -> None:
     # Ctrl-C is the parent's to handle: it stops handing out requirements.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -89,23 +93,29 @@ def _start_worker(
     adapter = spec.open()
     Finalize(None, adapter.close, exitpriority=10)
     requirements = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
-    _WORKER.append(_Worker(ctx, adapter, requirements, profile, run_seed, declared))
+    writer = PartWriter(parts) if parts is not None else None
+    _WORKER.append(_Worker(ctx, adapter, requirements, profile, run_seed, declared, writer))
 
 
 def _run_one(requirement_id: str) -> tuple[dict[str, Any], float, list[str]]:
     """One requirement in a worker: its report row, its duration and the adapter's new
-    warnings."""
+    warnings; its cases, when logged, in its own part file, complete when this returns."""
     w = _WORKER[0]
     req = w.requirements[requirement_id]
-    result = run_requirement(
-        w.ctx,
-        req,
-        w.adapter,
-        examples=PROFILES[w.profile][req.kind],
-        run_seed=w.run_seed,
-        declared=w.declared,
-        every_variant=w.profile == "certify",
-    )
+    try:
+        result = run_requirement(
+            w.ctx,
+            req,
+            w.adapter,
+            examples=PROFILES[w.profile][req.kind],
+            run_seed=w.run_seed,
+            declared=w.declared,
+            every_variant=w.profile == "certify",
+            observe=w.parts,
+        )
+    finally:
+        if w.parts is not None:
+            w.parts.close()
     warnings = w.adapter.warnings[w.warned :]
     w.warned = len(w.adapter.warnings)
     return result.to_json(), result.duration_s, list(warnings)
@@ -128,9 +138,12 @@ def certify_in_workers(
     listener: Listener | None = None,
     declared: Declared | None = None,
     warnings: list[str] | None = None,
+    parts: Path | None = None,
 ) -> list[Result]:
     """What :func:`~inngest_conformance._engine.certify` returns, run by ``jobs`` worker
-    processes; the workers' adapter warnings are added to ``warnings``.  Ctrl-C stops
+    processes; the workers' adapter warnings are added to ``warnings``; with ``parts`` each
+    worker writes the cases of each requirement to its part file in that folder
+    (:class:`~inngest_conformance._case_log.PartWriter`).  Ctrl-C stops
     handing out requirements, lets the running ones finish and raises
     :class:`~inngest_conformance._engine.Interrupted` with the rest skipped."""
     done: dict[str, Result] = {}
@@ -138,7 +151,16 @@ def certify_in_workers(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(spec, ctx.schema, ctx.model, profile, run_seed, declared, local_modules()),
+        initargs=(
+            spec,
+            ctx.schema,
+            ctx.model,
+            profile,
+            run_seed,
+            declared,
+            local_modules(),
+            parts,
+        ),
     )
     by_future: dict[Future[tuple[dict[str, Any], float, list[str]]], Requirement] = {}
     try:

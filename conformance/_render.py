@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from typing import Any
 
 #: Longest value shown whole in a human format; report.json always keeps the whole value.
@@ -189,7 +190,24 @@ def _md_compare(section: dict[str, Any]) -> list[str]:
                 f"  - {_md_cell(n, 60)}: {_md_cell(_answer_text(t), 300)}"
                 for n, t in d["answers"].items()
             ]
+    own = _own_failures(section)
+    if own:
+        lines += ["", "### Each implementation's failures", ""]
+        for column, f in own:
+            lines += [f"- `{f['id']}` [{_md_cell(column, 60)}]: {f['outcome']}"]
+            lines += [f"  - reproduce (this case): {_md_command(f.get('reproduce', ''))}"]
+            if f.get("rerun"):
+                lines += [f"  - rerun (the whole search): {_md_command(f['rerun'])}"]
     return lines
+
+
+def _own_failures(section: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(column, failure) for each implementation's own failures in a comparison."""
+    return [
+        (str(i.get("column", "")), f)
+        for i in section["implementations"]
+        for f in i.get("failures", [])
+    ]
 
 
 def cases_note(report: dict[str, Any]) -> str:
@@ -251,18 +269,23 @@ def _md_failures(failures: list[dict[str, Any]]) -> list[str]:
             ]
         if len(r.get("failures") or []) > 1:
             lines += ["", f"{len(r['failures'])} kinds of failure:", ""]
-            lines += ["| kind | counterexample | answer |", "| --- | --- | --- |"]
             lines += [
-                f"| {_md_cell(f['kind'], 80)} | {_md_code(f.get('counterexample'), 300)} "
+                "| kind | case_id | counterexample | answer |",
+                "| --- | --- | --- | --- |",
+            ]
+            lines += [
+                f"| {_md_cell(f['kind'], 80)} | `{_md_cell(f.get('case_id', ''), 40)}` "
+                f"| {_md_code(f.get('counterexample'), 300)} "
                 f"| {_md_code(f.get('answer'), 200)} |"
                 for f in r["failures"]
             ]
             lines += [""]
-        lines += [
-            f"- reproduce: `{r.get('reproduce', '')}`",
-            f"- replay: `{r.get('replay', '')}`",
-            "",
-        ]
+        lines += [f"- reproduce (this case): {_md_command(r.get('reproduce', ''))}"]
+        if r.get("rerun"):
+            lines += [f"- rerun (the whole search): {_md_command(r['rerun'])}"]
+        if r.get("replay"):
+            lines += [f"- replay (every saved case): {_md_command(r['replay'])}"]
+        lines += [""]
     return lines
 
 
@@ -400,6 +423,14 @@ def to_step_summary(report: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n\n"
 
 
+def _md_command(command: str) -> str:
+    """A command as Markdown code, whole: a command is only useful whole, and shlex quoting
+    already keeps it on one line.  A backtick inside takes a longer fence."""
+    fence = "`" * (max((len(m) for m in re.findall("`+", command)), default=0) + 1)
+    pad = " " if command.startswith("`") or command.endswith("`") else ""
+    return f"{fence}{pad}{command}{pad}{fence}"
+
+
 def _h(value: Any, **kwargs: Any) -> str:
     return html.escape(visible(value, **kwargs), quote=True)
 
@@ -521,9 +552,10 @@ def to_html(report: dict[str, Any]) -> str:
         if len(r.get("failures") or []) > 1:
             kinds = (
                 f"<p>{len(r['failures'])} kinds of failure:</p><table><thead><tr><th>kind</th>"
-                "<th>counterexample</th><th>answer</th></tr></thead><tbody>"
+                "<th>case_id</th><th>counterexample</th><th>answer</th></tr></thead><tbody>"
                 + "".join(
-                    f"<tr><td>{_h(f['kind'])}</td><td><pre>{_h(f.get('counterexample'))}</pre>"
+                    f"<tr><td>{_h(f['kind'])}</td><td><code>{_h(f.get('case_id', ''))}</code></td>"
+                    f"<td><pre>{_h(f.get('counterexample'))}</pre>"
                     f"</td><td><pre>{_h(f.get('answer'), limit=500)}</pre></td></tr>"
                     for f in r["failures"]
                 )
@@ -534,8 +566,18 @@ def to_html(report: dict[str, Any]) -> str:
             f"<h3><code>{_h(r['id'])}</code> — {_h(r['outcome'])}</h3>"
             f"<p>{_h(r.get('message', ''))}</p>"
             f'<div class="evidence">{cells}</div>{kinds}'
-            f"<p>Reproduce: <code>{_h(r.get('reproduce', ''))}</code><br>"
-            f"Replay: <code>{_h(r.get('replay', ''))}</code></p></section>"
+            f"<p>Reproduce (this case): <code>{_h(r.get('reproduce', ''))}</code>"
+            + (
+                f"<br>Rerun (the whole search): <code>{_h(r['rerun'])}</code>"
+                if r.get("rerun")
+                else ""
+            )
+            + (
+                f"<br>Replay (every saved case): <code>{_h(r['replay'])}</code>"
+                if r.get("replay")
+                else ""
+            )
+            + "</p></section>"
         )
     warnings = "".join(f"<li>{_h(w)}</li>" for w in report.get("warnings", []))
     exceptions = "".join(
@@ -626,10 +668,18 @@ def _html_compare(section: dict[str, Any]) -> str:
             f'<section class="failure"><h3><code>{_h(d["requirement"])}</code></h3>'
             f"<pre>{_h(d['case'], indent=2)}</pre><ul>{answers}</ul></section>"
         )
+    own = "".join(
+        f"<li><code>{_h(f['id'])}</code> [{_h(column)}]: {_h(f['outcome'])}<br>"
+        f"Reproduce (this case): <code>{_h(f.get('reproduce', ''))}</code>"
+        + (f"<br>Rerun (the whole search): <code>{_h(f['rerun'])}</code>" if f.get("rerun") else "")
+        + "</li>"
+        for column, f in _own_failures(section)
+    )
     return (
         "<h2>Comparison</h2><table><thead><tr><th>requirement</th>"
         f"{head}</tr></thead><tbody>{body}</tbody></table>"
         + (f"<h3>Disagreements (shrunk)</h3>{''.join(rows)}" if rows else "")
+        + (f"<h3>Each implementation's failures</h3><ul>{own}</ul>" if own else "")
     )
 
 

@@ -23,7 +23,8 @@ from typing import Any
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
-from inngest_conformance._engine import judge, rebuild_case
+from inngest_conformance._encode import clip, one_line
+from inngest_conformance._engine import Judgement, case_id, judge, rebuild_case
 from inngest_conformance._planning import context, invocation
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.errors import UsageError
@@ -41,6 +42,11 @@ class Replayed:
     status: str
     message: str
     implementation: str = ""
+    case_id: str = ""
+    """The replayed case's id (:func:`~inngest_conformance._engine.case_id`), when known."""
+    answer: Any = None
+    """The implementation's answer at the last try (a failing one, if any try failed)."""
+    expected: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +125,50 @@ def _listing(columns: Sequence[str]) -> str:
     return ", ".join(repr(c) for c in columns)
 
 
+#: How many case ids an unknown ``--case`` lists before "and N more".
+LISTED = 5
+
+
+def _case_rows(rows: Sequence[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
+    """The one case ``wanted`` of each failed row holding it (the headline, or one of the
+    ``failures``), as a row of its own to replay."""
+    out = []
+    for row in rows:
+        for held in [row, *(row.get("failures") or [])]:
+            if isinstance(held, dict) and held.get("case_id") == wanted:
+                out.append({**held, "id": row.get("id")})
+                break
+    return out
+
+
+def _case_ids(groups: Sequence[FailureGroup]) -> list[str]:
+    ids: list[str] = []
+    for g in groups:
+        for row in g.rows:
+            for held in [row, *(row.get("failures") or [])]:
+                cid = held.get("case_id") if isinstance(held, dict) else None
+                if isinstance(cid, str) and cid not in ids:
+                    ids.append(cid)
+    return ids
+
+
+def _narrow_to_case(
+    groups: list[FailureGroup], wanted: str, where: str = "the report"
+) -> list[FailureGroup]:
+    """``groups`` with only the rows of case ``wanted``; a usage error (one line, a few ids
+    at most) when none holds it."""
+    narrowed = [FailureGroup(g.column, g.invocation, _case_rows(g.rows, wanted)) for g in groups]
+    if any(g.rows for g in narrowed):
+        return narrowed
+    ids = _case_ids(groups)
+    if not ids:
+        known = "it has no failed case with an id (a report written by an older kit?)"
+    else:
+        more = f" and {len(ids) - LISTED} more" if len(ids) > LISTED else ""
+        known = f"its failed cases are {', '.join(ids[:LISTED])}{more}"
+    raise UsageError(f"{where} has no failed case {clip(one_line(wanted), 40)!r}: {known}")
+
+
 def _refuse_untrusted(groups: list[FailureGroup]) -> None:
     recorded = "; ".join(
         (f"{g.column}: " if g.column else "") + shlex.join(implementation_words(g.invocation))
@@ -143,6 +193,7 @@ def replay_report(
     implementation: str | None = None,
     trust_report: bool = False,
     rejects_with: Sequence[str] = (),
+    case: str | None = None,
 ) -> list[Replayed]:
     """What each replayed failure shows: ``still-fails``, ``passes-now``, ``flaky`` or
     ``errored``.
@@ -150,7 +201,9 @@ def replay_report(
     The implementation is the one named by ``target``/``command``/``url``; with none named,
     the one the report records, and only when ``trust_report`` says so.  In a compare
     report ``implementation`` picks whose failures to replay against a named one (needed
-    unless the named one is exactly one of the recorded ones).
+    unless the named one is exactly one of the recorded ones).  With ``case`` only that
+    one case (a failure's ``case_id``) is sent again, with the answer and the expected
+    answer kept in what is returned.
     """
     if report.get("format") != FORMAT:
         raise UsageError(f"not an inngest-conformance report (format {FORMAT})")
@@ -165,6 +218,8 @@ def replay_report(
         missing = [i for i in only if i not in ids]
         if missing:
             raise UsageError(f"the report has no failed requirement {missing[0]!r}")
+    if case is not None:
+        groups = _narrow_to_case(groups, case)
     if not any(g.rows for g in groups):
         return []
     named = invocation(target=target, command=command, url=url)
@@ -177,6 +232,8 @@ def replay_report(
         )
     if named and report.get("compare") is not None:
         groups = _choose(groups, named, implementation)
+        if case is not None:
+            groups = _narrow_to_case(groups, case, f"{_listing([g.column for g in groups])}")
     elif implementation is not None:
         raise UsageError("--implementation is for compare reports; this report has one")
     if not named and not trust_report:
@@ -218,18 +275,24 @@ def _replay_one(
         return Replayed(rid, "errored", "this schema has no such requirement", column)
     case = rebuild_case(req, row)
     fails, message = 0, ""
+    shown: Judgement | None = None
     try:
         for _ in range(TRIES):
             j = judge(ctx, req, adapter, case)
             if not j.ok:
                 fails += 1
                 message = j.message
+            if shown is None or not j.ok:
+                shown = j
     except StartError:
         raise
     except (ImplementationError, Unsupported) as exc:
-        return Replayed(rid, "errored", str(exc), column)
+        return Replayed(rid, "errored", str(exc), column, case_id(case))
     if fails == TRIES:
-        return Replayed(rid, "still-fails", message, column)
-    if fails:
-        return Replayed(rid, "flaky", f"failed {fails} of {TRIES} times: {message}", column)
-    return Replayed(rid, "passes-now", "the counterexample no longer fails", column)
+        status = "still-fails"
+    elif fails:
+        status, message = "flaky", f"failed {fails} of {TRIES} times: {message}"
+    else:
+        status, message = "passes-now", "the counterexample no longer fails"
+    assert shown is not None
+    return Replayed(rid, status, message, column, case_id(case), shown.answer, shown.expected)

@@ -15,10 +15,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any
 
 from inngest_conformance._adapters import Adapter, AdapterSpec, Description, open_adapter
 from inngest_conformance._baseline import Baseline, exit_status, with_baseline
+from inngest_conformance._case_log import case_parts
 from inngest_conformance._compare import Entrant, compare, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
 from inngest_conformance._parallel import certify_in_workers
@@ -145,6 +147,7 @@ def certify_adapter(
     jobs: int = 1,
     reopen: AdapterSpec | None = None,
     baseline: Baseline | None = None,
+    log_cases: str | Path | None = None,
 ) -> Certification:
     """Certify one implementation behind ``adapter``; see the module docstring.
 
@@ -155,6 +158,8 @@ def certify_adapter(
     (``adapter`` is still asked what it is); the report is the same apart from timings.
     A ``baseline`` of known failures is checked against the role before the first case,
     and judged in the report's ``baseline`` section, which the exit status then follows.
+    ``log_cases`` names a JSON Lines file to write every case sent to
+    (:mod:`inngest_conformance._case_log`), the same whatever ``jobs``.
     """
     if jobs > 1 and reopen is None:
         raise UsageError(
@@ -162,7 +167,7 @@ def certify_adapter(
             "--command or --url"
         )
     run = _Run.open(profile, ctx, seed)
-    with interrupts() as guard:
+    with interrupts() as guard, case_parts(log_cases) as parts:
         with guard.raising():
             desc = description or describe(adapter)
         chosen = choose_role(adapter, role, desc)
@@ -170,6 +175,7 @@ def certify_adapter(
         if baseline is not None:
             baseline = baseline.checked(run.ctx, chosen)
         interrupted = False
+        writer = parts.writer() if parts is not None else None
         try:
             if jobs > 1 and reopen is not None:
                 results = certify_in_workers(
@@ -182,6 +188,7 @@ def certify_adapter(
                     listener=listener,
                     declared=Declared.from_exceptions(exceptions),
                     warnings=adapter.warnings,
+                    parts=parts.directory if parts is not None else None,
                 )
             else:
                 results = certify(
@@ -192,9 +199,15 @@ def certify_adapter(
                     run_seed=seed,
                     listener=listener,
                     declared=Declared.from_exceptions(exceptions),
+                    observe=writer,
                 )
         except Interrupted as stop:
             results, interrupted = stop.results, True
+        finally:
+            if writer is not None:
+                writer.close()
+        if parts is not None:
+            parts.merge((r.id, "") for r in requirements)
         # A Ctrl-C after the last case still ends the run as interrupted.
         interrupted = interrupted or guard.requested
     if not only:
@@ -235,6 +248,7 @@ def compare_adapters(
     invocation: Sequence[str] = (),
     invocations: Sequence[Sequence[str]] = (),
     baseline: Baseline | None = None,
+    log_cases: str | Path | None = None,
 ) -> Certification:
     """Run the same cases through every adapter; the report has a ``compare`` section.
 
@@ -245,6 +259,8 @@ def compare_adapters(
     the ``compare`` section keeps its own failures, each with a ``reproduce`` command for
     that implementation alone, which is also what ``replay`` reruns against it.  A
     ``baseline`` applies per implementation (its ``ID@COLUMN`` entries name the columns).
+    ``log_cases`` names a JSON Lines file to write every case sent to, each line naming its
+    implementation.
     """
     run = _Run.open(profile, ctx, seed)
     if len(adapters) < 2:
@@ -260,7 +276,17 @@ def compare_adapters(
     requirements = plan(run.ctx, chosen, levels=levels)
     if baseline is not None:
         baseline = baseline.checked(run.ctx, chosen, [e.name for e in entrants])
-    section, per = compare(run.ctx, entrants, requirements, profile=run.profile, seed=seed)
+    with case_parts(log_cases) as parts:
+        writer = parts.writer() if parts is not None else None
+        try:
+            section, per = compare(
+                run.ctx, entrants, requirements, profile=run.profile, seed=seed, log=writer
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+        if parts is not None:
+            parts.merge((r.id, "") for r in requirements)
     owners = [
         max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])
         for i in range(len(requirements))
@@ -274,6 +300,7 @@ def compare_adapters(
             per[e.name],
             started_at=run.started_at,
             duration_s=0.0,
+            column=e.name,
         )
         failures = [r for r in own["requirements"] if r["outcome"] in ("failed", "errored")]
         entry["invocation"] = list(words)
@@ -286,7 +313,8 @@ def compare_adapters(
         if mine is not None:
             # The worst implementation's evidence, so its command, never all of them at once.
             row["implementation"] = owner.name
-            for key in ("reproduce", "replay"):
-                row[key] = mine[key]
+            for key in ("reproduce", "rerun", "replay", "failures"):
+                if key in mine:
+                    row[key] = mine[key]
     report["compare"] = section
     return Certification(worst, with_baseline(report, baseline))

@@ -35,6 +35,19 @@ ROLE_LEVELS: dict[Role, tuple[Level, ...]] = {
 KEYWORDS: tuple[Keyword, ...] = ("MUST", "SHOULD")
 KINDS: tuple[Kind, ...] = ("accept", "reject", "lifecycle", "audit")
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "errored", "skipped")
+CasePhase = Literal["search", "shrink", "directed", "shorten", "recheck", "shared", "disagreement"]
+"""Why a case was sent: drawn by a search, tried while shrinking a failure, a directed case,
+a shorter lifecycle program tried, a shrunk failure asked again (is it flaky?); in a
+comparison, a case every implementation gets, or the minimal case of a disagreement."""
+CASE_PHASES: tuple[CasePhase, ...] = (
+    "search",
+    "shrink",
+    "directed",
+    "shorten",
+    "recheck",
+    "shared",
+    "disagreement",
+)
 
 _W = TypeVar("_W", bound=str)
 

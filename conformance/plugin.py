@@ -66,6 +66,8 @@ OPTIONS: dict[str, str] = {
     "to refuse, besides ValueError",
     "baseline": "known failures: a report.json, or lines 'ID reason' or a JSON object "
     "id->reason; they still run and fail as xfail, one that passes fails the session",
+    "log_cases": "write every case sent, passing ones included, to this JSON Lines file "
+    "(one object a line, in catalogue order, also under xdist)",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
@@ -146,6 +148,10 @@ class _Session:
 
 _STATE = pytest.StashKey[_Session]()
 _SELECTED = pytest.StashKey[list[str]]()
+#: The folder each process writes its part files of the case log into.
+_LOG_PARTS = pytest.StashKey[Path]()
+#: How the folder reaches xdist workers (their ``workerinput``).
+LOG_PARTS_INPUT = "inngest_conformance_log_parts"
 
 
 def _state(config: pytest.Config) -> _Session:
@@ -205,6 +211,37 @@ def pytest_configure(config: pytest.Config) -> None:
             config, Path(directory) if directory is not None else None, junit=junit
         )
         config.pluginmanager.register(writer, "conformance-report")
+    _configure_case_log(config)
+
+
+def _configure_case_log(config: pytest.Config) -> None:
+    """``--conformance-log-cases``: the controller (or the only process) makes the parts
+    folder and merges it at the end; xdist workers are told where it is."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        if LOG_PARTS_INPUT in workerinput:
+            config.stash[_LOG_PARTS] = Path(workerinput[LOG_PARTS_INPUT])
+        return
+    path = setting(config, "log_cases")
+    if path is None:
+        return
+    from inngest_conformance._case_log import open_parts
+    from inngest_conformance.errors import UsageError
+
+    try:
+        parts = open_parts(path, option_name("log_cases"))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.stash[_LOG_PARTS] = parts.directory
+    config.pluginmanager.register(CaseLogWriter(config, parts), "conformance-log-cases")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node: Any) -> None:
+    """(pytest-xdist) Give each worker the case log's parts folder."""
+    parts = node.config.stash.get(_LOG_PARTS, None)
+    if parts is not None:
+        node.workerinput[LOG_PARTS_INPUT] = str(parts)
 
 
 def _check_numbers(config: pytest.Config) -> None:
@@ -306,8 +343,10 @@ def run_and_record(
     """Run one requirement, attach its result to the item, and fail or skip as it says.
 
     A requirement in ``baseline`` (id -> reason) that fails is an xfail; one that passes
-    fails, like a strict xfail, until it is removed from the baseline.
+    fails, like a strict xfail, until it is removed from the baseline.  With
+    ``--conformance-log-cases`` its cases go to its own part file.
     """
+    from inngest_conformance._case_log import PartWriter
     from inngest_conformance._engine import PROFILES, run_requirement
 
     # Imported before any search, whatever the outcomes: Hypothesis draws some values from
@@ -316,14 +355,21 @@ def run_and_record(
     # and an xdist worker would count other cases than a serial run.
     from inngest_conformance._render import failure_kinds
 
-    result = run_requirement(
-        state.ctx,
-        requirement,
-        adapter,
-        examples=PROFILES[state.profile][requirement.kind],
-        run_seed=state.seed,
-        every_variant=state.profile == "certify",
-    )
+    parts = item.config.stash.get(_LOG_PARTS, None)
+    writer = PartWriter(parts, _group(item.user_properties)) if parts is not None else None
+    try:
+        result = run_requirement(
+            state.ctx,
+            requirement,
+            adapter,
+            examples=PROFILES[state.profile][requirement.kind],
+            run_seed=state.seed,
+            every_variant=state.profile == "certify",
+            observe=writer,
+        )
+    finally:
+        if writer is not None:
+            writer.close()
     item.user_properties.append((RESULT_KEY, json.dumps(result.to_json())))
     reason = (baseline or {}).get(requirement.id)
     if reason is not None and result.outcome in ("failed", "errored"):
@@ -348,6 +394,13 @@ def run_and_record(
             warnings.warn(text, stacklevel=1)
             return
         raise RequirementFailed(text)
+
+
+def _group(user_properties: Any) -> str:
+    """Whose result an item's properties hold: ``""`` for the implementation the options
+    name, a suite's report folder for a :func:`inngest_conformance.testing.suite` item."""
+    props = dict(user_properties)
+    return str(json.loads(str(props[SUITE_KEY]))["folder"]) if SUITE_KEY in props else ""
 
 
 class ConformanceSuite(pytest.Collector):
@@ -535,6 +588,56 @@ class ReportWriter:
                 terminalreporter.write_line(line)
 
 
+class CaseLogWriter:
+    """Writes the case log at the end of the session from every process's part files.
+
+    Registered only on the controller (or the only process).  It hears which requirements
+    ran (the items' reports reach it under xdist too) and concatenates their parts by
+    group (the options' implementation first, then each suite by folder) and, within a
+    group, in catalogue order: the file does not depend on which worker ran what.
+    """
+
+    def __init__(self, config: pytest.Config, parts: Any) -> None:
+        self.config = config
+        self.parts = parts
+        self.ran: dict[str, set[str]] = {}
+        self.suites: dict[str, dict[str, Any]] = {}
+        self.written: Path | None = None
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        if report.when != "call":
+            return
+        props = dict(report.user_properties)
+        if RESULT_KEY not in props:
+            return
+        group = _group(report.user_properties)
+        if group:
+            self.suites.setdefault(group, json.loads(str(props[SUITE_KEY])))
+        self.ran.setdefault(group, set()).add(json.loads(str(props[RESULT_KEY]))["id"])
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        state = _state(self.config)
+        order = [
+            (rid, group)
+            for group in sorted(self.ran)
+            for rid in catalogue_order(state, self.suites.get(group))
+            if rid in self.ran[group]
+        ]
+        try:
+            self.parts.merge(order)
+            self.written = self.parts.target
+        finally:
+            self.parts.remove()
+
+    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
+        if self.written is not None:
+            terminalreporter.write_line(f"inngest-conformance cases: {self.written}")
+
+    def pytest_unconfigure(self, config: pytest.Config) -> None:
+        self.parts.remove()  # a session that never reached its end leaves no parts behind
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     state = session.config.stash.get(_STATE, None)
@@ -547,6 +650,15 @@ def suite_folder(nodeid: str) -> str:
     (``tests/test_store.py::test_conformance`` -> ``tests.test_store.test_conformance``)."""
     base = nodeid.split("[", 1)[0].replace(".py::", "::").replace("::", ".").replace("/", ".")
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base).strip(".") or "suite"
+
+
+def catalogue_order(state: _Session, suite: dict[str, Any] | None = None) -> list[str]:
+    """The requirement ids of the options' implementation's catalogue, or a suite's."""
+    from inngest_conformance._planning import context
+    from inngest_conformance._requirements import catalogue
+
+    ctx = context(suite["schema"], suite["lifecycle"]) if suite else state.ctx
+    return [r.id for r in catalogue(ctx.schema, model=ctx.model)]
 
 
 def session_report(
@@ -566,7 +678,7 @@ def session_report(
 
     ctx = context(suite["schema"], suite["lifecycle"]) if suite else state.ctx
     by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
-    order = list(by_id)
+    order = catalogue_order(state, suite)
     rows = sorted(rows, key=lambda row: order.index(row["id"]) if row["id"] in by_id else 0)
     results = [result_from_json(row, by_id[row["id"]]) for row in rows if row["id"] in by_id]
     role = results[0].requirement.role if results else "validator"
@@ -598,6 +710,9 @@ def session_report(
         for row in report["requirements"]:
             if "reproduce" in row:
                 row.pop("replay", None)
+                row.pop("rerun", None)
+                for failure in row.get("failures", ()):
+                    failure.pop("reproduce", None)
                 row["reproduce"] = shlex.join(
                     [
                         "pytest",

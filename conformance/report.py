@@ -133,7 +133,9 @@ def exception_entry(key: str, reason: str) -> dict[str, str]:
     return entry
 
 
-def reproduce_command(info: RunInfo, requirement_id: str) -> str:
+def rerun_command(info: RunInfo, requirement_id: str) -> str:
+    """The command that runs one requirement's whole search again (``rerun``; for an audit,
+    the audit again)."""
     if info.role == "source":
         return shlex.join(["inngest-conformance", "audit", *info.invocation[1:]])
     words = [
@@ -171,16 +173,66 @@ def replay_command(info: RunInfo, requirement_id: str, report_path: str = "repor
     return shlex.join([*words, "--requirement", requirement_id])
 
 
+def case_command(
+    info: RunInfo,
+    requirement_id: str,
+    case_id: str,
+    *,
+    column: str = "",
+    report_path: str = "report.json",
+) -> str:
+    """The ``reproduce`` command of one failure: ``replay --case``, which sends exactly that
+    one case again.  It names the implementation itself (and, for a compare report, whose
+    failure it is: ``column``)."""
+    words = ["inngest-conformance", "replay", report_path, *implementation_words(info.invocation)]
+    if column:
+        words += ["--implementation", column]
+    return shlex.join([*words, "--requirement", requirement_id, "--case", case_id])
+
+
+def reproduce_fields(info: RunInfo, row: dict[str, Any], column: str = "") -> dict[str, Any]:
+    """A failed or errored row's commands: ``reproduce`` (the one case again, when the row
+    has one; else the requirement's whole run), ``rerun`` (the whole run) and ``replay``
+    (every saved case of the requirement).  Each entry of ``failures`` gets the
+    ``reproduce`` of its own case."""
+    rid = row["id"]
+    if info.role == "source":
+        return {"reproduce": rerun_command(info, rid)}
+    rerun = rerun_command(info, rid)
+    out: dict[str, Any] = {
+        "reproduce": case_command(info, rid, row["case_id"], column=column)
+        if row.get("case_id")
+        else rerun,
+        "rerun": rerun,
+        "replay": replay_command(info, rid),
+    }
+    if row.get("failures"):
+        out["failures"] = [
+            {**f, "reproduce": case_command(info, rid, f["case_id"], column=column)}
+            if f.get("case_id")
+            else f
+            for f in row["failures"]
+        ]
+    return out
+
+
 def with_report_path(report: dict[str, Any], report_path: str) -> dict[str, Any]:
-    """A copy of ``report`` whose ``replay`` commands name the report where it is written
-    (``report_path`` as the user will type it: relative to where the command ran)."""
+    """A copy of ``report`` whose ``replay`` commands (``replay``, and ``reproduce`` where it
+    is one) name the report where it is written (``report_path`` as the user will type it:
+    relative to where the command ran)."""
+
+    def command(text: str) -> str:
+        words = shlex.split(text)
+        if words[1:2] != ["replay"]:
+            return text
+        words[2] = report_path
+        return shlex.join(words)
 
     def moved(row: dict[str, Any]) -> dict[str, Any]:
-        if "replay" not in row:
-            return row
-        words = shlex.split(row["replay"])
-        words[2] = report_path
-        return {**row, "replay": shlex.join(words)}
+        out = {k: command(row[k]) if k in ("replay", "reproduce") else row[k] for k in row}
+        if isinstance(row.get("failures"), list):
+            out["failures"] = [moved(f) for f in row["failures"]]
+        return out
 
     out = {**report, "requirements": [moved(r) for r in report["requirements"]]}
     if isinstance(report.get("compare"), dict):
@@ -202,17 +254,17 @@ def build_report(
     started_at: str,
     duration_s: float,
     interrupted: bool = False,
+    column: str = "",
 ) -> dict[str, Any]:
-    """The report.json document."""
+    """The report.json document; ``column`` names the implementation in a comparison whose
+    failures these are (its ``reproduce`` commands say ``--implementation COLUMN``)."""
     requirements = []
     for r in results:
         row = r.to_json()
         if r.requirement.id in info.exceptions:
             row["declared"] = True
         if r.outcome in ("failed", "errored"):
-            row["reproduce"] = reproduce_command(info, r.requirement.id)
-            if info.role != "source":
-                row["replay"] = replay_command(info, r.requirement.id)
+            row.update(reproduce_fields(info, row, column))
         requirements.append(row)
     counts = {
         o: sum(1 for r in results if r.outcome == o)

@@ -63,11 +63,6 @@ Stream = Literal["valid", "invalid", "sequences"]
 STREAMS: tuple[Stream, ...] = ("valid", "invalid", "sequences")
 
 
-def content_id(value: Any) -> str:
-    """A stable id for a fixture: the first 16 hex digits of the SHA-256 of its content."""
-    return _digest(canonical_json(value)).hex()[:16]
-
-
 def _digest(text: str) -> bytes:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
 

@@ -23,6 +23,7 @@ from inngest_conformance import __version__
 from inngest_conformance._planning import context, plan
 from inngest_conformance._requirements import catalogue
 from inngest_conformance._vocabulary import ROLE_LEVELS
+from inngest_conformance.report import with_report_path
 
 from tests.common import CLI, REFERENCE, read_report
 
@@ -163,16 +164,28 @@ def test_a_planted_defect_fails_and_its_reproduce_command_reproduces_it(
     ]
     assert printed == [failed[0]["reproduce"]]
     words = shlex.split(printed[0])
-    assert words[0] == "inngest-conformance"
+    assert words[:3] == ["inngest-conformance", "replay", "first/report.json"]
+    once = run(tmp_path, *words[1:])
+    assert once.returncode == 1, once.stdout + once.stderr
+    assert once.stdout.startswith(f"still-fails   {ENUM_ID}:")
+    assert f"case_id:  {failed[0]['case_id']}" in once.stdout
+    reran = [
+        line.split("rerun:", 1)[1].strip()
+        for line in result.stdout.splitlines()
+        if line.startswith("  rerun:")
+    ]
+    assert reran == [failed[0]["rerun"]]
+    words = shlex.split(reran[0])
+    assert words[:2] == ["inngest-conformance", "certify"]
     again = run(tmp_path, *words[1:], "--report-dir", "again")
     assert again.returncode == 1, again.stdout + again.stderr
     replayed = read_report(tmp_path / "again")
     assert [r["id"] for r in replayed["requirements"]] == [ENUM_ID]
-    # The same row; its replay command names the folder it was written to.
-    assert replayed["requirements"][0] == {
-        **failed[0],
-        "replay": failed[0]["replay"].replace("first/", "again/"),
-    }
+    # The same row; its replay commands name the folder it was written to.
+    assert (
+        replayed["requirements"][0]
+        == with_report_path({"requirements": [failed[0]]}, "again/report.json")["requirements"][0]
+    )
 
 
 # --- refusals ---------------------------------------------------------------------------

@@ -14,10 +14,11 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inngest_conformance._encode import content_id
 from inngest_conformance._output_files import FORMATS, write_fixtures
 from inngest_conformance.strategies import _fixtures as fixtures_module
 from inngest_conformance.strategies import resolve_lifecycle
-from inngest_conformance.strategies._fixtures import Fixtures, Taken, content_id
+from inngest_conformance.strategies._fixtures import Fixtures, Taken
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
 from inngest_conformance.strategies._oracle import Oracle, default_oracle

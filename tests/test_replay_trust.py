@@ -170,22 +170,35 @@ def test_the_replay_commands_a_report_prints_work_from_where_it_was_made(folder:
             assert (status, rid.rstrip(":")) == ("still-fails", row["id"])
 
 
-def test_compare_failures_each_carry_a_certify_command_for_that_one_alone(folder: Path) -> None:
+def test_compare_failures_each_carry_commands_for_that_one_alone(folder: Path) -> None:
+    """``reproduce`` re-sends the failure's one case to that implementation (named, with its
+    column); ``rerun`` certifies that implementation alone on the requirement."""
     report = report_of(folder / "cmp" / "report.json")
     jsonschema.Draft202012Validator(report_schema()).validate(report)
     for entry in report["compare"]["implementations"]:
         for failure in entry["failures"]:
             words = shlex.split(failure["reproduce"])
+            assert words[:3] == ["inngest-conformance", "replay", "cmp/report.json"]
             assert words.count("--target") == 1
+            assert words[words.index("--target") + 1] == entry["column"]
+            assert words[words.index("--implementation") + 1] == entry["column"]
+            assert words[words.index("--case") + 1] == failure["case_id"]
+            once = run(folder, *words[1:])
+            assert once.returncode == 1, once.stdout + once.stderr
+            assert once.stdout.split()[:2] == ["still-fails", failure["id"]]
+            assert f"case_id:  {failure['case_id']}" in once.stdout
+            words = shlex.split(failure["rerun"])
             assert words[words.index("--target") + 1] == entry["column"]
             again = run(folder, *words[1:], "--report-dir", "again")
             assert again.returncode == 1, again.stdout + again.stderr
             row = report_of(folder / "again" / "report.json")["requirements"][0]
             assert (row["id"], row["outcome"]) == (failure["id"], "failed")
+            assert row["case_id"] == failure["case_id"]  # the same search finds the same case
     for row in report["requirements"]:
         if row["outcome"] == "failed":
             assert shlex.split(row["reproduce"]).count("--target") == 1
             assert row["implementation"] in row["reproduce"]
+            assert f"--case {row['case_id']}" in row["reproduce"]
 
 
 def test_a_replay_whose_every_case_errored_is_not_a_success(folder: Path) -> None:
