@@ -12,12 +12,8 @@ report is the one ``--jobs 1`` writes apart from its timings.
 
 from __future__ import annotations
 
-import contextlib
-import importlib
 import multiprocessing
 import signal
-import sys
-import sysconfig
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -55,21 +51,6 @@ class _Worker:
 _WORKER: list[_Worker] = []
 
 
-def local_modules() -> tuple[str, ...]:
-    """The loaded modules outside site-packages and the standard library, by name."""
-    stdlib = sysconfig.get_paths()["stdlib"]
-    return tuple(
-        sorted(
-            name
-            for name, module in list(sys.modules.items())
-            if isinstance(file := getattr(module, "__file__", None), str)
-            and "site-packages" not in file
-            and not file.startswith(stdlib)
-            and not name.startswith("__")
-        )
-    )
-
-
 def _start_worker(
     spec: AdapterSpec,
     schema: Any,
@@ -77,14 +58,9 @@ def _start_worker(
     profile: Profile,
     run_seed: int,
     declared: Declared | None,
-    modules: tuple[str, ...],
 ) -> None:
     # Ctrl-C is the parent's to handle: it stops handing out requirements.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    for name in modules:
-        if name not in sys.modules:
-            with contextlib.suppress(Exception):
-                importlib.import_module(name)
     ctx = Context(schema, model)
     adapter = spec.open()
     Finalize(None, adapter.close, exitpriority=10)
@@ -138,7 +114,7 @@ def certify_in_workers(
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(spec, ctx.schema, ctx.model, profile, run_seed, declared, local_modules()),
+        initargs=(spec, ctx.schema, ctx.model, profile, run_seed, declared),
     )
     by_future: dict[Future[tuple[dict[str, Any], float, list[str]]], Requirement] = {}
     try:

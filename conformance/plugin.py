@@ -310,12 +310,6 @@ def run_and_record(
     """
     from inngest_conformance._engine import PROFILES, run_requirement
 
-    # Imported before any search, whatever the outcomes: Hypothesis draws some values from
-    # the constants of the local modules loaded (the kit's own, in a development install),
-    # so a module first loaded on a failure would change what every later search draws,
-    # and an xdist worker would count other cases than a serial run.
-    from inngest_conformance._render import failure_kinds
-
     result = run_requirement(
         state.ctx,
         requirement,
@@ -343,6 +337,8 @@ def run_and_record(
             f"  answer:   {json.dumps(result.answer)[:500]}\n"
             f"  expected: {json.dumps(result.expected)[:500]}"
         )
+        from inngest_conformance._render import failure_kinds
+
         text += "\n" + failure_kinds(result.to_json()).rstrip()
         if requirement.keyword == "SHOULD":
             warnings.warn(text, stacklevel=1)
