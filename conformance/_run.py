@@ -19,9 +19,9 @@ from typing import Any
 
 from inngest_conformance._adapters import Adapter, AdapterSpec, Description, open_adapter
 from inngest_conformance._baseline import Baseline, exit_status, with_baseline
-from inngest_conformance._compare import Entrant, compare, unique_names
+from inngest_conformance._compare import Entrant, compare, section_of, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
-from inngest_conformance._parallel import certify_in_workers
+from inngest_conformance._parallel import certify_in_workers, compare_in_workers
 from inngest_conformance._planning import (
     check_profile,
     check_role,
@@ -235,6 +235,8 @@ def compare_adapters(
     invocation: Sequence[str] = (),
     invocations: Sequence[Sequence[str]] = (),
     baseline: Baseline | None = None,
+    jobs: int = 1,
+    reopen: Sequence[AdapterSpec] = (),
 ) -> Certification:
     """Run the same cases through every adapter; the report has a ``compare`` section.
 
@@ -245,7 +247,15 @@ def compare_adapters(
     the ``compare`` section keeps its own failures, each with a ``reproduce`` command for
     that implementation alone, which is also what ``replay`` reruns against it.  A
     ``baseline`` applies per implementation (its ``ID@COLUMN`` entries name the columns).
+    With ``jobs`` above 1 the requirements are compared in that many worker processes, each
+    opening every implementation again as ``reopen`` says (one spec per adapter, in order);
+    the report is the same apart from timings.
     """
+    if jobs > 1 and len(reopen) != len(adapters):
+        raise UsageError(
+            "--jobs runs the implementations in worker processes: name each by --target, "
+            "--command or --url"
+        )
     run = _Run.open(profile, ctx, seed)
     if len(adapters) < 2:
         raise UsageError("compare needs at least two implementations")
@@ -260,7 +270,14 @@ def compare_adapters(
     requirements = plan(run.ctx, chosen, levels=levels)
     if baseline is not None:
         baseline = baseline.checked(run.ctx, chosen, [e.name for e in entrants])
-    section, per = compare(run.ctx, entrants, requirements, profile=run.profile, seed=seed)
+    if jobs > 1:
+        opened = [(e.name, spec, e.description) for e, spec in zip(entrants, reopen, strict=True)]
+        compared = compare_in_workers(
+            run.ctx, opened, requirements, jobs=jobs, profile=run.profile, seed=seed
+        )
+        section, per = section_of(entrants, compared)
+    else:
+        section, per = compare(run.ctx, entrants, requirements, profile=run.profile, seed=seed)
     owners = [
         max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])
         for i in range(len(requirements))
