@@ -318,6 +318,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        metavar="N",
+        help="compare requirements in N worker processes, each opening every implementation "
+        "(the report is the same as with 1, apart from timings; default 1)",
+    )
+    p.add_argument(
         "--report-dir", default="reports/compare", metavar="DIR", help="default reports/compare"
     )
     p.add_argument("--levels", metavar="LIST", help="comma-separated levels to compare")
@@ -608,17 +616,19 @@ def _compare(args: argparse.Namespace) -> int:
     ]
     words = [word for kind, value in specs for word in (f"--{kind}", value)]
     words += invocation(schema=schema_paths.get("schema"), lifecycle=schema_paths.get("lifecycle"))
+    opens = [
+        AdapterSpec(
+            **{kind: value},
+            request_timeout=args.timeout,
+            startup_timeout=args.startup_timeout,
+            rejects_with=tuple(args.rejects_with) if kind == "target" else (),
+        )
+        for kind, value in specs
+    ]
     adapters: list[Adapter] = []
     try:
-        for kind, value in specs:
-            adapters.append(
-                AdapterSpec(
-                    **{kind: value},
-                    request_timeout=args.timeout,
-                    startup_timeout=args.startup_timeout,
-                    rejects_with=tuple(args.rejects_with) if kind == "target" else (),
-                ).open()
-            )
+        for spec in opens:
+            adapters.append(spec.open())
         cert = compare_adapters(
             adapters,
             ctx=ctx,
@@ -630,6 +640,8 @@ def _compare(args: argparse.Namespace) -> int:
             invocations=invocations,
             baseline=baseline,
             log_cases=args.log_cases,
+            jobs=args.jobs,
+            reopen=opens,
         )
     finally:
         for adapter in adapters:

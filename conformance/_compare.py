@@ -37,6 +37,7 @@ from inngest_conformance._engine import (
     expected_of,
     rebuild_case,
     requirement_seed,
+    result_from_json,
     run_requirement,
     send,
 )
@@ -96,6 +97,79 @@ def _key(case: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+@dataclass(frozen=True)
+class Compared:
+    """One requirement compared: its matrix row, its shrunk disagreements, and each
+    entrant's result (by column name)."""
+
+    row: dict[str, Any]
+    disagreements: list[dict[str, Any]]
+    results: dict[str, Result]
+
+    def to_json(self) -> dict[str, Any]:
+        """As a worker process sends it back."""
+        return {
+            "row": self.row,
+            "disagreements": self.disagreements,
+            "results": {name: r.to_json() for name, r in self.results.items()},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], req: Requirement) -> Compared:
+        results = {name: result_from_json(r, req) for name, r in data["results"].items()}
+        return cls(data["row"], data["disagreements"], results)
+
+
+def compare_requirement(
+    ctx: Context,
+    entrants: Sequence[Entrant],
+    req: Requirement,
+    *,
+    profile: Profile,
+    seed: int,
+    pool: ThreadPoolExecutor,
+    log: PartWriter | None = None,
+) -> Compared:
+    """Put ``req``'s cases to every entrant (one thread each, from ``pool``), then shrink
+    each disagreement.  Depends on nothing but its arguments: any process can run it.
+    ``log`` is given every case sent, naming the implementation (the shared cases one
+    implementation after another, in the order of ``entrants``, whatever order their
+    threads answered in)."""
+    budget = PROFILES[profile]
+    cases = draw_cases(ctx, req, budget[req.kind], seed)
+    sent: dict[str, list[CaseSent]] = {e.name: [] for e in entrants}
+
+    def answers(entrant: Entrant) -> list[dict[str, Any]]:
+        told = sent[entrant.name].append if log is not None else None
+        return [token(ctx, req, entrant.adapter, c, told) for c in cases]
+
+    tokens = dict(zip((e.name for e in entrants), pool.map(answers, entrants), strict=True))
+    if log is not None:
+        for e in entrants:
+            for one in sent[e.name]:
+                log.write(one, e.name)
+    sent.clear()
+    outcomes: dict[str, Outcome] = {}
+    for e in entrants:
+        mine = tokens[e.name]
+        outcome: Outcome = "passed"
+        if any("errored" in t for t in mine):
+            outcome = "errored"
+        if any(not t["ok"] and "errored" not in t for t in mine):
+            outcome = "failed"
+        outcomes[e.name] = outcome
+    row: dict[str, Any] = {
+        "id": req.id,
+        "level": req.level,
+        "keyword": req.keyword,
+        "outcomes": outcomes,
+        "cases": len(cases),
+    }
+    results: dict[str, list[Result]] = {e.name: [] for e in entrants}
+    rows = _disagreements(ctx, req, entrants, cases, tokens, outcomes, budget, seed, results, log)
+    return Compared(row, rows, {name: mine[0] for name, mine in results.items()})
+
+
 def compare(
     ctx: Context,
     entrants: Sequence[Entrant],
@@ -106,48 +180,25 @@ def compare(
     log: PartWriter | None = None,
 ) -> tuple[dict[str, Any], dict[str, list[Result]]]:
     """The ``compare`` section of a report, and each entrant's results; ``log`` is given
-    every case sent, naming the implementation (the shared cases one implementation after
-    another, in the order of ``entrants``, whatever order their threads answered in)."""
-    budget = PROFILES[profile]
-    results: dict[str, list[Result]] = {e.name: [] for e in entrants}
-    matrix: list[dict[str, Any]] = []
-    disagreements: list[dict[str, Any]] = []
+    every case sent (see :func:`compare_requirement`)."""
     with ThreadPoolExecutor(max_workers=max(1, len(entrants))) as pool:
-        for req in requirements:
-            cases = draw_cases(ctx, req, budget[req.kind], seed)
-            sent: dict[str, list[CaseSent]] = {e.name: [] for e in entrants}
+        compared = [
+            compare_requirement(ctx, entrants, req, profile=profile, seed=seed, pool=pool, log=log)
+            for req in requirements
+        ]
+    return section_of(entrants, compared)
 
-            def answers(
-                entrant: Entrant,
-                req: Requirement = req,
-                cases: list[Any] = cases,
-                sent: dict[str, list[CaseSent]] = sent,
-            ) -> list[dict[str, Any]]:
-                told = sent[entrant.name].append if log is not None else None
-                return [token(ctx, req, entrant.adapter, c, told) for c in cases]
 
-            tokens = dict(zip((e.name for e in entrants), pool.map(answers, entrants), strict=True))
-            if log is not None:
-                for e in entrants:
-                    for one in sent[e.name]:
-                        log.write(one, e.name)
-                sent.clear()
-            row: dict[str, Any] = {"id": req.id, "level": req.level, "keyword": req.keyword}
-            outcomes: dict[str, Outcome] = {}
-            for e in entrants:
-                mine = tokens[e.name]
-                outcome: Outcome = "passed"
-                if any("errored" in t for t in mine):
-                    outcome = "errored"
-                if any(not t["ok"] and "errored" not in t for t in mine):
-                    outcome = "failed"
-                outcomes[e.name] = outcome
-            row["outcomes"] = outcomes
-            row["cases"] = len(cases)
-            matrix.append(row)
-            disagreements += _disagreements(
-                ctx, req, entrants, cases, tokens, outcomes, budget, seed, results, log
-            )
+def section_of(
+    entrants: Sequence[Entrant], compared: Sequence[Compared]
+) -> tuple[dict[str, Any], dict[str, list[Result]]]:
+    """The ``compare`` section of a report from its requirements compared in order (here
+    or in worker processes), and each entrant's results."""
+    results: dict[str, list[Result]] = {
+        e.name: [c.results[e.name] for c in compared] for e in entrants
+    }
+    matrix = [c.row for c in compared]
+    disagreements = [d for c in compared for d in c.disagreements]
     totals = {
         e.name: {
             o: sum(1 for r in matrix if r["outcomes"][e.name] == o)

@@ -450,6 +450,36 @@ KIND_SEARCH_EXAMPLES = 100
 SHRINK_CASES_PER_EXAMPLE = 5
 
 
+@contextlib.contextmanager
+def _own_constants() -> Iterator[None]:
+    """A search that draws no constants from the modules loaded so far.
+
+    Hypothesis (since 6.131) now and then draws a literal found in the *local* modules
+    loaded so far: those outside site-packages and the standard library.  Which ones are
+    loaded differs between the command line, the pytest plugin, an xdist worker, a user's
+    project and a development install of the kit, and so would the cases a seed draws.  So
+    the kit's searches draw only Hypothesis's own constants: the same seed, the same cases,
+    through every door.  Hypothesis has no setting for this; where its internals are not
+    as expected (older versions have no local constants at all) nothing is changed.
+    """
+    try:
+        from hypothesis.internal.conjecture import providers
+
+        collect = providers._get_local_constants
+        cache = providers.CONSTANTS_CACHE
+        none = type(providers._local_constants)()
+    except (ImportError, AttributeError, TypeError):
+        yield
+        return
+    providers._get_local_constants = lambda: none
+    cache.cache.clear()  # cached choices mixed in the constants collected before
+    try:
+        yield
+    finally:
+        providers._get_local_constants = collect
+        cache.cache.clear()
+
+
 def _settings(examples: int) -> settings:
     return settings(
         max_examples=examples,
@@ -596,7 +626,8 @@ def _search(
             budget = max(examples, KIND_SEARCH_EXAMPLES)
         shrink_left, smallest = None, None
         try:
-            _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
+            with _own_constants():
+                _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
         except _ShrunkEnough:
             assert smallest is not None
             raise smallest from None

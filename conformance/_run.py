@@ -21,9 +21,9 @@ from typing import Any
 from inngest_conformance._adapters import Adapter, AdapterSpec, Description, open_adapter
 from inngest_conformance._baseline import Baseline, exit_status, with_baseline
 from inngest_conformance._case_log import case_parts
-from inngest_conformance._compare import Entrant, compare, unique_names
+from inngest_conformance._compare import Entrant, compare, section_of, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
-from inngest_conformance._parallel import certify_in_workers
+from inngest_conformance._parallel import certify_in_workers, compare_in_workers
 from inngest_conformance._planning import (
     check_profile,
     check_role,
@@ -249,6 +249,8 @@ def compare_adapters(
     invocations: Sequence[Sequence[str]] = (),
     baseline: Baseline | None = None,
     log_cases: str | Path | None = None,
+    jobs: int = 1,
+    reopen: Sequence[AdapterSpec] = (),
 ) -> Certification:
     """Run the same cases through every adapter; the report has a ``compare`` section.
 
@@ -261,7 +263,15 @@ def compare_adapters(
     ``baseline`` applies per implementation (its ``ID@COLUMN`` entries name the columns).
     ``log_cases`` names a JSON Lines file to write every case sent to, each line naming its
     implementation.
+    With ``jobs`` above 1 the requirements are compared in that many worker processes, each
+    opening every implementation again as ``reopen`` says (one spec per adapter, in order);
+    the report is the same apart from timings.
     """
+    if jobs > 1 and len(reopen) != len(adapters):
+        raise UsageError(
+            "--jobs runs the implementations in worker processes: name each by --target, "
+            "--command or --url"
+        )
     run = _Run.open(profile, ctx, seed)
     if len(adapters) < 2:
         raise UsageError("compare needs at least two implementations")
@@ -279,9 +289,24 @@ def compare_adapters(
     with case_parts(log_cases) as parts:
         writer = parts.writer() if parts is not None else None
         try:
-            section, per = compare(
-                run.ctx, entrants, requirements, profile=run.profile, seed=seed, log=writer
-            )
+            if jobs > 1:
+                opened = [
+                    (e.name, spec, e.description) for e, spec in zip(entrants, reopen, strict=True)
+                ]
+                compared = compare_in_workers(
+                    run.ctx,
+                    opened,
+                    requirements,
+                    jobs=jobs,
+                    profile=run.profile,
+                    seed=seed,
+                    parts=parts.directory if parts is not None else None,
+                )
+                section, per = section_of(entrants, compared)
+            else:
+                section, per = compare(
+                    run.ctx, entrants, requirements, profile=run.profile, seed=seed, log=writer
+                )
         finally:
             if writer is not None:
                 writer.close()

@@ -349,12 +349,6 @@ def run_and_record(
     from inngest_conformance._case_log import PartWriter
     from inngest_conformance._engine import PROFILES, run_requirement
 
-    # Imported before any search, whatever the outcomes: Hypothesis draws some values from
-    # the constants of the local modules loaded (the kit's own, in a development install),
-    # so a module first loaded on a failure would change what every later search draws,
-    # and an xdist worker would count other cases than a serial run.
-    from inngest_conformance._render import failure_kinds
-
     parts = item.config.stash.get(_LOG_PARTS, None)
     writer = PartWriter(parts, _group(item.user_properties)) if parts is not None else None
     try:
@@ -389,6 +383,8 @@ def run_and_record(
             f"  answer:   {json.dumps(result.answer)[:500]}\n"
             f"  expected: {json.dumps(result.expected)[:500]}"
         )
+        from inngest_conformance._render import failure_kinds
+
         text += "\n" + failure_kinds(result.to_json()).rstrip()
         if requirement.keyword == "SHOULD":
             warnings.warn(text, stacklevel=1)

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import copy
+import importlib
+import sys
+import uuid
+from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance import reference
 from inngest_conformance._adapters import open_adapter
-from inngest_conformance._engine import requirement_seed
+from inngest_conformance._engine import requirement_seed, run_requirement
 from inngest_conformance._planning import context
+from inngest_conformance._requirements import catalogue
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
@@ -142,3 +149,46 @@ def test_shrinking_is_bounded_by_a_count_of_cases(
     search = max(examples, _engine.KIND_SEARCH_EXAMPLES) + per_example * examples + 1
     directed = len(list(req.explicit(ctx)))
     assert result.examples <= (1 + _engine.KIND_SEARCHES) * search + directed
+
+
+def test_the_cases_of_a_seed_do_not_depend_on_the_modules_loaded(tmp_path: Path) -> None:
+    """Hypothesis draws some values from constants of the local modules loaded so far (a
+    user's project, a development install of the kit); the kit's searches do not, so a
+    seed sends the same cases from the command line, the plugin and an xdist worker."""
+    ctx = context()
+    wanted = [
+        r
+        for r in catalogue(ctx.schema, model=ctx.model)
+        if r.kind in ("accept", "reject") and r.level == "schema"
+    ][:4]
+
+    def sent() -> list[Any]:
+        seen: list[Any] = []
+
+        def validator(record: Any) -> Any:
+            seen.append(copy.deepcopy(record))
+            return reference.validator(record)
+
+        adapter = open_adapter(obj=validator)
+        try:
+            for req in wanted:
+                run_requirement(ctx, req, adapter, examples=60, run_seed=3)
+        finally:
+            adapter.close()
+        return seen
+
+    before = sent()
+    # A local module full of the kinds of constants the generators draw.
+    name = f"local_constants_{uuid.uuid4().hex}"
+    values = [*(f"run-{i}" for i in range(300)), "QUEUED", "runId", "", "\x00"]
+    numbers = [*range(-50, 300), 2**40, 1.5, -0.0]
+    (tmp_path / f"{name}.py").write_text(f"STRINGS = {values!r}\nNUMBERS = {numbers!r}\n")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        importlib.import_module(name)
+        after = sent()
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop(name, None)
+    assert len(before) > 100
+    assert after == before

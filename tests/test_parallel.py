@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from inngest_conformance._adapters import open_adapter
-from inngest_conformance._run import certify_adapter
+from inngest_conformance._run import certify_adapter, compare_adapters
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import with_report_path
 
@@ -111,3 +111,61 @@ def test_jobs_need_an_implementation_a_worker_can_open_again() -> None:
     adapter = open_adapter(obj=lambda record: True)
     with pytest.raises(UsageError, match="--jobs"):
         certify_adapter(adapter, profile="quick", jobs=2)
+
+
+#: A validator with one planted defect: it takes any status.
+PLANTED_VALIDATOR = """
+from inngest_conformance.reference import validator as _reference
+
+
+def any_status(record):
+    if isinstance(record, dict) and isinstance(record.get("status"), str):
+        record = {**record, "status": "QUEUED"}
+    return _reference(record)
+"""
+
+
+def test_compare_with_two_jobs_writes_the_report_of_one(tmp_path: Path) -> None:
+    """Each worker opens both implementations; the matrix, the disagreements, each one's
+    failures and the verdicts are those of one job."""
+    (tmp_path / "planted.py").write_text(PLANTED_VALIDATOR)
+    reports = []
+    for jobs in ("1", "2"):
+        result = subprocess.run(
+            [
+                *CLI,
+                "compare",
+                "--target",
+                "inngest_conformance.reference:validator",
+                "--target",
+                "planted:any_status",
+                "--levels",
+                "schema",
+                "--profile",
+                "quick",
+                "--report-dir",
+                jobs,
+                "--jobs",
+                jobs,
+            ],
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        assert result.returncode == 1, result.stderr
+        reports.append(json.loads((tmp_path / jobs / "report.json").read_text("utf-8")))
+    one, two = reports
+    assert two["compare"]["disagreements"], "the planted defect is found"
+    assert timeless(two, "x") == timeless(one, "x")
+
+
+def test_compare_jobs_need_implementations_it_can_open_again() -> None:
+    adapters = [open_adapter(obj=lambda r: None), open_adapter(obj=lambda r: None)]
+    try:
+        with pytest.raises(UsageError, match="--jobs"):
+            compare_adapters(adapters, profile="quick", jobs=2)
+    finally:
+        for a in adapters:
+            a.close()
