@@ -1,4 +1,5 @@
-"""The oracle's fast path decides exactly as the general validator does."""
+"""The oracle's fast path decides exactly as the general validator does, and finds the
+same errors (where, and by which keyword)."""
 
 from __future__ import annotations
 
@@ -85,6 +86,11 @@ def _mutants(src: RandomSource, schema: Any) -> Any:
     return record
 
 
+def _keys(oracle: Oracle, doc: Any) -> list[tuple[str, str]]:
+    """Where and by which keyword the general validator rejects ``doc``."""
+    return sorted({(e.path, e.keyword) for e in oracle.errors(doc)})
+
+
 @pytest.mark.parametrize("which", sorted(SCHEMAS))
 def test_fast_path_agrees_on_generated_documents(which: str) -> None:
     schema = SCHEMAS[which]
@@ -100,6 +106,7 @@ def test_fast_path_agrees_on_generated_documents(which: str) -> None:
         ):
             verdict = oracle.is_valid(doc)
             assert oracle.fast_is_valid(doc) == verdict, doc
+            assert oracle.fast_error_keys(doc) == _keys(oracle, doc), doc
             checked[verdict] += 1
     assert min(checked.values()) > 5000  # both verdicts well exercised
 
@@ -130,3 +137,4 @@ def test_fast_path_agrees_on_arbitrary_json(data: st.DataObject) -> None:
     )
     doc = {**base, **overrides}
     assert oracle.fast_is_valid(doc) == oracle.is_valid(doc), doc
+    assert oracle.fast_error_keys(doc) == _keys(oracle, doc), doc
