@@ -777,12 +777,17 @@ def _audit(args: argparse.Namespace) -> int:
     return cert.exit_code
 
 
+def _read_report(path: str) -> dict[str, Any]:
+    report = _read_json(path, "report")
+    if not isinstance(report, dict):
+        raise UsageError(f"report {path} is not an inngest-conformance report")
+    return report
+
+
 def _replay(args: argparse.Namespace) -> int:
     """0 when every failure passes now; 1 when one still fails (or is flaky, or errored
     among judged ones); 2 when every replay errored: nothing could be judged."""
-    report = _read_json(args.report, "report")
-    if not isinstance(report, dict):
-        raise UsageError(f"report {args.report} is not an inngest-conformance report")
+    report = _read_report(args.report)
     outcomes = replay_report(
         report,
         only=args.requirement,
@@ -823,9 +828,7 @@ def _replay(args: argparse.Namespace) -> int:
 def _export(args: argparse.Namespace) -> int:
     from inngest_conformance._export import export_report
 
-    report = _read_json(args.report, "report")
-    if not isinstance(report, dict):
-        raise UsageError(f"report {args.report} is not an inngest-conformance report")
+    report = _read_report(args.report)
     done = export_report(
         report,
         report_path=args.report,

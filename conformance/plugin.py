@@ -502,6 +502,14 @@ def conformance_implementation(request: pytest.FixtureRequest) -> Any:
         pytest.fail(f"conformance_implementation: {exc}", pytrace=False)
 
 
+def _requirement_properties(report: pytest.TestReport) -> dict[str, Any] | None:
+    """The properties of a requirement item's call phase; ``None`` for any other report."""
+    if report.when != "call":
+        return None
+    props = dict(report.user_properties)
+    return props if RESULT_KEY in props else None
+
+
 class ReportWriter:
     """Collects the results of a session and writes one report per implementation.
 
@@ -527,10 +535,8 @@ class ReportWriter:
         self.baseline: dict[str, Any] | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
-        props = dict(report.user_properties)
-        if RESULT_KEY not in props:
+        props = _requirement_properties(report)
+        if props is None:
             return
         suite = json.loads(str(props[SUITE_KEY])) if SUITE_KEY in props else None
         group = suite["folder"] if suite else ""
@@ -601,10 +607,8 @@ class CaseLogWriter:
         self.written: Path | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when != "call":
-            return
-        props = dict(report.user_properties)
-        if RESULT_KEY not in props:
+        props = _requirement_properties(report)
+        if props is None:
             return
         group = _group(report.user_properties)
         if group:
