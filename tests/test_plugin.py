@@ -451,7 +451,7 @@ def test_without_options_the_plugin_adds_nothing(pytester: pytest.Pytester) -> N
 def test_the_suite_helper_is_exported() -> None:
     from inngest_conformance import testing
 
-    assert testing.__all__ == ["suite"]
+    assert "suite" in testing.__all__  # the whole list is pinned in test_packaging.py
     with pytest.raises(ValueError, match="role 'bogus'"):
         testing.suite("store", role="bogus")
     test = testing.suite("validator_fixture")
