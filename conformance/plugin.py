@@ -271,12 +271,13 @@ def _check_numbers(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"{option_name('seed')} {seed!r} is not a whole number, e.g. 0"
             ) from None
-    from inngest_conformance.errors import UsageError
+    if setting(config, "max_time") is not None or setting(config, "rounds") is not None:
+        from inngest_conformance.errors import UsageError
 
-    try:
-        read_budget(config)
-    except UsageError as exc:
-        raise pytest.UsageError(str(exc)) from None
+        try:
+            read_budget(config)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     timeout = setting(config, "timeout")
     if timeout is not None:
         try:
