@@ -338,9 +338,12 @@ def fingerprint(report: dict[str, Any]) -> str:
     pinned["schema"] = report["schema"]["sha256"]
     pinned["lifecycle_model"] = report["lifecycle_model"]["sha256"]
     pinned["outcomes"] = [[r["id"], r["outcome"], r["examples"]] for r in report["requirements"]]
-    for key in ("search", "database"):  # only where asked for: older fingerprints stay
-        if key in report:
-            pinned[key] = report[key]
+    # Only where asked for, so older fingerprints stay; the rounds run, not the time they
+    # were given, so that --rounds N gives a --max-time run's fingerprint.
+    if "search" in report:
+        pinned["search"] = [report["search"]["rounds"], report["search"]["extra_cases"]]
+    if report.get("database"):
+        pinned["database"] = True
     return canonical_sha256(pinned)
 
 
@@ -361,6 +364,8 @@ def certificate(report: dict[str, Any]) -> dict[str, Any]:
         "profile": report["profile"],
         "role": report["role"],
         "examples_per_requirement": report["examples_per_requirement"],
+        # A search after the profile, or a database-assisted one, is never left unsaid.
+        **{key: report[key] for key in ("search", "database") if key in report},
         "counts": report["counts"],
         "fingerprint": report["fingerprint"],
         "issued_at": report["started_at"],

@@ -23,9 +23,9 @@ from inngest_conformance._planning import context
 from inngest_conformance._requirements import catalogue
 from inngest_conformance.errors import UsageError
 from inngest_conformance.plugin import option_name
-from inngest_conformance.report import report_schema
+from inngest_conformance.report import certificate, report_schema
 
-from tests.common import CLI, REFERENCE, read_report, timeless
+from tests.common import CLI, REFERENCE, certify_obj, read_report, timeless
 
 pytest_plugins = ["pytester"]
 
@@ -118,6 +118,7 @@ def test_a_time_budget_is_reproduced_by_its_rounds(tmp_path: Path) -> None:
     _, again = certify(tmp_path, "timed", "--seed", "1", "--rounds", str(rounds))
     assert timeless(again)["requirements"] == timeless(timed)["requirements"]
     assert again["search"] == {**timed["search"], "max_time_s": None}
+    assert again["fingerprint"] == timed["fingerprint"]
 
 
 @pytest.mark.parametrize(
@@ -308,3 +309,15 @@ def test_plugin_bad_budget_is_a_usage_error(pytester: pytest.Pytester) -> None:
     result = plugin_run(pytester, option_name("max_time"), "soon")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert f"{option_name('max_time')} 'soon' is not a duration above 0" in result.stderr.str()
+
+
+def test_a_certificate_says_how_the_run_searched(tmp_path: Path) -> None:
+    from inngest_conformance.reference import validator
+
+    plain = certify_obj(validator, only=[REQ])
+    assert "search" not in certificate(plain) and "database" not in certificate(plain)
+    report = certify_obj(validator, only=[REQ], budget=Budget(rounds=1), database=tmp_path)
+    jsonschema.validate(report, report_schema())
+    issued = certificate(report)
+    assert issued["database"] is True and issued["search"]["rounds"] == 1
+    assert report["fingerprint"] != plain["fingerprint"]
