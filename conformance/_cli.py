@@ -41,6 +41,7 @@ from inngest_conformance._render import (
     cases_note,
     declared_note,
     failure_kinds,
+    search_note,
 )
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import Context, Requirement
@@ -495,7 +496,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 out.write(failure_kinds(r))
         levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
         out.write(f"\nlevels: {levels}\n")
-        out.write(_search_line(report))
+        if search_note(report):
+            out.write(f"{search_note(report)}\n")
     c = report["counts"]
     if report.get("exceptions") and not quiet:
         out.write("declared exceptions (not claimed; a variant's cases are not counted):\n")
@@ -507,21 +509,6 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         f"{c['errored']} errored, {c['skipped']} skipped; {report['duration_s']:.1f} s)\n"
     )
     _baseline_summary(report, out, quiet)
-
-
-def _search_line(report: dict[str, Any]) -> str:
-    """What the time after the profile did, and whether a database helped."""
-    text = ""
-    search = report.get("search")
-    if search is not None:
-        text += (
-            f"searched on: {search['rounds']} further round{'s' if search['rounds'] != 1 else ''}"
-            f", {search['extra_cases']} more cases (--rounds {search['rounds']} makes them "
-            "again)\n"
-        )
-    if report.get("database"):
-        text += "database-assisted: failures saved by earlier runs were tried first\n"
-    return text
 
 
 def _certify(args: argparse.Namespace) -> int:
