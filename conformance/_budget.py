@@ -135,20 +135,20 @@ def merged(base: Result, extra: Result, round_: int) -> Result:
         extra_examples=base.extra_examples + extra.examples,
         coverage=_coverage(base.coverage, extra.coverage),
     )
+    # The further round's own outcome, counted as the whole row's.
+    instead = replace(
+        extra,
+        examples=total.examples,
+        seed=base.seed,
+        duration_s=total.duration_s,
+        rounds=round_,
+        extra_examples=total.extra_examples,
+        coverage=total.coverage,
+    )
     if extra.outcome in ("errored", "skipped"):
-        if base.outcome != "passed":
-            return total
-        return replace(
-            extra,
-            examples=total.examples,
-            seed=base.seed,
-            duration_s=total.duration_s,
-            rounds=round_,
-            extra_examples=total.extra_examples,
-            coverage=total.coverage,
-        )
-    if extra.outcome != "failed":
-        return total
+        return total if base.outcome != "passed" else instead
+    if extra.outcome != "failed" or (base.outcome == "failed" and not base.failures):
+        return total  # (a headline without kinds, e.g. a flaky one, is kept as it is)
     kinds: dict[str, Failure] = {f.kind: f for f in base.failures}
     for f in extra.failures:
         held = kinds.get(f.kind)
@@ -159,7 +159,7 @@ def merged(base: Result, extra: Result, round_: int) -> Result:
             kinds[f.kind] = f
     failures = tuple(kinds.values())
     if not failures:  # a flaky search with no example of its own
-        return total if base.outcome == "failed" else replace(extra, examples=total.examples)
+        return total if base.outcome == "failed" else instead
     head = failures[0]
     return replace(
         total,
