@@ -21,6 +21,7 @@ from typing import Any, NoReturn, TextIO
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._baseline import Baseline, changes, exit_status, updated, write
+from inngest_conformance._budget import Budget
 from inngest_conformance._case_log import check_log_path
 from inngest_conformance._encode import clip
 from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interrupts
@@ -40,6 +41,7 @@ from inngest_conformance._render import (
     cases_note,
     declared_note,
     failure_kinds,
+    search_note,
 )
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import Context, Requirement
@@ -136,6 +138,33 @@ def _log_cases_option(p: argparse.ArgumentParser) -> None:
         help="write every case sent, passing ones included, one JSON object a line: "
         "requirement, case_id, phase, case, answer, ok, message, expected",
     )
+
+
+def _search_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("searching on after the profile")
+    budget = g.add_mutually_exclusive_group()
+    budget.add_argument(
+        "--max-time",
+        metavar="DURATION",
+        help="after the profile run, search on in further rounds until this much time is "
+        "spent (90s, 5m, 1h or seconds); the report records the rounds each requirement had",
+    )
+    budget.add_argument(
+        "--rounds",
+        metavar="N",
+        help="after the profile run, exactly N further rounds (reproduces a --max-time run)",
+    )
+    g.add_argument(
+        "--database",
+        metavar="DIR",
+        help="keep the failures found in DIR and try them first in the next run "
+        "(the report says the run was database-assisted)",
+    )
+
+
+def read_budget(args: argparse.Namespace) -> Budget | None:
+    """``--max-time``/``--rounds`` checked: a bad value is a usage error."""
+    return Budget.of(args.max_time, args.rounds)
 
 
 def _schema_options(p: argparse.ArgumentParser) -> None:
@@ -305,6 +334,7 @@ def build_parser() -> argparse.ArgumentParser:
     _log_cases_option(p)
     _scope_options(p)
     _baseline_options(p)
+    _search_options(p)
     _schema_options(p)
 
     p = sub.add_parser("compare", help="run the same cases through several implementations")
@@ -333,6 +363,7 @@ def build_parser() -> argparse.ArgumentParser:
     _junit_option(p)
     _baseline_options(p)
     _log_cases_option(p)
+    _search_options(p)
     _schema_options(p)
 
     p = sub.add_parser("fixtures", help="write labelled fuzz fixtures")
@@ -465,6 +496,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 out.write(failure_kinds(r))
         levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
         out.write(f"\nlevels: {levels}\n")
+        if search_note(report):
+            out.write(f"{search_note(report)}\n")
     c = report["counts"]
     if report.get("exceptions") and not quiet:
         out.write("declared exceptions (not claimed; a variant's cases are not counted):\n")
@@ -482,6 +515,7 @@ def _certify(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     levels, exceptions = scope(args)
     baseline = read_baseline(args)
+    budget = read_budget(args)
     schema_paths = _schema_paths(args)
     words = invocation(
         target=args.target,
@@ -498,7 +532,9 @@ def _certify(args: argparse.Namespace) -> int:
     if args.log_cases is not None:
         check_log_path(args.log_cases)
     with interrupts() as guard:
-        return _certify_run(args, ctx, levels, exceptions, baseline, words, report_dir, guard)
+        return _certify_run(
+            args, ctx, levels, exceptions, baseline, budget, words, report_dir, guard
+        )
 
 
 def _certify_run(
@@ -507,6 +543,7 @@ def _certify_run(
     levels: list[str] | None,
     exceptions: dict[str, str],
     baseline: Baseline | None,
+    budget: Budget | None,
     words: list[str],
     report_dir: Path,
     guard: InterruptGuard,
@@ -550,6 +587,8 @@ def _certify_run(
             reopen=spec,
             baseline=baseline,
             log_cases=args.log_cases,
+            budget=budget,
+            database=args.database,
         )
     finally:
         adapter.close()
@@ -592,6 +631,7 @@ def _compare(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle)
     levels = _levels(args)
     baseline = read_baseline(args)
+    budget = read_budget(args)
     specs = [("target", t) for t in args.target] + [("command", c) for c in args.command]
     specs += [("url", u) for u in args.url]
     if len(specs) < 2:
@@ -642,6 +682,8 @@ def _compare(args: argparse.Namespace) -> int:
             log_cases=args.log_cases,
             jobs=args.jobs,
             reopen=opens,
+            budget=budget,
+            database=args.database,
         )
     finally:
         for adapter in adapters:

@@ -18,6 +18,7 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from inngest_conformance._adapters.base import (
@@ -129,12 +130,14 @@ def compare_requirement(
     seed: int,
     pool: ThreadPoolExecutor,
     log: PartWriter | None = None,
+    database: Path | None = None,
 ) -> Compared:
     """Put ``req``'s cases to every entrant (one thread each, from ``pool``), then shrink
     each disagreement.  Depends on nothing but its arguments: any process can run it.
     ``log`` is given every case sent, naming the implementation (the shared cases one
     implementation after another, in the order of ``entrants``, whatever order their
-    threads answered in)."""
+    threads answered in).  ``database`` is the example database folder of the searches that
+    shrink a disagreement (:func:`~inngest_conformance._engine.run_requirement`)."""
     budget = PROFILES[profile]
     cases = draw_cases(ctx, req, budget[req.kind], seed)
     sent: dict[str, list[CaseSent]] = {e.name: [] for e in entrants}
@@ -166,7 +169,9 @@ def compare_requirement(
         "cases": len(cases),
     }
     results: dict[str, list[Result]] = {e.name: [] for e in entrants}
-    rows = _disagreements(ctx, req, entrants, cases, tokens, outcomes, budget, seed, results, log)
+    rows = _disagreements(
+        ctx, req, entrants, cases, tokens, outcomes, budget, seed, results, log, database
+    )
     return Compared(row, rows, {name: mine[0] for name, mine in results.items()})
 
 
@@ -178,15 +183,24 @@ def compare(
     profile: Profile = "standard",
     seed: int = 0,
     log: PartWriter | None = None,
-) -> tuple[dict[str, Any], dict[str, list[Result]]]:
-    """The ``compare`` section of a report, and each entrant's results; ``log`` is given
-    every case sent (see :func:`compare_requirement`)."""
+    database: Path | None = None,
+) -> list[Compared]:
+    """Each requirement compared, in order; ``log`` is given every case sent (see
+    :func:`compare_requirement`); ``database`` is an example database folder."""
     with ThreadPoolExecutor(max_workers=max(1, len(entrants))) as pool:
-        compared = [
-            compare_requirement(ctx, entrants, req, profile=profile, seed=seed, pool=pool, log=log)
+        return [
+            compare_requirement(
+                ctx,
+                entrants,
+                req,
+                profile=profile,
+                seed=seed,
+                pool=pool,
+                log=log,
+                database=database,
+            )
             for req in requirements
         ]
-    return section_of(entrants, compared)
 
 
 def section_of(
@@ -233,6 +247,7 @@ def _disagreements(
     seed: int,
     results: dict[str, list[Result]],
     log: PartWriter | None = None,
+    database: Path | None = None,
 ) -> list[dict[str, Any]]:
     """Shrunk disagreements for one requirement; fills each entrant's result for it."""
     rows: list[dict[str, Any]] = []
@@ -258,6 +273,7 @@ def _disagreements(
             examples=budget[req.kind],
             run_seed=seed,
             observe=log.observer(e.name) if log is not None else None,
+            database=database,
         )
         if shrunk.outcome != "failed":  # the search missed what the drawn cases showed
             index = next(i for i, t in enumerate(tokens[e.name]) if not t["ok"])

@@ -22,13 +22,15 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
+from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
-from inngest_conformance._encode import content_id
+from inngest_conformance._encode import canonical_sha256, content_id
 from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Coverage, Declared, Tally, features, kind_parts
@@ -114,6 +116,10 @@ class Result:
     """The variants its cases exercised, and those they never did (``None``: not searched)."""
     case_id: str = ""
     """The content hash of ``counterexample`` (:func:`case_id`), when there is one."""
+    rounds: int | None = None
+    """How many further rounds searched it after the profile (``None``: none were asked)."""
+    extra_examples: int = 0
+    """How many of ``examples`` those rounds sent."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -144,6 +150,8 @@ class Result:
             ]
         if self.coverage is not None:
             out["coverage"] = self.coverage.to_json()
+        if self.rounds is not None:
+            out["search"] = {"rounds": self.rounds, "cases": self.extra_examples}
         return out
 
 
@@ -175,6 +183,8 @@ def result_from_json(row: dict[str, Any], requirement: Requirement) -> Result:
         declared={d["variant"]: d["reason"] for d in row.get("declared_variants", ())},
         coverage=Coverage.from_json(row["coverage"]) if "coverage" in row else None,
         case_id=str(row.get("case_id", "")),
+        rounds=int(row["search"]["rounds"]) if "search" in row else None,
+        extra_examples=int(row["search"]["cases"]) if "search" in row else 0,
     )
 
 
@@ -480,18 +490,30 @@ def _own_constants() -> Iterator[None]:
         cache.cache.clear()
 
 
-def _settings(examples: int) -> settings:
+def _settings(examples: int, database: Path | None = None) -> settings:
+    """A search's settings: no example database unless one is asked for, and then the
+    ``reuse`` phase first, which tries the failures saved there before anything new."""
     return settings(
         max_examples=examples,
-        database=None,
+        database=DirectoryBasedExampleDatabase(database) if database is not None else None,
         deadline=None,
         derandomize=False,
         suppress_health_check=list(HealthCheck),
         verbosity=Verbosity.quiet,
         report_multiple_bugs=False,
-        phases=(Phase.generate, Phase.shrink),
+        phases=(Phase.generate, Phase.shrink)
+        if database is None
+        else (Phase.reuse, Phase.generate, Phase.shrink),
         print_blob=False,
     )
+
+
+def database_key(ctx: Context, req: Requirement, search: int) -> bytes:
+    """Where one search keeps its failures in an example database: by the schema's and the
+    lifecycle model's hashes, the requirement and which of its searches (the first, or a
+    search for further kinds), so that another schema never replays this one's examples.
+    The run's seed is not in it: failures found with one seed are tried first with any."""
+    return canonical_sha256([ctx.schema.sha256, ctx.model.sha256, req.id, search]).encode()
 
 
 def run_requirement(
@@ -504,6 +526,8 @@ def run_requirement(
     declared: Declared | None = None,
     every_variant: bool = False,
     observe: CaseObserver | None = None,
+    directed: bool = True,
+    database: Path | None = None,
 ) -> Result:
     """Search for cases on which ``adapter`` breaks ``req``, one per kind of failure.
 
@@ -517,11 +541,16 @@ def run_requirement(
     result's ``coverage``; with ``every_variant`` (the certify profile) a requirement that
     passed without exercising each of its variants not declared is :func:`incomplete`.
     is not counted against the requirement.  ``observe`` is told of every case sent
-    (:class:`CaseSent`), shrinking's and the replays' included.
+    (:class:`CaseSent`), shrinking's and the replays' included.  Without ``directed`` the
+    directed cases are left out (a further round of a search with a budget: they were
+    sent once already).  With a ``database`` folder, each search first tries the failures
+    saved there by earlier runs (:func:`database_key`), and saves its own.
     """
     declared = declared or Declared()
     with interrupts() as guard, guard.raising():
-        result = _search(ctx, req, adapter, examples, run_seed, declared, guard, observe)
+        result = _search(
+            ctx, req, adapter, examples, run_seed, declared, guard, observe, directed, database
+        )
     return incomplete(result) if every_variant else result
 
 
@@ -555,6 +584,8 @@ def _search(
     declared: Declared,
     guard: InterruptGuard,
     observe: CaseObserver | None = None,
+    directed: bool = True,
+    database: Path | None = None,
 ) -> Result:
     """:func:`run_requirement`'s body, inside the interrupt guard's raising region."""
     req_seed = requirement_seed(run_seed, req.id)
@@ -625,9 +656,13 @@ def _search(
             seed_ = requirement_seed(run_seed, f"{req.id}#{round_}")
             budget = max(examples, KIND_SEARCH_EXAMPLES)
         shrink_left, smallest = None, None
+        test = given(req.cases(ctx))(probe)
+        if database is not None:
+            # Hypothesis keys a test's examples by its source; the kit's key is its own.
+            test._hypothesis_internal_database_key = database_key(ctx, req, round_)  # type: ignore[attr-defined]
         try:
             with _own_constants():
-                _settings(budget)(seed(seed_)(given(req.cases(ctx))(probe)))()
+                _settings(budget, database)(seed(seed_)(test))()
         except _ShrunkEnough:
             assert smallest is not None
             raise smallest from None
@@ -719,11 +754,11 @@ def _search(
         return failed(flaky_kinds=frozenset({cause.kind}))
     phase = "directed"
     try:
-        for case in tally.directed():
-            directed = attempt(case)
-            if directed is not None:
-                offer(directed)
-                shown.add(directed.kind)
+        for case in tally.directed() if directed else ():
+            sent = attempt(case)
+            if sent is not None:
+                offer(sent)
+                shown.add(sent.kind)
     except _Errored as err:
         if not found:
             return errored(err)
@@ -850,10 +885,11 @@ def certify(
     listener: Listener | None = None,
     declared: Declared | None = None,
     observe: CaseObserver | None = None,
+    database: Path | None = None,
 ) -> list[Result]:
     """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events;
     ``declared`` variants are not counted against their requirements; ``observe`` is told
-    of every case sent."""
+    of every case sent; ``database`` is an example database folder (:func:`run_requirement`)."""
     budget = PROFILES[profile]
     results: list[Result] = []
     with interrupts() as guard:
@@ -871,6 +907,7 @@ def certify(
                         declared=declared,
                         every_variant=profile == "certify",
                         observe=observe,
+                        database=database,
                     )
                     results.append(res)
                     if listener:

@@ -222,6 +222,22 @@ def cases_note(report: dict[str, Any]) -> str:
     )
 
 
+def search_note(report: dict[str, Any]) -> str:
+    """What the time after the profile did, and whether an example database helped (empty
+    for a run with neither), said in every format."""
+    parts = []
+    search = report.get("search")
+    if search is not None:
+        n = search["rounds"]
+        parts.append(
+            f"searched on: {n} further round{'s' if n != 1 else ''}, {search['extra_cases']} "
+            f"more cases (--rounds {n} makes them again)"
+        )
+    if report.get("database"):
+        parts.append("database-assisted: each search tried the failures saved there first")
+    return "; ".join(parts)
+
+
 def failure_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows a report opens with: every failed or errored requirement."""
     return [r for r in report["requirements"] if r["outcome"] in ("failed", "errored")]
@@ -343,6 +359,8 @@ def to_markdown(report: dict[str, Any]) -> str:
             f"| {_md_cell(r['statement'] + declared_note(r))} |"
         )
     lines += ["", f"_{cases_note(report)}_"]
+    if search_note(report):
+        lines += ["", f"_{search_note(report)}_"]
     if failures:
         lines += _md_coverage(report)
     if report.get("compare"):
@@ -623,7 +641,8 @@ def to_html(report: dict[str, Any]) -> str:
         "<th>keyword</th><th>outcome</th><th>cases</th><th>statement</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f'<p class="meta">{_h(cases_note(report))}</p>'
-        f"<h2>Cases per requirement</h2>{_chart(report)}"
+        + (f'<p class="meta">{_h(search_note(report))}</p>' if search_note(report) else "")
+        + f"<h2>Cases per requirement</h2>{_chart(report)}"
         + (_html_coverage(report) if failures else "")
         + (_html_compare(report["compare"]) if report.get("compare") else "")
         + baseline

@@ -20,6 +20,7 @@ from typing import Any
 
 from inngest_conformance._adapters import Adapter, AdapterSpec, Description, open_adapter
 from inngest_conformance._baseline import Baseline, exit_status, with_baseline
+from inngest_conformance._budget import Budget, compare_more, search_more
 from inngest_conformance._case_log import case_parts
 from inngest_conformance._compare import Entrant, compare, section_of, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
@@ -106,6 +107,8 @@ class _Run:
         *,
         warnings: Sequence[str] = (),
         exceptions: Mapping[str, str] | None = None,
+        budget: Budget | None = None,
+        database: bool = False,
     ) -> RunInfo:
         return RunInfo(
             self.ctx,
@@ -117,6 +120,8 @@ class _Run:
             covered_levels(role, levels),
             tuple(warnings),
             dict(exceptions or {}),
+            budget,
+            database,
         )
 
     def report(
@@ -148,6 +153,8 @@ def certify_adapter(
     reopen: AdapterSpec | None = None,
     baseline: Baseline | None = None,
     log_cases: str | Path | None = None,
+    budget: Budget | None = None,
+    database: str | Path | None = None,
 ) -> Certification:
     """Certify one implementation behind ``adapter``; see the module docstring.
 
@@ -160,7 +167,11 @@ def certify_adapter(
     and judged in the report's ``baseline`` section, which the exit status then follows.
     ``log_cases`` names a JSON Lines file to write every case sent to
     (:mod:`inngest_conformance._case_log`), the same whatever ``jobs``.
+    A ``budget`` searches on after the profile run (:mod:`inngest_conformance._budget`),
+    in this process whatever ``jobs``; a ``database`` folder keeps the failures found, and
+    each search tries those saved by earlier runs first (the report says so).
     """
+    folder = _database(database, jobs)
     if jobs > 1 and reopen is None:
         raise UsageError(
             "--jobs runs the implementation in worker processes: name it by --target, "
@@ -200,6 +211,20 @@ def certify_adapter(
                     listener=listener,
                     declared=Declared.from_exceptions(exceptions),
                     observe=writer,
+                    database=folder,
+                )
+            if budget is not None and not guard.requested:
+                results = search_more(
+                    run.ctx,
+                    adapter,
+                    requirements,
+                    results,
+                    budget=budget,
+                    profile=run.profile,
+                    run_seed=seed,
+                    declared=Declared.from_exceptions(exceptions),
+                    observe=writer,
+                    database=folder,
                 )
         except Interrupted as stop:
             results, interrupted = stop.results, True
@@ -215,10 +240,31 @@ def certify_adapter(
             run.ctx, [*results, *declared(run.ctx, chosen, exceptions, seed)]
         )
     info = run.info(
-        chosen, desc, invocation, levels, warnings=adapter.warnings, exceptions=exceptions
+        chosen,
+        desc,
+        invocation,
+        levels,
+        warnings=adapter.warnings,
+        exceptions=exceptions,
+        budget=budget,
+        database=folder is not None,
     )
     report = run.report(info, results, interrupted=interrupted)
     return Certification(results, with_baseline(report, baseline))
+
+
+def _database(folder: str | Path | None, jobs: int) -> Path | None:
+    """The example database folder (made if missing), checked before the first case."""
+    if folder is None:
+        return None
+    if jobs > 1:
+        raise UsageError("--database works in one process: leave out --jobs")
+    path = Path(folder)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--database {str(folder)!r} cannot be made a folder: {exc}") from None
+    return path
 
 
 def certify_target(
@@ -251,6 +297,8 @@ def compare_adapters(
     log_cases: str | Path | None = None,
     jobs: int = 1,
     reopen: Sequence[AdapterSpec] = (),
+    budget: Budget | None = None,
+    database: str | Path | None = None,
 ) -> Certification:
     """Run the same cases through every adapter; the report has a ``compare`` section.
 
@@ -265,8 +313,11 @@ def compare_adapters(
     implementation.
     With ``jobs`` above 1 the requirements are compared in that many worker processes, each
     opening every implementation again as ``reopen`` says (one spec per adapter, in order);
-    the report is the same apart from timings.
+    the report is the same apart from timings.  A ``budget`` compares on after the
+    profile, each round's new cases put to every implementation; ``database`` is an example
+    database folder, as for :func:`certify_adapter`.
     """
+    folder = _database(database, jobs)
     if jobs > 1 and len(reopen) != len(adapters):
         raise UsageError(
             "--jobs runs the implementations in worker processes: name each by --target, "
@@ -302,11 +353,29 @@ def compare_adapters(
                     seed=seed,
                     parts=parts.directory if parts is not None else None,
                 )
-                section, per = section_of(entrants, compared)
             else:
-                section, per = compare(
-                    run.ctx, entrants, requirements, profile=run.profile, seed=seed, log=writer
+                compared = compare(
+                    run.ctx,
+                    entrants,
+                    requirements,
+                    profile=run.profile,
+                    seed=seed,
+                    log=writer,
+                    database=folder,
                 )
+            if budget is not None:
+                compared = compare_more(
+                    run.ctx,
+                    entrants,
+                    requirements,
+                    compared,
+                    budget=budget,
+                    profile=run.profile,
+                    seed=seed,
+                    log=writer,
+                    database=folder,
+                )
+            section, per = section_of(entrants, compared)
         finally:
             if writer is not None:
                 writer.close()
@@ -332,7 +401,8 @@ def compare_adapters(
         entry["failures"] = failures
         own_rows[e.name] = {r["id"]: r for r in failures}
     names = Description(name=" vs ".join(e.name for e in entrants))
-    report = run.report(run.info(chosen, names, invocation, levels), worst)
+    info = run.info(chosen, names, invocation, levels, budget=budget, database=folder is not None)
+    report = run.report(info, worst)
     for row, owner in zip(report["requirements"], owners, strict=True):
         mine = own_rows[owner.name].get(row["id"])
         if mine is not None:

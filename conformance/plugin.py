@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from inngest_conformance._baseline import Baseline
+    from inngest_conformance._budget import Budget
     from inngest_conformance._vocabulary import Profile
 
 __all__ = [
@@ -68,6 +69,12 @@ OPTIONS: dict[str, str] = {
     "id->reason; they still run and fail as xfail, one that passes fails the session",
     "log_cases": "write every case sent, passing ones included, to this JSON Lines file "
     "(one object a line, in catalogue order, also under xdist)",
+    "max_time": "after each requirement's profile run, search on in further rounds until "
+    "this budget (90s, 5m, 1h or seconds), shared evenly by the requirement items",
+    "rounds": "after each requirement's profile run, exactly N further rounds (reproduces "
+    "a max_time run: the report records each requirement's rounds)",
+    "database": "keep the failures found in this folder and try them first in the next "
+    "session (the report says the run was database-assisted)",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
@@ -126,6 +133,15 @@ class _Session:
     @property
     def seed(self) -> int:
         return int(setting(self.config, "seed") or 0)  # checked in pytest_configure
+
+    @property
+    def budget(self) -> Budget | None:
+        return read_budget(self.config)  # checked in pytest_configure
+
+    @property
+    def database(self) -> Path | None:
+        folder = setting(self.config, "database")
+        return Path(folder) if folder is not None else None
 
     def adapter(self) -> Any:
         if self._adapter is None:
@@ -255,6 +271,13 @@ def _check_numbers(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"{option_name('seed')} {seed!r} is not a whole number, e.g. 0"
             ) from None
+    if setting(config, "max_time") is not None or setting(config, "rounds") is not None:
+        from inngest_conformance.errors import UsageError
+
+        try:
+            read_budget(config)
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     timeout = setting(config, "timeout")
     if timeout is not None:
         try:
@@ -265,6 +288,16 @@ def _check_numbers(config: pytest.Config) -> None:
             raise pytest.UsageError(
                 f"{option_name('timeout')} {timeout!r} is not a number of seconds above 0"
             )
+
+
+def read_budget(config: pytest.Config) -> Budget | None:
+    """``max_time``/``rounds`` as a budget (``None`` when neither is set)."""
+    max_time, rounds = setting(config, "max_time"), setting(config, "rounds")
+    if max_time is None and rounds is None:
+        return None
+    from inngest_conformance._budget import Budget
+
+    return Budget.of(max_time, rounds, (option_name("max_time"), option_name("rounds")))
 
 
 def collects(config: pytest.Config) -> bool:
@@ -308,7 +341,18 @@ class RequirementItem(pytest.Item):
     def runtest(self) -> None:
         state = _state(self.config)
         known = state.baseline.of(None) if state.baseline else None
-        run_and_record(self, state, self.requirement, state.adapter(), baseline=known)
+        budget = state.budget
+        if budget is not None:  # a time budget is shared by the requirement items
+            budget = budget.share(sum(isinstance(i, RequirementItem) for i in self.session.items))
+        run_and_record(
+            self,
+            state,
+            self.requirement,
+            state.adapter(),
+            baseline=known,
+            budget=budget,
+            database=state.database,
+        )
 
     def repr_failure(self, excinfo: Any, style: Any = None) -> str:
         if isinstance(excinfo.value, RequirementFailed):
@@ -339,12 +383,16 @@ def run_and_record(
     adapter: Any,
     *,
     baseline: Mapping[str, str] | None = None,
+    budget: Budget | None = None,
+    database: Path | None = None,
 ) -> None:
     """Run one requirement, attach its result to the item, and fail or skip as it says.
 
     A requirement in ``baseline`` (id -> reason) that fails is an xfail; one that passes
     fails, like a strict xfail, until it is removed from the baseline.  With
-    ``--conformance-log-cases`` its cases go to its own part file.
+    ``--conformance-log-cases`` its cases go to its own part file.  A ``budget`` searches
+    on after the profile run (:mod:`inngest_conformance._budget`); ``database`` is an
+    example database folder.
     """
     from inngest_conformance._case_log import PartWriter
     from inngest_conformance._engine import PROFILES, run_requirement
@@ -360,7 +408,22 @@ def run_and_record(
             run_seed=state.seed,
             every_variant=state.profile == "certify",
             observe=writer,
+            database=database,
         )
+        if budget is not None:
+            from inngest_conformance._budget import search_more
+
+            (result,) = search_more(
+                state.ctx,
+                adapter,
+                [requirement],
+                [result],
+                budget=budget,
+                profile=state.profile,
+                run_seed=state.seed,
+                observe=writer,
+                database=database,
+            )
     finally:
         if writer is not None:
             writer.close()
@@ -702,6 +765,8 @@ def session_report(
         Description(name=name or "pytest"),
         tuple(words),
         ROLE_LEVELS.get(role, ()),
+        budget=None if suite else state.budget,
+        database=not suite and state.database is not None,
     )
     duration = sum(r.duration_s for r in results)
     report = build_report(info, results, started_at=now_iso(), duration_s=duration)

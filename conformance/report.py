@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._encode import canonical_sha256
@@ -31,6 +31,9 @@ from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
+
+if TYPE_CHECKING:
+    from inngest_conformance._budget import Budget
 
 __all__ = [
     "CERTIFICATE_FORMAT",
@@ -75,6 +78,10 @@ class RunInfo:
     warnings: tuple[str, ...] = field(default=())
     exceptions: dict[str, str] = field(default_factory=dict)
     """Declared exceptions: requirement id -> why the implementation does not claim it."""
+    budget: Budget | None = None
+    """The search after the profile (``--max-time``/``--rounds``), when one was asked."""
+    database: bool = False
+    """Whether searches first tried failures saved by earlier runs (``--database``)."""
 
 
 def verdict(results: Sequence[Result]) -> str:
@@ -199,6 +206,8 @@ def reproduce_fields(info: RunInfo, row: dict[str, Any], column: str = "") -> di
     if info.role == "source":
         return {"reproduce": rerun_command(info, rid)}
     rerun = rerun_command(info, rid)
+    if row.get("search"):  # the same further rounds, so the same row
+        rerun += f" --rounds {int(row['search']['rounds'])}"
     out: dict[str, Any] = {
         "reproduce": case_command(info, rid, row["case_id"], column=column)
         if row.get("case_id")
@@ -283,6 +292,8 @@ def build_report(
         "seed": info.seed,
         "profile": info.profile,
         "examples_per_requirement": PROFILES[info.profile],
+        **({"search": info.budget.summary(results)} if info.budget is not None else {}),
+        **({"database": True} if info.database else {}),
         "role": info.role,
         "implementation": info.implementation.to_json(),
         "invocation": list(info.invocation),
@@ -327,6 +338,12 @@ def fingerprint(report: dict[str, Any]) -> str:
     pinned["schema"] = report["schema"]["sha256"]
     pinned["lifecycle_model"] = report["lifecycle_model"]["sha256"]
     pinned["outcomes"] = [[r["id"], r["outcome"], r["examples"]] for r in report["requirements"]]
+    # Only where asked for, so older fingerprints stay; the rounds run, not the time they
+    # were given, so that --rounds N gives a --max-time run's fingerprint.
+    if "search" in report:
+        pinned["search"] = [report["search"]["rounds"], report["search"]["extra_cases"]]
+    if report.get("database"):
+        pinned["database"] = True
     return canonical_sha256(pinned)
 
 
@@ -347,6 +364,8 @@ def certificate(report: dict[str, Any]) -> dict[str, Any]:
         "profile": report["profile"],
         "role": report["role"],
         "examples_per_requirement": report["examples_per_requirement"],
+        # A search after the profile, or a database-assisted one, is never left unsaid.
+        **{key: report[key] for key in ("search", "database") if key in report},
         "counts": report["counts"],
         "fingerprint": report["fingerprint"],
         "issued_at": report["started_at"],
