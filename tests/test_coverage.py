@@ -226,7 +226,12 @@ def test_markdown_opens_with_the_failures(failing: dict[str, Any]) -> None:
     row = next(r for r in failing["requirements"] if r["outcome"] == "failed")
     assert verdict < failures < md.index(f"### `{row['id']}`") < table
     section = md[failures:table]
-    for evidence in ("- counterexample: ", "- answer: ", "- expected: ", "- reproduce: `"):
+    for evidence in (
+        "- counterexample: ",
+        "- answer: ",
+        "- expected: ",
+        "- reproduce (this case): `",
+    ):
         assert evidence in section
     assert row["reproduce"] in section
     assert md.count("## Failures") == 1 and table < md.index("## Coverage")
@@ -238,7 +243,7 @@ def test_html_opens_with_the_failures(failing: dict[str, Any]) -> None:
     assert page.index('id="verdict"') < failures < table < page.index("<h2>Coverage</h2>")
     section = page[failures:table]
     assert "<strong>expected</strong>" in section and "<strong>answer</strong>" in section
-    assert "Reproduce: <code>" in section and page.count("<h2>Failures</h2>") == 1
+    assert "Reproduce (this case): <code>" in section and page.count("<h2>Failures</h2>") == 1
 
 
 def test_a_conformant_report_says_so_in_one_line_then_shows_coverage(

@@ -16,7 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from inngest_conformance._encode import content_id
 from inngest_conformance._output_files import FORMATS, write_fixtures
-from inngest_conformance.strategies import _fixtures as fixtures_module
 from inngest_conformance.strategies import resolve_lifecycle
 from inngest_conformance.strategies._fixtures import Fixtures, Taken
 from inngest_conformance.strategies._invalid import OPERATORS, InvalidCase, Violation, label_holds
@@ -428,13 +427,13 @@ def test_cli_common_datetimes(tmp_path: Path) -> None:
 
 def test_a_chunk_drawn_whole_is_the_chunk_drawn_lazily() -> None:
     """What a worker process draws (``chunk``) is what the writer would draw itself."""
-    fx = Fixtures(default_schema(), model(), 5)
+    fx = Fixtures(default_schema(), model(), 5, chunk_size=300)
     for stream in ("valid", "invalid", "sequences"):
         for k in (0, 3):
             whole = fx.chunk(stream, k)
             assert not whole.dry
             assert [r.line for r in whole.rows] == [r.line for r in fx.draw(stream, k)]
-            assert len({r.digest for r in whole.rows}) == len(whole.rows) == fixtures_module.CHUNK
+            assert len({r.digest for r in whole.rows}) == len(whole.rows) == 300
 
 
 def test_rows_across_chunks_are_distinct_and_a_prefix_does_not_depend_on_the_count() -> None:
