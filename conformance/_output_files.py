@@ -16,7 +16,6 @@ import itertools
 import json
 import multiprocessing
 import os
-import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -24,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from inngest_conformance._render import to_step_summary
+from inngest_conformance._workers import start_worker
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import LifecycleModel, RunSchema
 from inngest_conformance.strategies._fixtures import CHUNK, Chunk, Fixtures, Row, Stream
@@ -209,8 +209,8 @@ def _test_suite(
     yield "\n]\n"
 
 
-def _start_worker(fx: Fixtures) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+def _start_worker(fx: Fixtures, parent: int) -> None:
+    start_worker(parent)  # Ctrl-C is the parent's to handle; the worker ends with its parent
     _WORKER[:] = [fx]
 
 
@@ -227,7 +227,7 @@ def _pool(fx: Fixtures, jobs: int) -> Iterator[ProcessPoolExecutor]:
         max_workers=jobs,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
-        initargs=(fx,),
+        initargs=(fx, os.getpid()),
     )
     try:
         yield pool

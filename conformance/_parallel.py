@@ -16,7 +16,7 @@ way: each worker opens every implementation and compares one requirement at a ti
 from __future__ import annotations
 
 import multiprocessing
-import signal
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
     FIRST_COMPLETED,
@@ -48,6 +48,7 @@ from inngest_conformance._engine import (
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance._variants import Declared
 from inngest_conformance._vocabulary import Profile
+from inngest_conformance._workers import start_worker
 
 T = TypeVar("T")
 
@@ -74,10 +75,12 @@ def _start_worker(
     profile: Profile,
     run_seed: int,
     declared: Declared | None,
-    parts: Path | None = None,
+    parts: Path | None,
+    parent: int,
 ) -> None:
-    # Ctrl-C is the parent's to handle: it stops handing out requirements.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Ctrl-C is the parent's to handle (it stops handing out requirements); the worker ends
+    # with its parent.
+    start_worker(parent)
     ctx = Context(schema, model)
     adapter = spec.open()
     Finalize(None, adapter.close, exitpriority=10)
@@ -169,7 +172,7 @@ def certify_in_workers(
     handing out requirements, lets the running ones finish and raises
     :class:`~inngest_conformance._engine.Interrupted` with the rest skipped."""
     done: dict[str, Result] = {}
-    initargs = (spec, ctx.schema, ctx.model, profile, run_seed, declared, parts)
+    initargs = (spec, ctx.schema, ctx.model, profile, run_seed, declared, parts, os.getpid())
     try:
         for req, answer in _in_workers(requirements, jobs, _start_worker, initargs, _run_one):
             if isinstance(answer, BrokenProcessPool):
@@ -216,9 +219,10 @@ def _start_comparer(
     model: Any,
     profile: Profile,
     seed: int,
-    parts: Path | None = None,
+    parts: Path | None,
+    parent: int,
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    start_worker(parent)  # Ctrl-C is the parent's to handle; the worker ends with its parent
     ctx = Context(schema, model)
     entrants = []
     for name, spec, description in specs:
@@ -259,7 +263,7 @@ def compare_in_workers(
     description); in catalogue order, as :func:`~inngest_conformance._compare.compare`
     compares them; with ``parts``, each requirement's cases go to its own part file."""
     done: dict[str, Compared] = {}
-    initargs = (list(entrants), ctx.schema, ctx.model, profile, seed, parts)
+    initargs = (list(entrants), ctx.schema, ctx.model, profile, seed, parts, os.getpid())
     names = [name for name, _, _ in entrants]
     for req, answer in _in_workers(requirements, jobs, _start_comparer, initargs, _compare_one):
         if isinstance(answer, BrokenProcessPool):

@@ -8,9 +8,12 @@ fingerprint.
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +22,8 @@ from inngest_conformance._adapters import open_adapter
 from inngest_conformance._run import certify_adapter, compare_adapters
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import with_report_path
+
+from tests.common import alive
 
 CLI = (sys.executable, "-m", "inngest_conformance")
 STORE = "inngest_conformance.reference:ReferenceStore"
@@ -169,3 +174,55 @@ def test_compare_jobs_need_implementations_it_can_open_again() -> None:
     finally:
         for a in adapters:
             a.close()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("command", ["certify", "fixtures"])
+def test_workers_end_with_a_parent_killed_outright(tmp_path: Path, command: str) -> None:
+    """A parent killed by SIGKILL (a CI job's timeout) cannot shut its pool down: its
+    workers notice and exit instead of waiting for work forever."""
+    if command == "certify":
+        args = ["certify", "--target", STORE, "--profile", "certify", "--report-dir", "out"]
+    else:
+        args = ["fixtures", "--valid", "500000", "--invalid", "0", "--seed", "1", "--out", "fx"]
+    parent = subprocess.Popen([*CLI, *args, "--jobs", "2"], cwd=tmp_path, stdout=subprocess.DEVNULL)
+    try:
+        workers: list[int] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and parent.poll() is None:
+            workers = [p for p in _children(parent.pid) if "spawn_main" in _cmdline(p)]
+            if len(workers) == 2:
+                break
+            time.sleep(0.2)
+        assert len(workers) == 2, "the workers did not start"
+    finally:
+        parent.kill()
+        parent.wait()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(alive(w) for w in workers):
+        time.sleep(0.2)
+    left = [w for w in workers if alive(w)]
+    for w in left:
+        os.kill(w, signal.SIGKILL)
+    assert not left, "workers outlived their parent"
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
