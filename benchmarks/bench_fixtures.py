@@ -53,10 +53,9 @@ from _common import (
     table,
 )
 from faker import Faker
-from inngest_conformance._encode import canonical_json
+from inngest_conformance._encode import canonical_json, content_id
 from inngest_conformance._output_files import write_fixtures
 from inngest_conformance.strategies import RandomSource, default_lifecycle, default_schema
-from inngest_conformance.strategies._fixtures import content_id
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 
