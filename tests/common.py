@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -44,6 +45,28 @@ def certify_obj(obj: Any, *, profile: str = "quick", **kwargs: Any) -> dict[str,
         return certify_adapter(adapter, profile=profile, **kwargs).report
     finally:
         adapter.close()
+
+
+def with_tests_importable() -> dict[str, str]:
+    """The environment of a child process that imports ``tests.*`` (planted defects) from
+    the repository root, wherever it runs."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+
+
+def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The kit's CLI run in ``cwd`` as a user runs it, ``tests.*`` importable."""
+    return subprocess.run(
+        [*CLI, *args],
+        cwd=cwd,
+        env=with_tests_importable(),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def harness(target: str, *extra: str) -> list[str]:

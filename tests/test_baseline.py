@@ -7,9 +7,7 @@ truth, and every bad file or id is one line and exit 2.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from inngest_conformance.errors import UsageError
 from inngest_conformance.plugin import option_name
 from inngest_conformance.report import report_schema
 
-from tests.common import ROOT, certify_obj, read_report
+from tests.common import certify_obj, read_report, run_cli
 
 pytest_plugins = ["pytester"]
 
@@ -46,19 +44,7 @@ CERTIFY = (
 
 
 def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "inngest_conformance", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    return run_cli(cwd, *args)
 
 
 def valid_report(directory: Path) -> dict[str, Any]:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +23,7 @@ from inngest_conformance.strategies import default_schema
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._source import MinimalSource
 
-from tests.common import NODE_HARNESS, REFERENCE, ROOT, certify_obj
+from tests.common import NODE_HARNESS, REFERENCE, ROOT, certify_obj, run_cli
 from tests.defects import accepts_unknown_property, lowercases_status, rejects_leap_second
 
 #: The options of a quick run.
@@ -119,18 +117,7 @@ def test_compare_needs_two() -> None:
 
 
 def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "inngest_conformance", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return run_cli(cwd, *args)
 
 
 @pytest.mark.skipif(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import html.parser
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from inngest_conformance._run import certify_adapter
 from inngest_conformance.reference import Verdict, validator
 from inngest_conformance.report import report_schema, with_report_path, write_reports
 
-from tests.common import ROOT, certify_obj, timeless
+from tests.common import certify_obj, timeless, with_tests_importable
 
 HOSTILE_ERROR = "<script>alert('x')</script>\x00\x1b[31m|`|\U0001f4a5"
 
@@ -233,10 +232,7 @@ def test_nondeterministic_failure_is_reported_flaky() -> None:
 @pytest.mark.slow
 def test_junit_names_are_requirement_ids(tmp_path: Path) -> None:
     junit = tmp_path / "junit.xml"
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
+    env = with_tests_importable()
     pytest_cmd = (sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q")
     target = ("--conformance-target", "tests.test_report:hostile")
     profile = ("--conformance-profile", "quick")
