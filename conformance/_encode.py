@@ -19,6 +19,7 @@ __all__ = [
     "content_id",
     "digest",
     "escape_pointer",
+    "json_line",
     "one_line",
     "pointer",
     "short_repr",
@@ -39,6 +40,17 @@ def canonical_json(value: Any, *, ensure_ascii: bool = False) -> str:
     """``value`` as canonical JSON: keys sorted, no spaces, non-ASCII characters as
     themselves (escaped with ``ensure_ascii``).  Equal values give equal text."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=ensure_ascii)
+
+
+#: Characters some line readers take for a line break (Python's ``str.splitlines``, for one),
+#: as JSON escapes.  They only ever occur inside JSON strings, where an escape means the same.
+_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+
+
+def json_line(text: str) -> str:
+    """JSON ``text`` as one line whatever splits it: U+0085, U+2028 and U+2029 escaped (a
+    newline, the only other break, is always escaped in JSON)."""
+    return text.translate(_LINE_BREAKS) + "\n"
 
 
 def canonical_sha256(value: Any, *, ensure_ascii: bool = False) -> str:

@@ -33,7 +33,7 @@ from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from inngest_conformance._encode import canonical_json
+from inngest_conformance._encode import canonical_json, json_line
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies._invalid import (
     InvalidCase,
@@ -213,7 +213,11 @@ class Fixtures:
             text = canonical_json(record)  # serialised once, for the id and the line
             digest = _digest(text)
             rid = digest[:8].hex()
-            yield Row(digest, {"id": rid, "record": record}, f'{{"id":"{rid}","record":{text}}}\n')
+            yield Row(
+                digest,
+                {"id": rid, "record": record},
+                json_line(f'{{"id":"{rid}","record":{text}}}'),
+            )
 
     def _invalid(self, src: RandomSource, k: int) -> Generator[Row, bool, None]:
         oracle = Oracle(self.schema)
@@ -238,7 +242,7 @@ class Fixtures:
             fresh = yield Row(
                 digest,
                 {"id": rid, "record": case.record, "violation": violation},
-                f'{{"id":"{rid}","record":{record_text},"violation":{violation_text}}}\n',
+                json_line(f'{{"id":"{rid}","record":{record_text},"violation":{violation_text}}}'),
             )
             if fresh:  # a repeat gives the rule its turn again
                 made += 1
@@ -261,7 +265,7 @@ class Fixtures:
                 "valid": violation is None,
                 "violation": violation,
             }
-            yield Row(digest, row, canonical_json(row) + "\n")
+            yield Row(digest, row, json_line(canonical_json(row)))
 
 
 class _Dry(Exception):

@@ -26,6 +26,7 @@ a plain recent ``Z`` date-time and an empty object.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib.util
 from base64 import b32encode
 from pathlib import Path
@@ -33,7 +34,7 @@ from typing import Any
 
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
-from inngest_conformance.strategies._source import ASCII_PRINTABLE, Source
+from inngest_conformance.strategies._source import ASCII_PRINTABLE, AWKWARD_CHARACTERS, Source
 
 #: Look-alike letters from other scripts (Cyrillic, Armenian, Cherokee).
 HOMOGLYPHS = {
@@ -159,46 +160,73 @@ def gen_uuid(src: Source) -> str:
 
 
 def gen_slug(src: Source) -> str:
+    # Two choices however many words: how many, and which (the digits of one integer in
+    # base len(WORDS)); it shrinks to the first word alone.
     n = src.integer(1, 4)
-    return "-".join(src.choice(WORDS) for _ in range(n))
+    index = src.integer(0, len(WORDS) ** n - 1)
+    words = []
+    for _ in range(n):
+        index, i = divmod(index, len(WORDS))
+        words.append(WORDS[i])
+    return "-".join(words)
 
 
-def gen_realistic_string(src: Source, name: str) -> str:
-    """A value shaped like what the platform puts in a property of this name."""
+_ID_STYLES = ("ulid", "uuid", "slug", "prefixed")
+
+
+def gen_realistic_string(src: Source, name: str, style: str | None = None) -> str:
+    """A value shaped like what the platform puts in a property of this name (for an id,
+    in ``style``, or one drawn)."""
     if name == "id" or name.endswith("_id"):
-        style = src.choice(("ulid", "uuid", "slug", "prefixed"))
+        style = style or src.choice(_ID_STYLES)
         if style == "ulid":
             return gen_ulid(src)
         if style == "uuid":
             return gen_uuid(src)
         if style == "prefixed":
             return f"{name.removesuffix('_id') or 'id'}_{gen_ulid(src)}"
-        return gen_slug(src)
     return gen_slug(src)
 
 
-def gen_adversarial_string(src: Source) -> str:
-    """A string the schema allows that implementations tend to mishandle."""
-    style = src.integer(0, 3)
+#: Any character, printable ASCII and :data:`AWKWARD_CHARACTERS` weighted up.
+_ADVERSARIAL_ALPHABET = ASCII_PRINTABLE + AWKWARD_CHARACTERS
+
+
+def gen_adversarial_string(src: Source, style: int | None = None) -> str:
+    """A string the schema allows that implementations tend to mishandle (of ``style``
+    0-3, or one drawn)."""
+    style = src.integer(0, 3) if style is None else style
     if style == 0:
         return src.choice(ADVERSARIAL_STRINGS)
     if style == 1:
         return src.text(None, 0, 12)
     if style == 2:
-        return src.text(ASCII_PRINTABLE, 0, 40)
+        return src.text(_ADVERSARIAL_ALPHABET, 0, 40)
     return src.choice(ADVERSARIAL_STRINGS[:3]) * src.integer(1, 3) + src.text(None, 0, 4)
 
 
+#: What :func:`gen_string` makes, in one choice: an adversarial string of each style 2 times
+#: in 20 (first, so that a string shrinks to the first adversarial one, ``""``), and a
+#: realistic one of each id style 3 times in 20.
+_STRING_STYLES: tuple[int | str, ...] = (
+    *(style for style in range(4) for _ in range(2)),
+    *(style for style in _ID_STYLES for _ in range(3)),
+)
+
+
 def gen_string(src: Source, name: str = "") -> str:
-    if src.boolean(0.6):
-        return gen_realistic_string(src, name)
-    return gen_adversarial_string(src)
+    style = src.choice(_STRING_STYLES)
+    if isinstance(style, int):
+        return gen_adversarial_string(src, style)
+    return gen_realistic_string(src, name, style)
 
 
 _SCALARS = ("null", "boolean", "integer", "number", "string")
+#: Integers worth trying; ``None`` stands for one drawn from a range.
+_INTEGERS = (0, 1, -1, 2**53, -(2**53), 2**63, None)
 
 
-def gen_json(src: Source, *, depth: int = 4, kinds: tuple[str, ...] = JSON_TYPES) -> Any:
+def gen_json(src: Source, *, depth: int = 2, kinds: tuple[str, ...] = JSON_TYPES) -> Any:
     """Any JSON value of one of ``kinds``: deep and wide containers of every type."""
     kind = src.choice(kinds if depth > 0 else tuple(k for k in kinds if k in _SCALARS) or kinds)
     if kind == "null":
@@ -206,7 +234,8 @@ def gen_json(src: Source, *, depth: int = 4, kinds: tuple[str, ...] = JSON_TYPES
     if kind == "boolean":
         return src.boolean()
     if kind == "integer":
-        return src.choice((0, 1, -1, 2**53, -(2**53), 2**63, src.integer(-(10**6), 10**6)))
+        value = src.choice(_INTEGERS)
+        return src.integer(-(10**6), 10**6) if value is None else value
     if kind == "number":
         return src.floating()
     if kind == "string":
@@ -242,14 +271,25 @@ def _is_kind(value: Any, kind: str) -> bool:
     }[kind]
 
 
+@functools.lru_cache(maxsize=64)
+def _mimic_names(names: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
+    """Each property (by its index) with a name for it: its own (as often as all its near
+    misses together) and each near miss."""
+    return tuple(
+        (i, spelling)
+        for i, name in enumerate(names)
+        for spelling in (*[name] * len(near_misses(name)), *near_misses(name))
+    )
+
+
 def gen_record_like(src: Source, mimic: tuple[PropertySpec, ...]) -> dict[str, Any]:
     """An object whose keys look like a record's: property names and near misses of them,
     each holding a value the record's own property would reject, or any value."""
+    names = _mimic_names(tuple(spec.name for spec in mimic))
     out: dict[str, Any] = {}
     for _ in range(src.integer(1, 8)):
-        spec = src.choice(mimic)
-        name = spec.name if src.boolean(0.6) else src.choice(near_misses(spec.name))
-        out[name] = unlike(spec) if src.boolean(0.6) else gen_json(src, depth=1)
+        i, name = src.choice(names)
+        out[name] = unlike(mimic[i]) if src.boolean(0.6) else gen_json(src, depth=1)
     return out
 
 
@@ -263,8 +303,31 @@ def record_like_outputs(schema: RunSchema, record: dict[str, Any]) -> list[dict[
     ]
 
 
+#: Values of a wide object's keys, in one choice: its width is what is tested.
+_WIDE_VALUES: tuple[Any, ...] = (
+    None,
+    0,
+    True,
+    False,
+    1,
+    -1,
+    2**53,
+    0.5,
+    -0.0,
+    1e308,
+    "",
+    "x",
+    [],
+    {},
+)
+
+#: Keys of a wide object, in one choice: a word, or (about a third of the time) a string
+#: implementations mishandle as a key.
+_KEYS = (*WORDS, *ADVERSARIAL_STRINGS * max(1, len(WORDS) // (2 * len(ADVERSARIAL_STRINGS))))
+
+
 def gen_object(
-    src: Source, *, depth: int = 4, mimic: tuple[PropertySpec, ...] = ()
+    src: Source, *, depth: int = 2, mimic: tuple[PropertySpec, ...] = ()
 ) -> dict[str, Any]:
     """A JSON object: empty, a realistic function output, wide, deeply nested, or (given
     the properties to ``mimic``) shaped like a record."""
@@ -281,11 +344,16 @@ def gen_object(
             value = {"next": value} if i % 3 else [value]
         return {"nested": value}
     if shape == 3:  # wide: many keys, awkward names included
+        # Three choices however wide: how many keys, and where in the keys and in the
+        # values to start (each key then takes the next; values cycle at another pace).
+        n, k, v = (
+            src.integer(1, 40),
+            src.integer(0, len(_KEYS) - 1),
+            src.integer(0, len(_WIDE_VALUES) - 1),
+        )
         return {
-            gen_adversarial_string(src) if src.boolean(0.3) else src.choice(WORDS): gen_json(
-                src, depth=0
-            )
-            for _ in range(src.integer(1, 40))
+            _KEYS[(k + 7 * i) % len(_KEYS)]: _WIDE_VALUES[(v + i) % len(_WIDE_VALUES)]
+            for i in range(n)
         }
     return {src.choice(WORDS): gen_json(src, depth=depth - 1) for _ in range(src.integer(1, 5))}
 

@@ -66,30 +66,22 @@ AWKWARD_CHARACTERS = (
     "\x00\x01\t\n\r\x1b\x7f\x85\xa0\u200b\u2028\ufeff\u202e\u0301\U0001f600\U0010ffff"
 )
 
-_SURROGATES = 0xDFFF - 0xD800 + 1
-
-
-def _code_point(n: int) -> str:
-    """The ``n``-th Unicode scalar value: code points with the surrogates left out."""
-    return chr(n + _SURROGATES if n >= 0xD800 else n)
-
-
-# Any scalar value, drawn as an integer rather than with ``st.characters()``, and strings
-# as lists of characters rather than with ``st.text()``: both make Hypothesis build its
-# Unicode category table at the first draw (``text()`` even for a plain alphabet), which
-# takes a second or more on a cold start and fails a user's first ``@given`` test as too
-# slow.  The first branch (printable ASCII) is what text shrinks towards.
-_ANY_CHARACTER: st.SearchStrategy[str] = st.one_of(
-    st.sampled_from(ASCII_PRINTABLE),
-    st.sampled_from(AWKWARD_CHARACTERS),
-    st.integers(0, 0x10FFFF - _SURROGATES).map(_code_point),
+#: Every Unicode scalar value: all code points but the surrogates, which UTF-8 cannot encode.
+#: Given as a range and the excluded characters (never as categories), so that Hypothesis
+#: does not build its Unicode category table: that takes seconds on a cold start and would
+#: fail a user's first ``@given`` test as too slow.
+_SURROGATE_CHARACTERS = "".join(chr(c) for c in range(0xD800, 0xE000))
+_ANY_CHARACTER: st.SearchStrategy[str] = st.characters(
+    min_codepoint=0, max_codepoint=0x10FFFF, exclude_characters=_SURROGATE_CHARACTERS
 )
 
 
 @functools.lru_cache(maxsize=512)
 def _text(alphabet: str | None, min_size: int, max_size: int) -> st.SearchStrategy[str]:
-    chars = _ANY_CHARACTER if alphabet is None else st.sampled_from(alphabet)
-    return st.lists(chars, min_size=min_size, max_size=max_size).map("".join)
+    # One choice for the whole string (Hypothesis draws a string as one choice), rather
+    # than a choice or three per character: strings were most of a record's choices.
+    chars = _ANY_CHARACTER if alphabet is None else alphabet
+    return st.text(chars, min_size=min_size, max_size=max_size)
 
 
 _BOOLEANS = st.booleans()
