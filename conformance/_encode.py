@@ -43,14 +43,18 @@ def canonical_json(value: Any, *, ensure_ascii: bool = False) -> str:
 
 
 #: Characters some line readers take for a line break (Python's ``str.splitlines``, for one),
-#: as JSON escapes.  They only ever occur inside JSON strings, where an escape means the same.
-_LINE_BREAKS = {0x85: "\\u0085", 0x2028: "\\u2028", 0x2029: "\\u2029"}
+#: with their JSON escapes.  They only ever occur inside JSON strings, where an escape means
+#: the same.
+_LINE_BREAKS = (("\x85", "\\u0085"), ("\u2028", "\\u2028"), ("\u2029", "\\u2029"))
 
 
 def json_line(text: str) -> str:
     """JSON ``text`` as one line whatever splits it: U+0085, U+2028 and U+2029 escaped (a
     newline, the only other break, is always escaped in JSON)."""
-    return text.translate(_LINE_BREAKS) + "\n"
+    for char, escape in _LINE_BREAKS:
+        if char in text:  # a search in C: most lines hold none
+            text = text.replace(char, escape)
+    return text + "\n"
 
 
 def canonical_sha256(value: Any, *, ensure_ascii: bool = False) -> str:
