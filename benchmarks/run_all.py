@@ -22,11 +22,11 @@ from typing import Any
 from _common import BENCH_DIR, emit, machine, table
 
 QUICK_ARGS: dict[str, list[str]] = {
-    "bench_runs.py": ["--n", "300", "--rounds", "3"],
-    "bench_fixtures.py": ["--n", "3000", "--rounds", "3"],
-    "bench_certify.py": ["--rounds", "1"],
-    "bench_plugin.py": ["--rounds", "7"],
-    "bench_corpus.py": ["--n", "20000"],
+    "bench_runs.py": ["--n", "150", "--rounds", "3"],
+    "bench_fixtures.py": ["--n", "2000", "--rounds", "3", "--no-profile"],
+    "bench_certify.py": ["--rounds", "1", "--profiles", "quick"],
+    "bench_plugin.py": ["--rounds", "3"],
+    "bench_corpus.py": ["--n", "10000"],
 }
 
 

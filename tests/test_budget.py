@@ -2,7 +2,7 @@
 (``--database``), from the command line and from the pytest plugin.
 
 The planted defect here is rare on purpose: the validator rejects a valid record only when
-its status is CANCELLED and it also has app_id, event_id and ended_at.  The quick profile's
+its status is FAILED and it also has event_id, started_at and ended_at.  The quick profile's
 search of ``schema:accepts-valid-records`` at seed 1 misses it; two further rounds find it.
 No test asserts on timing: only on rounds, counts, outcomes and cases.
 """
@@ -33,17 +33,17 @@ RARE = '''
 from inngest_conformance.reference import Verdict, validator as reference
 
 
-def rejects_rare_cancelled(record):
-    """Rejects a valid CANCELLED record that also has app_id, event_id and ended_at."""
+def rejects_rare_failed(record):
+    """Rejects a valid FAILED record that also has event_id, started_at and ended_at."""
     if (
         isinstance(record, dict)
-        and record.get("status") == "CANCELLED"
-        and all(k in record for k in ("app_id", "event_id", "ended_at"))
+        and record.get("status") == "FAILED"
+        and all(k in record for k in ("event_id", "started_at", "ended_at"))
     ):
-        return Verdict(False, ("/status: CANCELLED not allowed here",))
+        return Verdict(False, ("/status: FAILED not allowed here",))
     return reference(record)
 '''
-TARGET = "rare:rejects_rare_cancelled"
+TARGET = "rare:rejects_rare_failed"
 REQ = "schema:accepts-valid-records"
 ONE = ("--profile", "quick", "--requirement", REQ)
 SCHEMA = "inngest-run.schema.json"
@@ -70,7 +70,7 @@ def row(report: dict[str, Any], rid: str = REQ) -> dict[str, Any]:
 
 
 def is_rare(case: Any) -> bool:
-    return case["status"] == "CANCELLED" and {"app_id", "event_id", "ended_at"} <= set(case)
+    return case["status"] == "FAILED" and {"event_id", "started_at", "ended_at"} <= set(case)
 
 
 # --- further rounds --------------------------------------------------------------------
@@ -277,7 +277,7 @@ def test_plugin_rounds_find_the_rare_defect(pytester: pytest.Pytester) -> None:
     plain.assert_outcomes(passed=1)
     more = plugin_run(pytester, option_name("rounds"), "2", option_name("report"), "out")
     more.assert_outcomes(failed=1)
-    assert "CANCELLED" in more.stdout.str()
+    assert "/status: FAILED not allowed here" in more.stdout.str()
     report = read_report(pytester.path / "out")
     jsonschema.validate(report, report_schema())
     assert row(report)["search"]["rounds"] == 2
