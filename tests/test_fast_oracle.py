@@ -112,7 +112,7 @@ def test_fast_path_agrees_on_generated_documents(which: str) -> None:
 
 
 @pytest.mark.slow
-@settings(max_examples=1500, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=1000, database=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_fast_path_agrees_on_arbitrary_json(data: st.DataObject) -> None:
     schema = SCHEMAS[data.draw(st.sampled_from(sorted(SCHEMAS)))]
