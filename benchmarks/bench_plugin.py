@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
 import shutil
 import subprocess
 import sys
@@ -51,11 +52,18 @@ def venv(name: str, stamp: str, install: list[str]) -> Path:
     return python
 
 
+#: The sessions run as Python runs by default, caching bytecode: a machine that sets
+#: PYTHONDONTWRITEBYTECODE makes every pytest session compile each entry-point plugin's
+#: assertion-rewritten modules again (the kit's among them), which is not what a user meets.
+SESSION_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def collect_once(python: Path, project: Path) -> float:
     start = time.perf_counter()
     subprocess.run(
         [str(python), "-m", "pytest", "--co", "-q", "-p", "no:cacheprovider"],
         cwd=project,
+        env=SESSION_ENV,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         check=False,
