@@ -557,6 +557,7 @@ def _certify_run(
         request_timeout=args.timeout,
         startup_timeout=args.startup_timeout,
         rejects_with=tuple(args.rejects_with),
+        schema=args.schema,
     )
     with guard.raising():
         adapter: Adapter = spec.open()
@@ -662,6 +663,7 @@ def _compare(args: argparse.Namespace) -> int:
             request_timeout=args.timeout,
             startup_timeout=args.startup_timeout,
             rejects_with=tuple(args.rejects_with) if kind == "target" else (),
+            schema=args.schema,
         )
         for kind, value in specs
     ]

@@ -258,6 +258,7 @@ def replay_report(
             request_timeout=timeout,
             startup_timeout=startup_timeout,
             rejects_with=tuple(rejects) if reach[0] == "--target" else (),
+            schema=options.schema,
         ).open()
         try:
             out += [_replay_one(ctx, by_id, adapter, row, group.column) for row in group.rows]

@@ -49,7 +49,7 @@ from inngest_conformance.strategies import (
     targets,
 )
 from inngest_conformance.strategies._datetimes import datetime_forms
-from inngest_conformance.strategies._invalid import gen_invalid, variants
+from inngest_conformance.strategies._invalid import gen_invalid, rule_of, variants
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
@@ -58,6 +58,7 @@ from inngest_conformance.strategies._records import (
     record_like_outputs,
 )
 from inngest_conformance.strategies._source import MinimalSource, strategy
+from inngest_conformance.strategies._subschema import boundary_values, gen_along, put, statement
 
 
 @dataclass(frozen=True)
@@ -140,7 +141,7 @@ def _record_like_examples(ctx: Context) -> list[Any]:
     return [
         {**base, spec.name: output}
         for spec in ctx.schema.properties
-        if spec.types == ("object",) and spec.enum is None
+        if spec.types == ("object",) and spec.enum is None and spec.node is None
         for output in outputs
     ]
 
@@ -154,10 +155,29 @@ def _valid_examples(ctx: Context) -> list[Any]:
     strings = [
         {**base, spec.name: value}
         for spec in ctx.schema.properties
-        if spec.types == ("string",) and spec.enum is None and spec.format is None
+        if spec.types == ("string",)
+        and spec.enum is None
+        and spec.format is None
+        and spec.node is None
         for value in ADVERSARIAL_STRINGS
     ]
     return [*_record_like_examples(ctx), *strings]
+
+
+def _boundary_examples(ctx: Context) -> list[Any]:
+    """A plain record per bound of every compiled subschema (see :func:`.boundary_values`),
+    the value at the subschema's place: what an off-by-one implementation rejects."""
+    out = []
+    for node, prop, steps in ctx.schema.places.values():
+        spec = ctx.schema.spec(prop)
+        assert spec.node is not None
+        for _, value in boundary_values(node):
+            record = gen_record(MinimalSource(), ctx.schema, plain=True)
+            held, _ = gen_along(MinimalSource(), spec.node, steps, put(value), 1)
+            record[prop] = held
+            if ctx.oracle.is_valid(record):
+                out.append(record)
+    return out
 
 
 def _enum_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
@@ -237,6 +257,20 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             gen=functools.partial(_valid, with_optional=True),
         ),
     ]
+    if any(boundary_values(node) for node, _, _ in schema.places.values()):
+        out.append(
+            Requirement(
+                id="schema:accepts-boundary-values",
+                level="schema",
+                keyword="MUST",
+                statement="accepts values at every bound of its subschemas: minimum and maximum, "
+                "exact lengths and counts, an integer written 1.0, -0",
+                role="validator",
+                kind="accept",
+                gen=_valid,
+                explicit=_boundary_examples,
+            )
+        )
     for spec in schema.properties:
         if spec.enum is not None:
             members = ", ".join(str(m) for m in spec.enum)
@@ -273,6 +307,9 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
 
 def _reject_statement(schema: RunSchema, target: Target) -> str:
     name = target.property
+    if target.nested:
+        node = schema.places[name or ""][0]
+        return f"rejects {name} {statement(target.rule, node)}"
     if target.rule == "missing-required":
         return f"rejects a record without {name}"
     if target.rule == "wrong-type":
@@ -293,19 +330,19 @@ def _reject_statement(schema: RunSchema, target: Target) -> str:
 def _rejects(schema: RunSchema) -> list[Requirement]:
     out = []
     for target in targets(schema):
-        op = OPERATORS[target.rule]
-        rid = f"{op.level}:rejects-{target.name.replace('/', ':')}"
+        level = rule_of(target)[1]
+        rid = f"{level}:rejects-{target.requirement_suffix}"
         out.append(
             Requirement(
                 id=rid,
-                level=one_of(op.level, LEVELS, "operator level"),
+                level=one_of(level, LEVELS, "operator level"),
                 keyword="MUST",
                 statement=_reject_statement(schema, target),
                 role="validator",
                 kind="reject",
                 gen=functools.partial(_invalid_case, target),
                 explicit=functools.partial(_invalid_variants, target),
-                subject=target.property,
+                subject=None if target.nested else target.property,
             )
         )
     return out

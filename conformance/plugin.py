@@ -153,6 +153,7 @@ class _Session:
                 url=setting(self.config, "url"),
                 request_timeout=float(setting(self.config, "timeout") or 5.0),  # checked
                 rejects_with=(setting(self.config, "rejects_with") or "").split(),
+                schema=setting(self.config, "schema"),
             )
         return self._adapter
 

@@ -18,6 +18,7 @@ from typing import Any
 from inngest_conformance.strategies import (
     LifecycleModel,
     Oracle,
+    RunSchema,
     datetime_error,
     default_lifecycle,
     default_oracle,
@@ -45,6 +46,10 @@ class ReferenceValidator:
     def __init__(self, oracle: Oracle | None = None) -> None:
         self.oracle = oracle or default_oracle()
 
+    def for_schema(self, schema: RunSchema) -> ReferenceValidator:
+        """The reference validator of another schema (``--schema``)."""
+        return ReferenceValidator(Oracle(schema))
+
     def __call__(self, record: Any) -> Verdict:
         errors = self.oracle.errors(record)
         return Verdict(not errors, tuple(f"{e.path or '/'}: {e.message}" for e in errors))
@@ -62,6 +67,10 @@ class ReferenceStore:
     model: LifecycleModel = field(default_factory=default_lifecycle)
     oracle: Oracle = field(default_factory=default_oracle)
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def for_schema(self, schema: RunSchema) -> ReferenceStore:
+        """A new store that checks records against another schema (``--schema``)."""
+        return ReferenceStore(model=self.model, oracle=Oracle(schema))
 
     def reset(self) -> None:
         self.runs.clear()

@@ -110,8 +110,13 @@ def resolve_schema(schema: SchemaLike) -> RunSchema:
 
 def resolve_lifecycle(model: ModelLike, schema: RunSchema | None = None) -> LifecycleModel:
     """A :class:`LifecycleModel` from a model, a table, or a path (JSON or TOML)."""
-    statuses = (schema or default_schema()).statuses or None
+    schema = schema or default_schema()
+    statuses = schema.statuses or None
     if model is None:
+        # A record without the run's id and status (an event, a span) has no lifecycle
+        # requirements: the packaged table is not held to its enum.
+        if not (schema.has("run_id") and schema.has("status")):
+            return default_lifecycle()
         return default_lifecycle(statuses=statuses)
     if isinstance(model, LifecycleModel):
         return model

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import builtins
 import copy
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -39,9 +40,11 @@ from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, Run
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,
     MinimalSource,
+    RandomSource,
     Source,
     every_value,
 )
+from inngest_conformance.strategies._subschema import RULES, Node, gen_along, miss, put, rules_of
 
 _MISSING = object()
 
@@ -91,7 +94,8 @@ class InvalidCase:
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One operator applied to one property (``None``: to the document as a whole)."""
+    """One operator applied to one property (``None``: to the document as a whole), or one
+    rule of a compiled subschema at its place (a JSON pointer: ``/triggers/items/event``)."""
 
     rule: str
     property: str | None
@@ -99,6 +103,27 @@ class Target:
     @builtins.property
     def name(self) -> str:
         return self.rule if self.property is None else f"{self.rule}/{self.property}"
+
+    @builtins.property
+    def nested(self) -> bool:
+        """Whether the target is a rule of a compiled subschema (named by its place)."""
+        return self.property is not None and self.property.startswith("/")
+
+    @builtins.property
+    def requirement_suffix(self) -> str:
+        """How a requirement id names the target: ``rule:property``, ``rule:/place``."""
+        if self.nested:
+            return f"{self.rule}:{self.property}"
+        return self.name.replace("/", ":")
+
+
+def rule_of(target: Target) -> tuple[str, str, str]:
+    """``(keyword, level, description)`` of a target's operator or subschema rule."""
+    if target.nested:
+        r = RULES[target.rule]
+        return r.keyword, r.level, r.statement
+    o = OPERATORS[target.rule]
+    return o.keyword, o.level, o.description
 
 
 Mutate = Callable[[Source, RunSchema, dict[str, Any], "str | None"], tuple[Any, Violation]]
@@ -346,6 +371,30 @@ def unknown_property(
 
 
 @operator(
+    "missing-dependent",
+    keyword="dependentRequired",
+    level="schema",
+    applies=lambda schema: [k for k, v in schema.dependent_required.items() if v],
+)
+def missing_dependent(
+    src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
+) -> tuple[Any, Violation]:
+    """A property is present without a property it requires (dependentRequired)."""
+    assert name is not None
+    dropped = src.choice(schema.dependent_required[name])
+    record.pop(dropped, None)
+    return record, Violation(
+        rule="missing-dependent",
+        keyword="dependentRequired",
+        schema_path=pointer("dependentRequired", name),
+        path="",
+        level="schema",
+        property=name,
+        detail=f"without-{dropped}",
+    )
+
+
+@operator(
     "malformed-date-time",
     keyword="format",
     level="format",
@@ -388,7 +437,29 @@ def targets(
             if properties is not None and prop not in properties:
                 continue  # naming properties leaves out the whole-document rules too
             out.append(Target(op.name, prop))
+    for place, (node, prop, steps) in schema.places.items():
+        if properties is not None and place not in properties:
+            continue
+        for name in rules_of(node):
+            r = RULES[name]
+            if rules is not None and name not in rules:
+                continue
+            if levels is not None and r.level not in levels:
+                continue
+            if not steps and _covered(schema.spec(prop), name):
+                continue
+            out.append(Target(name, place))
     return tuple(out)
+
+
+def _covered(spec: PropertySpec, rule: str) -> bool:
+    """Whether a record-level operator already asks what ``rule`` asks of a property's own
+    subschema (its type, its enum, its date-time format): one requirement each."""
+    if rule == "wrong-type":
+        return bool(spec.types)
+    if rule == "not-in-enum":
+        return spec.enum is not None
+    return rule == "malformed-format" and spec.format == "date-time"
 
 
 def apply_target(
@@ -401,17 +472,80 @@ def apply_target(
     ``base``, when given, makes the valid record the mutation starts from (a
     :class:`MinimalSource` gives the smallest one); ``src`` makes everything else.
     """
-    record = plain_base(base or src, schema, target)
-    value, violation = OPERATORS[target.rule].mutate(src, schema, record, target.property)
-    return InvalidCase(value, violation)
+    base = base or src
+    if target.nested:
+        case = _apply_nested(src, schema, target, base)
+    else:
+        record = plain_base(base, schema, target)
+        value, violation = OPERATORS[target.rule].mutate(src, schema, record, target.property)
+        case = InvalidCase(value, violation)
+    if schema.recursion is not None and base.boolean(0.25):
+        return _embedded(base, schema, case)
+    return case
+
+
+def _apply_nested(src: Source, schema: RunSchema, target: Target, base: Source) -> InvalidCase:
+    """A plain record that holds, at a place of a compiled subschema, a near miss of the
+    subschema's rule."""
+    assert target.property is not None
+    node, prop, steps = schema.places[target.property]
+    record = plain_base(base, schema, Target(target.rule, prop))
+    spec = schema.spec(prop)
+    assert spec.node is not None
+    made: list[Any] = ["", None]
+
+    def leaf(at: Node, valid: Any) -> Any:
+        made[0], value, made[1] = miss(target.rule, src, at, valid)
+        return value
+
+    value, path = gen_along(base, spec.node, steps, leaf, 1)
+    if made[1] is not None:  # a missing or unexpected property: the oracle's location
+        path = (*path, made[1])
+    record[prop] = value
+    keyword, level, _ = rule_of(target)
+    return InvalidCase(
+        record,
+        Violation(
+            rule=target.rule,
+            keyword=keyword,
+            schema_path=f"{node.schema_path}/{keyword}",
+            path=pointer(prop, *path),
+            level=level,
+            property=target.property,
+            detail=str(made[0]),
+        ),
+    )
+
+
+def _embedded(src: Source, schema: RunSchema, case: InvalidCase) -> InvalidCase:
+    """``case`` one or two levels down a schema that holds records again (``$ref: "#"``):
+    the same broken value, deep inside a valid record."""
+    assert schema.recursion is not None
+    prop, steps = schema.recursion
+    spec = schema.spec(prop)
+    assert spec.node is not None
+    record, path = case.record, case.violation.path
+    for _ in range(src.integer(1, 2)):
+        outer = gen_record(src, schema, plain=True)
+        value, where = gen_along(src, spec.node, steps, put(record), 1)
+        outer[prop] = value
+        record, path = outer, pointer(prop, *where) + path
+    v = case.violation
+    return InvalidCase(
+        record,
+        Violation(v.rule, v.keyword, v.schema_path, path, v.level, v.property, v.detail),
+    )
 
 
 def plain_base(src: Source, schema: RunSchema, target: Target) -> dict[str, Any]:
     """The plain valid record an operator breaks, holding the property it targets."""
     record = gen_record(src, schema, plain=True)
-    if target.property is not None and target.property not in record:
+    if target.property is not None and target.property not in record and not target.nested:
         spec = schema.spec(target.property)
         record[target.property] = gen_value(src, spec, plain=True)
+        for dependent in schema.dependent_required.get(target.property, ()):
+            if dependent not in record:
+                record[dependent] = gen_value(src, schema.spec(dependent), plain=True)
     return record
 
 
@@ -432,19 +566,41 @@ def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidC
     asked in every run, at every profile.  The operator's choices are enumerated (see
     :func:`.every_value`): each option of a ``choice``, the ends of a wide range.
     """
-    base = plain_base(MinimalSource(), schema, target)
-    mutate = OPERATORS[target.rule].mutate
+    if target.nested:
 
-    def one(src: Source) -> InvalidCase:
-        value, violation = mutate(src, schema, copy.deepcopy(base), target.property)
-        return InvalidCase(value, violation)
+        def one(src: Source) -> InvalidCase:
+            return apply_target(src, schema, target, base=MinimalSource())
+
+    else:
+        base = plain_base(MinimalSource(), schema, target)
+        mutate = OPERATORS[target.rule].mutate
+
+        def one(src: Source) -> InvalidCase:
+            value, violation = mutate(src, schema, copy.deepcopy(base), target.property)
+            return InvalidCase(value, violation)
 
     seen: dict[str, InvalidCase] = {}
     for case in every_value(one):
         key = canonical_json([case.record, case.violation.detail])
         if key not in seen and label_holds(oracle, case):
             seen[key] = case
+    if not seen and target.nested:
+        # The smallest base record may not hold the place (a oneOf branch that rules out
+        # the property on the way): a few seeded ones, the same every time.
+        for seed in range(8):
+            for case in every_value(
+                functools.partial(_seeded_case, schema=schema, target=target, seed=seed)
+            ):
+                key = canonical_json([case.record, case.violation.detail])
+                if key not in seen and label_holds(oracle, case):
+                    seen[key] = case
+            if seen:
+                break
     return list(seen.values())
+
+
+def _seeded_case(src: Source, *, schema: RunSchema, target: Target, seed: int) -> InvalidCase:
+    return apply_target(src, schema, target, base=RandomSource(seed))
 
 
 def label_holds(oracle: Oracle, case: InvalidCase, *, fast: bool = False) -> bool:

@@ -21,10 +21,20 @@ from typing import Any
 from inngest_conformance._encode import canonical_sha256, pointer
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
 from inngest_conformance.strategies._files import read_text
+from inngest_conformance.strategies._subschema import (
+    Compiler,
+    Node,
+    Step,
+    Unsatisfiable,
+    gen_node,
+    routes,
+)
+from inngest_conformance.strategies._validation import subschema_validator
+from inngest_conformance.strategies._values import JSON_TYPES as JSON_TYPES
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
-JSON_TYPES = ("null", "boolean", "integer", "number", "string", "array", "object")
 SUPPORTED_FORMATS = ("date-time",)
+"""The formats of a flat property; a compiled one has every format of :mod:`._formats`."""
 
 # Annotations: they never change validity, so they are allowed anywhere.
 _ANNOTATIONS = frozenset(
@@ -41,7 +51,14 @@ _ANNOTATIONS = frozenset(
         "writeOnly",
     }
 )
-_ROOT_KEYWORDS = _ANNOTATIONS | {"type", "required", "properties", "additionalProperties"}
+_ROOT_KEYWORDS = _ANNOTATIONS | {
+    "type",
+    "required",
+    "properties",
+    "additionalProperties",
+    "$defs",
+    "dependentRequired",
+}
 _PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum", "format", "additionalProperties"}
 
 
@@ -55,6 +72,9 @@ class PropertySpec:
     enum: tuple[Any, ...] | None
     format: str | None
     required: bool
+    node: Node | None = field(default=None, compare=False, repr=False)
+    """The compiled subschema, when it says more than a type, an enum and a date-time
+    format (bounds, a pattern, nested objects and arrays, references, composition)."""
 
     @property
     def pointer(self) -> str:
@@ -71,6 +91,31 @@ class RunSchema:
     title: str
     sha256: str
     document: Mapping[str, Any] = field(compare=False, repr=False)
+    nodes: tuple[Node, ...] = field(default=(), compare=False, repr=False)
+    """Every compiled subschema location, in the order first reached (empty for a flat
+    schema such as the run schema)."""
+    dependent_required: Mapping[str, tuple[str, ...]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    places: Mapping[str, tuple[Node, str, tuple[Step, ...]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    """Each compiled node by its place: the node, the record property it is under and the
+    steps from that property's value to it."""
+    recursion: tuple[str, tuple[Step, ...]] | None = field(default=None, compare=False, repr=False)
+    """Where a record holds records again (``$ref: "#"``): the property and the steps
+    below it, by the shortest way; ``None`` when it never does."""
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        # Pickled (to a worker process) as its document, and read again there: the
+        # compiled subschemas hold the oracle's validator, which does not pickle.
+        return (schema_from_dict, (self.document,))
+
+    @property
+    def flat(self) -> bool:
+        """Whether every property is a type, an enum or a date-time (the fast oracle's
+        own checks are then the whole schema)."""
+        return not self.nodes and not self.dependent_required
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -119,10 +164,34 @@ def _types(where: str, value: Any) -> tuple[str, ...]:
 def _unsupported(where: str, keys: set[str]) -> SchemaError:
     names = ", ".join(sorted(keys))
     return SchemaError(
-        f"{where} uses {names}, which the kit cannot derive cases from; "
-        "supported: type, required, properties, additionalProperties, enum, "
-        "format (date-time) and annotations"
+        f"{where} uses {names}, which the kit cannot derive cases from at the root of a "
+        "record; supported there: type, required, properties, additionalProperties "
+        "(true or false), dependentRequired, $defs and annotations (inside a property, "
+        "the README's 'Requirements and levels' lists the vocabulary)"
     )
+
+
+def _is_flat(sub: Any) -> bool:
+    """Whether a property's subschema is only a type, an enum and a date-time format."""
+    if sub is True or sub == {}:
+        return True
+    return (
+        isinstance(sub, dict)
+        and set(sub) <= _PROPERTY_KEYWORDS
+        and sub.get("format") in (None, *SUPPORTED_FORMATS)
+        and sub.get("additionalProperties", True) is True
+        and isinstance(sub.get("enum", []), list)
+    )
+
+
+def _compiled(name: str, node: Node, required: bool) -> PropertySpec:
+    """A property whose subschema is compiled: its type, enum and date-time format (what
+    the record-level rules read) from the location it resolves to."""
+    target = node
+    while target.ref is not None:
+        target = target.ref
+    fmt = target.format if target.format == "date-time" else None
+    return PropertySpec(name, target.types, target.enum, fmt, required, node)
 
 
 def _property(name: str, sub: Any, required: bool) -> PropertySpec:
@@ -131,22 +200,11 @@ def _property(name: str, sub: Any, required: bool) -> PropertySpec:
         return PropertySpec(name, (), None, None, required)
     if not isinstance(sub, dict):
         raise SchemaError(f"{where}: a property schema must be an object, not {sub!r}")
-    extra = set(sub) - _PROPERTY_KEYWORDS
-    if extra:
-        raise _unsupported(where, extra)
     types = _types(where, sub.get("type"))
     enum = sub.get("enum")
     if enum is not None and (not isinstance(enum, list) or not enum):
         raise SchemaError(f"{where}: 'enum' must be a non-empty list, not {enum!r}")
     fmt = sub.get("format")
-    if fmt is not None and fmt not in SUPPORTED_FORMATS:
-        raise SchemaError(
-            f"{where}: format {fmt!r} is not supported; the kit checks formats "
-            f"{', '.join(SUPPORTED_FORMATS)}"
-        )
-    extra_props = sub.get("additionalProperties", True)
-    if extra_props is not True:
-        raise _unsupported(where, {"additionalProperties"})
     return PropertySpec(name, types, tuple(enum) if enum is not None else None, fmt, required)
 
 
@@ -176,13 +234,96 @@ def schema_from_dict(document: Any) -> RunSchema:
         raise _unsupported(
             "the schema's additionalProperties (a subschema)", {"additionalProperties"}
         )
-    return RunSchema(
-        properties=tuple(_property(n, s, n in required) for n, s in props.items()),
+    dependent = document.get("dependentRequired", {})
+    if not isinstance(dependent, dict) or not all(
+        isinstance(v, list) and all(isinstance(n, str) for n in v) for v in dependent.values()
+    ):
+        raise SchemaError("'dependentRequired' must map property names to lists of names")
+    compiler = Compiler(document, _SubschemaCheck(document))
+    properties = []
+    for n, s in props.items():
+        if _is_flat(s):
+            properties.append(_property(n, s, n in required))
+        else:
+            node = compiler.node(pointer("properties", n), s, pointer(n))
+            properties.append(_compiled(n, node, n in required))
+    flat = {pointer("properties", p.name) for p in properties if p.node is None}
+    nodes = [n for n in compiler.nodes() if n.schema_path and n.schema_path not in flat]
+    found = routes({p.name: p.node for p in properties if p.node is not None})
+    schema = RunSchema(
+        properties=tuple(properties),
         additional_properties=additional,
         title=str(document.get("title", "")),
         sha256=canonical_sha256(document),
         document=document,
+        nodes=tuple(nodes),
+        places={n.place: (n, *found[id(n)]) for n in nodes if id(n) in found and n.ref is None},
+        dependent_required={k: tuple(v) for k, v in dependent.items()},
+        recursion=_recursion(properties),
     )
+    _check_generable(schema)
+    return schema
+
+
+def _recursion(properties: list[PropertySpec]) -> tuple[str, tuple[Step, ...]] | None:
+    """The shortest way from the record to a ``$ref`` back to the whole schema."""
+    roots = {p.name: p.node for p in properties if p.node is not None}
+    found = routes(roots)
+    best: tuple[str, tuple[Step, ...]] | None = None
+    for node in (n for p in roots.values() for n in _walk(p)):
+        if node.ref is not None and node.ref.schema_path == "":
+            where = found.get(id(node))
+            if where is not None and (best is None or len(where[1]) < len(best[1])):
+                best = where
+    return best
+
+
+def _walk(node: Node) -> list[Node]:
+    seen: dict[int, Node] = {}
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen[id(n)] = n
+        stack += [*n.properties.values(), *n.prefix_items, *n.pattern_properties.values()]
+        stack += [
+            x for x in (n.items, n.additional, n.contains, n.property_names) if isinstance(x, Node)
+        ]
+        if n.ref is not None and n.ref.schema_path != "":
+            stack.append(n.ref)
+    return list(seen.values())
+
+
+class _SubschemaCheck:
+    """The oracle's verdict on a part of the schema, made when first asked (the oracle
+    module reads this one)."""
+
+    def __init__(self, document: Mapping[str, Any]) -> None:
+        self._document = document
+        self._validator: Any = None
+
+    def __call__(self, subschema: Any, value: Any) -> bool:
+        if self._validator is None:
+            self._validator = subschema_validator(self._document)
+        return bool(self._validator.evolve(schema=subschema).is_valid(value))
+
+
+def _check_generable(schema: RunSchema) -> None:
+    """Refuse a schema whose properties no value can be generated for, naming where."""
+    from inngest_conformance.strategies._source import MinimalSource, RandomSource
+
+    for spec in schema.properties:
+        if spec.node is None:
+            continue
+        for src in (MinimalSource(), RandomSource(0), RandomSource(1)):
+            try:
+                gen_node(src, spec.node, 1, plain=isinstance(src, MinimalSource))
+            except Unsatisfiable as exc:
+                raise SchemaError(
+                    f"properties/{spec.name}: the kit found no value this subschema "
+                    f"accepts ({exc}); its keywords may contradict each other"
+                ) from None
 
 
 def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:

@@ -17,6 +17,7 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any, Protocol, TypeVar
 
+from hypothesis import reject
 from hypothesis import strategies as st
 
 T = TypeVar("T")
@@ -24,6 +25,12 @@ T = TypeVar("T")
 #: Characters used by :meth:`Source.text` when no alphabet is given: printable ASCII
 #: first (so text shrinks towards it), then the awkward ones a schema still allows.
 ASCII_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F))
+
+
+class Unsatisfiable(Exception):
+    """A generator found no value that does what is asked (a subschema whose keywords
+    contradict, or defeat the generator).  Under Hypothesis the draw is rejected (the
+    search goes on); a schema where it happens for a plain value is refused up front."""
 
 
 class Source(Protocol):
@@ -265,6 +272,9 @@ def strategy(gen: Callable[..., T], /, *args: Any, **kwargs: Any) -> st.SearchSt
 
     @st.composite
     def _strategy(draw: Callable[[st.SearchStrategy[Any]], Any]) -> T:
-        return gen(HypothesisSource(draw), *args, **kwargs)
+        try:
+            return gen(HypothesisSource(draw), *args, **kwargs)
+        except Unsatisfiable:
+            reject()
 
     return _strategy()

@@ -440,6 +440,7 @@ def test_operators() -> None:
         "not-in-enum",
         "unknown-property",
         "malformed-date-time",
+        "missing-dependent",
     }
     for name, op in OPERATORS.items():
         assert op.name == name

@@ -21,21 +21,21 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 from inngest_conformance.strategies import runs
 from inngest_conformance.strategies._oracle import Oracle, default_oracle
-from inngest_conformance.strategies._records import (
+from inngest_conformance.strategies._records import gen_record
+from inngest_conformance.strategies._rfc3339 import COMMON_DATETIME, datetime_error, utc_key
+from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
+from inngest_conformance.strategies._source import RandomSource
+from inngest_conformance.strategies._values import (
     ADVERSARIAL_STRINGS,
     CROCKFORD,
     WORDS,
     faker_words,
     gen_json,
     gen_object,
-    gen_record,
     gen_ulid,
     gen_uuid,
     ulid,
 )
-from inngest_conformance.strategies._rfc3339 import COMMON_DATETIME, datetime_error, utc_key
-from inngest_conformance.strategies._schema import RunSchema, default_schema, schema_from_dict
-from inngest_conformance.strategies._source import RandomSource
 
 MANY = settings(max_examples=1500, database=None, deadline=None)
 SOME = settings(max_examples=300, database=None, deadline=None)

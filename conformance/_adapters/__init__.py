@@ -48,6 +48,24 @@ __all__ = [
 ]
 
 
+def for_schema(obj: object, schema: str | None) -> object:
+    """``obj.for_schema(schema)`` when the run names a schema (``--schema``) and ``obj`` has
+    that hook, else ``obj``: an in-process implementation that reads whatever schema it is
+    given (the reference validator and store do) follows the run's, so that certifying it
+    against another schema judges it against that schema."""
+    hook = getattr(obj, "for_schema", None)
+    if schema is None or not callable(hook) or isinstance(obj, type):
+        return obj
+    from inngest_conformance.strategies import load_schema
+
+    try:
+        return hook(load_schema(schema))
+    except Exception as exc:
+        raise TargetError(
+            f"{type(obj).__name__}.for_schema({schema!r}) failed: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
 def open_adapter(
     *,
     target: str | None = None,
@@ -57,6 +75,7 @@ def open_adapter(
     request_timeout: float = 5.0,
     startup_timeout: float = 10.0,
     rejects_with: Sequence[str] = (),
+    schema: str | None = None,
 ) -> Adapter:
     """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
 
@@ -80,7 +99,8 @@ def open_adapter(
         )
     rejections = rejection_classes(rejects_with)
     if target is not None:
-        return PythonAdapter(load_target(target), name=target, rejections=rejections)
+        loaded = for_schema(load_target(target), schema)
+        return PythonAdapter(loaded, name=target, rejections=rejections)
     if obj is not None:
         return PythonAdapter(obj, rejections=rejections)
     if command is not None:
@@ -103,9 +123,13 @@ class AdapterSpec:
     request_timeout: float = 5.0
     startup_timeout: float = 10.0
     rejects_with: tuple[str, ...] = ()
+    schema: str | None = None
+    """The run's ``--schema`` (a path; ``None``: the packaged schema), for a Python target
+    that follows the schema it is certified against (see :func:`for_schema`)."""
 
     def open(self) -> Adapter:
         return open_adapter(
+            schema=self.schema,
             target=self.target,
             command=self.command,
             url=self.url,

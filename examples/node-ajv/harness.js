@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // A validator harness for inngest-conformance: JSON Lines on stdin/stdout, validating
-// with Ajv (JSON Schema draft 2020-12) and ajv-formats against the kit's run schema.
+// with Ajv (JSON Schema draft 2020-12) and ajv-formats against the kit's run schema, or
+// the schema file named as its one argument: `node harness.js other.schema.json`.
 'use strict';
 
 const fs = require('fs');
@@ -10,7 +11,9 @@ const Ajv2020 = require('ajv/dist/2020');
 const addFormats = require('ajv-formats');
 const ajvVersion = require('ajv/package.json').version;
 
-const schemaPath = path.resolve(__dirname, '../../strategies/data/inngest-run.schema.json');
+const schemaPath = process.argv[2]
+  ? path.resolve(process.argv[2])
+  : path.resolve(__dirname, '../../strategies/data/inngest-run.schema.json');
 const schema = JSON.parse(fs.readFileSync(schemaPath, 'utf8'));
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);

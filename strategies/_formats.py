@@ -1,0 +1,147 @@
+"""The formats the oracle asserts, besides ``date-time``: each a strict check of its RFC.
+
+Draft 2020-12 makes ``format`` an annotation unless a validator opts into assertion; the
+kit's oracle asserts every format it generates for, at the ``format`` level, and never
+relies on what optional packages happen to be installed (python-jsonschema skips ``time``
+and ``uri`` without them, and its ``email`` check is only "has an @").  The near misses of
+each format (:data:`NEAR_MISSES`) are malformed under any reading of its RFC, so a
+validator that reads an RFC more liberally than this oracle never fails a requirement
+for it.
+
+Every check takes ASCII digits only: Python's ``\\d`` also matches other scripts' digits.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from inngest_conformance.strategies._rfc3339 import datetime_error
+
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_TIME = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_EMAIL = re.compile(rf"{_ATOM}(?:\.{_ATOM})*@{_LABEL}(?:\.{_LABEL})*")
+_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#\[\]]|%[0-9A-Fa-f]{2})*"
+)
+
+
+def date_error(value: str) -> str | None:
+    """Why ``value`` is not an RFC 3339 ``full-date`` (``None`` if it is one)."""
+    if not _DATE.fullmatch(value):
+        return f"{value!r} is not a date of the form YYYY-MM-DD"
+    if datetime_error(value + "T00:00:00Z"):
+        return f"{value!r} is not a day of the calendar"
+    return None
+
+
+def time_error(value: str) -> str | None:
+    """Why ``value`` is not an RFC 3339 ``full-time`` (with its offset, as JSON Schema asks)."""
+    if not _TIME.fullmatch(value):
+        return f"{value!r} is not a time of the form HH:MM:SS[.frac] with Z or an offset"
+    # A day that ended with a leap second, so that 23:59:60 (in UTC) is a time.
+    reason = datetime_error("2016-12-31T" + value)
+    return None if reason is None else f"{value!r} is not a time of day: {reason}"
+
+
+def uuid_error(value: str) -> str | None:
+    if not _UUID.fullmatch(value):
+        return f"{value!r} is not a UUID in its 8-4-4-4-12 hexadecimal form"
+    return None
+
+
+def email_error(value: str) -> str | None:
+    if not _EMAIL.fullmatch(value):
+        return f"{value!r} is not an email address (local part @ domain)"
+    return None
+
+
+def uri_error(value: str) -> str | None:
+    if not _URI.fullmatch(value):
+        return f"{value!r} is not an absolute URI (RFC 3986: a scheme, then no spaces)"
+    return None
+
+
+STRING_FORMATS: dict[str, Callable[[str], str | None]] = {
+    "date-time": datetime_error,
+    "date": date_error,
+    "time": time_error,
+    "uuid": uuid_error,
+    "email": email_error,
+    "uri": uri_error,
+}
+
+#: Integer formats (OpenAPI's; an annotation to JSON Schema, asserted at the format level).
+INTEGER_FORMATS: dict[str, tuple[int, int]] = {
+    "int32": (-(2**31), 2**31 - 1),
+    "int64": (-(2**63), 2**63 - 1),
+}
+
+SUPPORTED_FORMATS = (*STRING_FORMATS, *INTEGER_FORMATS)
+
+
+def format_error(fmt: str, value: object) -> str | None:
+    """Why ``value`` breaks ``fmt`` (``None``: it does not, or the format does not apply
+    to its type, as JSON Schema has it)."""
+    check = STRING_FORMATS.get(fmt)
+    if check is not None:
+        return check(value) if isinstance(value, str) else None
+    bounds = INTEGER_FORMATS.get(fmt)
+    if bounds is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and not value.is_integer():
+            return f"{value!r} is not an integer ({fmt})"
+        if not bounds[0] <= value <= bounds[1]:
+            return f"{value!r} is outside the range of {fmt}"
+    return None
+
+
+#: Near misses of each format, by name: malformed under any reading of the RFC.
+NEAR_MISSES: dict[str, dict[str, str | int]] = {
+    "date": {
+        "day-out-of-month": "2024-02-30",
+        "month-13": "2024-13-01",
+        "unpadded": "2024-1-5",
+        "basic-format": "20240105",
+        "date-time": "2024-01-05T00:00:00Z",
+        "trailing-newline": "2024-01-05\n",
+        "non-ascii-digits": "٢٠٢٤-01-05",
+        "slashes": "2024/01/05",
+    },
+    "time": {
+        "hour-25": "25:00:00Z",
+        "no-offset": "12:00:00",
+        "no-seconds": "12:00Z",
+        "minute-60": "12:60:00Z",
+        "offset-without-colon": "12:00:00+0100",
+        "date-time": "2024-01-05T12:00:00Z",
+    },
+    "uuid": {
+        "no-hyphens": "0f8fad5bd9cb469fa16570867728950e",
+        "too-short": "0f8fad5b-d9cb-469f-a165-70867728950",
+        "not-hex": "0f8fad5b-d9cb-469f-a165-70867728950g",
+        "braces": "{0f8fad5b-d9cb-469f-a165-70867728950e}",
+        "urn": "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e",
+        "trailing-newline": "0f8fad5b-d9cb-469f-a165-70867728950e\n",
+    },
+    "email": {
+        "no-at": "user.example.com",
+        "two-ats": "user@@example.com",
+        "no-local-part": "@example.com",
+        "no-domain": "user@",
+        "space": "user name@example.com",
+        "trailing-newline": "user@example.com\n",
+    },
+    "uri": {
+        "relative": "/runs/01H",
+        "no-scheme": "example.com/runs",
+        "space": "https://example.com/a run",
+        "empty": "",
+        "bad-percent": "https://example.com/%zz",
+        "trailing-newline": "https://example.com/\n",
+    },
+    "int32": {"above": 2**31, "below": -(2**31) - 1},
+    "int64": {"above": 2**63, "below": -(2**63) - 1},
+}

@@ -1,0 +1,91 @@
+"""The oracle's validator: python-jsonschema's Draft 2020-12, with the kit's format checks.
+
+Format *assertion* for every format the kit generates for (:mod:`._formats`), registered
+explicitly: python-jsonschema's default format checker silently skips ``date-time`` unless
+an optional package is installed, and that package is wrong about leap seconds and
+lower-case ``t``/``z``.  The verdict is python-jsonschema's; only how errors are grouped
+differs (see :func:`_grouped`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from inngest_conformance.strategies._formats import SUPPORTED_FORMATS, format_error
+from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema.exceptions import ValidationError
+
+
+def _format_checker() -> FormatChecker:
+    """Every format the kit generates for, asserted by the kit's own checks."""
+    checker = FormatChecker(formats=())
+
+    def check(fmt: str) -> None:
+        def _check(instance: object) -> bool:
+            reason = format_error(fmt, instance)
+            if reason is not None:
+                raise ValueError(reason)
+            return True
+
+        checker.checks(fmt, raises=ValueError)(_check)
+
+    for fmt in SUPPORTED_FORMATS:
+        check(fmt)
+    return checker
+
+
+def _grouped(keyword: str, message: str) -> Any:
+    """A validator function for ``keyword`` that reports its subschema's errors as one error
+    at the instance it applies to, named for ``keyword``: a label names the keyword, and
+    the errors inside a branch are at whatever depth the branch reaches."""
+
+    def check(validator: Any, value: Any, instance: Any, schema: Any) -> Iterator[ValidationError]:
+        if keyword == "if":
+            if validator.evolve(schema=value).is_valid(instance):
+                branch, sub = "then", schema.get("then")
+            else:
+                branch, sub = "else", schema.get("else")
+            if sub is not None:
+                inner = next(validator.descend(instance, sub, schema_path=branch), None)
+                if inner is not None:
+                    yield ValidationError(f"{message} {branch}: {inner.message}", validator=branch)
+            return
+        if keyword == "propertyNames":
+            if not isinstance(instance, dict):
+                return
+            for name in instance:
+                inner = next(validator.descend(name, value), None)
+                if inner is not None:
+                    yield ValidationError(f"property name {name!r}: {inner.message}")
+                    return
+            return
+        for i, sub in enumerate(value):  # allOf
+            inner = next(validator.descend(instance, sub, schema_path=i), None)
+            if inner is not None:
+                yield ValidationError(f"{message} {i}: {inner.message}")
+                return
+
+    return check
+
+
+#: Draft 2020-12 with ``if``/``then``/``else``, ``propertyNames`` and ``allOf`` errors
+#: reported whole, at the instance the keyword applies to (the verdict is the same).
+_Validator = validators.extend(
+    Draft202012Validator,
+    {
+        "if": _grouped("if", "matches its if, and not its"),
+        "propertyNames": _grouped("propertyNames", ""),
+        "allOf": _grouped("allOf", "does not match allOf branch"),
+    },
+)
+
+
+def subschema_validator(document: Mapping[str, Any]) -> Any:
+    """The oracle's validator for ``document`` (to judge parts of it with ``evolve``).
+
+    Without its ``$schema`` (the dialect was checked when the schema was read): a
+    reference to the whole document would otherwise be judged by the validator class
+    registered for the dialect, not this one, and report its errors differently."""
+    body = {k: v for k, v in document.items() if k != "$schema"}
+    return _Validator(body, format_checker=_format_checker())
