@@ -50,6 +50,7 @@ from inngest_conformance.strategies import (
 )
 from inngest_conformance.strategies._datetimes import datetime_forms
 from inngest_conformance.strategies._invalid import gen_invalid, rule_of, variants
+from inngest_conformance.strategies._near_misses import boundary_values, statement
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
@@ -58,7 +59,7 @@ from inngest_conformance.strategies._records import (
     record_like_outputs,
 )
 from inngest_conformance.strategies._source import MinimalSource, strategy
-from inngest_conformance.strategies._subschema import boundary_values, gen_along, put, statement
+from inngest_conformance.strategies._subschema import gen_along, put
 
 
 @dataclass(frozen=True)

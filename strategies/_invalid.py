@@ -26,6 +26,7 @@ from inngest_conformance.strategies._malformed_datetimes import (
     MALFORMATIONS,
     gen_malformed_datetime,
 )
+from inngest_conformance.strategies._near_misses import RULES, miss, rules_of
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import (
     HOMOGLYPHS,
@@ -44,7 +45,7 @@ from inngest_conformance.strategies._source import (
     Source,
     every_value,
 )
-from inngest_conformance.strategies._subschema import RULES, Node, gen_along, miss, put, rules_of
+from inngest_conformance.strategies._subschema import Node, gen_along, put
 
 _MISSING = object()
 

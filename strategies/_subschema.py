@@ -15,20 +15,18 @@ cases may put the broken value at any depth where the node is used, inside recur
 Valid values come from the node's own facts, generated to fit (:func:`gen_node`); where
 keywords interact beyond what generation follows (composition, ``propertyNames``,
 ``uniqueItems`` of small domains), a value is checked against the node and drawn again.
-Invalid values come from :data:`RULES`, near misses that break one keyword by a small step:
-one below a minimum, one character more than a maximum length, one edit off a pattern;
-:mod:`._invalid` places them in a record and the oracle re-checks every label.
+Invalid values are made by :mod:`._near_misses`; :func:`gen_along` makes the valid record
+around one, at any place.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
-import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +35,6 @@ from inngest_conformance.errors import SchemaError
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._formats import (
     INTEGER_FORMATS,
-    NEAR_MISSES,
     STRING_FORMATS,
     SUPPORTED_FORMATS,
 )
@@ -57,7 +54,6 @@ from inngest_conformance.strategies._values import (
     gen_slug,
     gen_string,
     gen_uuid,
-    near_misses,
 )
 
 if sys.version_info >= (3, 11):
@@ -123,14 +119,16 @@ KEYWORDS = ANNOTATIONS | {
     "else",
 }
 
-_COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+
+_SIMPLEST = MinimalSource()
 
 #: How deep generation nests containers before it takes the fewest items and properties
 #: a node allows (so a recursive schema's values end).
 MAX_DEPTH = 4
 #: Most items or extra properties a generated container has above its minimum.
 _WIDTH = 4
-_TRIES = 40
+TRIES = 40
 
 
 @dataclass(eq=False)
@@ -178,6 +176,10 @@ class Node:
     then: Any = None
     else_: Any = None
     compiler: Compiler | None = field(default=None, repr=False)
+    branches: dict[tuple[int, int, bool], Node] = field(default_factory=dict, repr=False)
+    """The merged branches of a composed node drawn so far (see :func:`_branch`)."""
+    plain_matches: tuple[str, ...] = field(default=(), repr=False)
+    """Strings matching the node's pattern, drawn once: a plain value is one of them."""
 
     @property
     def composed(self) -> bool:
@@ -541,12 +543,38 @@ def _gen_string(src: Source, node: Node, plain: bool) -> str:
             src
         )
     if node.pattern is not None:
+        if plain:  # one choice among a few matches drawn once, not a draw per character
+            if not node.plain_matches:
+                node.plain_matches = tuple(
+                    dict.fromkeys(
+                        _fit_length(
+                            MinimalSource(), node, _from_regex(RandomSource(i), node.pattern)
+                        )
+                        for i in range(8)
+                    )
+                )
+            return src.choice(node.plain_matches)
         return _fit_length(src, node, _from_regex(src, node.pattern))
     if plain:
         text = gen_realistic_string(src, node.place.rsplit("/", 1)[-1])
     else:
         text = gen_string(src, node.place.rsplit("/", 1)[-1])
     return _fit_length(src, node, text)
+
+
+def _plain_matches(node: Node, pattern: str) -> tuple[str, ...]:
+    """A few strings that match ``pattern`` within the node's lengths, the same every time."""
+    regex = re.compile(pattern)
+    found = (_fit_length(_SIMPLEST, node, _from_regex(RandomSource(i), pattern)) for i in range(8))
+    return tuple(
+        dict.fromkeys(
+            t
+            for t in found
+            if regex.search(t)
+            and len(t) >= node.min_length
+            and (node.max_length is None or len(t) <= node.max_length)
+        )
+    )
 
 
 def _bounds(node: Node, integer: bool) -> tuple[float, float]:
@@ -612,7 +640,7 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
     return value if lo <= value <= hi else lo + (hi - lo) * src.integer(0, 1000) / 1000
 
 
-def _canonical(value: Any) -> str:
+def json_key(value: Any) -> str:
     """A key equal for values JSON Schema calls equal (``1`` and ``1.0`` included)."""
 
     def norm(v: Any) -> Any:
@@ -628,13 +656,13 @@ def _canonical(value: Any) -> str:
 
 
 def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
-    lo = max(node.min_items, 0)
+    """An array of the fewest items the node allows (plain, or deep), or up to
+    :data:`_WIDTH` more; distinct where it asks, with an item its ``contains`` takes."""
+    lo = node.min_items
     hi = node.max_items if node.max_items is not None else lo + _WIDTH
-    if depth >= MAX_DEPTH or plain:
-        n = max(lo, len(node.prefix_items) if lo else 0) if not plain else lo
-        n = min(n, hi) if node.max_items is not None else n
-    else:
-        n = src.integer(lo, min(hi, lo + _WIDTH))
+    if hi < lo:
+        raise Unsatisfiable(f"{node.schema_path}: maxItems is below minItems")
+    n = lo if plain or depth >= MAX_DEPTH else src.integer(lo, min(hi, lo + _WIDTH))
     out: list[Any] = []
     seen: set[str] = set()
     for i in range(n):
@@ -647,9 +675,9 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
                 if isinstance(sub, Node)
                 else _any_json(src, depth)
             )
-            if not node.unique_items or _canonical(value) not in seen:
+            if not node.unique_items or json_key(value) not in seen:
                 break
-        seen.add(_canonical(value))
+        seen.add(json_key(value))
         out.append(value)
     if node.contains is not None and not any(node.contains.is_valid(v) for v in out):
         value = gen_node(src, node.contains, depth + 1, plain)
@@ -690,6 +718,8 @@ def _extra_name(src: Source, node: Node, taken: Any) -> tuple[str, Node | None] 
 
 
 def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, Any]:
+    """An object with the required properties, each optional one half the time (none,
+    plain or deep), the properties they depend on, and extra ones where allowed."""
     out: dict[str, Any] = {}
     optional = [n for n in node.properties if n not in node.required]
     deep = depth >= MAX_DEPTH or plain
@@ -705,10 +735,11 @@ def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, A
     for name in chosen:
         sub = node.properties.get(name)
         out[name] = gen_node(src, sub, depth + 1, plain) if sub is not None else _plain_any(src)
-    wanted = node.min_properties - len(out)
+    # Extra properties: as many as minProperties still wants, a few more now and then.
+    wanted = max(0, node.min_properties - len(out))
     extras = wanted if deep else max(wanted, src.integer(0, 2) if src.boolean(0.25) else 0)
-    for _ in range(max(0, extras) + (max(0, wanted) * 2)):
-        if len(out) >= max(node.min_properties, 0) and extras <= 0:
+    for _ in range(3 * extras):  # a name may be taken already: a few tries each
+        if extras <= 0:
             break
         found = _extra_name(src, node, out)
         if found is None:
@@ -729,16 +760,16 @@ def _plain_any(src: Source) -> Any:
     return src.choice(("x", 0, True, None))
 
 
-def _members(node: Node) -> tuple[Any, ...] | None:
+def members(node: Node) -> tuple[Any, ...] | None:
     if node.const is not None:
         return node.const
     return node.enum
 
 
 def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
-    members = _members(node)
-    if members is not None:
-        return copy.deepcopy(src.choice(members))
+    allowed = members(node)
+    if allowed is not None:
+        return copy.deepcopy(src.choice(allowed))
     kinds = node.types or (_implied_types(node) if plain or depth >= MAX_DEPTH else JSON_TYPES)
     kind = src.choice(kinds)
     if kind == "string":
@@ -771,31 +802,35 @@ def _implied_types(node: Node) -> tuple[str, ...]:
 
 def _branch(src: Source, node: Node) -> Node:
     """A node to draw a candidate from, for a composed node: one branch of anyOf/oneOf,
-    ``then``/``else``, merged with the node's own keywords where they can be."""
+    ``then``/``else``, merged with the node's own keywords where they can be (each
+    combination merged once, and kept on the node)."""
     assert node.compiler is not None
-    own = {
-        k: v
-        for k, v in node.raw.items()
-        if k not in ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
-    }
-    parts: list[Any] = [own, *node.all_of]
+    any_of = src.integer(0, len(node.any_of) - 1) if len(node.any_of) > 1 else 0
+    one_of = src.integer(0, len(node.one_of) - 1) if len(node.one_of) > 1 else 0
+    # ``then`` first: the simplest value takes the branch the schema spells out.
+    then = node.if_ is not None and not src.boolean() and node.then is not None
+    key = (any_of, one_of, then)
+    known = node.branches.get(key)
+    if known is not None:
+        return known
+    parts: list[Any] = [{k: v for k, v in node.raw.items() if k not in COMPOSITION}]
+    parts += node.all_of
     if node.any_of:
-        parts.append(src.choice(node.any_of))
+        parts.append(node.any_of[any_of])
     if node.one_of:
-        parts.append(src.choice(node.one_of))
-    if node.if_ is not None:
-        # ``then`` first: the simplest value takes the branch the schema spells out.
-        if not src.boolean() and node.then is not None:
-            parts += [node.if_, node.then]
-        elif node.else_ is not None:
-            parts.append(node.else_)
+        parts.append(node.one_of[one_of])
+    if then:
+        parts += [node.if_, node.then]
+    elif node.if_ is not None and node.else_ is not None:
+        parts.append(node.else_)
     merged: Any = {}
     for part in parts:
-        merged = merge(merged, _inline(node.compiler, part))
-    return synthetic(node.compiler, merged, node.place)
+        merged = merge(merged, inline(node.compiler, part))
+    node.branches[key] = made = synthetic(node.compiler, merged, node.place)
+    return made
 
 
-def _inline(compiler: Compiler, sub: Any) -> Any:
+def inline(compiler: Compiler, sub: Any) -> Any:
     """``sub`` with a top-level ``$ref`` replaced by what it points at (for merging)."""
     for _ in range(8):
         if isinstance(sub, dict) and set(sub) - ANNOTATIONS == {"$ref"}:
@@ -837,7 +872,7 @@ def merge(a: Any, b: Any) -> Any:
         elif key in ("maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum"):
             out[key] = min(out[key], value)
         elif key == "enum":
-            kept = [m for m in out[key] if _canonical(m) in {_canonical(v) for v in value}]
+            kept = [m for m in out[key] if json_key(m) in {json_key(v) for v in value}]
             out[key] = kept or out[key]
         elif key in ANNOTATIONS or out[key] == value:
             continue
@@ -861,7 +896,7 @@ def synthetic(compiler: Compiler, raw: Any, place: str) -> Node:
     return node
 
 
-def _retry(src: Source, attempt: int) -> Source:
+def retry_source(src: Source, attempt: int) -> Source:
     """The source of the ``attempt``-th try at a value: ``src`` itself where it draws anew
     each time (Hypothesis, a random source), a seeded random source where it would make
     the same choices again (the simplest-choice and enumerating sources of directed
@@ -879,20 +914,20 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
     if not node.composed:
         value = _gen_plainly(src, node, depth, plain)
         if _needs_check(node) and not node.is_valid(value):
-            for attempt in range(1, _TRIES):
-                value = _gen_plainly(_retry(src, attempt), node, depth, plain)
+            for attempt in range(1, TRIES):
+                value = _gen_plainly(retry_source(src, attempt), node, depth, plain)
                 if node.is_valid(value):
                     return value
             raise Unsatisfiable(f"{node.schema_path}: no value found that it accepts")
         return value
     assert node.compiler is not None
-    for attempt in range(_TRIES):
-        src_now = _retry(src, attempt)
+    for attempt in range(TRIES):
+        src_now = retry_source(src, attempt)
         branch = _branch(src_now, node)
         if branch.composed:
             # What merging left over (a ``not``, keywords that did not merge): drawn from
             # the rest, and checked against the whole node below.
-            rest = {k: v for k, v in branch.raw.items() if k not in _COMPOSITION}
+            rest = {k: v for k, v in branch.raw.items() if k not in COMPOSITION}
             branch = synthetic(node.compiler, rest, node.place)
         try:
             value = _gen_plainly(src_now, branch, depth, plain)
@@ -918,752 +953,6 @@ def _needs_check(node: Node) -> bool:
         or (node.min_length and node.format is not None)
         or (node.multiple_of is not None and not float(node.multiple_of).is_integer())
     )
-
-
-# --- near misses -----------------------------------------------------------------------
-
-
-class Miss(tuple[str, Any, "str | None"]):
-    """What a rule made: ``(detail, value, at)``; ``at`` names the property of the value
-    the error is about (a missing or an unexpected one), as the oracle locates it."""
-
-    __slots__ = ()
-
-    def __new__(cls, detail: str, value: Any, at: str | None = None) -> Miss:
-        return super().__new__(cls, (detail, value, at))
-
-
-#: Values a rule fills in around its near miss: the simplest, so that only the near
-#: miss varies (and the directed cases enumerate it alone).
-_FILL = MinimalSource()
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A way to break one keyword of a node: near misses of a valid value."""
-
-    name: str
-    keyword: str
-    level: str
-    statement: str
-    applies: Callable[[Node], bool]
-    miss: Callable[[Source, Node, Any], tuple[Any, ...]]
-    """``miss(src, node, valid)``: ``(detail, value)``, a value that breaks the keyword."""
-
-
-RULES: dict[str, Rule] = {}
-
-
-MissFn = Callable[[Source, Node, Any], tuple[Any, ...]]
-
-
-def rule(
-    name: str, keyword: str, level: str, statement: str, applies: Callable[[Node], bool]
-) -> Callable[[MissFn], MissFn]:
-    """Register a rule; ``statement`` follows "rejects PLACE " in a requirement, with the
-    node's keywords filled in (``{minimum}``)."""
-
-    def register(fn: MissFn) -> MissFn:
-        RULES[name] = Rule(name, keyword, level, statement, applies, fn)
-        return fn
-
-    return register
-
-
-def miss(name: str, src: Source, node: Node, valid: Any) -> Miss:
-    """Rule ``name``'s near miss of ``valid``, a value ``node`` accepts."""
-    made = RULES[name].miss(src, node, valid)
-    return made if isinstance(made, Miss) else Miss(*made)
-
-
-_WRONG_VALUES: dict[str, tuple[Any, ...]] = {
-    "null": (None,),
-    "boolean": (True, False),
-    "integer": (0, 1, -1, 2**53),
-    "number": (0.5, -1.5, 1e-7),
-    "string": ("", "0", "1", "true", "null"),
-    "array": ([], [None], [0]),
-    "object": ({}, {"value": None}),
-}
-
-
-def _wrong_kinds(node: Node) -> tuple[str, ...]:
-    allowed = set(node.types)
-    if "number" in allowed:
-        allowed.add("integer")
-    return tuple(k for k in JSON_TYPES if k not in allowed)
-
-
-@rule(
-    "wrong-type",
-    "type",
-    "schema",
-    "of a JSON type other than {types}, null included",
-    lambda n: bool(n.types) and bool(_wrong_kinds(n)),
-)
-def _wrong_type(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    kind = src.choice(_wrong_kinds(node))
-    return kind, copy.deepcopy(src.choice(_WRONG_VALUES[kind]))
-
-
-def _other_members(node: Node) -> list[tuple[str, Any]]:
-    members = _members(node) or ()
-    out: list[tuple[str, Any]] = []
-    for m in members:
-        if isinstance(m, str):
-            out += [
-                ("case", m.swapcase() if m.swapcase() != m else m + "X"),
-                ("whitespace", m + " "),
-                ("lookalike", m[:1] + "\u200b" + m[1:]),
-            ]
-        elif isinstance(m, bool):
-            out += [("as-string", json.dumps(m)), ("as-number", int(m))]
-        elif isinstance(m, (int, float)):
-            out += [("as-string", json.dumps(m)), ("next", m + 1)]
-        elif m is None:
-            out += [("as-string", "null"), ("false", False)]
-        elif isinstance(m, list):
-            out += [("longer", [*m, None]), ("empty", [] if m else [0])]
-        elif isinstance(m, dict):
-            out += [("extra-key", {**m, "x": None}), ("empty", {} if m else {"x": 1})]
-    keys = {_canonical(m) for m in members}
-    return [(d, v) for d, v in out if _canonical(v) not in keys]
-
-
-@rule(
-    "not-in-enum",
-    "enum",
-    "schema",
-    "outside its enum: case, whitespace and look-alike variants, other JSON types",
-    lambda n: n.enum is not None,
-)
-def _not_in_enum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    return src.choice(_other_members(node) or [("other", "\u0000")])
-
-
-@rule(
-    "not-const",
-    "const",
-    "schema",
-    "other than its const: near misses of it",
-    lambda n: n.const is not None,
-)
-def _not_const(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    return src.choice(_other_members(node) or [("other", "\u0000")])
-
-
-def _strings_apply(n: Node) -> bool:
-    return n.enum is None and n.const is None and (not n.types or "string" in n.types)
-
-
-@rule(
-    "too-short",
-    "minLength",
-    "schema",
-    "shorter than {minLength} characters",
-    lambda n: _strings_apply(n) and n.min_length > 0,
-)
-def _too_short(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    text = valid if isinstance(valid, str) else "x" * node.min_length
-    n = node.min_length - 1 if src.boolean(0.75) else 0
-    return ("one-short" if n == node.min_length - 1 else "empty"), text[:n]
-
-
-@rule(
-    "too-long",
-    "maxLength",
-    "schema",
-    "longer than {maxLength} characters (counted in code points)",
-    lambda n: _strings_apply(n) and n.max_length is not None,
-)
-def _too_long(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    text = valid if isinstance(valid, str) else ""
-    assert node.max_length is not None
-    pad = node.max_length + 1 - len(text)
-    # A non-BMP character counts once: an implementation counting UTF-16 units is found.
-    filler = src.choice(("x", "😀"))
-    return ("one-long" if filler == "x" else "one-long-astral"), text + filler * max(pad, 1)
-
-
-def _edits(text: str) -> Iterator[tuple[str, str]]:
-    yield "empty", ""
-    yield "leading-space", " " + text
-    yield "trailing-space", text + " "
-    yield "trailing-newline", text + "\n"
-    for i in range(len(text)):
-        yield "deleted", text[:i] + text[i + 1 :]
-    for i, c in enumerate(text):
-        swap = "a" if c.isdigit() else ("0" if c.isalpha() else "x")
-        yield "replaced", text[:i] + swap + text[i + 1 :]
-        if c.isalpha() and c.swapcase() != c:
-            yield "case", text[:i] + c.swapcase() + text[i + 1 :]
-        if c.isascii() and c.isdigit():
-            yield "non-ascii-digit", text[:i] + chr(0x0660 + int(c)) + text[i + 1 :]
-    for i in range(len(text) + 1):
-        yield "inserted", text[:i] + "x" + text[i:]
-        yield "inserted", text[:i] + "0" + text[i:]
-
-
-@rule(
-    "pattern-mismatch",
-    "pattern",
-    "schema",
-    "not matching its pattern {pattern}: one edit off a matching string",
-    lambda n: _strings_apply(n) and n.pattern is not None,
-)
-def _pattern_mismatch(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.pattern is not None
-    text = valid if isinstance(valid, str) else ""
-    regex = re.compile(node.pattern)
-    lo, hi = node.min_length, node.max_length
-    by_kind: dict[str, list[str]] = {}
-    for detail, edited in _edits(text):
-        if regex.search(edited) is None and len(edited) >= lo and (hi is None or len(edited) <= hi):
-            by_kind.setdefault(detail, []).append(edited)
-    if not by_kind:
-        return "empty", ""
-    detail = src.choice(tuple(by_kind))
-    options = by_kind[detail]
-    return detail, options[src.integer(0, len(options) - 1)]
-
-
-@rule(
-    "malformed-format",
-    "format",
-    "format",
-    "not a valid {format}",
-    lambda n: n.enum is None and n.const is None and n.format in STRING_FORMATS,
-)
-def _malformed_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.format is not None
-    if node.format == "date-time":
-        from inngest_conformance.strategies._malformed_datetimes import gen_malformed_datetime
-
-        return gen_malformed_datetime(src, None)
-    misses = NEAR_MISSES[node.format]
-    detail = src.choice(tuple(misses))
-    return detail, misses[detail]
-
-
-def _numeric(n: Node) -> bool:
-    return n.enum is None and n.const is None and (not n.types or n.allows("integer"))
-
-
-def _int_like(node: Node) -> bool:
-    return "integer" in node.types and "number" not in node.types
-
-
-@rule(
-    "below-minimum",
-    "minimum",
-    "schema",
-    "below its minimum of {minimum}",
-    lambda n: _numeric(n) and n.minimum is not None,
-)
-def _below_minimum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.minimum is not None
-    step = (
-        1
-        if _int_like(node) or isinstance(node.minimum, int)
-        else max(abs(node.minimum) * 1e-9, 1e-9)
-    )
-    detail = src.choice(("one-below", "far-below"))
-    if detail == "one-below":
-        return detail, node.minimum - step
-    return detail, -(2**63) if _int_like(node) else -1e308
-
-
-@rule(
-    "above-maximum",
-    "maximum",
-    "schema",
-    "above its maximum of {maximum}",
-    lambda n: _numeric(n) and n.maximum is not None,
-)
-def _above_maximum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.maximum is not None
-    step = (
-        1
-        if _int_like(node) or isinstance(node.maximum, int)
-        else max(abs(node.maximum) * 1e-9, 1e-9)
-    )
-    detail = src.choice(("one-above", "far-above"))
-    if detail == "one-above":
-        return detail, node.maximum + step
-    return detail, 2**64 if _int_like(node) else 1e308
-
-
-@rule(
-    "not-above-exclusive-minimum",
-    "exclusiveMinimum",
-    "schema",
-    "equal to or below its exclusive minimum of {exclusiveMinimum}",
-    lambda n: _numeric(n) and n.exclusive_minimum is not None,
-)
-def _at_exclusive_minimum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.exclusive_minimum is not None
-    return src.choice(
-        (("at-bound", node.exclusive_minimum), ("one-below", node.exclusive_minimum - 1))
-    )
-
-
-@rule(
-    "not-below-exclusive-maximum",
-    "exclusiveMaximum",
-    "schema",
-    "equal to or above its exclusive maximum of {exclusiveMaximum}",
-    lambda n: _numeric(n) and n.exclusive_maximum is not None,
-)
-def _at_exclusive_maximum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.exclusive_maximum is not None
-    return src.choice(
-        (("at-bound", node.exclusive_maximum), ("one-above", node.exclusive_maximum + 1))
-    )
-
-
-@rule(
-    "not-multiple-of",
-    "multipleOf",
-    "schema",
-    "not a multiple of {multipleOf}",
-    lambda n: _numeric(n) and n.multiple_of is not None,
-)
-def _not_multiple(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    m = node.multiple_of
-    assert m is not None
-    base = valid if isinstance(valid, (int, float)) and not isinstance(valid, bool) else 0
-    if isinstance(m, int) and m > 1 and _int_like(node):
-        return "off-by-one", base + 1
-    return "half-way", base + m / 2
-
-
-@rule(
-    "out-of-range-for-format",
-    "format",
-    "format",
-    "outside the range of {format}",
-    lambda n: _numeric(n) and n.format in INTEGER_FORMATS,
-)
-def _out_of_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.format is not None
-    misses = NEAR_MISSES[node.format]
-    detail = src.choice(tuple(misses))
-    return detail, misses[detail]
-
-
-def _arrays_apply(n: Node) -> bool:
-    return n.enum is None and n.const is None and (not n.types or "array" in n.types)
-
-
-def _items_of(src: Source, node: Node, valid: Any, n: int) -> list[Any]:
-    items = list(valid) if isinstance(valid, list) else []
-    while len(items) < n:
-        sub = node.items if isinstance(node.items, Node) else None
-        items.append(gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else 0)
-    return items
-
-
-@rule(
-    "too-few-items",
-    "minItems",
-    "schema",
-    "with fewer than {minItems} items",
-    lambda n: _arrays_apply(n) and n.min_items > 0,
-)
-def _too_few_items(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    items = _items_of(src, node, valid, node.min_items)
-    n = src.choice((node.min_items - 1, 0))
-    return ("one-short" if n == node.min_items - 1 else "empty"), items[:n]
-
-
-@rule(
-    "too-many-items",
-    "maxItems",
-    "schema",
-    "with more than {maxItems} items",
-    lambda n: _arrays_apply(n) and n.max_items is not None,
-)
-def _too_many_items(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.max_items is not None
-    items = list(valid) if isinstance(valid, list) else []
-    extra = items[-1:] if items and not node.unique_items else []
-    more = copy.deepcopy(extra * (node.max_items + 1 - len(items))) if extra else None
-    if more is None:
-        more = []
-        for _ in range(node.max_items + 1 - len(items)):
-            sub = node.items if isinstance(node.items, Node) else None
-            more.append(
-                gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else len(items) + len(more)
-            )
-    return "one-long", items + more
-
-
-@rule(
-    "duplicate-items",
-    "uniqueItems",
-    "schema",
-    "with two equal items (1 and 1.0 are equal)",
-    lambda n: _arrays_apply(n) and n.unique_items and (n.max_items is None or n.max_items >= 2),
-)
-def _duplicate(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    items = _items_of(src, node, valid, 1)
-    i = src.integer(0, len(items) - 1)
-    twin = copy.deepcopy(items[i])
-    if isinstance(twin, int) and not isinstance(twin, bool) and src.boolean():
-        return "integer-and-float", [*items, float(twin)]
-    return "same", [*items, twin]
-
-
-@rule(
-    "missing-contains",
-    "contains",
-    "schema",
-    "with no item that its contains asks for",
-    lambda n: _arrays_apply(n) and n.contains is not None,
-)
-def _missing_contains(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.contains is not None
-    items = [v for v in (valid if isinstance(valid, list) else []) if not node.contains.is_valid(v)]
-    if src.boolean() or node.min_items <= len(items):
-        return ("none-match" if items else "empty"), items
-    return "empty", []
-
-
-@rule(
-    "extra-item",
-    "items",
-    "schema",
-    "with an item beyond its {prefixItems} prefix items",
-    lambda n: _arrays_apply(n) and n.items is False,
-)
-def _extra_item(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    items = list(valid) if isinstance(valid, list) else []
-    while len(items) < len(node.prefix_items):
-        items.append(gen_node(_FILL, node.prefix_items[len(items)], MAX_DEPTH, True))
-    return "one-more", [*items, copy.deepcopy(items[-1]) if items else None]
-
-
-def _objects_apply(n: Node) -> bool:
-    return n.enum is None and n.const is None and (not n.types or "object" in n.types)
-
-
-@rule(
-    "missing-required",
-    "required",
-    "schema",
-    "without {property}",
-    lambda n: _objects_apply(n) and bool(n.required),
-)
-def _missing_required(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    value = dict(valid) if isinstance(valid, dict) else {}
-    name = src.choice(node.required)
-    value.pop(name, None)
-    return Miss(name, value, name)
-
-
-@rule(
-    "unknown-property",
-    "additionalProperties",
-    "schema",
-    "with a property it does not define",
-    lambda n: _objects_apply(n) and n.additional is False,
-)
-def _unknown_property(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    value = dict(valid) if isinstance(valid, dict) else {}
-    names = [*node.properties]
-    if names and src.boolean(0.75):
-        detail, candidates = "near-miss", near_misses(src.choice(names))
-    else:
-        detail, candidates = "unrelated", ("extra", "__proto__", "", "x")
-    fresh = [c for c in candidates if c not in node.properties] or ["x-extra"]
-    name = src.choice(fresh)
-    value[name] = None
-    return Miss(detail, value, name)
-
-
-@rule(
-    "too-few-properties",
-    "minProperties",
-    "schema",
-    "with fewer than {minProperties} properties",
-    lambda n: _objects_apply(n) and n.min_properties > len(n.required),
-)
-def _too_few_properties(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    value = dict(valid) if isinstance(valid, dict) else {}
-    optional = [k for k in value if k not in node.required]
-    while len(value) >= node.min_properties and optional:
-        del value[optional.pop()]
-    return "one-short", value
-
-
-@rule(
-    "too-many-properties",
-    "maxProperties",
-    "schema",
-    "with more than {maxProperties} properties",
-    lambda n: _objects_apply(n) and n.max_properties is not None and n.additional is not False,
-)
-def _too_many_properties(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.max_properties is not None
-    value = dict(valid) if isinstance(valid, dict) else {}
-    sub = node.additional if isinstance(node.additional, Node) else None
-    i = 0
-    while len(value) <= node.max_properties:
-        name = f"x_extra{i}"
-        if name not in node.properties and name not in value:
-            value[name] = gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else None
-        i += 1
-    return "one-more", value
-
-
-@rule(
-    "missing-dependent",
-    "dependentRequired",
-    "schema",
-    "with {property} but without what it requires",
-    lambda n: _objects_apply(n) and bool(n.dependent_required),
-)
-def _missing_dependent(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    value = dict(valid) if isinstance(valid, dict) else {}
-    trigger = src.choice(tuple(k for k, v in node.dependent_required.items() if v))
-    sub = node.properties.get(trigger)
-    if trigger not in value:
-        value[trigger] = gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else None
-    dropped = src.choice(node.dependent_required[trigger])
-    value.pop(dropped, None)
-    return f"{trigger}-without-{dropped}", value
-
-
-@rule(
-    "bad-property-name",
-    "propertyNames",
-    "schema",
-    "with a property name its propertyNames rejects",
-    lambda n: _objects_apply(n) and n.property_names is not None,
-)
-def _bad_name(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.property_names is not None
-    value = dict(valid) if isinstance(valid, dict) else {}
-    names = node.property_names
-    candidates: list[tuple[str, str]] = []
-    for r in RULES.values():
-        if r.name not in ("wrong-type", "bad-property-name") and r.applies(names):
-            detail, name, _ = miss(r.name, _FILL, names, gen_node(_FILL, names, MAX_DEPTH, True))
-            if isinstance(name, str):
-                candidates.append((f"{r.name}:{detail}", name))
-    candidates = [(d, n) for d, n in candidates if n not in value and not names.is_valid(n)]
-    detail, name = src.choice(candidates or [("empty", "")])
-    sub = node.additional if isinstance(node.additional, Node) else None
-    value[name] = gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else None
-    return Miss(detail, value)
-
-
-def _composition(
-    src: Source,
-    node: Node,
-    valid: Any,
-    accept: Callable[[Any], bool],
-    keywords: tuple[str, ...] = (),
-) -> tuple[Any, ...]:
-    """A near miss of the node's own value (by any rule of its branches' facts) that
-    ``accept`` takes; the candidates are the other rules' misses and values of other types.
-    Those the node's other keywords (all but ``keywords``) accept come first: a value that
-    breaks only the composition, where there is one."""
-    candidates: list[tuple[str, Any]] = []
-    for kind, values in _WRONG_VALUES.items():
-        candidates += [(f"type:{kind}", v) for v in values]
-    subs = [*node.all_of, *node.any_of, *node.one_of, node.then, node.else_, node.not_, node.if_]
-    plain = {k: v for k, v in node.raw.items() if k not in _COMPOSITION}
-    for sub in subs:
-        if isinstance(sub, dict) and node.compiler is not None:
-            # The branch as the node has it: with the node's own keywords.
-            shape = merge(plain, _inline(node.compiler, sub))
-            branch = synthetic(node.compiler, shape, node.place)
-            try:
-                base = gen_node(_FILL, branch, MAX_DEPTH, True)
-            except Unsatisfiable:
-                continue
-            candidates.append(("other-branch", base))
-            for r in RULES.values():
-                if r.applies(branch) and not r.name.startswith(
-                    ("no-", "several-", "matches-", "breaks-")
-                ):
-                    try:
-                        detail, near, _ = miss(r.name, _FILL, branch, base)
-                    except Unsatisfiable:
-                        continue
-                    candidates.append((f"{r.name}:{detail}", near))
-            if isinstance(base, dict) and isinstance(valid, dict):
-                candidates.append(("mixed", {**valid, **base}))
-    good = [(d, v) for d, v in candidates if accept(v)]
-    if not good:
-        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
-    own = {k: v for k, v in node.raw.items() if k not in keywords}
-    assert node.compiler is not None
-    only = [(d, v) for d, v in good if node.compiler.is_valid(own, v)]
-    return Miss(*src.choice(only or good))
-
-
-def _matches(compiler: Compiler | None, sub: Any, value: Any) -> bool:
-    assert compiler is not None
-    return compiler.is_valid(sub, value)
-
-
-@rule(
-    "no-branch", "anyOf", "schema", "matching none of its anyOf branches", lambda n: bool(n.any_of)
-)
-def _no_any(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: not any(_matches(c, b, v) for b in node.any_of), ("anyOf",)
-    )
-
-
-@rule(
-    "no-one-branch",
-    "oneOf",
-    "schema",
-    "matching none of its oneOf branches",
-    lambda n: bool(n.one_of),
-)
-def _no_one(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: not any(_matches(c, b, v) for b in node.one_of), ("oneOf",)
-    )
-
-
-@rule(
-    "several-branches",
-    "oneOf",
-    "schema",
-    "matching more than one of its oneOf branches",
-    lambda n: len(n.one_of) > 1,
-)
-def _several(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: sum(_matches(c, b, v) for b in node.one_of) > 1, ("oneOf",)
-    )
-
-
-@rule(
-    "matches-not",
-    "not",
-    "schema",
-    "matching what its not forbids",
-    lambda n: n.not_ is not None and n.not_ is not False,
-)
-def _matches_not(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-    assert c is not None
-    own = {k: v for k, v in node.raw.items() if k != "not"}
-    forbidden = synthetic(c, merge(own, _inline(c, node.not_)), node.place)
-    for source in (_FILL, src):
-        try:
-            value = gen_node(source, forbidden, MAX_DEPTH - 1, True)
-        except Unsatisfiable:
-            continue
-        if c.is_valid(own, value) and not node.is_valid(value):
-            return Miss("forbidden", value)
-    return _composition(
-        src, node, valid, lambda v: _matches(c, node.not_, v) and c.is_valid(own, v)
-    )
-
-
-def _meeting(src: Source, node: Node, first: Any, then: Any, accept: Callable[[Any], bool]) -> Any:
-    """A value drawn from the node's own keywords merged with ``first`` and ``then`` that
-    ``accept`` takes (or ``None``), trying a few seeded draws after ``src``'s."""
-    c = node.compiler
-    assert c is not None
-    own = {k: v for k, v in node.raw.items() if k not in ("if", "then", "else")}
-    merged = own
-    for part in (first, then):
-        if part is not None:
-            merged = merge(merged, _inline(c, part))
-    shape = synthetic(c, merged, node.place)
-    for attempt in range(_TRIES // 2):
-        try:
-            value = gen_node(_retry(src, attempt), shape, MAX_DEPTH - 1, True)
-        except Unsatisfiable:
-            continue
-        if accept(value):
-            return value
-    return None
-
-
-@rule(
-    "breaks-then",
-    "then",
-    "schema",
-    "matching its if but not its then",
-    lambda n: n.if_ is not None and n.then is not None,
-)
-def _breaks_then(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-
-    def accept(v: Any) -> bool:
-        return _matches(c, node.if_, v) and not _matches(c, node.then, v)
-
-    value = _meeting(_FILL, node, node.if_, None, accept)
-    if value is not None:
-        return Miss("if-without-then", value)
-    return _composition(src, node, valid, accept, ("if", "then", "else"))
-
-
-@rule(
-    "breaks-else",
-    "else",
-    "schema",
-    "not matching its if, nor its else",
-    lambda n: n.if_ is not None and n.else_ is not None,
-)
-def _breaks_else(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-
-    def accept(v: Any) -> bool:
-        return not _matches(c, node.if_, v) and not _matches(c, node.else_, v)
-
-    value = _meeting(_FILL, node, node.then, None, accept)
-    if value is not None:
-        return Miss("neither-if-nor-else", value)
-    return _composition(src, node, valid, accept, ("if", "then", "else"))
-
-
-@rule(
-    "breaks-all-of",
-    "allOf",
-    "schema",
-    "failing one of its allOf branches",
-    lambda n: bool(n.all_of),
-)
-def _breaks_all_of(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: not all(_matches(c, b, v) for b in node.all_of), ("allOf",)
-    )
-
-
-def statement(rule_name: str, node: Node) -> str:
-    """What a requirement about ``rule_name`` at ``node`` says (after ``rejects ...``)."""
-    raw = node.raw if isinstance(node.raw, dict) else {}
-    text = RULES[rule_name].statement
-    values = {k: json.dumps(v) for k, v in raw.items()}
-    values["types"] = " or ".join(node.types)
-    values["property"] = " or ".join(node.required) or "a required property"
-    values.setdefault("prefixItems", str(len(node.prefix_items)))
-    try:
-        return text.format(**values)
-    except (KeyError, IndexError):
-        return text
-
-
-def rules_of(node: Node) -> tuple[str, ...]:
-    """The names of the rules that apply to ``node`` (a ``$ref`` node has none: its target's
-    place has them)."""
-    if node.ref is not None:
-        return ()
-    return tuple(r.name for r in RULES.values() if r.applies(node))
 
 
 @dataclass(frozen=True, slots=True)
@@ -1724,7 +1013,7 @@ def gen_along(
         return leaf(node, gen_node(src, node, depth, True)), ()
     step, rest = steps[0], steps[1:]
     container, key, sub = _slot(src, node, step, depth)
-    for _ in range(_TRIES):
+    for _ in range(TRIES):
         filled = copy.deepcopy(container)
         filled[key] = gen_node(src, sub, depth + 1, True)
         if node.is_valid(filled):
@@ -1762,59 +1051,8 @@ def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | i
         return obj, str(step.key), node.properties[str(step.key)]
     if step.kind == "pattern":
         return obj, _from_regex(src, str(step.key)), node.pattern_properties[str(step.key)]
-    for _ in range(_TRIES):
+    for _ in range(TRIES):
         found = _extra_name(src, node, obj)
         if found is not None and found[1] is node.additional:
             return obj, found[0], found[1]
     raise Unsatisfiable(f"{node.schema_path}: no name for an additional property")
-
-
-def boundary_values(node: Node) -> list[tuple[str, Any]]:
-    """Values at the node's own bounds that it accepts, named: each numeric bound (and an
-    integer bound written as a float, ``1.0``; ``-0.0`` where 0 is allowed), a string of
-    exactly its least and most characters, an array of exactly its least and most items,
-    an object of exactly its least and most properties."""
-    while node.ref is not None:
-        node = node.ref
-    if _members(node) is not None or node.composed:
-        return []
-    out: list[tuple[str, Any]] = []
-    if _numeric(node):
-        integer = node.allows("integer") and "number" not in node.types
-        for name, bound in (
-            ("minimum", node.minimum),
-            ("maximum", node.maximum),
-            (
-                "above-exclusive-minimum",
-                None if node.exclusive_minimum is None else node.exclusive_minimum + 1,
-            ),
-            (
-                "below-exclusive-maximum",
-                None if node.exclusive_maximum is None else node.exclusive_maximum - 1,
-            ),
-        ):
-            if bound is not None:
-                out.append((name, bound))
-                if float(bound).is_integer():
-                    out.append((f"{name}-as-float", float(bound)))
-        if integer and not any(isinstance(v, float) for _, v in out):
-            out.append(("integer-as-float", 1.0))
-        out.append(("negative-zero", -0.0))
-    if _strings_apply(node) and node.format is None and node.pattern is None:
-        if node.min_length:
-            out.append(("shortest", "a" * node.min_length))
-        if node.max_length is not None:
-            out.append(("longest", "a" * node.max_length))
-            out.append(("longest-astral", "😀" * node.max_length))
-    if _arrays_apply(node) and (node.items is None or isinstance(node.items, Node)):
-        sub = node.items if isinstance(node.items, Node) else None
-        for name, count in (("fewest-items", node.min_items), ("most-items", node.max_items)):
-            if count and not node.prefix_items:
-                try:
-                    items = [
-                        gen_node(_FILL, sub, MAX_DEPTH, True) if sub else i for i in range(count)
-                    ]
-                except Unsatisfiable:
-                    continue
-                out.append((name, items))
-    return [(name, value) for name, value in out if node.is_valid(value)]

@@ -1,0 +1,831 @@
+"""Near misses: for each keyword of a compiled subschema, values that break it by a step.
+
+Each :class:`Rule` takes a value the node accepts and makes one that breaks exactly its
+keyword, by the smallest step that does: one below a minimum, one character more than a
+maximum length, one edit off a pattern, a second branch matched.  The values around the
+near miss are the simplest (:data:`_FILL`), so that only the near miss varies and the
+directed cases enumerate each one.  :mod:`._invalid` places a near miss in a record and
+the oracle re-checks every label.  :func:`boundary_values` gives the valid values at a
+node's bounds, for the directed cases of ``schema:accepts-boundary-values``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from inngest_conformance.strategies._formats import INTEGER_FORMATS, NEAR_MISSES, STRING_FORMATS
+from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
+from inngest_conformance.strategies._subschema import (
+    COMPOSITION,
+    MAX_DEPTH,
+    TRIES,
+    Compiler,
+    Node,
+    gen_node,
+    inline,
+    json_key,
+    members,
+    merge,
+    retry_source,
+    synthetic,
+)
+from inngest_conformance.strategies._values import JSON_TYPES, near_misses
+
+
+class Miss(tuple[str, Any, "str | None"]):
+    """What a rule made: ``(detail, value, at)``; ``at`` names the property of the value
+    the error is about (a missing or an unexpected one), as the oracle locates it."""
+
+    __slots__ = ()
+
+    def __new__(cls, detail: str, value: Any, at: str | None = None) -> Miss:
+        return super().__new__(cls, (detail, value, at))
+
+
+#: Values a rule fills in around its near miss: the simplest, so that only the near
+#: miss varies (and the directed cases enumerate it alone).
+_FILL = MinimalSource()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A way to break one keyword of a node: near misses of a valid value."""
+
+    name: str
+    keyword: str
+    level: str
+    statement: str
+    applies: Callable[[Node], bool]
+    miss: Callable[[Source, Node, Any], tuple[Any, ...]]
+    """``miss(src, node, valid)``: ``(detail, value)``, a value that breaks the keyword."""
+
+
+RULES: dict[str, Rule] = {}
+
+
+MissFn = Callable[[Source, Node, Any], tuple[Any, ...]]
+
+
+def rule(
+    name: str, keyword: str, level: str, statement: str, applies: Callable[[Node], bool]
+) -> Callable[[MissFn], MissFn]:
+    """Register a rule; ``statement`` follows "rejects PLACE " in a requirement, with the
+    node's keywords filled in (``{minimum}``)."""
+
+    def register(fn: MissFn) -> MissFn:
+        RULES[name] = Rule(name, keyword, level, statement, applies, fn)
+        return fn
+
+    return register
+
+
+def miss(name: str, src: Source, node: Node, valid: Any) -> Miss:
+    """Rule ``name``'s near miss of ``valid``, a value ``node`` accepts."""
+    made = RULES[name].miss(src, node, valid)
+    return made if isinstance(made, Miss) else Miss(*made)
+
+
+_WRONG_VALUES: dict[str, tuple[Any, ...]] = {
+    "null": (None,),
+    "boolean": (True, False),
+    "integer": (0, 1, -1, 2**53),
+    "number": (0.5, -1.5, 1e-7),
+    "string": ("", "0", "1", "true", "null"),
+    "array": ([], [None], [0]),
+    "object": ({}, {"value": None}),
+}
+
+
+def _wrong_kinds(node: Node) -> tuple[str, ...]:
+    allowed = set(node.types)
+    if "number" in allowed:
+        allowed.add("integer")
+    return tuple(k for k in JSON_TYPES if k not in allowed)
+
+
+@rule(
+    "wrong-type",
+    "type",
+    "schema",
+    "of a JSON type other than {types}, null included",
+    lambda n: bool(n.types) and bool(_wrong_kinds(n)),
+)
+def _wrong_type(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    kind = src.choice(_wrong_kinds(node))
+    return kind, copy.deepcopy(src.choice(_WRONG_VALUES[kind]))
+
+
+def _other_members(node: Node) -> list[tuple[str, Any]]:
+    allowed = members(node) or ()
+    out: list[tuple[str, Any]] = []
+    for m in allowed:
+        if isinstance(m, str):
+            out += [
+                ("case", m.swapcase() if m.swapcase() != m else m + "X"),
+                ("whitespace", m + " "),
+                ("lookalike", m[:1] + "\u200b" + m[1:]),
+            ]
+        elif isinstance(m, bool):
+            out += [("as-string", json.dumps(m)), ("as-number", int(m))]
+        elif isinstance(m, (int, float)):
+            out += [("as-string", json.dumps(m)), ("next", m + 1)]
+        elif m is None:
+            out += [("as-string", "null"), ("false", False)]
+        elif isinstance(m, list):
+            out += [("longer", [*m, None]), ("empty", [] if m else [0])]
+        elif isinstance(m, dict):
+            out += [("extra-key", {**m, "x": None}), ("empty", {} if m else {"x": 1})]
+    keys = {json_key(m) for m in allowed}
+    return [(d, v) for d, v in out if json_key(v) not in keys]
+
+
+@rule(
+    "not-in-enum",
+    "enum",
+    "schema",
+    "outside its enum: case, whitespace and look-alike variants, other JSON types",
+    lambda n: n.enum is not None,
+)
+def _not_in_enum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    return src.choice(_other_members(node) or [("other", "\u0000")])
+
+
+@rule(
+    "not-const",
+    "const",
+    "schema",
+    "other than its const: near misses of it",
+    lambda n: n.const is not None,
+)
+def _not_const(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    return src.choice(_other_members(node) or [("other", "\u0000")])
+
+
+def _strings_apply(n: Node) -> bool:
+    return n.enum is None and n.const is None and (not n.types or "string" in n.types)
+
+
+@rule(
+    "too-short",
+    "minLength",
+    "schema",
+    "shorter than {minLength} characters",
+    lambda n: _strings_apply(n) and n.min_length > 0,
+)
+def _too_short(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    text = valid if isinstance(valid, str) else "x" * node.min_length
+    n = node.min_length - 1 if src.boolean(0.75) else 0
+    return ("one-short" if n == node.min_length - 1 else "empty"), text[:n]
+
+
+@rule(
+    "too-long",
+    "maxLength",
+    "schema",
+    "longer than {maxLength} characters (counted in code points)",
+    lambda n: _strings_apply(n) and n.max_length is not None,
+)
+def _too_long(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    text = valid if isinstance(valid, str) else ""
+    assert node.max_length is not None
+    pad = node.max_length + 1 - len(text)
+    # A non-BMP character counts once: an implementation counting UTF-16 units is found.
+    filler = src.choice(("x", "😀"))
+    return ("one-long" if filler == "x" else "one-long-astral"), text + filler * max(pad, 1)
+
+
+def _edits(text: str) -> Iterator[tuple[str, str]]:
+    yield "empty", ""
+    yield "leading-space", " " + text
+    yield "trailing-space", text + " "
+    yield "trailing-newline", text + "\n"
+    for i in range(len(text)):
+        yield "deleted", text[:i] + text[i + 1 :]
+    for i, c in enumerate(text):
+        swap = "a" if c.isdigit() else ("0" if c.isalpha() else "x")
+        yield "replaced", text[:i] + swap + text[i + 1 :]
+        if c.isalpha() and c.swapcase() != c:
+            yield "case", text[:i] + c.swapcase() + text[i + 1 :]
+        if c.isascii() and c.isdigit():
+            yield "non-ascii-digit", text[:i] + chr(0x0660 + int(c)) + text[i + 1 :]
+    for i in range(len(text) + 1):
+        yield "inserted", text[:i] + "x" + text[i:]
+        yield "inserted", text[:i] + "0" + text[i:]
+
+
+@rule(
+    "pattern-mismatch",
+    "pattern",
+    "schema",
+    "not matching its pattern {pattern}: one edit off a matching string",
+    lambda n: _strings_apply(n) and n.pattern is not None,
+)
+def _pattern_mismatch(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.pattern is not None
+    text = valid if isinstance(valid, str) else ""
+    regex = re.compile(node.pattern)
+    lo, hi = node.min_length, node.max_length
+    by_kind: dict[str, list[str]] = {}
+    for detail, edited in _edits(text):
+        if regex.search(edited) is None and len(edited) >= lo and (hi is None or len(edited) <= hi):
+            by_kind.setdefault(detail, []).append(edited)
+    if not by_kind:
+        return "empty", ""
+    detail = src.choice(tuple(by_kind))
+    options = by_kind[detail]
+    return detail, options[src.integer(0, len(options) - 1)]
+
+
+@rule(
+    "malformed-format",
+    "format",
+    "format",
+    "not a valid {format}",
+    lambda n: n.enum is None and n.const is None and n.format in STRING_FORMATS,
+)
+def _malformed_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.format is not None
+    if node.format == "date-time":
+        from inngest_conformance.strategies._malformed_datetimes import gen_malformed_datetime
+
+        return gen_malformed_datetime(src, None)
+    misses = NEAR_MISSES[node.format]
+    detail = src.choice(tuple(misses))
+    return detail, misses[detail]
+
+
+def _numeric(n: Node) -> bool:
+    return n.enum is None and n.const is None and (not n.types or n.allows("integer"))
+
+
+def _int_like(node: Node) -> bool:
+    return "integer" in node.types and "number" not in node.types
+
+
+@rule(
+    "below-minimum",
+    "minimum",
+    "schema",
+    "below its minimum of {minimum}",
+    lambda n: _numeric(n) and n.minimum is not None,
+)
+def _below_minimum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.minimum is not None
+    step = (
+        1
+        if _int_like(node) or isinstance(node.minimum, int)
+        else max(abs(node.minimum) * 1e-9, 1e-9)
+    )
+    detail = src.choice(("one-below", "far-below"))
+    if detail == "one-below":
+        return detail, node.minimum - step
+    return detail, -(2**63) if _int_like(node) else -1e308
+
+
+@rule(
+    "above-maximum",
+    "maximum",
+    "schema",
+    "above its maximum of {maximum}",
+    lambda n: _numeric(n) and n.maximum is not None,
+)
+def _above_maximum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.maximum is not None
+    step = (
+        1
+        if _int_like(node) or isinstance(node.maximum, int)
+        else max(abs(node.maximum) * 1e-9, 1e-9)
+    )
+    detail = src.choice(("one-above", "far-above"))
+    if detail == "one-above":
+        return detail, node.maximum + step
+    return detail, 2**64 if _int_like(node) else 1e308
+
+
+@rule(
+    "not-above-exclusive-minimum",
+    "exclusiveMinimum",
+    "schema",
+    "equal to or below its exclusive minimum of {exclusiveMinimum}",
+    lambda n: _numeric(n) and n.exclusive_minimum is not None,
+)
+def _at_exclusive_minimum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.exclusive_minimum is not None
+    return src.choice(
+        (("at-bound", node.exclusive_minimum), ("one-below", node.exclusive_minimum - 1))
+    )
+
+
+@rule(
+    "not-below-exclusive-maximum",
+    "exclusiveMaximum",
+    "schema",
+    "equal to or above its exclusive maximum of {exclusiveMaximum}",
+    lambda n: _numeric(n) and n.exclusive_maximum is not None,
+)
+def _at_exclusive_maximum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.exclusive_maximum is not None
+    return src.choice(
+        (("at-bound", node.exclusive_maximum), ("one-above", node.exclusive_maximum + 1))
+    )
+
+
+@rule(
+    "not-multiple-of",
+    "multipleOf",
+    "schema",
+    "not a multiple of {multipleOf}",
+    lambda n: _numeric(n) and n.multiple_of is not None,
+)
+def _not_multiple(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    m = node.multiple_of
+    assert m is not None
+    base = valid if isinstance(valid, (int, float)) and not isinstance(valid, bool) else 0
+    if isinstance(m, int) and m > 1 and _int_like(node):
+        return "off-by-one", base + 1
+    return "half-way", base + m / 2
+
+
+@rule(
+    "out-of-range-for-format",
+    "format",
+    "format",
+    "outside the range of {format}",
+    lambda n: _numeric(n) and n.format in INTEGER_FORMATS,
+)
+def _out_of_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.format is not None
+    misses = NEAR_MISSES[node.format]
+    detail = src.choice(tuple(misses))
+    return detail, misses[detail]
+
+
+def _arrays_apply(n: Node) -> bool:
+    return n.enum is None and n.const is None and (not n.types or "array" in n.types)
+
+
+def _items_of(src: Source, node: Node, valid: Any, n: int) -> list[Any]:
+    items = list(valid) if isinstance(valid, list) else []
+    while len(items) < n:
+        sub = node.items if isinstance(node.items, Node) else None
+        items.append(gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else 0)
+    return items
+
+
+@rule(
+    "too-few-items",
+    "minItems",
+    "schema",
+    "with fewer than {minItems} items",
+    lambda n: _arrays_apply(n) and n.min_items > 0,
+)
+def _too_few_items(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    items = _items_of(src, node, valid, node.min_items)
+    n = src.choice((node.min_items - 1, 0))
+    return ("one-short" if n == node.min_items - 1 else "empty"), items[:n]
+
+
+@rule(
+    "too-many-items",
+    "maxItems",
+    "schema",
+    "with more than {maxItems} items",
+    lambda n: _arrays_apply(n) and n.max_items is not None,
+)
+def _too_many_items(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.max_items is not None
+    items = list(valid) if isinstance(valid, list) else []
+    extra = items[-1:] if items and not node.unique_items else []
+    more = copy.deepcopy(extra * (node.max_items + 1 - len(items))) if extra else None
+    if more is None:
+        more = []
+        for _ in range(node.max_items + 1 - len(items)):
+            sub = node.items if isinstance(node.items, Node) else None
+            more.append(
+                gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else len(items) + len(more)
+            )
+    return "one-long", items + more
+
+
+@rule(
+    "duplicate-items",
+    "uniqueItems",
+    "schema",
+    "with two equal items (1 and 1.0 are equal)",
+    lambda n: _arrays_apply(n) and n.unique_items and (n.max_items is None or n.max_items >= 2),
+)
+def _duplicate(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    items = _items_of(src, node, valid, 1)
+    i = src.integer(0, len(items) - 1)
+    twin = copy.deepcopy(items[i])
+    if isinstance(twin, int) and not isinstance(twin, bool) and src.boolean():
+        return "integer-and-float", [*items, float(twin)]
+    return "same", [*items, twin]
+
+
+@rule(
+    "missing-contains",
+    "contains",
+    "schema",
+    "with no item that its contains asks for",
+    lambda n: _arrays_apply(n) and n.contains is not None,
+)
+def _missing_contains(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.contains is not None
+    items = [v for v in (valid if isinstance(valid, list) else []) if not node.contains.is_valid(v)]
+    if src.boolean() or node.min_items <= len(items):
+        return ("none-match" if items else "empty"), items
+    return "empty", []
+
+
+@rule(
+    "extra-item",
+    "items",
+    "schema",
+    "with an item beyond its {prefixItems} prefix items",
+    lambda n: _arrays_apply(n) and n.items is False,
+)
+def _extra_item(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    items = list(valid) if isinstance(valid, list) else []
+    while len(items) < len(node.prefix_items):
+        items.append(gen_node(_FILL, node.prefix_items[len(items)], MAX_DEPTH, True))
+    return "one-more", [*items, copy.deepcopy(items[-1]) if items else None]
+
+
+def _objects_apply(n: Node) -> bool:
+    return n.enum is None and n.const is None and (not n.types or "object" in n.types)
+
+
+@rule(
+    "missing-required",
+    "required",
+    "schema",
+    "without {property}",
+    lambda n: _objects_apply(n) and bool(n.required),
+)
+def _missing_required(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    value = dict(valid) if isinstance(valid, dict) else {}
+    name = src.choice(node.required)
+    value.pop(name, None)
+    return Miss(name, value, name)
+
+
+@rule(
+    "unknown-property",
+    "additionalProperties",
+    "schema",
+    "with a property it does not define",
+    lambda n: _objects_apply(n) and n.additional is False,
+)
+def _unknown_property(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    value = dict(valid) if isinstance(valid, dict) else {}
+    names = [*node.properties]
+    if names and src.boolean(0.75):
+        detail, candidates = "near-miss", near_misses(src.choice(names))
+    else:
+        detail, candidates = "unrelated", ("extra", "__proto__", "", "x")
+    fresh = [c for c in candidates if c not in node.properties] or ["x-extra"]
+    name = src.choice(fresh)
+    value[name] = None
+    return Miss(detail, value, name)
+
+
+@rule(
+    "too-few-properties",
+    "minProperties",
+    "schema",
+    "with fewer than {minProperties} properties",
+    lambda n: _objects_apply(n) and n.min_properties > len(n.required),
+)
+def _too_few_properties(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    value = dict(valid) if isinstance(valid, dict) else {}
+    optional = [k for k in value if k not in node.required]
+    while len(value) >= node.min_properties and optional:
+        del value[optional.pop()]
+    return "one-short", value
+
+
+@rule(
+    "too-many-properties",
+    "maxProperties",
+    "schema",
+    "with more than {maxProperties} properties",
+    lambda n: _objects_apply(n) and n.max_properties is not None and n.additional is not False,
+)
+def _too_many_properties(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.max_properties is not None
+    value = dict(valid) if isinstance(valid, dict) else {}
+    sub = node.additional if isinstance(node.additional, Node) else None
+    i = 0
+    while len(value) <= node.max_properties:
+        name = f"x_extra{i}"
+        if name not in node.properties and name not in value:
+            value[name] = gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else None
+        i += 1
+    return "one-more", value
+
+
+@rule(
+    "missing-dependent",
+    "dependentRequired",
+    "schema",
+    "with {property} but without what it requires",
+    lambda n: _objects_apply(n) and bool(n.dependent_required),
+)
+def _missing_dependent(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    value = dict(valid) if isinstance(valid, dict) else {}
+    trigger = src.choice(tuple(k for k, v in node.dependent_required.items() if v))
+    sub = node.properties.get(trigger)
+    if trigger not in value:
+        value[trigger] = gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else None
+    dropped = src.choice(node.dependent_required[trigger])
+    value.pop(dropped, None)
+    return f"{trigger}-without-{dropped}", value
+
+
+@rule(
+    "bad-property-name",
+    "propertyNames",
+    "schema",
+    "with a property name its propertyNames rejects",
+    lambda n: _objects_apply(n) and n.property_names is not None,
+)
+def _bad_name(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.property_names is not None
+    value = dict(valid) if isinstance(valid, dict) else {}
+    names = node.property_names
+    candidates: list[tuple[str, str]] = []
+    for r in RULES.values():
+        if r.name not in ("wrong-type", "bad-property-name") and r.applies(names):
+            detail, name, _ = miss(r.name, _FILL, names, gen_node(_FILL, names, MAX_DEPTH, True))
+            if isinstance(name, str):
+                candidates.append((f"{r.name}:{detail}", name))
+    candidates = [(d, n) for d, n in candidates if n not in value and not names.is_valid(n)]
+    detail, name = src.choice(candidates or [("empty", "")])
+    sub = node.additional if isinstance(node.additional, Node) else None
+    value[name] = gen_node(_FILL, sub, MAX_DEPTH, True) if sub is not None else None
+    return Miss(detail, value)
+
+
+def _composition(
+    src: Source,
+    node: Node,
+    valid: Any,
+    accept: Callable[[Any], bool],
+    keywords: tuple[str, ...] = (),
+) -> tuple[Any, ...]:
+    """A near miss of the node's own value (by any rule of its branches' facts) that
+    ``accept`` takes; the candidates are the other rules' misses and values of other types.
+    Those the node's other keywords (all but ``keywords``) accept come first: a value that
+    breaks only the composition, where there is one."""
+    candidates: list[tuple[str, Any]] = []
+    for kind, values in _WRONG_VALUES.items():
+        candidates += [(f"type:{kind}", v) for v in values]
+    subs = [*node.all_of, *node.any_of, *node.one_of, node.then, node.else_, node.not_, node.if_]
+    plain = {k: v for k, v in node.raw.items() if k not in COMPOSITION}
+    for sub in subs:
+        if isinstance(sub, dict) and node.compiler is not None:
+            # The branch as the node has it: with the node's own keywords.
+            shape = merge(plain, inline(node.compiler, sub))
+            branch = synthetic(node.compiler, shape, node.place)
+            try:
+                base = gen_node(_FILL, branch, MAX_DEPTH, True)
+            except Unsatisfiable:
+                continue
+            candidates.append(("other-branch", base))
+            for r in RULES.values():
+                if r.applies(branch) and not r.name.startswith(
+                    ("no-", "several-", "matches-", "breaks-")
+                ):
+                    try:
+                        detail, near, _ = miss(r.name, _FILL, branch, base)
+                    except Unsatisfiable:
+                        continue
+                    candidates.append((f"{r.name}:{detail}", near))
+            if isinstance(base, dict) and isinstance(valid, dict):
+                candidates.append(("mixed", {**valid, **base}))
+    good = [(d, v) for d, v in candidates if accept(v)]
+    if not good:
+        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
+    own = {k: v for k, v in node.raw.items() if k not in keywords}
+    assert node.compiler is not None
+    only = [(d, v) for d, v in good if node.compiler.is_valid(own, v)]
+    return Miss(*src.choice(only or good))
+
+
+def _matches(compiler: Compiler | None, sub: Any, value: Any) -> bool:
+    assert compiler is not None
+    return compiler.is_valid(sub, value)
+
+
+@rule(
+    "no-branch", "anyOf", "schema", "matching none of its anyOf branches", lambda n: bool(n.any_of)
+)
+def _no_any(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+    return _composition(
+        src, node, valid, lambda v: not any(_matches(c, b, v) for b in node.any_of), ("anyOf",)
+    )
+
+
+@rule(
+    "no-one-branch",
+    "oneOf",
+    "schema",
+    "matching none of its oneOf branches",
+    lambda n: bool(n.one_of),
+)
+def _no_one(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+    return _composition(
+        src, node, valid, lambda v: not any(_matches(c, b, v) for b in node.one_of), ("oneOf",)
+    )
+
+
+@rule(
+    "several-branches",
+    "oneOf",
+    "schema",
+    "matching more than one of its oneOf branches",
+    lambda n: len(n.one_of) > 1,
+)
+def _several(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+    return _composition(
+        src, node, valid, lambda v: sum(_matches(c, b, v) for b in node.one_of) > 1, ("oneOf",)
+    )
+
+
+@rule(
+    "matches-not",
+    "not",
+    "schema",
+    "matching what its not forbids",
+    lambda n: n.not_ is not None and n.not_ is not False,
+)
+def _matches_not(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+    assert c is not None
+    own = {k: v for k, v in node.raw.items() if k != "not"}
+    forbidden = synthetic(c, merge(own, inline(c, node.not_)), node.place)
+    for source in (_FILL, src):
+        try:
+            value = gen_node(source, forbidden, MAX_DEPTH - 1, True)
+        except Unsatisfiable:
+            continue
+        if c.is_valid(own, value) and not node.is_valid(value):
+            return Miss("forbidden", value)
+    return _composition(
+        src, node, valid, lambda v: _matches(c, node.not_, v) and c.is_valid(own, v)
+    )
+
+
+def _meeting(src: Source, node: Node, first: Any, then: Any, accept: Callable[[Any], bool]) -> Any:
+    """A value drawn from the node's own keywords merged with ``first`` and ``then`` that
+    ``accept`` takes (or ``None``), trying a few seeded draws after ``src``'s."""
+    c = node.compiler
+    assert c is not None
+    own = {k: v for k, v in node.raw.items() if k not in ("if", "then", "else")}
+    merged = own
+    for part in (first, then):
+        if part is not None:
+            merged = merge(merged, inline(c, part))
+    shape = synthetic(c, merged, node.place)
+    for attempt in range(TRIES // 2):
+        try:
+            value = gen_node(retry_source(src, attempt), shape, MAX_DEPTH - 1, True)
+        except Unsatisfiable:
+            continue
+        if accept(value):
+            return value
+    return None
+
+
+@rule(
+    "breaks-then",
+    "then",
+    "schema",
+    "matching its if but not its then",
+    lambda n: n.if_ is not None and n.then is not None,
+)
+def _breaks_then(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+
+    def accept(v: Any) -> bool:
+        return _matches(c, node.if_, v) and not _matches(c, node.then, v)
+
+    value = _meeting(_FILL, node, node.if_, None, accept)
+    if value is not None:
+        return Miss("if-without-then", value)
+    return _composition(src, node, valid, accept, ("if", "then", "else"))
+
+
+@rule(
+    "breaks-else",
+    "else",
+    "schema",
+    "not matching its if, nor its else",
+    lambda n: n.if_ is not None and n.else_ is not None,
+)
+def _breaks_else(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+
+    def accept(v: Any) -> bool:
+        return not _matches(c, node.if_, v) and not _matches(c, node.else_, v)
+
+    value = _meeting(_FILL, node, node.then, None, accept)
+    if value is not None:
+        return Miss("neither-if-nor-else", value)
+    return _composition(src, node, valid, accept, ("if", "then", "else"))
+
+
+@rule(
+    "breaks-all-of",
+    "allOf",
+    "schema",
+    "failing one of its allOf branches",
+    lambda n: bool(n.all_of),
+)
+def _breaks_all_of(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+    return _composition(
+        src, node, valid, lambda v: not all(_matches(c, b, v) for b in node.all_of), ("allOf",)
+    )
+
+
+def statement(rule_name: str, node: Node) -> str:
+    """What a requirement about ``rule_name`` at ``node`` says (after ``rejects ...``)."""
+    raw = node.raw if isinstance(node.raw, dict) else {}
+    text = RULES[rule_name].statement
+    values = {k: json.dumps(v) for k, v in raw.items()}
+    values["types"] = " or ".join(node.types)
+    values["property"] = " or ".join(node.required) or "a required property"
+    values.setdefault("prefixItems", str(len(node.prefix_items)))
+    try:
+        return text.format(**values)
+    except (KeyError, IndexError):
+        return text
+
+
+def rules_of(node: Node) -> tuple[str, ...]:
+    """The names of the rules that apply to ``node`` (a ``$ref`` node has none: its target's
+    place has them)."""
+    if node.ref is not None:
+        return ()
+    return tuple(r.name for r in RULES.values() if r.applies(node))
+
+
+def boundary_values(node: Node) -> list[tuple[str, Any]]:
+    """Values at the node's own bounds that it accepts, named: each numeric bound (and an
+    integer bound written as a float, ``1.0``; ``-0.0`` where 0 is allowed), a string of
+    exactly its least and most characters, an array of exactly its least and most items,
+    an object of exactly its least and most properties."""
+    while node.ref is not None:
+        node = node.ref
+    if members(node) is not None or node.composed:
+        return []
+    out: list[tuple[str, Any]] = []
+    if _numeric(node):
+        integer = node.allows("integer") and "number" not in node.types
+        for name, bound in (
+            ("minimum", node.minimum),
+            ("maximum", node.maximum),
+            (
+                "above-exclusive-minimum",
+                None if node.exclusive_minimum is None else node.exclusive_minimum + 1,
+            ),
+            (
+                "below-exclusive-maximum",
+                None if node.exclusive_maximum is None else node.exclusive_maximum - 1,
+            ),
+        ):
+            if bound is not None:
+                out.append((name, bound))
+                if float(bound).is_integer():
+                    out.append((f"{name}-as-float", float(bound)))
+        if integer and not any(isinstance(v, float) for _, v in out):
+            out.append(("integer-as-float", 1.0))
+        out.append(("negative-zero", -0.0))
+    if _strings_apply(node) and node.format is None and node.pattern is None:
+        if node.min_length:
+            out.append(("shortest", "a" * node.min_length))
+        if node.max_length is not None:
+            out.append(("longest", "a" * node.max_length))
+            out.append(("longest-astral", "😀" * node.max_length))
+    if _arrays_apply(node) and (node.items is None or isinstance(node.items, Node)):
+        sub = node.items if isinstance(node.items, Node) else None
+        for name, count in (("fewest-items", node.min_items), ("most-items", node.max_items)):
+            if count and not node.prefix_items:
+                try:
+                    items = [
+                        gen_node(_FILL, sub, MAX_DEPTH, True) if sub else i for i in range(count)
+                    ]
+                except Unsatisfiable:
+                    continue
+                out.append((name, items))
+    return [(name, value) for name, value in out if node.is_valid(value)]
