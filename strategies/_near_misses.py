@@ -276,15 +276,7 @@ def _int_like(node: Node) -> bool:
 )
 def _below_minimum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     assert node.minimum is not None
-    step = (
-        1
-        if _int_like(node) or isinstance(node.minimum, int)
-        else max(abs(node.minimum) * 1e-9, 1e-9)
-    )
-    detail = src.choice(("one-below", "far-below"))
-    if detail == "one-below":
-        return detail, node.minimum - step
-    return detail, -(2**63) if _int_like(node) else -1e308
+    return _past(src, node, node.minimum, -1)
 
 
 @rule(
@@ -296,15 +288,21 @@ def _below_minimum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
 )
 def _above_maximum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     assert node.maximum is not None
-    step = (
-        1
-        if _int_like(node) or isinstance(node.maximum, int)
-        else max(abs(node.maximum) * 1e-9, 1e-9)
-    )
-    detail = src.choice(("one-above", "far-above"))
-    if detail == "one-above":
-        return detail, node.maximum + step
-    return detail, 2**64 if _int_like(node) else 1e308
+    return _past(src, node, node.maximum, 1)
+
+
+def _past(src: Source, node: Node, bound: float, sign: int) -> tuple[str, Any]:
+    """A number one step past ``bound`` (1, or a billionth of it for a fractional bound of
+    a number), or far past it (past int64 for integers, past 1e308 for numbers), in the
+    direction of ``sign``."""
+    step = 1 if _int_like(node) or isinstance(bound, int) else max(abs(bound) * 1e-9, 1e-9)
+    side = "below" if sign < 0 else "above"
+    detail = src.choice((f"one-{side}", f"far-{side}"))
+    if detail.startswith("one-"):
+        return detail, bound + sign * step
+    if _int_like(node):
+        return detail, -(2**63) if sign < 0 else 2**64
+    return detail, sign * 1e308
 
 
 @rule(

@@ -22,6 +22,7 @@ from inngest_conformance._encode import canonical_sha256, pointer
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._subschema import (
+    ANNOTATIONS,
     Compiler,
     Node,
     Step,
@@ -36,22 +37,8 @@ DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 SUPPORTED_FORMATS = ("date-time",)
 """The formats of a flat property; a compiled one has every format of :mod:`._formats`."""
 
-# Annotations: they never change validity, so they are allowed anywhere.
-_ANNOTATIONS = frozenset(
-    {
-        "$schema",
-        "$id",
-        "$comment",
-        "title",
-        "description",
-        "examples",
-        "default",
-        "deprecated",
-        "readOnly",
-        "writeOnly",
-    }
-)
-_ROOT_KEYWORDS = _ANNOTATIONS | {
+# Annotations (ANNOTATIONS) never change validity, so they are allowed anywhere.
+_ROOT_KEYWORDS = ANNOTATIONS | {
     "type",
     "required",
     "properties",
@@ -59,7 +46,7 @@ _ROOT_KEYWORDS = _ANNOTATIONS | {
     "$defs",
     "dependentRequired",
 }
-_PROPERTY_KEYWORDS = _ANNOTATIONS | {"type", "enum", "format", "additionalProperties"}
+_PROPERTY_KEYWORDS = ANNOTATIONS | {"type", "enum", "format", "additionalProperties"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -273,7 +273,7 @@ def keyword(request: pytest.FixtureRequest) -> str:
 def test_valid_records_of_each_keyword_pass_the_oracle(keyword: str) -> None:
     schema = schema_from_dict(KEYWORDS[keyword][0])
     oracle = Oracle(schema)
-    for seed in range(300):
+    for seed in range(200):
         record = gen_record(RandomSource(seed), schema)
         assert oracle.is_valid(record), (keyword, seed, record, oracle.errors(record))
         plain = gen_record(RandomSource(seed), schema, plain=True)
@@ -288,9 +288,9 @@ def test_invalid_records_of_each_keyword_break_exactly_their_label(keyword: str)
     oracle = Oracle(schema)
     for target in targets(schema):
         held = sum(
-            label_holds(oracle, apply_target(RandomSource(s), schema, target)) for s in range(80)
+            label_holds(oracle, apply_target(RandomSource(s), schema, target)) for s in range(60)
         )
-        assert held >= 16, (keyword, target.name, held)
+        assert held >= 12, (keyword, target.name, held)
         directed = variants(schema, target, oracle)
         assert directed, (keyword, target.name)
         assert all(label_holds(oracle, case) for case in directed)
@@ -542,13 +542,17 @@ def test_the_node_ajv_harness_against_each_realistic_schema(name: str) -> None:
         pytest.skip("node or examples/node-ajv/node_modules missing (npm ci in examples/node-ajv)")
     path = EXAMPLES / f"{name}.schema.json"
     ctx = context(str(path))
-    # The function schema's whole run is the costliest; its composition (the triggers'
-    # oneOf) and dependentRequired are asked here, the rest of it by the other two schemas.
+    # The requirements of the vocabulary (nested places, dependentRequired) and every
+    # format one; the run record's own kinds of requirement are asked of ajv elsewhere
+    # (tests/test_adapters_process.py, examples/).  The whole runs, measured, pass the
+    # schema level too.
     only = [
         r.id
         for r in catalogue(ctx.schema, role="validator")
-        if name != "function" or "/triggers" in r.id or "dependent" in r.id
+        if ":/" in r.id or "dependent" in r.id or r.level == "format"
     ]
+    if name == "function":  # the costliest: its triggers (a oneOf) and dependentRequired
+        only = [rid for rid in only if "/triggers" in rid or "dependent" in rid]
     adapter = open_adapter(
         command=f"node {NODE_HARNESS} {path}", startup_timeout=20.0, schema=str(path)
     )
