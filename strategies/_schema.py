@@ -283,17 +283,27 @@ def _walk(node: Node) -> list[Node]:
 
 
 class _SubschemaCheck:
-    """The oracle's verdict on a part of the schema, made when first asked (the oracle
-    module reads this one)."""
+    """The oracle's verdict on a part of the schema.  The validator is made when first
+    asked, and one for each part asked of, kept with the part (so that its ``id`` is not
+    reused while kept): making one is most of the cost of a small check."""
+
+    _KEEP = 1024
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self._document = document
         self._validator: Any = None
+        self._parts: dict[int, tuple[Any, Any]] = {}
 
     def __call__(self, subschema: Any, value: Any) -> bool:
-        if self._validator is None:
-            self._validator = subschema_validator(self._document)
-        return bool(self._validator.evolve(schema=subschema).is_valid(value))
+        kept = self._parts.get(id(subschema))
+        if kept is None or kept[0] is not subschema:
+            if self._validator is None:
+                self._validator = subschema_validator(self._document)
+            if len(self._parts) >= self._KEEP:
+                self._parts.clear()
+            kept = (subschema, self._validator.evolve(schema=subschema))
+            self._parts[id(subschema)] = kept
+        return bool(kept[1].is_valid(value))
 
 
 def _check_generable(schema: RunSchema) -> None:

@@ -1013,7 +1013,9 @@ def gen_along(
         return leaf(node, gen_node(src, node, depth, True)), ()
     step, rest = steps[0], steps[1:]
     container, key, sub = _slot(src, node, step, depth)
-    for _ in range(TRIES):
+    # Only keywords that tie a value to its siblings can make the slot's valid value
+    # unwelcome (composition, dependencies, uniqueness, counts): only then is it checked.
+    for _ in range(TRIES if node.composed or _needs_check(node) else 0):
         filled = copy.deepcopy(container)
         filled[key] = gen_node(src, sub, depth + 1, True)
         if node.is_valid(filled):
