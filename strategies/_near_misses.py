@@ -174,7 +174,7 @@ def _strings_apply(n: Node) -> bool:
     "too-short",
     "minLength",
     "schema",
-    "shorter than {minLength} characters",
+    "shorter than its minLength of {minLength}",
     lambda n: _strings_apply(n) and n.min_length > 0,
 )
 def _too_short(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
@@ -187,7 +187,7 @@ def _too_short(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     "too-long",
     "maxLength",
     "schema",
-    "longer than {maxLength} characters (counted in code points)",
+    "longer than its maxLength of {maxLength} (counted in code points)",
     lambda n: _strings_apply(n) and n.max_length is not None,
 )
 def _too_long(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
@@ -625,10 +625,7 @@ def _matches(compiler: Compiler | None, sub: Any, value: Any) -> bool:
     "no-branch", "anyOf", "schema", "matching none of its anyOf branches", lambda n: bool(n.any_of)
 )
 def _no_any(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: not any(_matches(c, b, v) for b in node.any_of), ("anyOf",)
-    )
+    return _matching_none(src, node, valid, node.any_of, "anyOf")
 
 
 @rule(
@@ -639,9 +636,16 @@ def _no_any(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     lambda n: bool(n.one_of),
 )
 def _no_one(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    return _matching_none(src, node, valid, node.one_of, "oneOf")
+
+
+def _matching_none(
+    src: Source, node: Node, valid: Any, branches: tuple[Any, ...], keyword: str
+) -> tuple[Any, ...]:
+    """A near miss that matches none of ``branches`` (the node's ``keyword``)."""
     c = node.compiler
     return _composition(
-        src, node, valid, lambda v: not any(_matches(c, b, v) for b in node.one_of), ("oneOf",)
+        src, node, valid, lambda v: not any(_matches(c, b, v) for b in branches), (keyword,)
     )
 
 
@@ -683,16 +687,15 @@ def _matches_not(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     )
 
 
-def _meeting(src: Source, node: Node, first: Any, then: Any, accept: Callable[[Any], bool]) -> Any:
-    """A value drawn from the node's own keywords merged with ``first`` and ``then`` that
+def _meeting(src: Source, node: Node, first: Any, accept: Callable[[Any], bool]) -> Any:
+    """A value drawn from the node's own keywords merged with ``first`` that
     ``accept`` takes (or ``None``), trying a few seeded draws after ``src``'s."""
     c = node.compiler
     assert c is not None
     own = {k: v for k, v in node.raw.items() if k not in ("if", "then", "else")}
     merged = own
-    for part in (first, then):
-        if part is not None:
-            merged = merge(merged, inline(c, part))
+    if first is not None:
+        merged = merge(merged, inline(c, first))
     shape = synthetic(c, merged, node.place)
     for attempt in range(TRIES // 2):
         try:
@@ -717,10 +720,7 @@ def _breaks_then(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     def accept(v: Any) -> bool:
         return _matches(c, node.if_, v) and not _matches(c, node.then, v)
 
-    value = _meeting(_FILL, node, node.if_, None, accept)
-    if value is not None:
-        return Miss("if-without-then", value)
-    return _composition(src, node, valid, accept, ("if", "then", "else"))
+    return _conditional(src, node, valid, node.if_, accept, "if-without-then")
 
 
 @rule(
@@ -736,9 +736,18 @@ def _breaks_else(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     def accept(v: Any) -> bool:
         return not _matches(c, node.if_, v) and not _matches(c, node.else_, v)
 
-    value = _meeting(_FILL, node, node.then, None, accept)
+    return _conditional(src, node, valid, node.then, accept, "neither-if-nor-else")
+
+
+def _conditional(
+    src: Source, node: Node, valid: Any, start: Any, accept: Callable[[Any], bool], detail: str
+) -> tuple[Any, ...]:
+    """A near miss of an ``if``/``then``/``else`` node that ``accept`` takes: drawn from the
+    node's keywords with ``start`` (so that the ``if`` holds, or the ``then`` does), else
+    one of the composition candidates."""
+    value = _meeting(_FILL, node, start, accept)
     if value is not None:
-        return Miss("neither-if-nor-else", value)
+        return Miss(detail, value)
     return _composition(src, node, valid, accept, ("if", "then", "else"))
 
 
