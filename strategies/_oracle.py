@@ -92,20 +92,16 @@ class Oracle:
     def fast_is_valid(self, instance: Any) -> bool:
         """The same decision as :meth:`is_valid`, computed straight from the analysed schema.
 
-        The schema analysis refuses every keyword it does not capture, so the few facts it
-        keeps (required, additionalProperties, each property's types, enum and format) are
-        the whole schema; checking them directly is about six times faster than the general
-        validator.  The tests hold the two to the same verdict on tens of thousands of
-        valid, invalid and arbitrary documents; bulk fixtures use this one.
+        For a flat schema (the run schema) the few facts the analysis keeps (required,
+        additionalProperties, each property's types, enum and format) are the whole
+        schema; checking them directly is about six times faster than the general
+        validator.  A schema with compiled subschemas is judged by the general validator.
+        The tests hold the two to the same verdict on tens of thousands of valid, invalid
+        and arbitrary documents; bulk fixtures use this one.
         """
         if not self.schema.flat:
             return bool(self._validator.is_valid(instance))
         return next(self._problems(instance), None) is None
-
-    def is_valid_at(self, subschema: Any, instance: Any) -> bool:
-        """Whether ``subschema`` (a part of this oracle's schema, whose references resolve
-        within it) accepts ``instance``."""
-        return bool(self._validator.evolve(schema=subschema).is_valid(instance))
 
     def fast_error_keys(self, instance: Any) -> list[tuple[str, str]]:
         """``(path, keyword)`` of every error :meth:`errors` gives, sorted, without the

@@ -545,15 +545,9 @@ def _gen_string(src: Source, node: Node, plain: bool) -> str:
     if node.pattern is not None:
         if plain:  # one choice among a few matches drawn once, not a draw per character
             if not node.plain_matches:
-                node.plain_matches = tuple(
-                    dict.fromkeys(
-                        _fit_length(
-                            MinimalSource(), node, _from_regex(RandomSource(i), node.pattern)
-                        )
-                        for i in range(8)
-                    )
-                )
-            return src.choice(node.plain_matches)
+                node.plain_matches = _plain_matches(node, node.pattern)
+            if node.plain_matches:
+                return src.choice(node.plain_matches)
         return _fit_length(src, node, _from_regex(src, node.pattern))
     if plain:
         text = gen_realistic_string(src, node.place.rsplit("/", 1)[-1])
@@ -1030,7 +1024,7 @@ def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | i
     """A plain value of ``node`` and where in it ``step`` leads: a list and an index, or
     an object and a property name; and the node of the value there."""
     base = gen_node(src, node, depth, True)
-    if step.kind in ("items", "prefix", "contains"):
+    if step.kind in ("items", "prefix"):
         items = list(base) if isinstance(base, list) else []
         first = len(node.prefix_items)
         if step.kind == "prefix":
@@ -1038,7 +1032,7 @@ def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | i
             while len(items) <= index:
                 items.append(gen_node(src, node.prefix_items[len(items)], depth + 1, True))
             return items, index, node.prefix_items[index]
-        sub = node.items if step.kind == "items" else node.contains
+        sub = node.items
         assert isinstance(sub, Node)
         if len(items) <= first:
             items.append(None)
