@@ -9,6 +9,7 @@ from the properties the lifecycle speaks of (``status``, ``started_at``, ``ended
 
 from __future__ import annotations
 
+import copy
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -169,13 +170,13 @@ def _boundary_examples(ctx: Context) -> list[Any]:
     """A plain record per bound of every compiled subschema (see :func:`.boundary_values`),
     the value at the subschema's place: what an off-by-one implementation rejects."""
     out = []
+    base = gen_record(MinimalSource(), ctx.schema, plain=True)  # the same for every bound
     for node, prop, steps in ctx.schema.places.values():
         spec = ctx.schema.spec(prop)
         assert spec.node is not None
         for _, value in boundary_values(node):
-            record = gen_record(MinimalSource(), ctx.schema, plain=True)
             held, _ = gen_along(MinimalSource(), spec.node, steps, put(value), 1)
-            record[prop] = held
+            record = {**copy.deepcopy(base), prop: held}
             if ctx.oracle.is_valid(record):
                 out.append(record)
     return out
