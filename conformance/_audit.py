@@ -1,7 +1,8 @@
 """Auditing a source: the records an implementation emitted, read from a JSON Lines file.
 
 Nothing is generated here: every record is checked with the oracle, and each run's records
-(grouped by ``run_id`` in file order) are checked as an *observed* status sequence — what a
+(grouped by their run's id in file order: ``run_id``, or the property the lifecycle table's
+``fields`` name for it) are checked as an *observed* status sequence — what a
 poller sees may repeat a status or skip states along a legal path, but never go backwards
 or leave a terminal state — and against every record invariant the lifecycle level checks,
 within a record and across the run's records (the same judge, ``record_breaches``).  Every
@@ -59,7 +60,8 @@ def audit_records(ctx: Context, rows: list[tuple[int, Any]]) -> list[Result]:
     def fail(rid: str, message: str, counterexample: Any, expected: Any) -> None:
         found.setdefault(rid, []).append((message, counterexample, expected))
 
-    runs: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+    fields = ctx.model.fields
+    runs: dict[str | int, list[tuple[int, dict[str, Any]]]] = {}
     for number, record in rows:
         if isinstance(record, _NotJson):
             fail(
@@ -78,22 +80,23 @@ def audit_records(ctx: Context, rows: list[tuple[int, Any]]) -> list[Result]:
                 record,
                 {"valid": True},
             )
-        if isinstance(record, dict) and isinstance(record.get("run_id"), str):
-            runs.setdefault(record["run_id"], []).append((number, record))
+        rid = record.get(fields.run_id) if isinstance(record, dict) else None
+        if isinstance(rid, (str, int)) and not isinstance(rid, bool):
+            runs.setdefault(rid, []).append((number, record))
     for run_id, seen in runs.items():
-        statuses = [r.get("status") for _, r in seen]
+        statuses = [r.get(fields.status) for _, r in seen]
         known = [s for s in statuses if isinstance(s, str) and s in ctx.model.statuses]
         violation = check_observed(ctx.model, known)
         if violation is not None:
             fail(
                 "source:statuses-follow-lifecycle",
                 f"run {run_id!r}: {violation.message}",
-                {"run_id": run_id, "statuses": known},
+                {fields.run_id: run_id, "statuses": known},
                 {"valid": True},
             )
-        history = History(ids=id_fields(seen[0][1]))
+        history = History(ids=id_fields(ctx.model, seen[0][1]))
         for number, record in seen:
-            status = record.get("status")
+            status = record.get(fields.status)
             status = status if isinstance(status, str) else ""
             for breach in record_breaches(ctx.model, status, record, history):
                 fail(
@@ -106,9 +109,10 @@ def audit_records(ctx: Context, rows: list[tuple[int, Any]]) -> list[Result]:
                 not history.has_output
                 and status in ctx.model.statuses
                 and ctx.model.is_terminal(status)
-                and "output" in record
+                and fields.output is not None
+                and fields.output in record
             ):
-                history.output, history.has_output = record["output"], True
+                history.output, history.has_output = record[fields.output], True
     results = []
     for req in reqs:
         seed = requirement_seed(0, req.id)

@@ -558,6 +558,7 @@ def _certify_run(
         startup_timeout=args.startup_timeout,
         rejects_with=tuple(args.rejects_with),
         schema=args.schema,
+        lifecycle=args.lifecycle,
     )
     with guard.raising():
         adapter: Adapter = spec.open()
@@ -664,6 +665,7 @@ def _compare(args: argparse.Namespace) -> int:
             startup_timeout=args.startup_timeout,
             rejects_with=tuple(args.rejects_with) if kind == "target" else (),
             schema=args.schema,
+            lifecycle=args.lifecycle,
         )
         for kind, value in specs
     ]

@@ -823,7 +823,7 @@ def _shorten_program(
         return None if verdict.ok else verdict.step
 
     program = failure.case
-    shorter = shorten(program, fails)
+    shorter = shorten(program, fails, id_field=ctx.model.fields.run_id)
     if len(shorter) == len(program):
         return failure
     try:

@@ -259,6 +259,7 @@ def replay_report(
             startup_timeout=startup_timeout,
             rejects_with=tuple(rejects) if reach[0] == "--target" else (),
             schema=options.schema,
+            lifecycle=options.lifecycle,
         ).open()
         try:
             out += [_replay_one(ctx, by_id, adapter, row, group.column) for row in group.rows]

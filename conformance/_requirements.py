@@ -30,6 +30,7 @@ from inngest_conformance._run_programs import (
     STARTED_STABLE,
     TERMINAL,
     Executor,
+    starts_later,
 )
 from inngest_conformance._variants import (
     DATETIME_FEATURES,
@@ -350,8 +351,10 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
     return out
 
 
-#: (id, keyword, focus, statement, properties needed).  The keyword of a record invariant
-#: (``None`` here) is the lifecycle table's (``LifecycleModel.keyword``).
+#: (id, keyword, focus, statement, parts needed).  The keyword of a record invariant
+#: (``None`` here) is the lifecycle table's (``LifecycleModel.keyword``).  A part
+#: (``run_id``, ``status``, ...) is the property the table's ``fields`` name for it, and so
+#: is each ``{part}`` of a statement.
 _LIFECYCLE: tuple[tuple[str, Keyword | None, str, str, tuple[str, ...]], ...] = (
     (
         CREATE,
@@ -386,7 +389,7 @@ _LIFECYCLE: tuple[tuple[str, Keyword | None, str, str, tuple[str, ...]], ...] = 
         READ_BACK_STATUS,
         "MUST",
         "legal",
-        "returns the status of the last accepted transition, spelled as in the schema",
+        "returns the {status} of the last accepted transition, spelled as in the schema",
         ("run_id", "status"),
     ),
     (IDS_STABLE, None, "states", "never changes an id once set", ("run_id", "status")),
@@ -394,35 +397,35 @@ _LIFECYCLE: tuple[tuple[str, Keyword | None, str, str, tuple[str, ...]], ...] = 
         STARTED_STABLE,
         None,
         "states",
-        "never changes started_at once set",
+        "never changes {started_at} once set",
         ("run_id", "status", "started_at"),
     ),
     (
         NOT_STARTED,
         None,
         "states",
-        "has no started_at while the run is in its initial state",
+        "has no {started_at} while the run is in its initial state",
         ("run_id", "status", "started_at"),
     ),
     (
         ENDED_IFF_TERMINAL,
         None,
         "states",
-        "has ended_at exactly when the run is in a terminal state, on every record read back",
+        "has {ended_at} exactly when the run is in a terminal state, on every record read back",
         ("run_id", "status", "ended_at"),
     ),
     (
         ENDED_AFTER_STARTED,
         None,
         "terminal",
-        "never has ended_at before started_at",
+        "never has {ended_at} before {started_at}",
         ("run_id", "status", "started_at", "ended_at"),
     ),
     (
         KEEPS_OUTPUT,
         None,
         "terminal",
-        "keeps the output given with the transition that ended the run, on every later read",
+        "keeps the {output} given with the transition that ended the run, on every later read",
         ("run_id", "status", "output"),
     ),
 )
@@ -436,20 +439,27 @@ def _invariant(requirement_id: str) -> str:
     return requirement_id.split(":", 1)[1]
 
 
+def _in_fields(model: LifecycleModel, statement: str) -> str:
+    """``statement`` with each ``{part}`` the property the table's ``fields`` name for it."""
+    return statement.format(**{k: v or k for k, v in model.fields.named().items()})
+
+
 def _lifecycle(schema: RunSchema, model: LifecycleModel) -> list[Requirement]:
+    names = model.fields.named()
     return [
         Requirement(
             id=rid,
             level="lifecycle",
             keyword=keyword or _keyword(model, _invariant(rid)),
-            statement=statement,
+            statement=_in_fields(model, statement),
             role="lifecycle",
             kind="lifecycle",
             gen=functools.partial(_program, focus),
             explicit=functools.partial(_directed, focus, every_legal=rid not in _TRANSITION_RULES),
         )
         for rid, keyword, focus, statement, needs in _LIFECYCLE
-        if all(schema.has(n) for n in needs)
+        if all(names[n] is not None and schema.has(str(names[n])) for n in needs)
+        and (rid != NOT_STARTED or starts_later(model))
     ]
 
 
@@ -485,31 +495,31 @@ SOURCE_REQUIREMENTS: tuple[tuple[str, Level, Keyword | None, str], ...] = (
         "source:started-at-never-changes",
         "lifecycle",
         None,
-        "never changes a run's started_at once a record has shown it",
+        "never changes a run's {started_at} once a record has shown it",
     ),
     (
         "source:no-started-at-while-initial",
         "lifecycle",
         None,
-        "has no started_at in records of the initial status",
+        "has no {started_at} in records of the initial status",
     ),
     (
         "source:ended-at-exactly-when-terminal",
         "lifecycle",
         None,
-        "has ended_at exactly in records of a terminal status",
+        "has {ended_at} exactly in records of a terminal status",
     ),
     (
         "source:ended-at-not-before-started-at",
         "lifecycle",
         None,
-        "never has ended_at before started_at, within a record or across a run's records",
+        "never has {ended_at} before {started_at}, within a record or across a run's records",
     ),
     (
         "source:keeps-output",
         "lifecycle",
         None,
-        "keeps a run's output, once a record of a terminal status has shown it",
+        "keeps a run's {output}, once a record of a terminal status has shown it",
     ),
 )
 
@@ -531,10 +541,11 @@ def source_requirements(model: LifecycleModel | None = None) -> tuple[Requiremen
             id=rid,
             level=level,
             keyword=keyword or _keyword(model, _invariant(rid)),
-            statement=statement,
+            statement=_in_fields(model, statement),
             role="source",
             kind="audit",
             gen=_no_cases,
         )
         for rid, level, keyword, statement in SOURCE_REQUIREMENTS
+        if rid != f"source:{_invariant(NOT_STARTED)}" or starts_later(model)
     )

@@ -69,9 +69,27 @@ class Breach:
     expected: Any
 
 
-def id_fields(record: dict[str, Any]) -> dict[str, Any]:
-    """The properties that name something: ``id`` and every ``*_id``."""
-    return {k: v for k, v in record.items() if k == "id" or k.endswith("_id")}
+def id_fields(model: LifecycleModel, record: dict[str, Any]) -> dict[str, Any]:
+    """The properties that name something: the run's id, ``id`` and every ``*_id``."""
+    return model.fields.ids(record)
+
+
+def instant(value: Any) -> tuple[int, Any] | None:
+    """A time a record holds, as a key to order it by: an RFC 3339 date-time (by its UTC
+    instant) or a number (epoch seconds or milliseconds, as the schema has it); ``None`` for
+    anything else.  Keys of different kinds are never compared."""
+    if is_rfc3339_datetime(value):
+        return (0, utc_key(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and value == value:
+        return (1, value)
+    return None
+
+
+def starts_later(model: LifecycleModel) -> bool:
+    """Whether the table says a new run has no start time yet (``absent`` of the initial
+    status names it; so it does by default): ``no-started-at-while-initial`` asks only then."""
+    start = model.fields.started_at
+    return start is not None and start in model.absent_in(model.initial)
 
 
 def record_breaches(
@@ -82,68 +100,71 @@ def record_breaches(
     The one judge of record invariants: the lifecycle level asks it about every record a
     store answers (``status`` is then the model's), ``audit`` about every record a source
     emitted (``status`` is the record's own).  ``history`` is updated with what this record
-    fixes (its ``started_at``, once one is seen).
+    fixes (its start time, once one is seen).  Properties go by the names the table's
+    ``fields`` gives them (``LifecycleModel.fields``).
     """
+    fields = model.fields
     out: list[Breach] = []
     if history.ids is not None:
         got_ids = {k: record.get(k) for k in history.ids}
         if got_ids != history.ids:
             changed = ", ".join(k for k in history.ids if got_ids[k] != history.ids[k])
             out.append(Breach("ids-never-change", f"changed {changed}", history.ids))
-    started = record.get("started_at")
-    if history.started_at is not None and started != history.started_at:
-        now = repr(started) if "started_at" in record else "nothing"
+    start_name, end_name, output_name = fields.started_at, fields.ended_at, fields.output
+    started = None if start_name is None else record.get(start_name)
+    if start_name is not None and history.started_at is not None and started != history.started_at:
+        now = repr(started) if start_name in record else "nothing"
         out.append(
             Breach(
                 "started-at-never-changes",
-                f"changed started_at from {history.started_at!r} to {now}",
-                {"started_at": history.started_at},
+                f"changed {start_name} from {history.started_at!r} to {now}",
+                {start_name: history.started_at},
             )
         )
-    if history.started_at is None and is_rfc3339_datetime(started):
+    if history.started_at is None and instant(started) is not None:
         history.started_at = started
-    if status == model.initial and "started_at" in record:
+    if status == model.initial and start_name in record and starts_later(model):
         out.append(
             Breach(
                 "no-started-at-while-initial",
-                f"has started_at {started!r} while {status}",
-                {"started_at": "absent"},
+                f"has {start_name} {started!r} while {status}",
+                {start_name: "absent"},
             )
         )
-    if status in model.statuses:
+    if end_name is not None and status in model.statuses:
         terminal = model.is_terminal(status)
-        if terminal != ("ended_at" in record):
-            message = "has no ended_at" if terminal else f"has ended_at {record['ended_at']!r}"
+        if terminal != (end_name in record):
+            message = f"has no {end_name}" if terminal else f"has {end_name} {record[end_name]!r}"
             out.append(
                 Breach(
                     "ended-at-exactly-when-terminal",
                     f"{message} while {status}",
-                    {"ended_at": "present" if terminal else "absent"},
+                    {end_name: "present" if terminal else "absent"},
                 )
             )
-    ended = record.get("ended_at")
+    ended = None if end_name is None else record.get(end_name)
     # Across records too: an end is judged against the start an earlier record showed.
-    start = started if is_rfc3339_datetime(started) else history.started_at
-    if (
-        isinstance(start, str)
-        and isinstance(ended, str)
-        and is_rfc3339_datetime(ended)
-        and utc_key(ended) < utc_key(start)
-    ):
+    start = started if instant(started) is not None else history.started_at
+    start_key, end_key = instant(start), instant(ended)
+    if start_key and end_key and start_key[0] == end_key[0] and end_key < start_key:
         out.append(
             Breach(
                 "ended-at-not-before-started-at",
-                f"ended_at {ended!r} is before started_at {start!r}",
-                {"ended_at": f">= {start}"},
+                f"{end_name} {ended!r} is before {start_name} {start!r}",
+                {str(end_name): f">= {start}"},
             )
         )
-    if history.has_output and record.get("output") != history.output:
-        now = "no output" if "output" not in record else f"output {_short(record['output'])}"
+    if output_name is not None and history.has_output and record.get(output_name) != history.output:
+        now = (
+            f"no {output_name}"
+            if output_name not in record
+            else f"{output_name} {_short(record[output_name])}"
+        )
         out.append(
             Breach(
                 "keeps-output",
-                f"has {now}, not the output {_short(history.output)} given when it ended",
-                {"output": history.output},
+                f"has {now}, not the {output_name} {_short(history.output)} given when it ended",
+                {output_name: history.output},
             )
         )
     return out
@@ -198,8 +219,8 @@ class Executor:
                     )
                 )
                 return False
-            run = _Run(self.model.initial, History(ids=id_fields(record)))
-            runs[record["run_id"]] = run
+            run = _Run(self.model.initial, History(ids=id_fields(self.model, record)))
+            runs[record[self.model.fields.run_id]] = run
             self._check_record(step, answer, run, findings)
             return True
         run = runs[op.run_id]
@@ -271,29 +292,33 @@ class Executor:
             )
         if not isinstance(record, dict):
             return
-        if record.get("status") != run.status:
+        name = self.model.fields.status
+        if record.get(name) != run.status:
             finding(
                 READ_BACK_STATUS,
-                f"returned status {record.get('status')!r}, expected {run.status!r}",
-                {"status": run.status},
+                f"returned {name} {record.get(name)!r}, expected {run.status!r}",
+                {name: run.status},
             )
         for breach in record_breaches(self.model, run.status, record, run.history):
             finding(f"lifecycle:{breach.invariant}", breach.message, breach.expected)
 
 
-def _run_of(op: Op) -> Any:
-    return op.record.get("run_id") if isinstance(op, Create) else op.run_id
-
-
-def shorten(program: list[Op], fails: Callable[[list[Op]], int | None]) -> list[Op]:
+def shorten(
+    program: list[Op], fails: Callable[[list[Op]], int | None], *, id_field: str = "run_id"
+) -> list[Op]:
     """The failing ``program`` with every step deleted that the failure does not need.
 
     ``fails(program)`` is the step of the failure, or ``None`` when the program no longer
     fails.  Values are shrunk by the search; the number of steps is not (a program's steps
     depend on one another's draws), so this pass deletes: the steps after the failure, then
     whole runs, then single steps, until no deletion keeps it failing.  Whatever it keeps
-    was failing when last run, so the result is a true counterexample.
+    was failing when last run, so the result is a true counterexample.  ``id_field`` is
+    the property of a created record that holds its run's id.
     """
+
+    def _run_of(op: Op) -> Any:
+        return op.record.get(id_field) if isinstance(op, Create) else op.run_id
+
     current = program
     step = fails(current)
     if step is None:

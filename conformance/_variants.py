@@ -132,7 +132,7 @@ def program_steps(model: LifecycleModel, program: Sequence[Op]) -> list[str]:
     out: list[str] = []
     for op in program:
         if isinstance(op, Create):
-            run_id = op.record.get("run_id")
+            run_id = op.record.get(model.fields.run_id)
             states[run_id], last[run_id] = model.initial, "create"
             out.append("create")
         elif isinstance(op, Transition):

@@ -154,6 +154,7 @@ class _Session:
                 request_timeout=float(setting(self.config, "timeout") or 5.0),  # checked
                 rejects_with=(setting(self.config, "rejects_with") or "").split(),
                 schema=setting(self.config, "schema"),
+                lifecycle=setting(self.config, "lifecycle"),
             )
         return self._adapter
 

@@ -22,6 +22,7 @@ from inngest_conformance.strategies import (
     datetime_error,
     default_lifecycle,
     default_oracle,
+    is_rfc3339_datetime,
 )
 from inngest_conformance.strategies._rfc3339 import utc_key
 
@@ -61,7 +62,9 @@ class ReferenceStore:
 
     Refusals raise :class:`ValueError` with the reason, as the in-process adapter expects.
     A new run carrying what the model says it does not carry yet (by default ``started_at``,
-    ``ended_at`` or ``output``) is refused: the kit never asks for it.
+    ``ended_at`` or ``output``) is refused: the kit never asks for it.  The record's
+    properties are the ones the model's ``fields`` name (``run_id``, ``status``, ... by
+    default; a span's ``span_id``).
     """
 
     model: LifecycleModel = field(default_factory=default_lifecycle)
@@ -72,6 +75,11 @@ class ReferenceStore:
         """A new store that checks records against another schema (``--schema``)."""
         return ReferenceStore(model=self.model, oracle=Oracle(schema))
 
+    def for_lifecycle(self, model: LifecycleModel) -> ReferenceStore:
+        """A new store that follows another lifecycle table (``--lifecycle``): its
+        transitions, and the properties its ``fields`` name for the id, status and times."""
+        return ReferenceStore(model=model, oracle=self.oracle)
+
     def reset(self) -> None:
         self.runs.clear()
 
@@ -79,38 +87,44 @@ class ReferenceStore:
         errors = self.oracle.errors(record)
         if errors:
             raise ValueError(f"invalid record: {errors[0].path or '/'}: {errors[0].message}")
-        run_id = record["run_id"]
+        fields = self.model.fields
+        run_id = record[fields.run_id]
         if run_id in self.runs:
             raise ValueError(f"run {run_id!r} exists already")
-        if record["status"] != self.model.initial:
-            raise ValueError(f"a new run must be {self.model.initial}, not {record['status']!r}")
+        if record[fields.status] != self.model.initial:
+            raise ValueError(
+                f"a new run must be {self.model.initial}, not {record[fields.status]!r}"
+            )
         for later in self.model.absent_in(self.model.initial):
             if later in record:
                 raise ValueError(f"unexpected property on create: a new run has no {later} yet")
         self.runs[run_id] = copy.deepcopy(record)
         return copy.deepcopy(record)
 
-    def transition(
-        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
+    def transition(self, run_id: str, status: str, at: str, output: Any = None) -> dict[str, Any]:
+        fields = self.model.fields
         run = self._run(run_id)
-        current = run["status"]
+        current = run[fields.status]
         if not self.model.is_legal(current, status):
             raise ValueError(f"illegal transition {current} -> {status}")
         reason = datetime_error(at) if isinstance(at, str) else f"{at!r} is not a string"
         if reason:
             raise ValueError(f"bad 'at': {reason}")
-        started = run.get("started_at")
-        if started is not None and utc_key(at) < utc_key(started):
-            raise ValueError(f"'at' {at} is before started_at {started}")
+        started = None if fields.started_at is None else run.get(fields.started_at)
+        if (
+            isinstance(started, str)
+            and is_rfc3339_datetime(started)
+            and utc_key(at) < utc_key(started)
+        ):
+            raise ValueError(f"'at' {at} is before {fields.started_at} {started}")
         terminal = self.model.is_terminal(status)
-        if started is None and not terminal:
-            run["started_at"] = at
-        if terminal:
-            run["ended_at"] = at
-        if output is not None:
-            run["output"] = copy.deepcopy(output)
-        run["status"] = status
+        if fields.started_at is not None and started is None and not terminal:
+            run[fields.started_at] = at
+        if fields.ended_at is not None and terminal:
+            run[fields.ended_at] = at
+        if fields.output is not None and output is not None:
+            run[fields.output] = copy.deepcopy(output)
+        run[fields.status] = status
         return copy.deepcopy(run)
 
     def get(self, run_id: str) -> dict[str, Any]:

@@ -28,7 +28,11 @@ from inngest_conformance.strategies._invalid import (
     label_holds,
     targets,
 )
-from inngest_conformance.strategies._lifecycle_model import LifecycleError, LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import (
+    Fields,
+    LifecycleError,
+    LifecycleModel,
+)
 from inngest_conformance.strategies._lifecycle_table import (
     default_lifecycle,
     lifecycle_from_dict,
@@ -56,6 +60,7 @@ from inngest_conformance.strategies._status_sequences import (
 
 __all__ = [
     "OPERATORS",
+    "Fields",
     "HypothesisSource",
     "InvalidCase",
     "LifecycleError",
@@ -109,21 +114,25 @@ def resolve_schema(schema: SchemaLike) -> RunSchema:
 
 
 def resolve_lifecycle(model: ModelLike, schema: RunSchema | None = None) -> LifecycleModel:
-    """A :class:`LifecycleModel` from a model, a table, or a path (JSON or TOML)."""
+    """A :class:`LifecycleModel` from a model, a table, or a path (JSON or TOML).
+
+    A table is held to ``schema`` (by default the packaged one): the statuses it names are
+    the enum of the status property, and the properties its ``fields`` name are the
+    schema's.
+    """
     schema = schema or default_schema()
-    statuses = schema.statuses or None
     if model is None:
         # A record without the run's id and status (an event, a span) has no lifecycle
         # requirements: the packaged table is not held to its enum.
         if not (schema.has("run_id") and schema.has("status")):
             return default_lifecycle()
-        return default_lifecycle(statuses=statuses)
+        return default_lifecycle(schema=schema)
     if isinstance(model, LifecycleModel):
         return model
     if isinstance(model, Mapping):
-        return lifecycle_from_dict(model, statuses=statuses)
+        return lifecycle_from_dict(model, schema=schema)
     if isinstance(model, (str, os.PathLike)):
-        return load_lifecycle(model, statuses=statuses)
+        return load_lifecycle(model, schema=schema)
     raise InvalidArgument(f"model={model!r} must be a LifecycleModel, a table or a path")
 
 

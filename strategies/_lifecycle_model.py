@@ -20,8 +20,10 @@ from inngest_conformance.errors import LifecycleError as LifecycleError  # re-ex
 
 __all__ = [
     "DEFAULT_ABSENT_ON_CREATE",
+    "FIELDS",
     "INVARIANTS",
     "KEYWORDS",
+    "Fields",
     "LifecycleError",
     "LifecycleModel",
     "TransitionGraph",
@@ -46,6 +48,38 @@ KEYWORDS = ("MUST", "SHOULD")
 #: ``started_at``, ``ended_at`` and ``output`` ("final output emitted by the function on
 #: completion") as things a run gains later, so a store may refuse them on create.
 DEFAULT_ABSENT_ON_CREATE = ("started_at", "ended_at", "output")
+#: The parts a record plays in the lifecycle, by the run record's own property names.
+FIELDS = ("run_id", "status", "started_at", "ended_at", "output")
+
+
+@dataclass(frozen=True, slots=True)
+class Fields:
+    """Which property of the record plays each part of the lifecycle.
+
+    The lifecycle level speaks of a run's id, status, start and end times and output; a
+    record shaped differently (a span's ``span_id``, a job's ``state``) names its own
+    properties here, from the table's ``fields``.  ``None`` says the record has no such
+    property, so no requirement asks about it.  The defaults are the run record's names.
+    """
+
+    run_id: str = "run_id"
+    status: str = "status"
+    started_at: str | None = "started_at"
+    ended_at: str | None = "ended_at"
+    output: str | None = "output"
+
+    def named(self) -> dict[str, str | None]:
+        """Each part (a name of :data:`FIELDS`) with the property that plays it."""
+        return {part: getattr(self, part) for part in FIELDS}
+
+    def renamed(self) -> dict[str, str | None]:
+        """The parts whose property is not the run record's own name (the table's ``fields``)."""
+        return {part: name for part, name in self.named().items() if name != part}
+
+    def ids(self, record: dict[str, Any]) -> dict[str, Any]:
+        """The properties of ``record`` that name something: the run's id, ``id`` and every
+        ``*_id``."""
+        return {k: v for k, v in record.items() if k in (self.run_id, "id") or k.endswith("_id")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,8 +111,10 @@ class LifecycleModel:
     means the default: :data:`DEFAULT_ABSENT_ON_CREATE` in the initial status, and
     ``ended_at`` and ``output`` in every other live status, and ``output`` in every
     terminal status but COMPLETED (the schema's "final output emitted by the function on
-    completion").  After construction, the resolved pairs,
-    sorted, without empty entries."""
+    completion"), each by the property :attr:`fields` names for it.  After construction,
+    the resolved pairs, sorted, without empty entries."""
+    fields: Fields = Fields()
+    """Which property holds the id, the status, the times and the output."""
 
     def __post_init__(self) -> None:
         # Resolved at once, so that two spellings of one table are equal models.
@@ -143,6 +179,9 @@ class LifecycleModel:
             "keywords": dict(self.keywords),
             "absent": {s: list(p) for s, p in self.absent or ()},
         }
+        renamed = self.fields.renamed()
+        if renamed:
+            out["fields"] = renamed
         return out
 
     @property
@@ -158,10 +197,16 @@ def _default_absent(model: LifecycleModel) -> tuple[tuple[str, tuple[str, ...]],
     # The schema's output is the function's "final output ... on completion": only the
     # completing status carries it (every terminal status, where none is named COMPLETED).
     completing = {s for s in model.terminal if s == "COMPLETED"} or set(model.terminal)
+    names = model.fields.named()
+
+    def props(*parts: str) -> tuple[str, ...]:
+        return tuple(p for p in (names[part] for part in parts) if p is not None)
+
     return (
-        *((s, DEFAULT_ABSENT_ON_CREATE if s == model.initial else ("ended_at", "output"))
-          for s in live),
-        *((s, ("output",)) for s in model.statuses if s in model.terminal and s not in completing),
+        *((s, props(*DEFAULT_ABSENT_ON_CREATE) if s == model.initial
+           else props("ended_at", "output")) for s in live),
+        *((s, props("output")) for s in model.statuses
+          if s in model.terminal and s not in completing),
     )  # fmt: skip
 
 
@@ -226,6 +271,7 @@ def _check_model(model: LifecycleModel) -> None:
             )
 
     known(model.initial, "initial")
+    _check_fields(model.fields)
     for name, keyword in model.keywords:
         if name not in INVARIANTS:
             raise LifecycleError(
@@ -284,3 +330,26 @@ def _check_model(model: LifecycleModel) -> None:
                 f"no terminal status can be reached from status {s!r}, so a run there could "
                 "never finish; add a transition towards a terminal status"
             )
+
+
+def _check_fields(fields: Fields) -> None:
+    taken: dict[str, str] = {}
+    for part, name in fields.named().items():
+        if name is None and part in ("run_id", "status"):
+            raise LifecycleError(
+                f"lifecycle table's fields must name the property that holds the {part}; "
+                "the lifecycle is about a record with an id and a status"
+            )
+        if name is None:
+            continue
+        if not isinstance(name, str) or not name:
+            raise LifecycleError(
+                f"lifecycle table has {short_repr(name)} in fields[{part!r}], which is not a "
+                "property name; use a non-empty string (or null for a record without one)"
+            )
+        if name in taken:
+            raise LifecycleError(
+                f"lifecycle table's fields name property {name!r} for both {taken[name]} and "
+                f"{part}; each part needs a property of its own"
+            )
+        taken[name] = part

@@ -1,7 +1,7 @@
 """Reading a lifecycle table: from a mapping, a JSON or TOML file, or the packaged default.
 
 A table has ``initial`` (a status), ``transitions`` (status -> the statuses it may move
-to) and optionally ``terminal``, ``keywords`` and ``absent``.  Every way a table can be
+to) and optionally ``terminal``, ``keywords``, ``absent`` and ``fields``.  Every way a table can be
 wrong is refused here with a :class:`LifecycleError` naming the offending value and what
 to write instead; the rules a well-formed table must still follow (reachability, terminal
 statuses that are final) are the model's own (:class:`~._lifecycle_model.LifecycleModel`).
@@ -16,12 +16,15 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from inngest_conformance._encode import one_line, short_repr
 from inngest_conformance.errors import LifecycleError
 from inngest_conformance.strategies._files import read_text
-from inngest_conformance.strategies._lifecycle_model import LifecycleModel
+from inngest_conformance.strategies._lifecycle_model import FIELDS, Fields, LifecycleModel
+
+if TYPE_CHECKING:
+    from inngest_conformance.strategies._schema import RunSchema
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -30,7 +33,7 @@ else:
 
 __all__ = ["default_lifecycle", "lifecycle_from_dict", "load_lifecycle"]
 
-_KEYS = ("initial", "terminal", "transitions", "keywords", "absent")
+_KEYS = ("initial", "terminal", "transitions", "keywords", "absent", "fields")
 
 
 def _status_name(value: Any, where: str) -> str:
@@ -52,19 +55,25 @@ def _status_list(value: Any, where: str) -> list[str]:
 
 
 def lifecycle_from_dict(
-    data: Mapping[str, Any], *, statuses: Sequence[str] | None = None
+    data: Mapping[str, Any],
+    *,
+    statuses: Sequence[str] | None = None,
+    schema: RunSchema | None = None,
 ) -> LifecycleModel:
     """Validate a lifecycle table (the parsed JSON or TOML file) and build its model.
 
     ``data`` has ``initial`` (a status), ``transitions`` (status -> list of statuses) and
     optionally ``terminal`` (a list; by default the statuses with no outgoing transitions),
     ``keywords`` (record invariant -> ``MUST`` or ``SHOULD``, overriding
-    :data:`INVARIANTS`) and ``absent`` (status -> the properties a record in it does not
-    carry; by default a new run carries none of :data:`DEFAULT_ABSENT_ON_CREATE`); no
-    other keys.  When ``statuses`` (the schema's enum) is given, every status the table
-    names must be in it, and it becomes the model's :attr:`~LifecycleModel.statuses`;
-    statuses of the enum the table never names are allowed and reported as
-    :attr:`~LifecycleModel.unused`.  See :class:`LifecycleModel` for the rules a table must
+    :data:`INVARIANTS`), ``absent`` (status -> the properties a record in it does not
+    carry; by default a new run carries none of :data:`DEFAULT_ABSENT_ON_CREATE`) and
+    ``fields`` (a part of :data:`FIELDS` -> the property that plays it, for a record
+    shaped differently from the run record); no other keys.  When ``statuses`` (the
+    schema's enum) is given, every status the table names must be in it, and it becomes
+    the model's :attr:`~LifecycleModel.statuses`; statuses of the enum the table never
+    names are allowed and reported as :attr:`~LifecycleModel.unused`.  ``schema`` gives
+    ``statuses`` (the enum of the property ``fields`` names for the status) and must have
+    every property ``fields`` names.  See :class:`LifecycleModel` for the rules a table must
     follow.  Anything wrong raises :class:`LifecycleError` naming the offending value.
     """
     if not isinstance(data, Mapping):
@@ -101,6 +110,17 @@ def lifecycle_from_dict(
     terminal = None if "terminal" not in data else _status_list(data["terminal"], "terminal")
     keywords = _keywords(data.get("keywords", {}))
     absent = None if "absent" not in data else _absent(data["absent"])
+    fields = Fields() if "fields" not in data else _fields(data["fields"])
+    if schema is not None:
+        for part, name in dict(data.get("fields", {})).items():
+            if isinstance(name, str) and name and not schema.has(name):
+                raise LifecycleError(
+                    f"lifecycle table's fields[{part!r}] names property {name!r}, which the "
+                    f"schema does not have; its properties are {', '.join(schema.names)}"
+                )
+        if statuses is None:
+            statuses = schema.statuses_of(fields.status) or None
+        _check_id(schema, fields.run_id)
 
     mentions: list[tuple[str, str]] = [(initial, "initial")]
     for source, targets in transitions:
@@ -149,6 +169,7 @@ def lifecycle_from_dict(
         transitions=pairs,
         keywords=keywords,
         absent=absent,
+        fields=fields,
     )
 
 
@@ -179,6 +200,35 @@ def _absent(value: Any) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(sorted(out))
 
 
+def _check_id(schema: RunSchema, name: Any) -> None:
+    """A run's id is a key the kit files runs under: a string, a number or another scalar."""
+    if not isinstance(name, str) or not schema.has(name):
+        return
+    spec = schema.spec(name)
+    if spec.enum is None and (not spec.types or {"array", "object"} & set(spec.types)):
+        kinds = ", ".join(spec.types) if spec.types else "any JSON value"
+        raise LifecycleError(
+            f"the run's id, property {name!r}, may hold {kinds}; an id must be a string or "
+            'a number: give it a "type" such as "string"'
+        )
+
+
+def _fields(value: Any) -> Fields:
+    example = '"fields": {"run_id": "span_id", "started_at": "start_time"}'
+    if not isinstance(value, Mapping):
+        raise LifecycleError(
+            "lifecycle table's fields must map a part of the lifecycle to the property that "
+            f"plays it, got {short_repr(value)}; write e.g. {example}"
+        )
+    for part in value:
+        if part not in FIELDS:
+            raise LifecycleError(
+                f"lifecycle table's fields has unknown part {short_repr(part)}; the parts are "
+                f"{', '.join(FIELDS)} (e.g. {example})"
+            )
+    return Fields(**{str(k): v for k, v in value.items()})
+
+
 def _reject_duplicate_keys(path: str) -> Any:
     def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -194,7 +244,10 @@ def _reject_duplicate_keys(path: str) -> Any:
 
 
 def load_lifecycle(
-    path: str | os.PathLike[str], *, statuses: Sequence[str] | None = None
+    path: str | os.PathLike[str],
+    *,
+    statuses: Sequence[str] | None = None,
+    schema: RunSchema | None = None,
 ) -> LifecycleModel:
     """Load a lifecycle table from a ``.toml`` file, or JSON (``.json`` or any other suffix).
 
@@ -221,7 +274,7 @@ def load_lifecycle(
                 f"cannot parse lifecycle table {name} as JSON: {one_line(str(err))}"
             ) from err
     try:
-        return lifecycle_from_dict(data, statuses=statuses)
+        return lifecycle_from_dict(data, statuses=statuses, schema=schema)
     except LifecycleError as err:
         raise LifecycleError(f"{name}: {err}") from err
 
@@ -233,6 +286,8 @@ def _default_table() -> str:
     ).read_text("utf-8")
 
 
-def default_lifecycle(*, statuses: Sequence[str] | None = None) -> LifecycleModel:
+def default_lifecycle(
+    *, statuses: Sequence[str] | None = None, schema: RunSchema | None = None
+) -> LifecycleModel:
     """The packaged lifecycle table (``strategies/data/lifecycle.json``)."""
-    return lifecycle_from_dict(json.loads(_default_table()), statuses=statuses)
+    return lifecycle_from_dict(json.loads(_default_table()), statuses=statuses, schema=schema)

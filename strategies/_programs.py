@@ -17,7 +17,10 @@ then pushed).
 Created records span the same valid space as ``runs()`` -- realistic and adversarial ids
 (empty, non-ASCII, 10,000 characters, markup), unique within a program -- less what the
 lifecycle table says a new run does not carry (``LifecycleModel.absent_in``); a transition
-into a status passes ``output`` only when the table allows it there.
+into a status passes ``output`` only when the table allows it there.  The record's own
+property names are the table's ``fields`` (``LifecycleModel.fields``): the id of a span is
+its ``span_id``.  The operations keep the wire protocol's names (``run_id``, ``status``,
+``at``, ``output``) whatever the record calls them.
 """
 
 from __future__ import annotations
@@ -28,9 +31,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from inngest_conformance.strategies._lifecycle_model import LifecycleModel
-from inngest_conformance.strategies._records import ADVERSARIAL_STRINGS, gen_object, gen_record
-from inngest_conformance.strategies._schema import RunSchema
-from inngest_conformance.strategies._source import RandomSource, Source
+from inngest_conformance.strategies._records import (
+    ADVERSARIAL_STRINGS,
+    gen_object,
+    gen_record,
+    gen_value,
+)
+from inngest_conformance.strategies._schema import PropertySpec, RunSchema
+from inngest_conformance.strategies._source import RandomSource, Source, Unsatisfiable
 
 FOCUSES = ("create", "legal", "states", "illegal", "terminal")
 _EPOCH = datetime(2019, 1, 1, tzinfo=timezone.utc)
@@ -111,36 +119,82 @@ def format_instant(millis: int) -> str:
     return f"{text}.{ms:03d}Z" if ms else text + "Z"
 
 
+def _free_string(spec: PropertySpec) -> bool:
+    """Whether any string is a value of the property (no enum, format or subschema)."""
+    return spec.node is None and "string" in spec.types and spec.enum is None and not spec.format
+
+
 def gen_create_record(
     src: Source,
     schema: RunSchema,
     model: LifecycleModel,
     *,
-    taken: Collection[str] = (),
+    taken: Collection[Any] = (),
+    now: int = 0,
 ) -> dict[str, Any]:
     """A valid record of a run just created: the initial status, none of the properties the
-    lifecycle table says a new run does not carry, and a ``run_id`` not in ``taken``."""
+    lifecycle table says a new run does not carry, no end time (a new run is live), and an
+    id not in ``taken``.  Where the table lets a new run carry its start time, a date-time
+    one is ``now`` (milliseconds, as :func:`format_instant` takes them), so that the
+    program's later transitions come after it."""
+    fields = model.fields
     record = gen_record(src, schema, common_datetimes=True)
-    for absent in model.absent_in(model.initial):
-        record.pop(absent, None)
-    if schema.has("status"):
-        record["status"] = model.initial
+    for absent in (*model.absent_in(model.initial), fields.ended_at):
+        if absent is not None:
+            record.pop(absent, None)
+    _drop_orphans(schema, record)
+    start = fields.started_at
+    if start is not None and start in record and schema.spec(start).format == "date-time":
+        record[start] = format_instant(now)
+    if schema.has(fields.status):
+        record[fields.status] = model.initial
+    if not schema.has(fields.run_id):
+        return record
+    spec = schema.spec(fields.run_id)
     tries = 0
-    while record.get("run_id") in taken:
+    while record.get(fields.run_id) in taken:
         tries += 1
-        fresh = gen_record(src, schema, common_datetimes=True, with_optional=False)["run_id"]
-        # Drawing again keeps ids in the valid space; after a few clashes, make it unique.
-        record["run_id"] = fresh if tries < 4 else f"{fresh}{len(taken)}"
+        fresh = gen_value(src, spec, common_datetimes=True)
+        if tries >= 4 and _free_string(spec):
+            # Drawing again keeps ids in the valid space; after a few clashes, make it unique.
+            fresh = f"{fresh}{len(taken)}"
+        elif tries >= 20:
+            raise Unsatisfiable(f"no {fields.run_id} unlike the {len(taken)} taken")
+        record[fields.run_id] = fresh
     return record
 
 
-def _output(src: Source, schema: RunSchema, model: LifecycleModel, target: str) -> bool:
+def _drop_orphans(schema: RunSchema, record: dict[str, Any]) -> None:
+    """Drop what ``dependentRequired`` ties to a property the table took away."""
+    changed = True
+    while changed:
+        changed = False
+        for trigger, dependents in schema.dependent_required.items():
+            if trigger in record and any(d not in record for d in dependents):
+                del record[trigger]
+                changed = True
+
+
+def _carries_output(schema: RunSchema, model: LifecycleModel, target: str) -> bool:
+    """Whether a transition into ``target`` may pass an output (the table allows it there)."""
+    name = model.fields.output
     return (
         model.is_terminal(target)
-        and schema.has("output")
-        and "output" not in model.absent_in(target)
-        and src.boolean(0.5)
+        and name is not None
+        and schema.has(name)
+        and name not in model.absent_in(target)
     )
+
+
+def _any_object(spec: PropertySpec) -> bool:
+    """Whether the property takes any object (the run record's ``output``)."""
+    return spec.node is None and spec.types == ("object",) and spec.enum is None
+
+
+def gen_output(src: Source, schema: RunSchema, model: LifecycleModel) -> Any:
+    """An output the record's output property accepts (any JSON object, for the run's)."""
+    spec = schema.spec(str(model.fields.output))
+    return gen_object(src, depth=2) if _any_object(spec) else gen_value(src, spec)
 
 
 def _next_step(model: LifecycleModel, current: str, goal: str) -> str | None:
@@ -179,9 +233,9 @@ def gen_program(
     runs_cap = max_runs * 2 if focus == "create" else max_runs
     for _ in range(n_steps):
         if not state or (len(state) < runs_cap and src.boolean(create_odds)):
-            record = gen_create_record(src, schema, model, taken=state)
+            record = gen_create_record(src, schema, model, taken=state, now=clock)
             program.append(Create(record=record))
-            state[record["run_id"]] = model.initial
+            state[record[model.fields.run_id]] = model.initial
             continue
         run_id = src.choice(sorted(state))
         current = state[run_id]
@@ -216,7 +270,11 @@ def gen_program(
         else:
             # Prefer live states, so that walks get long enough to pause and resume.
             target = src.choice(live if live and src.boolean(0.7) else legal)
-        output = gen_object(src, depth=2) if _output(src, schema, model, target) else None
+        output = (
+            gen_output(src, schema, model)
+            if _carries_output(schema, model, target) and src.boolean(0.5)
+            else None
+        )
         program.append(Transition(run_id=run_id, status=target, at=at, output=output))
         if model.is_legal(current, target):
             state[run_id] = target
@@ -271,19 +329,20 @@ def directed_programs(schema: RunSchema, model: LifecycleModel, *, focus: str) -
         if walk is None:
             continue
         src = RandomSource(i)
-        record = gen_create_record(src, schema, model)
-        run_id = record["run_id"]
-        program: list[Op] = [Create(record=record)]
         clock = 1000 * 86400 * 365 * 5
+        record = gen_create_record(src, schema, model, now=clock)
+        run_id = record[model.fields.run_id]
+        program: list[Op] = [Create(record=record)]
         for status in (*walk, target):
             clock += 1000
             output = None
-            if (
-                model.is_terminal(status)
-                and schema.has("output")
-                and "output" not in model.absent_in(status)
-            ):
-                output = {"result": f"run {i}", "run_id": run_id, "status": status}
+            if _carries_output(schema, model, status):
+                spec = schema.spec(str(model.fields.output))
+                output = (
+                    {"result": f"run {i}", "run_id": run_id, "status": status}
+                    if _any_object(spec)
+                    else gen_value(RandomSource(i), spec, plain=True)
+                )
             program.append(
                 Transition(run_id=run_id, status=status, at=format_instant(clock), output=output)
             )
@@ -293,14 +352,12 @@ def directed_programs(schema: RunSchema, model: LifecycleModel, *, focus: str) -
 
 
 def _directed_creates(schema: RunSchema, model: LifecycleModel) -> list[list[Op]]:
-    if not schema.has("run_id"):
-        return []
-    spec = schema.spec("run_id")
-    if "string" not in spec.types or spec.enum is not None or spec.format is not None:
+    name = model.fields.run_id
+    if not schema.has(name) or not _free_string(schema.spec(name)):
         return []
     programs: list[list[Op]] = []
     for i, run_id in enumerate(ADVERSARIAL_STRINGS):
         record = gen_create_record(RandomSource(i), schema, model)
-        record["run_id"] = run_id
+        record[name] = run_id
         programs.append([Create(record=record), Get(run_id=run_id)])
     return programs

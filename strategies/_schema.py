@@ -126,12 +126,20 @@ class RunSchema:
         return tuple(p.name for p in self.properties if p.format == "date-time")
 
     @property
+    def names(self) -> tuple[str, ...]:
+        """The record's property names, in the schema's order."""
+        return tuple(p.name for p in self.properties)
+
+    @property
     def statuses(self) -> tuple[str, ...]:
         """The ``status`` property's enum: the states the lifecycle model speaks of."""
-        if not self.has("status"):
+        return self.statuses_of("status")
+
+    def statuses_of(self, name: str) -> tuple[str, ...]:
+        """The string members of property ``name``'s enum (none if it has no enum)."""
+        if not self.has(name):
             return ()
-        spec = self.spec("status")
-        return tuple(v for v in spec.enum or () if isinstance(v, str))
+        return tuple(v for v in self.spec(name).enum or () if isinstance(v, str))
 
 
 def _types(where: str, value: Any) -> tuple[str, ...]:

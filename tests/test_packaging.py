@@ -74,6 +74,7 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "inngest_conformance.strategies": [
         "OPERATORS",
+        "Fields",
         "HypothesisSource",
         "InvalidCase",
         "LifecycleError",

@@ -48,22 +48,35 @@ __all__ = [
 ]
 
 
-def for_schema(obj: object, schema: str | None) -> object:
-    """``obj.for_schema(schema)`` when the run names a schema (``--schema``) and ``obj`` has
-    that hook, else ``obj``: an in-process implementation that reads whatever schema it is
-    given (the reference validator and store do) follows the run's, so that certifying it
-    against another schema judges it against that schema."""
-    hook = getattr(obj, "for_schema", None)
-    if schema is None or not callable(hook) or isinstance(obj, type):
-        return obj
-    from inngest_conformance.strategies import load_schema
+def follow(obj: object, schema: str | None, lifecycle: str | None = None) -> object:
+    """``obj`` made to follow the run's schema and lifecycle table, by its hooks.
 
-    try:
-        return hook(load_schema(schema))
-    except Exception as exc:
-        raise TargetError(
-            f"{type(obj).__name__}.for_schema({schema!r}) failed: {type(exc).__name__}: {exc}"
-        ) from exc
+    An in-process implementation that reads whatever schema it is given (the reference
+    validator and store do) defines ``for_schema(schema)`` (a ``RunSchema``) and returns
+    the implementation for that schema; a store may define ``for_lifecycle(model)`` (a
+    ``LifecycleModel``) likewise.  When the run names a schema (``--schema``) or a table
+    (``--lifecycle``) and ``obj`` has the hook, it is called, so that certifying it against
+    another schema or table judges it against that one; otherwise ``obj`` is used as it is.
+    """
+    if isinstance(obj, type) or (schema is None and lifecycle is None):
+        return obj
+    from inngest_conformance.strategies import load_schema, resolve_lifecycle, resolve_schema
+
+    steps = (
+        ("for_schema", schema, lambda: load_schema(str(schema))),
+        ("for_lifecycle", lifecycle, lambda: resolve_lifecycle(lifecycle, resolve_schema(schema))),
+    )
+    for name, path, argument in steps:
+        hook = getattr(obj, name, None)
+        if path is None or not callable(hook):
+            continue
+        try:
+            obj = hook(argument())
+        except Exception as exc:
+            raise TargetError(
+                f"{type(obj).__name__}.{name}({path!r}) failed: {type(exc).__name__}: {exc}"
+            ) from exc
+    return obj
 
 
 def open_adapter(
@@ -76,6 +89,7 @@ def open_adapter(
     startup_timeout: float = 10.0,
     rejects_with: Sequence[str] = (),
     schema: str | None = None,
+    lifecycle: str | None = None,
 ) -> Adapter:
     """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
 
@@ -99,7 +113,7 @@ def open_adapter(
         )
     rejections = rejection_classes(rejects_with)
     if target is not None:
-        loaded = for_schema(load_target(target), schema)
+        loaded = follow(load_target(target), schema, lifecycle)
         return PythonAdapter(loaded, name=target, rejections=rejections)
     if obj is not None:
         return PythonAdapter(obj, rejections=rejections)
@@ -125,11 +139,14 @@ class AdapterSpec:
     rejects_with: tuple[str, ...] = ()
     schema: str | None = None
     """The run's ``--schema`` (a path; ``None``: the packaged schema), for a Python target
-    that follows the schema it is certified against (see :func:`for_schema`)."""
+    that follows the schema it is certified against (see :func:`follow`)."""
+    lifecycle: str | None = None
+    """The run's ``--lifecycle`` (a path; ``None``: the packaged table), likewise."""
 
     def open(self) -> Adapter:
         return open_adapter(
             schema=self.schema,
+            lifecycle=self.lifecycle,
             target=self.target,
             command=self.command,
             url=self.url,
