@@ -116,6 +116,7 @@ def test_a_new_failure_fails_the_run(tmp_path: Path) -> None:
     assert report["baseline"]["fixed"] == []
 
 
+@pytest.mark.slow
 def test_a_report_is_a_baseline_of_its_failures(tmp_path: Path) -> None:
     first = run(tmp_path, *CERTIFY, "--report-dir", "first")
     assert first.returncode == 1
@@ -203,6 +204,7 @@ REFUSALS: dict[str, tuple[Any, str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_a_bad_baseline_is_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
     make_args, says = REFUSALS[case]

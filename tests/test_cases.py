@@ -310,6 +310,7 @@ def test_the_printed_reproduce_command_survives_a_real_shell(tmp_path: Path) -> 
     assert not list(tmp_path.glob("PWNED*"))
 
 
+@pytest.mark.slow
 def test_replay_case_exit_statuses(tmp_path: Path) -> None:
     done = run(
         tmp_path, "certify", "--target", "tests.defects:accepts_unknown_property",

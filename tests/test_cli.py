@@ -118,6 +118,7 @@ def test_certify_the_reference_validator(tmp_path: Path) -> None:
     assert "verdict: conformant" in result.stdout
 
 
+@pytest.mark.slow
 def test_certify_a_store_chooses_the_lifecycle_role(tmp_path: Path) -> None:
     result = run(
         tmp_path,
@@ -269,6 +270,7 @@ REFUSALS: dict[str, tuple[Callable[[Path], list[str]], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_certify_refuses_bad_input_in_one_line(tmp_path: Path, case: str) -> None:
     make_args, says = REFUSALS[case]

@@ -84,6 +84,7 @@ def test_certify_refuses_a_role_the_implementation_cannot_play(
     assert not (tmp_path / "reports").exists()
 
 
+@pytest.mark.slow
 def test_each_command_has_a_report_folder_of_its_own(tmp_path: Path) -> None:
     """An audit once overwrote the certify report in reports/."""
     certified = run(

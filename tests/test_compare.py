@@ -48,6 +48,7 @@ def three() -> dict[str, Any]:
     return _compare(validator, lowercases_status, accepts_unknown_property, seed=4)
 
 
+@pytest.mark.slow
 def test_matrix_has_a_cell_per_requirement_and_implementation(three: dict[str, Any]) -> None:
     section = three["compare"]
     names = [i["column"] for i in section["implementations"]]
@@ -120,6 +121,7 @@ def _run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return run_cli(cwd, *args)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(
     shutil.which("node") is None or not (NODE_HARNESS.parent / "node_modules").is_dir(),
     reason="node or examples/node-ajv/node_modules missing (npm ci in examples/node-ajv)",
@@ -149,6 +151,7 @@ def test_cli_compare_with_one_implementation_is_a_usage_error(tmp_path: Path) ->
 # Declared exceptions and levels ------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_declared_exception_is_not_run_and_listed_apart() -> None:
     rid = "schema:rejects-not-in-enum:status"
     report = certify_obj(lowercases_status, exceptions={rid: "statuses are case-insensitive here"})
@@ -202,6 +205,7 @@ def test_bad_scope_is_a_usage_error(kwargs: dict[str, Any], message: str) -> Non
         certify_obj(validator, **kwargs)
 
 
+@pytest.mark.slow
 def test_cli_skip_reason_and_skip_file(tmp_path: Path) -> None:
     skips = tmp_path / "skips.txt"
     skips.write_text(

@@ -176,6 +176,7 @@ def test_common_datetime_pattern() -> None:
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @MANY
 @given(
     st.integers(1, 9999),
@@ -274,6 +275,7 @@ def _sign(x: int | Fraction) -> int:
     return (x > 0) - (x < 0)
 
 
+@pytest.mark.slow
 @MANY
 @given(strategy(gen_datetime, common=True), strategy(gen_datetime, common=True))
 def test_utc_key_agrees_with_datetime(a: str, b: str) -> None:
@@ -285,6 +287,7 @@ def test_utc_key_agrees_with_datetime(a: str, b: str) -> None:
     assert ka[0] - kb[0] == (wa - wb) // dt.timedelta(seconds=1)
 
 
+@pytest.mark.slow
 @MANY
 @given(strategy(gen_datetime), strategy(gen_datetime))
 def test_utc_key_agrees_with_aware_datetime(a: str, b: str) -> None:
@@ -306,12 +309,14 @@ def test_utc_key_agrees_with_aware_datetime(a: str, b: str) -> None:
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @MANY
 @given(strategy(gen_datetime))
 def test_generated_values_are_valid(value: str) -> None:
     assert datetime_error(value) is None
 
 
+@pytest.mark.slow
 @MANY
 @given(strategy(gen_datetime, common=True))
 def test_common_values_are_common(value: str) -> None:
@@ -360,6 +365,7 @@ def _check_not_before(src: Source, not_before: str, common: bool) -> str:
     return value
 
 
+@pytest.mark.slow
 @MANY
 @given(
     st.one_of(strategy(gen_datetime), st.sampled_from(EDGE_NOT_BEFORE)),
@@ -489,6 +495,7 @@ def test_operator_always_breaks_its_input(name: str) -> None:
     assert len(outputs) > 1 or name == "empty-string", name
 
 
+@pytest.mark.slow
 @MANY
 @given(strategy(gen_malformed_datetime))
 def test_malformed_values_are_rejected(case: tuple[str, str]) -> None:

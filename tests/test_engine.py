@@ -26,6 +26,7 @@ def _failed(report: dict[str, Any]) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["outcome"] == "failed"}
 
 
+@pytest.mark.slow
 def test_quick_profile_finds_each_planted_defect(defect: str, planted: Defect) -> None:
     """Found at quick and blamed on its requirement.  The defects run by default (two of
     each level) get whole runs, where no other requirement may fail; the others run on the
@@ -88,6 +89,7 @@ def test_same_seed_same_report(planted: Defect) -> None:
     assert timeless(first) == timeless(second)
 
 
+@pytest.mark.slow
 def test_counterexamples_are_shrunk() -> None:
     report = certify_obj(DEFECTS["lowercases-status"].make())
     row = next(r for r in report["requirements"] if r["id"] == "schema:rejects-not-in-enum:status")
@@ -128,6 +130,7 @@ def test_catalogue_follows_schema() -> None:
     assert "lifecycle:terminal-states-absorbing" in ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("per_example", [0, 2])
 def test_shrinking_is_bounded_by_a_count_of_cases(
     per_example: int, monkeypatch: pytest.MonkeyPatch

@@ -91,6 +91,7 @@ def _keys(oracle: Oracle, doc: Any) -> list[tuple[str, str]]:
     return sorted({(e.path, e.keyword) for e in oracle.errors(doc)})
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", sorted(SCHEMAS))
 def test_fast_path_agrees_on_generated_documents(which: str) -> None:
     schema = SCHEMAS[which]

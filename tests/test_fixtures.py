@@ -512,6 +512,7 @@ def test_the_test_suite_file_is_streamed_as_the_whole_list_would_be_dumped(
         assert path["test-suite.json"].read_text(encoding="utf-8") == expected
 
 
+@pytest.mark.slow
 def test_jobs_write_the_same_bytes_as_one(tmp_path: Path) -> None:
     """Over many chunks of each stream (chunks of 64 rows here), in both formats: the
     workers draw the chunks, the writer takes them in order."""

@@ -55,6 +55,7 @@ def test_from_schema_works_on_each_leaf(name: str) -> None:
     assert all(Draft202012Validator(sub).is_valid(v) for v in drawn)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, database=None, deadline=None)
 @given(st.data())
 def test_oracle_accepts_every_leaf_value(data: st.DataObject) -> None:
@@ -64,6 +65,7 @@ def test_oracle_accepts_every_leaf_value(data: st.DataObject) -> None:
     assert default_oracle().errors(record) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, database=None, deadline=None)
 @given(runs(), st.data())
 def test_oracle_accepts_leaf_values_in_generated_records(
@@ -74,6 +76,7 @@ def test_oracle_accepts_leaf_values_in_generated_records(
     assert default_oracle().is_valid(record)
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, database=None, deadline=None)
 @given(from_schema(DATETIME))
 def test_independent_datetimes_pass_the_rfc3339_check(value: str) -> None:
@@ -87,12 +90,14 @@ def test_independent_datetimes_pass_the_rfc3339_check(value: str) -> None:
 PLAIN = Draft202012Validator(dict(default_schema().document))
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, database=None, deadline=None)
 @given(runs())
 def test_plain_jsonschema_accepts_every_valid_record(record: dict[str, Any]) -> None:
     assert PLAIN.is_valid(record)
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, database=None, deadline=None)
 @given(invalid_runs(levels=["schema"]))
 def test_plain_jsonschema_rejects_every_schema_level_case(case: InvalidCase) -> None:

@@ -118,6 +118,7 @@ def test_invalid_runs_fail_for_their_label(case: InvalidCase) -> None:
     check_case(case, default_schema(), default_oracle())
 
 
+@pytest.mark.slow
 def test_raw_generator_label_holds_for_thousands_of_seeds() -> None:
     schema, oracle = default_schema(), default_oracle()
     for seed in range(5000):

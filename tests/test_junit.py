@@ -226,6 +226,7 @@ def accepts_lower_case(record):
 """
 
 
+@pytest.mark.slow
 def test_the_plugin_writes_junit_from_its_merged_report(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(planted=ACCEPTS_LOWER_CASE)
     result = pytester.runpytest_subprocess(

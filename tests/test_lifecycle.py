@@ -262,6 +262,7 @@ def test_to_json_is_canonical_and_round_trips() -> None:
     assert lifecycle_from_dict(MODEL.to_json(), statuses=MODEL.statuses) == MODEL
 
 
+@pytest.mark.slow
 @MANY
 @given(strategy(gen_table))
 def test_random_tables_round_trip(case: tuple[dict[str, Any], tuple[str, ...] | None]) -> None:
@@ -566,6 +567,7 @@ def test_an_unused_status_is_known_but_reachable_from_nowhere() -> None:
 # -- generators: properties -----------------------------------------------------------------
 
 
+@pytest.mark.slow
 @MANY
 @given(with_model(gen_status_sequence, (1, 10)))
 def test_generated_sequences_are_legal_walks(case: tuple[LifecycleModel, int, list[str]]) -> None:
@@ -577,6 +579,7 @@ def test_generated_sequences_are_legal_walks(case: tuple[LifecycleModel, int, li
     assert check_observed(model, seq) is None
 
 
+@pytest.mark.slow
 @MANY
 @given(with_model(gen_invalid_status_sequence, (1, 10)))
 def test_invalid_sequences_fail_with_exactly_their_label(
@@ -594,6 +597,7 @@ def test_invalid_sequences_fail_with_exactly_their_label(
         assert model.is_terminal(label.from_status) == (label.rule == "leaves-terminal")
 
 
+@pytest.mark.slow
 @MANY
 @given(with_model(gen_observed_sequence, (1, 14)))
 def test_observed_sequences_pass_check_observed(

@@ -377,6 +377,7 @@ PLANTED = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("store", "blamed"), PLANTED, ids=[p[0].__name__ for p in PLANTED])
 def test_a_store_breaking_one_invariant_on_renamed_properties_is_blamed_for_it_alone(
     store: type[_Planted], blamed: str
@@ -394,6 +395,7 @@ def test_a_store_breaking_one_invariant_on_renamed_properties_is_blamed_for_it_a
         assert kind == "create" or kind.split("->")[0] in STATES, kind
 
 
+@pytest.mark.slow
 def test_the_command_line_follows_a_table_into_the_reference_store(tmp_path: Path) -> None:
     """``--lifecycle`` reaches the reference store (its ``for_lifecycle``), as ``--schema``
     does (its ``for_schema``): the span certifies through both hooks."""

@@ -327,6 +327,7 @@ def test_a_changed_schema_gets_its_own_mutants() -> None:
     assert len(CHANGED_SAMPLE) == 3
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mutant", [_param(m, MISSED_CHANGED) for m in CHANGED_SAMPLE])
 def test_quick_finds_mutants_of_a_changed_schema(mutant: Mutant) -> None:
     _check_found(_changed_schema()[0], mutant, blamed_only=True)

@@ -235,6 +235,7 @@ def _wheel_names(wheel: Path) -> list[str]:
         return zf.namelist()
 
 
+@pytest.mark.slow
 def test_the_wheel_installs_one_top_level_name(wheel: Path) -> None:
     tops = {name.split("/")[0] for name in _wheel_names(wheel)}
     dist_info = {t for t in tops if t.endswith(".dist-info")}

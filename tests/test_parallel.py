@@ -63,6 +63,7 @@ def timeless(report: dict[str, Any], folder: str = "two") -> dict[str, Any]:
     return {k: v for k, v in moved.items() if k not in ("started_at", "duration_s")}
 
 
+@pytest.mark.slow
 def test_two_jobs_write_the_report_of_one(tmp_path: Path) -> None:
     """A store with a planted defect, over a few requirements (the whole catalogue is the
     slow test below): the same failure, found and shrunk the same way in a worker."""
@@ -130,6 +131,7 @@ def any_status(record):
 """
 
 
+@pytest.mark.slow
 def test_compare_with_two_jobs_writes_the_report_of_one(tmp_path: Path) -> None:
     """Each worker opens both implementations; the matrix, the disagreements, each one's
     failures and the verdicts are those of one job."""

@@ -260,6 +260,7 @@ def test_a_harness_command_is_driven_over_the_wire(pytester: pytest.Pytester) ->
 # --- usage errors -----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("args", "says"),
     [

@@ -54,6 +54,7 @@ def test_the_readme_example_is_the_one_tested() -> None:
     assert "invalid_runs(" in example
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("attempt", [1, 2, 3])
 def test_readme_strategies_pass_default_health_checks_from_a_cold_start(
     pytester: pytest.Pytester, attempt: int

@@ -99,6 +99,7 @@ def test_runs_are_valid(record: dict[str, Any]) -> None:
     assert default_oracle().errors(record) == []
 
 
+@pytest.mark.slow
 @settings(max_examples=1500, database=None, deadline=None)
 @given(runs(common_datetimes=True))
 def test_common_datetimes_are_common_form(record: dict[str, Any]) -> None:
@@ -153,6 +154,7 @@ def test_started_at_never_after_ended_at() -> None:
     assert both > 500
 
 
+@pytest.mark.slow
 @settings(max_examples=1000, database=None, deadline=None)
 @given(runs())
 def test_started_at_never_after_ended_at_under_hypothesis(record: dict[str, Any]) -> None:
@@ -397,6 +399,7 @@ def test_other_property_types_are_generated_validly() -> None:
         assert oracle.is_valid(record), oracle.errors(record)
 
 
+@pytest.mark.slow
 def test_extra_property_never_overwrites_a_schema_property() -> None:
     """With ``additionalProperties: true`` an extra ``x_<word>`` property is added; it must
     not replace a property the schema defines under that name with a value of any type."""
@@ -415,6 +418,7 @@ def test_extra_property_never_overwrites_a_schema_property() -> None:
 # ---------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_runs_accepts_a_schema_path(tmp_path: Path) -> None:
     doc = document()
     doc["properties"]["status"]["enum"] = ["SCHEDULED"]
@@ -439,6 +443,7 @@ def test_raw_generator_is_valid_for_twenty_five_thousand_seeds() -> None:
         assert oracle.is_valid(record), (seed, oracle.errors(record))
 
 
+@pytest.mark.slow
 @given(st.integers(0, 2**48 - 1), st.integers(0, 2**80 - 1))
 @settings(max_examples=2000, database=None)
 def test_ulid_is_the_crockford_base32_of_time_and_entropy(ms: int, entropy: int) -> None:

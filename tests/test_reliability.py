@@ -175,6 +175,7 @@ def nothing_judged(run: Run) -> list[dict[str, Any]]:
 # Implementations that misbehave, over stdin/stdout -------------------------------------
 
 
+@pytest.mark.slow
 def test_exits_at_once(tmp_path: Path) -> None:
     command = faulty("exit-at-once")
     run = certify(tmp_path, "--command", command, *only(ACCEPT_REQUIRED_ONLY, REJECT_ENUM))
@@ -207,6 +208,7 @@ def test_a_banner_is_skipped_with_a_warning(tmp_path: Path) -> None:
     assert report["implementation"]["name"] == "reference-faulty"
 
 
+@pytest.mark.slow
 def test_crashes_after_some_requests(tmp_path: Path) -> None:
     # Each child answers 100 requests (about two requirements' worth): some requirements
     # pass, the one in flight errors, and the next requirement gets a fresh child.
@@ -239,6 +241,7 @@ def test_crashes_after_some_requests_as_a_store(tmp_path: Path) -> None:
         assert isinstance(row["counterexample"], list)  # the lifecycle program
 
 
+@pytest.mark.slow
 def test_hangs_on_one_kind_of_request(tmp_path: Path) -> None:
     run = certify(
         tmp_path,
@@ -256,6 +259,7 @@ def test_hangs_on_one_kind_of_request(tmp_path: Path) -> None:
     assert run.row(REJECT_ENUM)["outcome"] == run.row(REJECT_NO_STATUS)["outcome"] == "passed"
 
 
+@pytest.mark.slow
 def test_hangs_on_invalid_records(tmp_path: Path) -> None:
     run = certify(
         tmp_path,
@@ -270,6 +274,7 @@ def test_hangs_on_invalid_records(tmp_path: Path) -> None:
     assert hung["message"].startswith("no answer within ")
 
 
+@pytest.mark.slow
 def test_a_store_that_hangs_on_transitions(tmp_path: Path) -> None:
     run = certify(
         tmp_path,
@@ -296,6 +301,7 @@ def test_answers_a_line_that_is_not_json(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_a_stray_line_before_each_answer_never_shifts_answers(tmp_path: Path) -> None:
     # The correct answer follows each stray line 0.2 s later.  Were it read as the answer
     # to the *next* request, a correct implementation would be judged wrong.
@@ -323,6 +329,7 @@ def test_answers_json_of_the_wrong_shape(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow
 def test_a_flood_of_stderr_never_blocks_the_run(tmp_path: Path) -> None:
     # 64 KiB before every answer: more than a pipe holds, some 200 times over.
     run = certify(
@@ -348,6 +355,7 @@ def test_a_flood_of_stderr_from_a_store(tmp_path: Path) -> None:
     judged(run, 0, "conformant")
 
 
+@pytest.mark.slow
 def test_a_4_mb_answer_every_tenth_request(tmp_path: Path) -> None:
     run = certify(
         tmp_path, "--command", faulty("big-line-every-10"), *only(ACCEPT_REQUIRED_ONLY, REJECT_ENUM)
@@ -479,6 +487,7 @@ def test_http_connection_refused(tmp_path: Path) -> None:
     assert run.report is not None and run.report["implementation"]["name"] == url
 
 
+@pytest.mark.slow
 def test_http_a_service_that_never_answers(tmp_path: Path) -> None:
     with serving("never-answers") as url:
         run = certify(tmp_path, "--url", url, *only(REJECT_ENUM))
@@ -595,6 +604,7 @@ def snapshot(directory: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(REFUSALS))
 def test_bad_input_is_refused_in_one_line_and_the_reports_are_untouched(
     tmp_path: Path, case: str
@@ -686,6 +696,7 @@ def test_many_runs_in_one_process_leak_no_fds_threads_or_children() -> None:
     assert threading.active_count() <= threads
 
 
+@pytest.mark.slow
 def test_ctrl_c_mid_run_keeps_the_results_and_leaves_no_implementation_behind(
     tmp_path: Path,
 ) -> None:

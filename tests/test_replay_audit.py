@@ -90,6 +90,7 @@ def planted_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+@pytest.mark.slow
 def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
     report = read_report(planted_report / "out")
     failed = [r["id"] for r in report["requirements"] if r["outcome"] == "failed"]

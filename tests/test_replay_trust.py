@@ -94,6 +94,7 @@ def hostile_copy(folder: Path, name: str, invocation: list[str]) -> str:
     return name
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "invocation",
     [
@@ -124,6 +125,7 @@ def test_trust_report_reaches_the_recorded_implementation(folder: Path) -> None:
     assert result.stdout.startswith(f"still-fails   {ENUM_ID}:")
 
 
+@pytest.mark.slow
 def test_each_compare_failure_is_replayed_against_its_own_implementation(folder: Path) -> None:
     """Not against the last implementation named, which would say passes-now."""
     report = report_of(folder / "cmp" / "report.json")
@@ -170,6 +172,7 @@ def test_the_replay_commands_a_report_prints_work_from_where_it_was_made(folder:
             assert (status, rid.rstrip(":")) == ("still-fails", row["id"])
 
 
+@pytest.mark.slow
 def test_compare_failures_each_carry_commands_for_that_one_alone(folder: Path) -> None:
     """``reproduce`` re-sends the failure's one case to that implementation (named, with its
     column); ``rerun`` certifies that implementation alone on the requirement."""

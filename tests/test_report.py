@@ -47,6 +47,7 @@ def hostile_report() -> dict[str, Any]:
     return certify_obj(hostile, profile="quick", seed=3)
 
 
+@pytest.mark.slow
 def test_hostile_counterexamples_are_found(hostile_report: dict[str, Any]) -> None:
     failed = [r for r in hostile_report["requirements"] if r["outcome"] == "failed"]
     assert failed, "the planted defect was not found"

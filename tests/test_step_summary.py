@@ -61,6 +61,7 @@ def test_a_hostile_counterexample_is_clipped_inside_one_code_span() -> None:
     assert len(line) < 500
 
 
+@pytest.mark.slow
 def test_certify_appends_and_never_overwrites(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     summary.write_text("earlier step\n", "utf-8")
@@ -88,6 +89,7 @@ def test_an_unwritable_summary_is_one_warning_and_the_run_goes_on(tmp_path: Path
     assert "verdict: non-conformant" in result.stdout
 
 
+@pytest.mark.slow
 def test_compare_and_audit_append_theirs(tmp_path: Path) -> None:
     summary = tmp_path / "summary.md"
     compared = run(
@@ -128,6 +130,7 @@ def test_append_step_summary_does_nothing_without_the_variable(tmp_path: Path) -
     assert target.read_text("utf-8") == to_step_summary(report) * 2
 
 
+@pytest.mark.slow
 def test_the_plugin_appends_when_it_writes_a_report(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:

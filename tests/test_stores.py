@@ -105,6 +105,7 @@ def test_a_store_refusing_output_on_create_is_conformant(tmp_path: Path, seed: s
     assert row_of(read_report(tmp_path / "out"), "lifecycle:creates-runs")["outcome"] == "passed"
 
 
+@pytest.mark.slow
 def test_what_a_new_run_carries_is_the_tables(tmp_path: Path) -> None:
     (tmp_path / "strict.py").write_text(STRICT_CREATE)
     only = ("--requirement", "lifecycle:creates-runs")
@@ -261,6 +262,7 @@ def test_counterexamples_have_no_needless_steps(planted: Defect, steps: list[str
     assert shown == steps, program
 
 
+@pytest.mark.slow
 def test_a_dropped_output_is_reported_with_what_was_given() -> None:
     report = _engine_report(DEFECTS["drops-output"].make(), "lifecycle:keeps-output")
     row = row_of(report, "lifecycle:keeps-output")
@@ -499,6 +501,7 @@ AUDIT_CASES: dict[str, tuple[list[dict[str, Any]], str]] = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", sorted(AUDIT_CASES))
 def test_audit_checks_every_record_invariant(tmp_path: Path, case: str) -> None:
     records, rid = AUDIT_CASES[case]

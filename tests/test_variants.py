@@ -65,6 +65,7 @@ def kinds(r: dict[str, Any]) -> list[str]:
     return [f["kind"] for f in r.get("failures", [])]
 
 
+@pytest.mark.slow
 def test_each_distinct_failure_kind_has_its_own_example(project: Path) -> None:
     args = ("--target", "first_try:InngestRun", "--requirement", WRONG_TYPE)
     done, report = certify(project, "a", *args, "--requirement", MALFORMED)
@@ -123,6 +124,7 @@ def test_each_distinct_failure_kind_has_its_own_example(project: Path) -> None:
     assert json.dumps(same).replace("b/report.json", "a/report.json") == json.dumps(first)
 
 
+@pytest.mark.slow
 def test_lifecycle_failures_are_told_apart_by_transition(project: Path) -> None:
     buggy = (
         (project / "store.py")
@@ -146,6 +148,7 @@ def test_lifecycle_failures_are_told_apart_by_transition(project: Path) -> None:
     assert "RUNNING->CANCELLED" in done.stdout
 
 
+@pytest.mark.slow
 def test_declared_variants_take_out_only_those_cases(project: Path) -> None:
     target = ("--target", "run_model:InngestRun")
     _, report = certify(project, "plain", *target, "--requirement", RFC3339)
@@ -213,6 +216,7 @@ def test_a_date_time_model_passes_the_schema_level_without_declarations(
         assert failed and all(i.startswith("format:accepts-rfc3339:") for i in failed), failed
 
 
+@pytest.mark.slow
 def test_variants_are_listed_and_checked(project: Path) -> None:
     done = cli(project, "requirements", "--variants")
     assert done.returncode == 0
@@ -249,6 +253,7 @@ def test_directed_date_time_cases_include_every_named_feature() -> None:
     assert set(DATETIME_FEATURES.values()) <= set(values)
 
 
+@pytest.mark.slow
 def test_the_pytest_plugin_shows_every_kind_too(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(first_try=(EXAMPLE / "first_try.py").read_text())
     result = pytester.runpytest_subprocess(

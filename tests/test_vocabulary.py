@@ -304,6 +304,7 @@ def test_each_keyword_has_its_requirement(keyword: str) -> None:
     assert ids == [r.id for r in catalogue(schema_from_dict(copy.deepcopy(document)))]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "keyword", ["pattern", "oneOf", "propertyNames", "$ref-root", "uniqueItems"]
 )
@@ -455,6 +456,7 @@ def _failed(report: dict[str, Any]) -> set[str]:
     return {r["id"] for r in report["requirements"] if r["outcome"] == "failed"}
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(REALISTIC))
 def test_the_reference_certifies_against_each_realistic_schema(name: str) -> None:
     document = _realistic(name)
@@ -465,6 +467,7 @@ def test_the_reference_certifies_against_each_realistic_schema(name: str) -> Non
     assert set(REALISTIC[name]) <= ids
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "name, ignored, blamed",
     [(name, ignored, blamed) for name, cases in PLANTED.items() for ignored, blamed in cases],
@@ -526,6 +529,7 @@ AJV_FORMAT_FAILURES = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(AJV_FORMAT_FAILURES))
 def test_the_node_ajv_harness_against_each_realistic_schema(name: str) -> None:
     """ajv agrees with the oracle on every schema-level requirement of each schema; at the
