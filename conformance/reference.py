@@ -48,8 +48,11 @@ class ReferenceValidator:
         self.oracle = oracle or default_oracle()
 
     def for_schema(self, schema: RunSchema) -> ReferenceValidator:
-        """The reference validator of another schema (``--schema``)."""
-        return ReferenceValidator(Oracle(schema))
+        """This validator for another schema (``--schema``): a copy judging by that schema's
+        oracle (a subclass stays itself)."""
+        new = copy.copy(self)
+        new.oracle = Oracle(schema)
+        return new
 
     def __call__(self, record: Any) -> Verdict:
         errors = self.oracle.errors(record)
@@ -72,13 +75,18 @@ class ReferenceStore:
     runs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def for_schema(self, schema: RunSchema) -> ReferenceStore:
-        """A new store that checks records against another schema (``--schema``)."""
-        return ReferenceStore(model=self.model, oracle=Oracle(schema))
+        """This store for another schema (``--schema``): an empty copy that checks records
+        against it (a subclass, with whatever it does differently, stays itself)."""
+        new = copy.copy(self)
+        new.oracle, new.runs = Oracle(schema), {}
+        return new
 
     def for_lifecycle(self, model: LifecycleModel) -> ReferenceStore:
-        """A new store that follows another lifecycle table (``--lifecycle``): its
-        transitions, and the properties its ``fields`` name for the id, status and times."""
-        return ReferenceStore(model=model, oracle=self.oracle)
+        """This store for another lifecycle table (``--lifecycle``): an empty copy that
+        follows its transitions and the properties its ``fields`` name."""
+        new = copy.copy(self)
+        new.model, new.runs = model, {}
+        return new
 
     def reset(self) -> None:
         self.runs.clear()

@@ -18,11 +18,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from inngest_conformance._adapters import follow
 from inngest_conformance._audit import audit_file
 from inngest_conformance._planning import context
 from inngest_conformance._requirements import catalogue, source_requirements
 from inngest_conformance.errors import LifecycleError
-from inngest_conformance.reference import ReferenceStore
+from inngest_conformance.reference import ReferenceStore, ReferenceValidator
 from inngest_conformance.strategies import (
     Fields,
     Oracle,
@@ -419,6 +420,30 @@ def test_the_command_line_follows_a_table_into_the_reference_store(tmp_path: Pat
     report = json.loads((tmp_path / "out" / "report.json").read_text("utf-8"))
     assert len(lifecycle_ids(report)) == 10
     assert set(lifecycle_ids(report).values()) == {"passed"}
+
+
+def test_following_a_schema_and_a_table_keeps_a_subclass_what_it_is(tmp_path: Path) -> None:
+    """A store built on the reference (a planted defect, a user's variant) stays itself when
+    ``--schema`` and ``--lifecycle`` are followed: only its schema and table change."""
+    (tmp_path / "job.json").write_text(json.dumps(JOB))
+    (tmp_path / "table.json").write_text(json.dumps(JOB_TABLE))
+    store = DropsResult()
+    store.runs["left"] = {}
+    followed = follow(store, str(tmp_path / "job.json"), str(tmp_path / "table.json"))
+    assert type(followed) is DropsResult and followed is not store
+    assert isinstance(followed, DropsResult)
+    assert followed.model == job_model() and followed.runs == {}
+    assert followed.oracle.schema == schema_from_dict(JOB)
+    assert store.runs == {"left": {}}  # the original is untouched
+
+    class Strict(ReferenceValidator):
+        pass
+
+    judged = follow(Strict(), str(tmp_path / "job.json"))
+    assert type(judged) is Strict
+    assert judged(
+        {"job_id": "job_00000a", "queue": "q", "state": "queued"}  # a job, not a run
+    ).valid
 
 
 def test_audit_groups_and_judges_records_by_the_named_properties(tmp_path: Path) -> None:
