@@ -1,10 +1,11 @@
 """Reading a lifecycle table: from a mapping, a JSON or TOML file, or the packaged default.
 
 A table has ``initial`` (a status), ``transitions`` (status -> the statuses it may move
-to) and optionally ``terminal``, ``keywords``, ``absent`` and ``fields``.  Every way a table can be
-wrong is refused here with a :class:`LifecycleError` naming the offending value and what
-to write instead; the rules a well-formed table must still follow (reachability, terminal
-statuses that are final) are the model's own (:class:`~._lifecycle_model.LifecycleModel`).
+to) and optionally ``terminal``, ``keywords``, ``absent`` and ``fields``.  Every way a
+table can be wrong is refused here with a :class:`LifecycleError` naming the offending
+value and what to write instead; the rules a well-formed table must still follow
+(reachability, terminal statuses that are final) are the model's own
+(:class:`~._lifecycle_model.LifecycleModel`).
 """
 
 from __future__ import annotations
@@ -85,7 +86,7 @@ def lifecycle_from_dict(
         if key not in _KEYS:
             raise LifecycleError(
                 f"lifecycle table has unknown key {short_repr(key)}; the only keys are 'initial', "
-                "'transitions', and optionally 'terminal', 'keywords' and 'absent'"
+                "'transitions', and optionally 'terminal', 'keywords', 'absent' and 'fields'"
             )
     if "initial" not in data:
         raise LifecycleError(
