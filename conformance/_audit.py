@@ -19,7 +19,7 @@ from inngest_conformance._adapters.base import Description
 from inngest_conformance._engine import Result, requirement_seed
 from inngest_conformance._requirements import Context, source_requirements
 from inngest_conformance._run import Certification, now_iso
-from inngest_conformance._run_programs import History, id_fields, record_breaches
+from inngest_conformance._run_programs import History, record_breaches
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import RunInfo, build_report
 from inngest_conformance.strategies import check_observed
@@ -94,7 +94,7 @@ def audit_records(ctx: Context, rows: list[tuple[int, Any]]) -> list[Result]:
                 {fields.run_id: run_id, "statuses": known},
                 {"valid": True},
             )
-        history = History(ids=id_fields(ctx.model, seen[0][1]))
+        history = History(ids=fields.ids(seen[0][1]))
         for number, record in seen:
             status = record.get(fields.status)
             status = status if isinstance(status, str) else ""

@@ -69,11 +69,6 @@ class Breach:
     expected: Any
 
 
-def id_fields(model: LifecycleModel, record: dict[str, Any]) -> dict[str, Any]:
-    """The properties that name something: the run's id, ``id`` and every ``*_id``."""
-    return model.fields.ids(record)
-
-
 def instant(value: Any) -> tuple[int, Any] | None:
     """A time a record holds, as a key to order it by: an RFC 3339 date-time (by its UTC
     instant) or a number (epoch seconds or milliseconds, as the schema has it); ``None`` for
@@ -219,7 +214,7 @@ class Executor:
                     )
                 )
                 return False
-            run = _Run(self.model.initial, History(ids=id_fields(self.model, record)))
+            run = _Run(self.model.initial, History(ids=self.model.fields.ids(record)))
             runs[record[self.model.fields.run_id]] = run
             self._check_record(step, answer, run, findings)
             return True
