@@ -116,7 +116,8 @@ def record_breaches(
                 {start_name: history.started_at},
             )
         )
-    if history.started_at is None and instant(started) is not None:
+    started_key = instant(started)
+    if history.started_at is None and started_key is not None:
         history.started_at = started
     if status == model.initial and start_name in record and starts_later(model):
         out.append(
@@ -139,8 +140,9 @@ def record_breaches(
             )
     ended = None if end_name is None else record.get(end_name)
     # Across records too: an end is judged against the start an earlier record showed.
-    start = started if instant(started) is not None else history.started_at
-    start_key, end_key = instant(start), instant(ended)
+    start = started if started_key is not None else history.started_at
+    start_key = started_key if started_key is not None else instant(start)
+    end_key = instant(ended)
     if start_key and end_key and start_key[0] == end_key[0] and end_key < start_key:
         out.append(
             Breach(
