@@ -80,6 +80,24 @@ def instant(value: Any) -> tuple[int, Any] | None:
     return None
 
 
+def same_time(a: Any, b: Any) -> bool:
+    """Whether two times a record holds are the same: by instant where both are times of one
+    kind (``2019-01-01T00:00:01Z`` is ``2019-01-01T00:00:01+00:00`` and
+    ``2019-01-01t00:00:01.000z``), else as JSON values."""
+    a_key, b_key = instant(a), instant(b)
+    if a_key is not None and b_key is not None:
+        return a_key == b_key
+    return bool(a == b)
+
+
+def _id_change(name: str, before: dict[str, Any], after: dict[str, Any]) -> str:
+    if name not in before:
+        return f"{name} (absent before, now {_short(after[name])})"
+    if name not in after:
+        return f"{name} (was {_short(before[name])}, now absent)"
+    return name
+
+
 def starts_later(model: LifecycleModel) -> bool:
     """Whether the table says a new run has no start time yet (``absent`` of the initial
     status names it; so it does by default): ``no-started-at-while-initial`` asks only then."""
@@ -101,13 +119,24 @@ def record_breaches(
     fields = model.fields
     out: list[Breach] = []
     if history.ids is not None:
-        got_ids = {k: record.get(k) for k in history.ids}
+        got_ids = fields.ids(record)
         if got_ids != history.ids:
-            changed = ", ".join(k for k in history.ids if got_ids[k] != history.ids[k])
-            out.append(Breach("ids-never-change", f"changed {changed}", history.ids))
+            # An id that appears (absent before, present now) or vanishes changed too.
+            names = dict.fromkeys([*history.ids, *got_ids])
+            changed = ", ".join(
+                _id_change(k, history.ids, got_ids)
+                for k in names
+                if (k in history.ids, history.ids.get(k)) != (k in got_ids, got_ids.get(k))
+            )
+            expected = {**history.ids, **{k: "absent" for k in got_ids if k not in history.ids}}
+            out.append(Breach("ids-never-change", f"changed {changed}", expected))
     start_name, end_name, output_name = fields.started_at, fields.ended_at, fields.output
     started = None if start_name is None else record.get(start_name)
-    if start_name is not None and history.started_at is not None and started != history.started_at:
+    if (
+        start_name is not None
+        and history.started_at is not None
+        and not same_time(started, history.started_at)
+    ):
         now = repr(started) if start_name in record else "nothing"
         out.append(
             Breach(
