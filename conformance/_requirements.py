@@ -482,7 +482,18 @@ def catalogue(
 #: The record invariants are the lifecycle level's (one judge, ``record_breaches``), their
 #: keywords the lifecycle table's.
 SOURCE_REQUIREMENTS: tuple[tuple[str, Level, Keyword | None, str], ...] = (
-    ("source:emits-valid-records", "schema", "MUST", "emits only records the schema accepts"),
+    (
+        "source:emits-valid-records",
+        "schema",
+        "MUST",
+        "emits only records the schema accepts, formats aside",
+    ),
+    (
+        "source:emits-valid-formats",
+        "format",
+        "MUST",
+        "emits only values valid for their format (date-time and the others the oracle asserts)",
+    ),
     (
         "source:statuses-follow-lifecycle",
         "lifecycle",

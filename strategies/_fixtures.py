@@ -47,7 +47,7 @@ from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._schema import RunSchema
 from inngest_conformance.strategies._source import RandomSource, derive_seed
-from inngest_conformance.strategies._status_sequences import check_sequence
+from inngest_conformance.strategies._status_sequences import check_observed, check_sequence
 from inngest_conformance.strategies._status_sequences import (
     gen_invalid_status_sequence as gen_bad_sequence,
 )
@@ -264,6 +264,8 @@ class Fixtures:
                 "statuses": statuses,
                 "valid": violation is None,
                 "violation": violation,
+                # audit's reading: what a poller may see (repeats, skipped states).
+                "observed_valid": check_observed(self.model, statuses) is None,
             }
             yield Row(digest, row, json_line(canonical_json(row)))
 
