@@ -120,6 +120,17 @@ def _jobs(text: str) -> int:
     return jobs
 
 
+def _megabytes(text: str) -> int:
+    """``--max-line-mb``: a positive size in MiB (a fraction is fine), as bytes."""
+    try:
+        mb = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not mb > 0 or mb != mb or mb == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return max(1, int(mb * 1024 * 1024))
+
+
 def _rejects_with_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rejects-with",
@@ -392,6 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE.jsonl")
     p.add_argument(
         "--report-dir", default="reports/audit", metavar="DIR", help="default reports/audit"
+    )
+    p.add_argument(
+        "--max-line-mb",
+        type=_megabytes,
+        default=None,
+        metavar="MB",
+        help="the longest line read (default 16 MiB); a longer one is a bad line, skipped",
     )
     _schema_options(p)
 
@@ -810,12 +828,12 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from inngest_conformance._audit import audit_file
+    from inngest_conformance._audit import MAX_LINE_BYTES, audit_file
 
     ctx = context(args.schema, args.lifecycle)
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
-    cert = audit_file(ctx, args.file)
+    cert = audit_file(ctx, args.file, max_line=args.max_line_mb or MAX_LINE_BYTES)
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, None)
     _summary(cert.report, sys.stdout, False)
