@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import stat
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -34,6 +37,38 @@ from inngest_conformance.strategies._files import NotStrictJson, strict_json
 
 VALID = "source:emits-valid-records"
 FORMATS = "source:emits-valid-formats"
+
+
+#: The longest ``audit`` spends judging one record against the schema, in seconds
+#: (``audit --record-timeout``): a pattern that backtracks without end (``^(a+)+$``) makes
+#: that line undecided, not the run endless.
+RECORD_TIMEOUT = 2.0
+
+
+class _Overdue(Exception):
+    """A record's judgement ran past :data:`RECORD_TIMEOUT`."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`_Overdue` in the block after ``seconds`` (on the main thread, where a
+    timer signal can interrupt a regular expression; elsewhere, no bound)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def overdue(signum: int, frame: Any) -> None:
+        raise _Overdue
+
+    previous = signal.signal(signal.SIGALRM, overdue)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 #: The longest line ``audit`` reads, in bytes (``audit --max-line-mb`` sets another): a
@@ -171,9 +206,11 @@ class _Seen:
 class _Audit:
     """Judges records one at a time, keeping per run only what later records are held to."""
 
-    def __init__(self, ctx: Context) -> None:
+    def __init__(self, ctx: Context, record_timeout: float = RECORD_TIMEOUT) -> None:
         self.ctx = ctx
+        self.record_timeout = record_timeout
         self.found: dict[str, _Failures] = {}
+        self.undecided = _Failures()
         self.extent = Extent()
         self.runs: dict[str | int, _Seen] = {}
         self.known = {s: s for s in ctx.model.statuses}
@@ -191,7 +228,17 @@ class _Audit:
         ctx, extent = self.ctx, self.extent
         extent.records += 1
         extent.cases.update((VALID, FORMATS))
-        errors = [] if ctx.oracle.fast_is_valid(record) else ctx.oracle.errors(record)
+        try:
+            with _deadline(self.record_timeout):
+                errors = [] if ctx.oracle.fast_is_valid(record) else ctx.oracle.errors(record)
+        except _Overdue:
+            self.undecided.add(
+                f"line {number} was not judged within {self.record_timeout:g} s "
+                "(--record-timeout): a pattern of the schema may backtrack without end",
+                record,
+                {"valid": True},
+            )
+            errors = []
         structure = [e for e in errors if e.keyword != "format"]
         formats = [e for e in errors if e.keyword == "format"]
         if structure:
@@ -256,6 +303,12 @@ class _Audit:
             seed = requirement_seed(0, req.id)
             cases = extent.cases[req.id]
             bad = self.found.get(req.id)
+            if bad is None and req.id == VALID and self.undecided.count:
+                results.append(
+                    Result(req, "errored", cases, seed, self.undecided.message(),
+                           self.undecided.first[0] if self.undecided.first else None)
+                )  # fmt: skip
+                continue
             if bad is None:
                 if cases:
                     results.append(Result(req, "passed", cases, seed))
@@ -283,11 +336,18 @@ def audit_records(ctx: Context, rows: Iterable[tuple[int, Any]]) -> tuple[list[R
     return audit.finish(), audit.extent
 
 
-def audit_file(ctx: Context, path: str, *, max_line: int = MAX_LINE_BYTES) -> Certification:
+def audit_file(
+    ctx: Context,
+    path: str,
+    *,
+    max_line: int = MAX_LINE_BYTES,
+    record_timeout: float = RECORD_TIMEOUT,
+) -> Certification:
     """Audit the JSON Lines file ``path`` (read as it streams, each line at most
-    ``max_line`` bytes); a file with no line to judge is a usage error."""
+    ``max_line`` bytes, each record judged within ``record_timeout`` seconds); a file with
+    no line to judge is a usage error."""
     started_at, t0 = now_iso(), time.perf_counter()
-    audit = _Audit(ctx)
+    audit = _Audit(ctx, record_timeout)
     for number, record in _lines(path, max_line):
         audit.feed(number, record)
     if not audit.lines:

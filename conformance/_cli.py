@@ -131,6 +131,17 @@ def _megabytes(text: str) -> int:
     return max(1, int(mb * 1024 * 1024))
 
 
+def _seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return seconds
+
+
 def _rejects_with_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rejects-with",
@@ -410,6 +421,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         metavar="MB",
         help="the longest line read (default 16 MiB); a longer one is a bad line, skipped",
+    )
+    p.add_argument(
+        "--record-timeout",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="seconds to judge one record at most (default 2); past it the line is undecided",
     )
     _schema_options(p)
 
@@ -828,12 +846,17 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from inngest_conformance._audit import MAX_LINE_BYTES, audit_file
+    from inngest_conformance._audit import MAX_LINE_BYTES, RECORD_TIMEOUT, audit_file
 
     ctx = context(args.schema, args.lifecycle)
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
-    cert = audit_file(ctx, args.file, max_line=args.max_line_mb or MAX_LINE_BYTES)
+    cert = audit_file(
+        ctx,
+        args.file,
+        max_line=args.max_line_mb or MAX_LINE_BYTES,
+        record_timeout=args.record_timeout or RECORD_TIMEOUT,
+    )
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, None)
     _summary(cert.report, sys.stdout, False)

@@ -198,3 +198,43 @@ def _peak_kb(args: list[str], cwd: Path) -> tuple[int, int]:
     )  # fmt: skip
     peak, status = map(int, out.stdout.split())
     return peak, status
+
+
+def test_a_backtracking_pattern_leaves_a_line_undecided_not_the_audit_endless(
+    tmp_path: Path,
+) -> None:
+    schema = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "type": "object",
+        "required": ["run_id", "status"],
+        "properties": {
+            "run_id": {"type": "string"},
+            "status": {"enum": ["QUEUED", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLED"]},
+            "name": {"type": "string", "pattern": "^(a+)+$"},
+        },
+    }
+    (tmp_path / "schema.json").write_text(json.dumps(schema), "utf-8")
+    lines = [
+        {"run_id": "r1", "status": "QUEUED", "name": "aaa"},
+        {"run_id": "r2", "status": "QUEUED", "name": "a" * 41 + "!"},
+        {"run_id": "r3", "status": "QUEUED", "name": "b"},
+    ]
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines), "utf-8")
+    result = run_cli(
+        tmp_path, "audit", "runs.jsonl", "--schema", "schema.json", "--record-timeout", "0.5",
+        "--report-dir", "out", timeout=60,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr, result.stderr
+    row = _rows(tmp_path)["source:emits-valid-records"]
+    # Line 3 breaks the pattern (judged); line 2 could not be judged in time.
+    assert row["outcome"] == "failed" and "line 3: /name" in row["message"], row
+    assert result.returncode == 1
+    (tmp_path / "runs.jsonl").write_text("".join(json.dumps(r) + "\n" for r in lines[:2]), "utf-8")
+    result = run_cli(
+        tmp_path, "audit", "runs.jsonl", "--schema", "schema.json", "--record-timeout", "0.5",
+        "--report-dir", "out", timeout=60,
+    )  # fmt: skip
+    row = _rows(tmp_path)["source:emits-valid-records"]
+    assert row["outcome"] == "errored", row
+    assert row["message"].startswith("line 2 was not judged within 0.5 s"), row["message"]
+    assert read_report(tmp_path / "out")["verdict"] == "error"
