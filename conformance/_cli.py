@@ -643,6 +643,7 @@ def _certify_run(
     paths += _ci_files(report, report_dir, args.junit)
     if not args.quiet:
         sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
+    _warn_unwritten_log(report)
     if report.get("interrupted"):
         sys.stderr.write(f"{PROG}: interrupted; the report keeps what was judged\n")
         return 130
@@ -654,6 +655,16 @@ def _certify_run(
             + "\n"
         )
     return _finish_baseline(args, report, baseline, cert.exit_code)
+
+
+def _warn_unwritten_log(report: dict[str, Any]) -> None:
+    """A case log that could not be written (a full disk) is a warning: the run and its
+    reports stand."""
+    from inngest_conformance._case_log import UNWRITTEN
+
+    for warning in report.get("warnings", ()):
+        if UNWRITTEN in warning:
+            sys.stderr.write(f"{PROG}: warning: {warning}\n")
 
 
 def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
@@ -730,6 +741,7 @@ def _compare(args: argparse.Namespace) -> int:
             adapter.close()
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, args.junit)
+    _warn_unwritten_log(cert.report)
     section = with_report_path(cert.report, str(report_dir / "report.json"))["compare"]
     names = [i["column"] for i in section["implementations"]]
     out = sys.stdout

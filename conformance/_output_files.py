@@ -38,7 +38,10 @@ def temporary_path(path: Path) -> Path:
 
 
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to ``path`` (UTF-8, ``\\n`` line ends) whole, or not at all."""
+    """Write ``chunks`` to ``path`` (UTF-8, ``\\n`` line ends) whole, or not at all; a path
+    that is not a regular file (a device, a FIFO) is never replaced (:class:`OSError`)."""
+    if path.exists() and not path.is_file():
+        raise OSError(f"{path} is not a regular file")
     tmp = temporary_path(path)
     try:
         with open(tmp, "w", encoding="utf-8", newline="\n") as fh:

@@ -7,10 +7,13 @@ is one line and exit status 2, and nothing hangs, fills the memory or ends in a 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ from hypothesis import strategies as st
 from inngest_conformance.strategies._files import NotStrictJson, strict_json
 
 from tests.common import CLI, read_report, run_cli
+
+pytest_plugins = ["pytester"]
 
 RECORD = {"run_id": "r1", "function_id": "fn", "status": "QUEUED"}
 REFERENCE = "inngest_conformance.reference:validator"
@@ -238,3 +243,68 @@ def test_a_backtracking_pattern_leaves_a_line_undecided_not_the_audit_endless(
     assert row["outcome"] == "errored", row
     assert row["message"].startswith("line 2 was not judged within 0.5 s"), row["message"]
     assert read_report(tmp_path / "out")["verdict"] == "error"
+
+
+# --- a case log on a full disk ------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def small_disk(where: Path, size: str = "48k") -> Iterator[Path]:
+    """A real filesystem of ``size`` mounted at ``where`` (a tmpfs: root only)."""
+    where.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small filesystem here: {mounted.stderr.strip()}")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=False)
+
+
+@pytest.mark.parametrize("jobs", ["1", pytest.param("2", marks=pytest.mark.slow)])
+def test_a_case_log_on_a_full_disk_is_a_warning_and_the_reports_stand(
+    tmp_path: Path, jobs: str
+) -> None:
+    with small_disk(tmp_path / "disk") as disk:
+        result = run_cli(
+            tmp_path, "certify", "--target", REFERENCE, "--profile", "quick", "--jobs", jobs,
+            "--log-cases", str(disk / "cases.jsonl"), "--report-dir", "out",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr
+        warning = f"--log-cases {disk / 'cases.jsonl'}: the case log was not written: "
+        assert f"inngest-conformance: warning: {warning}No space left on device" in result.stderr
+        assert not (disk / "cases.jsonl").exists()  # no log with cases missing
+        assert list(disk.iterdir()) == []  # nor its parts
+    report = read_report(tmp_path / "out")
+    assert report["verdict"] == "conformant"
+    assert any(w.startswith(warning) for w in report["warnings"])
+
+
+def test_a_case_log_is_never_renamed_over_a_fifo(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "cases.jsonl")
+    result = run_cli(
+        tmp_path, "certify", "--target", REFERENCE, "--profile", "quick",
+        "--log-cases", "cases.jsonl", "--report-dir", "out",
+    )  # fmt: skip
+    assert "it is not a regular file" in one_line_error(result)
+    assert stat.S_ISFIFO((tmp_path / "cases.jsonl").stat().st_mode)
+
+
+def test_the_plugin_warns_of_a_case_log_it_could_not_write(
+    tmp_path: Path, pytester: pytest.Pytester
+) -> None:
+    pytester.makepyfile(test_nothing="def test_one():\n    assert True\n")
+    with small_disk(tmp_path / "disk", "16k") as disk:
+        result = pytester.runpytest_subprocess(
+            f"--conformance-target={REFERENCE}",
+            "--conformance-profile=quick", f"--conformance-log-cases={disk / 'cases.jsonl'}",
+        )  # fmt: skip
+        out = result.stdout.str()
+        assert result.ret == 0, out
+        assert "inngest-conformance: warning: --conformance-log-cases" in out
+        assert "the case log was not written: No space left on device" in out
+        assert not (disk / "cases.jsonl").exists()
