@@ -16,6 +16,12 @@ INTERRUPTED = 130
 
 
 def main() -> int:
+    # What the kit prints may quote a lone surrogate an implementation sent: shown as its
+    # escape, never a UnicodeEncodeError on the way to the terminal.
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         from inngest_conformance._cli import main as cli_main
 

@@ -22,6 +22,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from inngest_conformance._encode import UNPAIRED
 from inngest_conformance._render import to_step_summary
 from inngest_conformance._workers import start_worker
 from inngest_conformance.errors import UsageError
@@ -44,7 +45,7 @@ def write_atomic(path: Path, chunks: Iterable[str]) -> None:
         raise OSError(f"{path} is not a regular file")
     tmp = temporary_path(path)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        with open(tmp, "w", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
             fh.writelines(chunks)
         os.replace(tmp, path)
     finally:
@@ -74,7 +75,7 @@ def append_step_summary(
         return None
     path = Path(name)
     try:
-        with open(path, "a", encoding="utf-8", newline="\n") as fh:
+        with open(path, "a", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
             fh.writelines(to_step_summary(report) for report in reports)
     except OSError as exc:
         (warn or sys.stderr).write(

@@ -308,3 +308,53 @@ def test_the_plugin_warns_of_a_case_log_it_could_not_write(
         assert "inngest-conformance: warning: --conformance-log-cases" in out
         assert "the case log was not written: No space left on device" in out
         assert not (disk / "cases.jsonl").exists()
+
+
+# --- lone surrogates: JSON can say them, UTF-8 cannot ----------------------------------------
+
+SURROGATE_VALIDATOR = """
+from inngest_conformance.reference import Verdict
+
+
+def validate(record):
+    # Rejects every record, with messages holding lone surrogates.
+    return Verdict(False, ("bad \\ud800 thing", "and \\udfff"))
+"""
+
+
+def test_a_lone_surrogate_in_an_audited_line_is_reported_and_read_back(tmp_path: Path) -> None:
+    (tmp_path / "runs.jsonl").write_text('{"run_id": "r\\ud800", "status": "QUEUED"}\n', "ascii")
+    result = run_cli(tmp_path, "audit", "runs.jsonl", "--report-dir", "out", timeout=60)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr
+    row = _rows(tmp_path)["source:emits-valid-records"]
+    assert row["counterexample"]["run_id"] == "r\ud800"  # the same value, read back
+    for name in ("report.md", "report.html"):
+        assert "\\ud800" in (tmp_path / "out" / name).read_text("utf-8")
+
+
+@pytest.mark.parametrize("door", ["cli", "plugin"])
+def test_a_lone_surrogate_in_an_answer_never_costs_the_report(
+    tmp_path: Path, pytester: pytest.Pytester, door: str
+) -> None:
+    if door == "cli":
+        (tmp_path / "surrogates.py").write_text(SURROGATE_VALIDATOR, "utf-8")
+        result = run_cli(
+            tmp_path, "certify", "--target", "surrogates:validate", "--profile", "quick",
+            "--levels", "schema", "--report-dir", "out", timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 1, result.stdout + result.stderr
+        assert "Traceback" not in result.stderr + result.stdout
+        folder = tmp_path / "out"
+    else:
+        pytester.makepyfile(surrogates=SURROGATE_VALIDATOR)
+        result_p = pytester.runpytest_subprocess(
+            "--conformance-target=surrogates:validate", "--conformance-profile=quick",
+            "--conformance-report=out", "-p", "no:cacheprovider",
+        )  # fmt: skip
+        assert "Traceback" not in result_p.stdout.str() + result_p.stderr.str()
+        assert result_p.ret == 1
+        folder = pytester.path / "out"
+    report = read_report(folder)
+    answers = json.dumps([r.get("answer") for r in report["requirements"]])
+    assert "\\ud800" in answers and "\\udfff" in answers, answers
+    assert (folder / "report.html").exists() and (folder / "report.md").exists()
