@@ -381,7 +381,8 @@ def _judge_invalid(ctx: Context, req: Requirement, adapter: Adapter, case: Any) 
     answer = adapter.validate(case.record)
     if not answer.valid:
         return Judgement(True, answer=answer.to_json(), expected=expected)
-    message = f"accepted an invalid record ({v.rule} {v.detail} at {v.path or '/'})"
+    reading = f", {v.reading} reading" if v.reading else ""
+    message = f"accepted an invalid record ({v.rule} {v.detail} at {v.path or '/'}{reading})"
     return Judgement(False, message, answer.to_json(), expected)
 
 
