@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from inngest_conformance._requirements import catalogue
+from inngest_conformance.errors import SchemaError
 from inngest_conformance.reference import ReferenceValidator
 from inngest_conformance.strategies import (
     InvalidCase,
@@ -161,6 +162,58 @@ def test_a_side_of_the_range_the_nodes_own_bounds_close_has_no_case(
     cases = variants(schema, target, Oracle(schema))
     assert {c.violation.detail: c.record["x"] for c in cases} == details
     assert all(c.violation.reading == OPENAPI_FORMAT for c in cases)
+
+
+@st.composite
+def integer_formats(draw: st.DrawFn) -> dict[str, Any]:
+    """An integer subschema with an OpenAPI format and bounds of any kind, some past its
+    range, some inside it."""
+    fmt = draw(st.sampled_from(sorted(INTEGER_FORMATS)))
+    lo, hi = INTEGER_FORMATS[fmt]
+    lower = st.sampled_from([lo - 5, lo - 1, lo, lo + 1, -1, 0])
+    upper = st.sampled_from([2, 100, hi - 1, hi, hi + 1, hi + 5])
+    x: dict[str, Any] = {"type": draw(st.sampled_from(["integer", "number"])), "format": fmt}
+    for keyword, values in (
+        ("minimum", lower),
+        ("maximum", upper),
+        ("exclusiveMinimum", lower),
+        ("exclusiveMaximum", upper),
+    ):
+        if draw(st.booleans()):
+            x[keyword] = draw(values)
+    if draw(st.booleans()):
+        x["multipleOf"] = draw(st.sampled_from([1, 3, 10, 1000, 2.5]))
+    return x
+
+
+@settings(max_examples=80, deadline=None)
+@given(integer_formats())
+def test_every_case_of_an_openapi_format_is_valid_to_the_dialect(x: dict[str, Any]) -> None:
+    """Whatever bounds sit beside the format: every directed case of the reading is valid
+    to jsonschema-rs and python-jsonschema and invalid under the reading, its requirement a
+    SHOULD; and there is a requirement exactly where such a case exists."""
+    document = _record_schema(x)
+    try:
+        schema = schema_from_dict(document)
+    except SchemaError:  # bounds no value meets: refused up front, as the README says
+        return
+    oracle, pj, rs = Oracle(schema), python_jsonschema(document), jsonschema_rs_of(document)
+    found = [t for t in targets(schema) if t.rule == "out-of-range-for-format"]
+    keywords = {r.id: r.keyword for r in catalogue(schema)}
+    assert keywords.get("format:rejects-out-of-range-for-format:/x") == (
+        "SHOULD" if found else None
+    )
+    lo, hi = INTEGER_FORMATS[x["format"]]
+    past = [*range(hi + 1, hi + 3000), *range(lo - 3000, lo)]
+    if isinstance(x.get("multipleOf", 1), int):  # a fractional one: no case is asked
+        assert bool(found) == any(rs.is_valid({"x": v}) for v in past), x
+    for target in found:
+        cases = variants(schema, target, oracle)
+        assert cases, x
+        for case in cases:
+            assert case.violation.reading == OPENAPI_FORMAT
+            assert pj.is_valid(case.record) and rs.is_valid(case.record), case
+            assert not oracle.is_valid(case.record, reading=OPENAPI_FORMAT), case
 
 
 def _failed(report: dict[str, Any]) -> dict[str, str]:
