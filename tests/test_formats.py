@@ -220,6 +220,7 @@ def _failed(report: dict[str, Any]) -> dict[str, str]:
     return {r["id"]: r["keyword"] for r in report["requirements"] if r["outcome"] == "failed"}
 
 
+@pytest.mark.slow
 def test_jsonschema_rs_certified_on_the_event_schema_fails_no_must(tmp_path: Path) -> None:
     """jsonschema-rs with ``validate_formats=True`` ignores ``int64`` as the dialect says:
     conformant, its acceptance of 2^63 a SHOULD warning whose violation names the reading."""
@@ -265,7 +266,10 @@ def _format_of(document: dict[str, Any], schema_path: str) -> Any:
     return at
 
 
-@pytest.mark.parametrize("name", ["event", "function", "span", "run"])
+@pytest.mark.parametrize(
+    "name",
+    ["event", *(pytest.param(n, marks=pytest.mark.slow) for n in ("function", "span", "run"))],
+)
 def test_every_unmarked_invalid_fixture_row_is_rejected_by_standard_validators(
     tmp_path: Path, name: str
 ) -> None:
@@ -320,6 +324,7 @@ def test_a_test_suite_row_of_the_reading_says_so(tmp_path: Path) -> None:
             assert pj.is_valid(test["data"])
 
 
+@pytest.mark.slow
 def test_validate_says_valid_and_shows_the_readings_error_marked(tmp_path: Path) -> None:
     (tmp_path / "big.json").write_text(json.dumps(event(2**63)))
     (tmp_path / "negative.json").write_text(json.dumps(event(-1)))
