@@ -169,7 +169,7 @@ def test_a_scalar_or_list_that_is_the_record_itself_accepts(record: Any) -> None
 def test_fastjsonschema_compiled_validator_is_certified_directly() -> None:
     """fastjsonschema's compiled function returns the data or raises
     ``JsonSchemaValueException`` (a ``ValueError``): each is an answer."""
-    validate = fastjsonschema.compile(default_schema().document)
+    validate = fastjsonschema.compile(dict(default_schema().document))
     adapter = PythonAdapter(validate)
     assert adapter.describe().roles == ("validator",)
     assert adapter.validate(RECORD) == Answer(valid=True)
