@@ -22,7 +22,14 @@ from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.strategies import default_lifecycle, default_schema
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._invalid import PLATFORM_SPELLINGS, InvalidCase
-from inngest_conformance.strategies._malformed_datetimes import MALFORMATIONS, SEPARATORS
+from inngest_conformance.strategies._malformed_datetimes import (
+    DIGIT_LOOKALIKES,
+    LOOKALIKES,
+    MALFORMATIONS,
+    OTHER_SEPARATORS,
+    SEPARATORS,
+    SPACE_SEPARATORS,
+)
 from inngest_conformance.strategies._records import HOMOGLYPHS, gen_record, near_misses
 from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._schema import PropertySpec
@@ -195,10 +202,34 @@ def test_directed_malformations_enumerate_every_spelling(name: str) -> None:
     for case in cases:
         others = {k: v for k, v in case.record.items() if k != name}
         assert others == base, case.record  # only the property under test is unusual
-    separators = {c.record[name] for c in cases if c.violation.detail == "space-separator"}
-    assert separators == {ordinary[:10] + s + ordinary[11:] for s in SEPARATORS}
-    assert ordinary[:10] + " " + ordinary[11:] in separators  # what @cfworker accepts
-    assert ordinary[:10] + ordinary[11:] in separators  # no separator at all
+
+    def spelled(detail: str) -> set[str]:
+        return {c.record[name] for c in cases if c.violation.detail == detail}
+
+    def between(separators: tuple[str, ...]) -> set[str]:
+        return {ordinary[:10] + s + ordinary[11:] for s in separators}
+
+    assert spelled("space-separator") == between(SPACE_SEPARATORS)
+    assert ordinary[:10] + " " + ordinary[11:] in spelled("space-separator")  # @cfworker's
+    assert spelled("missing-separator") == {ordinary[:10] + ordinary[11:]}
+    assert spelled("other-separator") == between(OTHER_SEPARATORS)
+    separated = spelled("space-separator") | spelled("missing-separator")
+    assert separated | spelled("other-separator") == between(SEPARATORS)
+    # Every look-alike of every punctuation mark and letter, each in a case of its own.
+    for detail, char in [
+        *(("lookalike-hyphen", c) for c in LOOKALIKES["-"]),
+        *(("lookalike-offset-sign", c) for c in LOOKALIKES["-"] + LOOKALIKES["+"]),
+        *(("lookalike-colon", c) for c in LOOKALIKES[":"]),
+        *(("lookalike-decimal-point", c) for c in LOOKALIKES["."]),
+        *(("lookalike-t", c) for c in LOOKALIKES["T"]),
+        *(("lookalike-z", c) for c in LOOKALIKES["Z"]),
+        *(("lookalike-digit", c) for c in DIGIT_LOOKALIKES[ordinary[0]]),
+    ]:
+        assert any(char in value for value in spelled(detail)), (detail, char)
+    assert "2019-01-01T00:00:00\u221205:00" in spelled("lookalike-offset-sign")  # pydantic's
+    assert spelled("lookalike-hyphen") >= {"2019\u221201-01T00:00:00Z", "2019-01\u221201T00:00:00Z"}
+    assert {"2019-01-01T00\uff1a00:00Z", "2019-01-01T00:00\uff1a00Z"} <= spelled("lookalike-colon")
+    assert "2019-01-01T00:00:00+05\uff1a30" in spelled("lookalike-colon")
     # Every spelling of every malformation is there once, each on the ordinary base.
     values = [json.dumps(c.record, sort_keys=True) for c in cases]
     assert len(values) == len(set(values))
