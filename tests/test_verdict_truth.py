@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -39,6 +40,8 @@ from inngest_conformance.strategies._source import (
     RandomSource,
     every_value,
 )
+
+from tests.common import REFERENCE, run_cli
 
 CTX = Context(default_schema(), default_lifecycle())
 REQUIREMENTS = {r.id: r for r in catalogue(CTX.schema, role="validator")}
@@ -234,6 +237,29 @@ def test_directed_malformations_enumerate_every_spelling(name: str) -> None:
     values = [json.dumps(c.record, sort_keys=True) for c in cases]
     assert len(values) == len(set(values))
     assert len(cases) > 3 * len(MALFORMATIONS)
+
+
+def test_quick_sends_every_spelling_of_every_date_time_malformation(tmp_path: Path) -> None:
+    """What a user's run sends (``--log-cases``): at ``quick``, in each date-time property,
+    every malformation and every look-alike of each punctuation mark, letter and digit."""
+    names = ("started_at", "ended_at")
+    rids = [f"format:rejects-malformed-date-time:{name}" for name in names]
+    args = [a for rid in rids for a in ("--requirement", rid)]
+    done = run_cli(
+        tmp_path, "certify", "--target", REFERENCE, "--profile", "quick", *args,
+        "--log-cases", "cases.jsonl", "--report-dir", "out",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "cases.jsonl").read_text().splitlines()]
+    ordinary = gen_datetime(MinimalSource(), common=True)
+    digits = DIGIT_LOOKALIKES[ordinary[0]] + DIGIT_LOOKALIKES[ordinary[-2]]
+    looks = {c for table in LOOKALIKES.values() for c in table} | set(digits)
+    for name, rid in zip(names, rids, strict=True):
+        directed = [x for x in lines if x["requirement"] == rid and x["phase"] == "directed"]
+        assert {x["expected"]["violation"]["detail"] for x in directed} == set(MALFORMATIONS)
+        sent = "".join(x["case"][name] for x in directed)
+        assert looks <= set(sent), looks - set(sent)
+        assert all(x["ok"] for x in directed)  # the reference refuses every one
 
 
 def test_directed_unknown_properties_have_every_near_miss_name() -> None:
