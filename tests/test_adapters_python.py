@@ -166,6 +166,27 @@ def test_a_scalar_or_list_that_is_the_record_itself_accepts(record: Any) -> None
     assert PythonAdapter(lambda value: value).validate(record) == Answer(valid=True)
 
 
+@given(
+    record=st.one_of(runs(), strategy(gen_json)),
+    returned=st.one_of(
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(),
+        st.lists(st.text(), max_size=3),
+        st.lists(st.text(), max_size=3).map(tuple),
+        st.fixed_dictionaries({"valid": st.booleans()}, optional={"errors": st.lists(st.text())}),
+    ),
+)
+def test_a_return_that_may_be_a_verdict_is_never_read_as_acceptance(
+    record: Any, returned: Any
+) -> None:
+    """Whatever the record, a number, string, list, tuple or wire answer returned in its
+    place is an error, never "accepted"; returned as the record itself, it accepts."""
+    assume(not isinstance(record, bool) and returned != record)
+    with pytest.raises(ImplementationError, match="which reads as a verdict"):
+        PythonAdapter(lambda value: returned).validate(record)
+
+
 def test_fastjsonschema_compiled_validator_is_certified_directly() -> None:
     """fastjsonschema's compiled function returns the data or raises
     ``JsonSchemaValueException`` (a ``ValueError``): each is an answer."""
