@@ -2,8 +2,10 @@
 
 :data:`MALFORMATIONS` is a registry of operators, each taking a valid common-form
 date-time and breaking one specific rule of RFC 3339, so a report can say which rule an
-implementation under test failed to enforce.  :func:`gen_malformed_datetime` follows
-:mod:`.strategies._source`.
+implementation under test failed to enforce.  Besides the grammar's rules, each ASCII
+character of the form has its look-alikes (:data:`LOOKALIKES`, :data:`DIGIT_LOOKALIKES`):
+a value that reads right and is not, which lenient parsers and normalising checks let by.
+:func:`gen_malformed_datetime` follows :mod:`.strategies._source`.
 """
 
 from __future__ import annotations
