@@ -21,7 +21,7 @@ takes what Python users already have, so nobody has to write glue to be tested. 
 4. any other callable: ``fn(record)`` returning a bool, or an object with a ``valid``
    attribute (falsy rejects; ``errors`` optional); raising a rejection exception rejects.
    Any other return accepts: the validate-or-raise shape of fastjsonschema's compiled
-   functions, ``model_validate``, msgspec's ``convert``, attrs validators and marshmallow's
+   functions, ``model_validate``, msgspec's ``convert``, attrs classes and marshmallow's
    ``load``, which return the record (or ``None``, or a model) and raise to refuse.  A
    return that may be a verdict in another convention -- a number, a string, a list or
    tuple, or a ``{"valid": ..}`` dict -- is an error unless it is the record itself.
