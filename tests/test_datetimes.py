@@ -649,6 +649,24 @@ def test_malformed_date_time_records_fail_for_exactly_their_label(case: InvalidC
     assert [(e.path, e.keyword) for e in errors] == [(case.violation.path, "format")]
 
 
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    strategy(gen_datetime),
+    st.integers(min_value=0),
+    st.characters(min_codepoint=0x80),
+    st.sampled_from(["swap", "insert"]),
+)
+def test_the_oracle_takes_no_non_ascii_character_anywhere(
+    valid: str, where: int, char: str, how: str
+) -> None:
+    """Strict however a character looks: any non-ASCII one put in or swapped in anywhere
+    in a valid date-time makes it invalid, as does a line break after it."""
+    i = where % (len(valid) + (how == "insert"))
+    value = valid[:i] + char + valid[i + (how == "swap") :]
+    assert datetime_error(value) is not None, value
+    assert datetime_error(valid + "\n") is not None
+
+
 def test_every_operator_is_drawn_within_budget() -> None:
     src = RandomSource(11)
     drawn = Counter(gen_malformed_datetime(src)[0] for _ in range(40 * len(MALFORMATIONS)))
