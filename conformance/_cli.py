@@ -221,9 +221,7 @@ def _baseline_options(p: argparse.ArgumentParser) -> None:
 
 
 def read_baseline(args: argparse.Namespace) -> Baseline | None:
-    """``--baseline FILE`` (a missing FILE is an empty baseline with ``--update-baseline``);
-    a baseline that names requirements without their kinds of failure costs one notice
-    line on stderr (unless this run rewrites it)."""
+    """``--baseline FILE`` (a missing FILE is an empty baseline with ``--update-baseline``)."""
     if args.baseline is None:
         if args.update_baseline:
             raise UsageError("--update-baseline needs --baseline FILE: the file to write")
@@ -234,8 +232,6 @@ def read_baseline(args: argparse.Namespace) -> Baseline | None:
             f"--update-baseline would overwrite the report {args.baseline}: name the baseline "
             "file to write instead (a missing one is written from this run's failures)"
         )
-    if baseline.notice and not args.update_baseline:
-        sys.stderr.write(f"{PROG}: {baseline.notice}\n")
     return baseline
 
 
@@ -276,11 +272,15 @@ def _write_baseline(before: Baseline, after: Baseline) -> None:
     sys.stdout.write(update_line(after.file, before.entries, after.entries) + "\n")
 
 
-def _finish_baseline(report: dict[str, Any], code: int) -> int:
-    """After the reports: say on stderr what fails the run against its baseline."""
+def _finish_baseline(report: dict[str, Any], baseline: Baseline | None, code: int) -> int:
+    """After the reports: say on stderr what fails the run against its baseline, after one
+    notice line for a baseline that names requirements without their kinds of failure
+    (unless this run rewrote it)."""
     section = report.get("baseline")
-    if section is None or code not in (0, 1):
+    if baseline is None or section is None or code not in (0, 1):
         return code
+    if baseline.notice and not section.get("updated"):
+        sys.stderr.write(f"{PROG}: {baseline.notice}\n")
     kinds = section.get("kinds", {})
     whole = [key for key in section["fixed"] if not fixed_kinds(section, key)]
     partly = [
@@ -655,7 +655,7 @@ def _certify_run(
             + (f": {reasons[0]}" if reasons else "")
             + "\n"
         )
-    return _finish_baseline(report, code)
+    return _finish_baseline(report, baseline, code)
 
 
 def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
@@ -769,7 +769,7 @@ def _compare(args: argparse.Namespace) -> int:
     if baseline is not None and after is not None:
         _write_baseline(baseline, after)
         code = exit_status(report, code)
-    return _finish_baseline(report, code)
+    return _finish_baseline(report, baseline, code)
 
 
 def _ci_files(report: dict[str, Any], report_dir: Path, junit: str | None) -> list[Path]:
