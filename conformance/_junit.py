@@ -29,7 +29,7 @@ from typing import Any
 
 from inngest_conformance._encode import clip, one_line
 from inngest_conformance._output_files import write_atomic
-from inngest_conformance._render import KNOWN, baseline_say, standing, visible
+from inngest_conformance._render import KNOWN, baseline_say, deciding_baseline, standing, visible
 from inngest_conformance.errors import ReportWriteError, UsageError
 
 #: How much of a message a ``message`` attribute holds, and of a value a failure's text.
@@ -133,7 +133,7 @@ def _suite(
     column: str | None = None,
 ) -> ET.Element:
     exceptions = {e["id"]: e["reason"] for e in report.get("exceptions", [])}
-    baseline = report.get("baseline") or None
+    baseline = deciding_baseline(report)
     cases = [
         _testcase(r, exceptions, baseline, r["id"] if column is None else f"{r['id']}@{column}")
         for r in rows

@@ -121,6 +121,17 @@ def standing(section: dict[str, Any] | None, key: str) -> str | None:
     return next((name for name in ("new", "fixed", "known") if key in section[name]), None)
 
 
+def deciding_baseline(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The report's ``baseline`` section where it decides the exit status: always in a
+    comparison, and in a single run that judged something (one that judged nothing exits
+    2 whatever its baseline says: its errors stay errors)."""
+    section = report.get("baseline") or None
+    if section is None or isinstance(report.get("compare"), dict):
+        return section
+    judged = any(r["outcome"] in ("passed", "failed") for r in report["requirements"])
+    return section if judged else None
+
+
 def fixed_kinds(section: dict[str, Any], key: str) -> list[str]:
     """The kinds of failure a fixed requirement no longer shows while it still fails in
     others (empty when it passes now: the whole entry is fixed)."""
@@ -465,7 +476,7 @@ def to_step_summary(report: dict[str, Any]) -> str:
         "",
         "Levels: " + ", ".join(f"{lvl} {out}" for lvl, out in report["levels"].items()) + ".",
     ]
-    judged = report.get("baseline")
+    judged = deciding_baseline(report)
     if judged:
         lines += ["", _md_cell(baseline_heading(judged), 400) + "."]
     section = report.get("compare")

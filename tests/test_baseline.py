@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
@@ -281,6 +282,7 @@ def test_a_new_kind_of_a_known_failure_fails_the_run(tmp_path: Path) -> None:
     assert 'failures="1"' in junit and "known failure (baseline)" not in junit
 
 
+@pytest.mark.slow
 def test_a_kind_gone_is_a_fix_and_the_same_kinds_are_known(tmp_path: Path) -> None:
     name = _kinds_baseline(tmp_path, "integer", "null")
     base = ("--baseline", name, "--report-dir", "r")
@@ -313,6 +315,7 @@ def test_an_old_baseline_names_requirements_only_and_says_so_once(tmp_path: Path
     assert section["known"] == [APP_ID] and section["kinds"] == {}
 
 
+@pytest.mark.slow
 def test_update_says_what_it_wrote_and_the_run_it_wrote_passes(tmp_path: Path) -> None:
     """--update-baseline after a release with a new kind: exit 0, what it wrote, and the
     report, the JUnit file and the job summary judged against the baseline written."""
@@ -421,12 +424,26 @@ def test_compare_applies_a_baseline_per_implementation(tmp_path: Path) -> None:
     assert read_report(tmp_path / "c2")["baseline"]["known"] == report["baseline"]["known"]
     # A plain id applies to every implementation: LOWER passes it (fixed) and fails ENUM (new).
     (tmp_path / "all.txt").write_text(f"{UNKNOWN} by design\n")
-    proc = run(tmp_path, *COMPARE, "--baseline", "all.txt", "--report-dir", "c3")
+    junit = ("--junit", "c3.xml")
+    proc = run(tmp_path, *COMPARE, "--baseline", "all.txt", "--report-dir", "c3", *junit)
     assert proc.returncode == 1
     section = valid_report(tmp_path / "c3")["baseline"]
     assert section["known"] == [f"{UNKNOWN}@{DEFECT}"]
     assert section["fixed"] == [f"{UNKNOWN}@{LOWER}"]
     assert section["new"] == [f"{ENUM}@{LOWER}"]
+    # The JUnit file reads it so: per implementation, the known one skipped, the others red.
+    root = ET.fromstring((tmp_path / "c3.xml").read_bytes())
+    red, known = [], []
+    for suite in root.iter("testsuite"):
+        for case in suite.iter("testcase"):
+            key = f"{case.get('name')}@{suite.get('name')}"
+            if case.find("failure") is not None or case.find("error") is not None:
+                red.append(key)
+            skipped = case.find("skipped")
+            if skipped is not None and "known failure" in (skipped.get("message") or ""):
+                known.append(key)
+    assert sorted(red) == sorted(section["fixed"] + section["new"])
+    assert known == section["known"]
     assert f"{FIXED}: {UNKNOWN}@{LOWER}" in proc.stderr
     # An unknown column is a usage error naming it, before anything runs.
     (tmp_path / "bad.txt").write_text(f"{UNKNOWN}@nobody why\n")
@@ -536,6 +553,54 @@ def test_plugin_known_failure_is_an_xfail_and_a_fixed_one_fails(pytester: pytest
     new = pytester.runpytest_subprocess(*PLUGIN)
     assert new.ret == 1  # no baseline: the failure fails, as it always did
     new.assert_outcomes(passed=1, failed=1)
+
+
+#: The two-kind defect of ``tests.defects``, as a module of the pytester project.
+TWO_KINDS = """
+from inngest_conformance.reference import validator as reference
+
+
+def accepts_null_or_integer_app_id(record):
+    if isinstance(record, dict) and type(record.get("app_id")) in (type(None), int):
+        record = {k: v for k, v in record.items() if k != "app_id"}
+    return reference(record)
+"""
+
+
+@pytest.mark.slow
+def test_plugin_a_new_kind_fails_and_the_same_kinds_are_an_xfail(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(planted=TWO_KINDS)
+    args = (
+        option_name("target"),
+        "planted:accepts_null_or_integer_app_id",
+        option_name("profile"),
+        "quick",
+        f"inngest-conformance::{APP_ID}",
+        option_name("baseline"),
+        "kinds.json",
+        option_name("junit"),
+        "j.xml",
+        "-rA",
+    )
+    _kinds_baseline(pytester.path, "null")
+    new = pytester.runpytest_subprocess(*args)
+    assert new.ret == 1
+    new.assert_outcomes(failed=1)
+    new.stdout.fnmatch_lines(["*new kinds of failure, not in the baseline: integer*"])
+    assert 'failures="1"' in (pytester.path / "j.xml").read_text()
+    _kinds_baseline(pytester.path, "null", "integer")
+    known = pytester.runpytest_subprocess(*args)
+    assert known.ret == 0, known.stdout.str()
+    known.assert_outcomes(xfailed=1)
+    known.stdout.fnmatch_lines(
+        [f"XFAIL inngest-conformance::{APP_ID} - known failure (baseline): app_id is not checked"]
+    )
+    junit = (pytester.path / "j.xml").read_text()
+    assert 'failures="0" errors="0" skipped="1"' in junit
+    assert 'message="known failure (baseline): app_id is not checked"' in junit
+    assert "note: baseline" not in known.stdout.str()  # its entries record their kinds
 
 
 def test_plugin_bad_baseline_is_one_usage_error(pytester: pytest.Pytester) -> None:
