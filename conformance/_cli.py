@@ -893,9 +893,10 @@ def _replay(args: argparse.Namespace) -> int:
         case=args.case,
     )
     for r in outcomes:
+        # The kind as export and --skip name it: ID[kind].
+        kind = f"[{r.kind}]" if r.kind else ""
         whose = f" [{r.implementation}]" if r.implementation else ""
-        kind = f" ({r.kind})" if r.kind else ""
-        sys.stdout.write(f"{r.status:<13} {r.requirement}{whose}{kind}: {r.message}\n")
+        sys.stdout.write(f"{r.status:<13} {r.requirement}{kind}{whose}: {r.message}\n")
         if args.case is None:
             sys.stdout.write(f"  sent:     {_json_line(r.sent, SENT_LIMIT)}\n")
             continue
