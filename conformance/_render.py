@@ -157,8 +157,8 @@ def standing_text(name: str, reason: str = "", kinds: dict[str, Any] | None = No
         return f"{FIXED_KINDS}: {', '.join(gone)}" if gone else FIXED
     if name == "new":
         if kinds.get("known") or kinds.get("fixed"):
-            gone = f" (fixed: {', '.join(kinds['fixed'])})" if kinds.get("fixed") else ""
-            return f"new kinds of failure, not in the baseline: {', '.join(kinds['new'])}{gone}"
+            also = f" (fixed: {', '.join(kinds['fixed'])})" if kinds.get("fixed") else ""
+            return f"new kinds of failure, not in the baseline: {', '.join(kinds['new'])}{also}"
         return "failed, not in the baseline"
     return "not judged in this run"
 

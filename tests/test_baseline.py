@@ -632,11 +632,12 @@ def test_an_id_with_an_at_sign_is_split_after_the_whole_id() -> None:
     document["properties"]["@type"] = {"type": "string"}
     ctx = context(document)
     rid = "schema:rejects-wrong-type:@type"
-    baseline = Baseline("b", {rid: "x", f"{rid}@a@b": "y"}).checked(ctx, "validator", ["a@b"])
+    entries = {rid: Entry("x"), f"{rid}@a@b": Entry("y")}
+    baseline = Baseline("b", entries).checked(ctx, "validator", ["a@b"])
     assert baseline.split(rid) == (rid, None)
     assert baseline.split(f"{rid}@a@b") == (rid, "a@b")
     with pytest.raises(UsageError, match="names an implementation"):
-        Baseline("b", {f"{rid}@a": "y"}).checked(ctx, "validator")
+        Baseline("b", {f"{rid}@a": Entry("y")}).checked(ctx, "validator")
 
 
 def test_hostile_names_and_reasons_are_escaped_in_every_format() -> None:

@@ -29,6 +29,7 @@ from inngest_conformance._planning import context
 from inngest_conformance._render import ELIDE_AT
 from inngest_conformance._requirements import catalogue
 from inngest_conformance._run import Certification
+from inngest_conformance._vocabulary import Outcome
 from inngest_conformance.plugin import NODE, option_name
 from inngest_conformance.reference import validator
 from inngest_conformance.report import RunInfo, build_report
@@ -165,6 +166,7 @@ def test_a_comparison_has_one_suite_per_implementation() -> None:
 
 #: Requirements of the validator role, in catalogue order: a run's rows.
 REQUIREMENTS = catalogue(context().schema, role="validator", model=context().model)[:5]
+OUTCOME_NAMES: list[Outcome] = ["passed", "failed", "errored", "skipped"]
 #: What an entry of a baseline may hold for a requirement, beside no entry at all.
 KIND_SETS = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True)
 ENTRIES = st.none() | st.builds(
@@ -179,7 +181,7 @@ def runs_and_baselines(draw: st.DrawFn) -> tuple[list[Result], Baseline | None]:
     results = []
     for req in REQUIREMENTS[: draw(st.integers(1, len(REQUIREMENTS)))]:
         keyword = draw(st.sampled_from(["MUST", "SHOULD"]))
-        outcome = draw(st.sampled_from(["passed", "failed", "errored", "skipped"]))
+        outcome = draw(st.sampled_from(OUTCOME_NAMES))
         kinds = draw(KIND_SETS) if outcome == "failed" else []
         results.append(_result(req, keyword, outcome, kinds))
     if draw(st.booleans()):
@@ -193,7 +195,7 @@ def _info() -> RunInfo:
     return RunInfo(context(), "validator", "quick", 0, Description(name="drawn"))
 
 
-def _result(req: Any, keyword: str, outcome: str, kinds: Sequence[str]) -> Result:
+def _result(req: Any, keyword: str, outcome: Outcome, kinds: Sequence[str]) -> Result:
     failures = tuple(
         Failure(k, f"broke: {k}", {"kind": k}, {"valid": True}, {"valid": False}) for k in kinds
     )
@@ -229,7 +231,7 @@ def check_agreement(results: list[Result], baseline: Baseline | None) -> None:
 
 
 #: Every outcome of one requirement: passed, failed in each set of kinds, errored, skipped.
-OUTCOMES = [
+OUTCOMES: list[tuple[Outcome, tuple[str, ...]]] = [
     ("passed", ()),
     *(("failed", kinds) for n in (1, 2) for kinds in itertools.combinations("abc", n)),
     ("errored", ()),
@@ -278,7 +280,7 @@ def test_the_junit_file_fails_exactly_when_the_run_does(
 def test_known_fixed_and_new_in_one_file() -> None:
     """One report with each: the known failure is skipped with its reason, the fixed one and
     the new kind are failures that say why."""
-    rows = {
+    rows: dict[str, tuple[Outcome, list[str]]] = {
         REQUIREMENTS[0].id: ("failed", ["a"]),  # known
         REQUIREMENTS[1].id: ("passed", []),  # fixed
         REQUIREMENTS[2].id: ("failed", ["a", "b"]),  # a new kind
