@@ -162,6 +162,28 @@ class LeavesCompleted(ReferenceStore):
         return super().transition(run_id, status, at, output)
 
 
+class ReopensFinishedRuns(ReferenceStore):
+    """Allows COMPLETED -> RUNNING and FAILED -> RUNNING: two kinds of failure of one
+    requirement (``lifecycle:terminal-states-absorbing``); its subclass fixes one."""
+
+    reopens: tuple[str, ...] = ("COMPLETED", "FAILED")
+
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        run = self._run(run_id)
+        if run["status"] in self.reopens and status == "RUNNING":
+            run["status"] = status
+            return copy.deepcopy(run)
+        return super().transition(run_id, status, at, output)
+
+
+class ReopensFailedRuns(ReopensFinishedRuns):
+    """:class:`ReopensFinishedRuns` with COMPLETED -> RUNNING fixed."""
+
+    reopens = ("FAILED",)
+
+
 @dataclass
 class SkipsRunning(ReferenceStore):
     """Allows QUEUED -> COMPLETED."""

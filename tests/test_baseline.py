@@ -350,6 +350,35 @@ def test_update_says_what_it_wrote_and_the_run_it_wrote_passes(tmp_path: Path) -
     assert again.returncode == 0 and again.stderr == ""
 
 
+@pytest.mark.slow
+def test_a_store_release_with_a_new_broken_transition_fails_against_the_old_baseline(
+    tmp_path: Path,
+) -> None:
+    """The user's trial: a store reopens failed runs (baselined), its next release reopens
+    completed ones too; then the baseline is updated and the release passes against it."""
+    absorbing = "lifecycle:terminal-states-absorbing"
+    only = ("--role", "lifecycle", "--profile", "quick", "--requirement", absorbing)
+    old, new = "tests.defects:ReopensFailedRuns", "tests.defects:ReopensFinishedRuns"
+    made = run(tmp_path, "certify", "--target", old, *only, "--baseline", "b.json",
+               "--update-baseline")  # fmt: skip
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert f"added {absorbing} (FAILED->RUNNING)" in made.stdout
+    release = ("certify", "--target", new, *only, "--baseline", "b.json", "--junit", "j.xml")
+    proc = run(tmp_path, *release)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "0 new failures" not in proc.stdout
+    assert proc.stderr.splitlines() == [
+        f"inngest-conformance: new failures, not in the baseline: {absorbing} (COMPLETED->RUNNING)"
+    ]
+    assert 'failures="1"' in (tmp_path / "j.xml").read_text()
+    updated_ = run(tmp_path, *release, "--update-baseline")
+    assert updated_.returncode == 0
+    assert f"kinds of {absorbing} added (COMPLETED->RUNNING)" in updated_.stdout
+    again = run(tmp_path, *release)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert 'failures="0" errors="0" skipped="1"' in (tmp_path / "j.xml").read_text()
+
+
 #: A requirement row as report.json has it, reduced to what a baseline reads.
 OUTCOMES = st.sampled_from(["passed", "failed", "errored", "skipped"])
 KIND_SETS = st.lists(st.sampled_from(["a", "b", "c"]), min_size=1, max_size=3, unique=True)

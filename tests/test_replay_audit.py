@@ -171,6 +171,31 @@ def test_replay_sends_every_kind_and_a_half_fix_still_fails(
     ]
 
 
+@pytest.mark.slow
+def test_replay_of_a_store_sends_every_broken_transition(tmp_path: Path) -> None:
+    """A store that reopens completed and failed runs, then a release that fixes one."""
+    absorbing = "lifecycle:terminal-states-absorbing"
+    certified = run_cli(
+        tmp_path, "certify", "--target", "tests.defects:ReopensFinishedRuns", "--role",
+        "lifecycle", "--profile", "quick", "--requirement", absorbing, "--report-dir", "out",
+    )  # fmt: skip
+    assert certified.returncode == 1, certified.stdout + certified.stderr
+    [row] = read_report(tmp_path / "out")["requirements"]
+    kinds = [f["kind"] for f in row["failures"]]
+    assert sorted(kinds) == ["COMPLETED->RUNNING", "FAILED->RUNNING"]
+    half = ("--target", "tests.defects:ReopensFailedRuns")
+    result = run_cli(tmp_path, "replay", "out/report.json", *half)
+    assert result.returncode == 1, result.stdout + result.stderr
+    status = {"COMPLETED->RUNNING": "passes-now", "FAILED->RUNNING": "still-fails"}
+    assert [line.split()[:2] for line in status_lines(result.stdout)] == [
+        [status[kind], f"{absorbing}[{kind}]:"] for kind in kinds
+    ]
+    # Each program sent, clipped to a line (report.json has it whole).
+    for line, f in zip(result.stdout.splitlines()[1::2], row["failures"], strict=True):
+        shown = line.removeprefix("  sent:     ")
+        assert shown.endswith("...") and json.dumps(f["counterexample"]).startswith(shown[:-3])
+
+
 def test_replay_passes_now_only_when_every_kind_does(two_kinds_report: Path) -> None:
     result = run_cli(
         two_kinds_report,
