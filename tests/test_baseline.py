@@ -155,6 +155,10 @@ def test_a_report_is_a_baseline_of_its_failures(tmp_path: Path) -> None:
     section = valid_report(tmp_path / "again")["baseline"]
     assert section["known"] == [UNKNOWN]
     assert section["reasons"] == {UNKNOWN: failed["message"]}
+    # Its kinds are the report's: compared, the same.
+    kinds = sorted(f["kind"] for f in failed["failures"])
+    assert section["kinds"] == {UNKNOWN: {"known": kinds, "fixed": [], "new": []}}
+    assert again.stderr == ""
 
 
 @pytest.mark.slow
