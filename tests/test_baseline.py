@@ -345,6 +345,8 @@ def test_update_says_what_it_wrote_and_the_run_it_wrote_passes(tmp_path: Path) -
     junit = (tmp_path / "j.xml").read_text()
     assert 'failures="0" errors="0" skipped="1"' in junit
     assert "the run fails" not in summary.read_text() + (tmp_path / "r" / "report.md").read_text()
+    assert "Known failures (baseline):" in summary.read_text()
+    assert "Failures (they fail the run):" not in summary.read_text()
     # Said in --quiet too; and the file it wrote passes the same release.
     update = ("--baseline", name, "--update-baseline", "--report-dir", "r", "--quiet")
     quiet = run(tmp_path, *KINDS, "--target", BOTH, *update)
