@@ -274,11 +274,17 @@ def _json_text(value: Any) -> str:
 # --- the JSON Schema Test Suite file ---------------------------------------------------------
 
 
+#: How many requirements the line for the failures left out names before "and N more".
+LISTED = 3
+
+
 def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[Any], list[str]]:
     """The validator failures as test-suite groups (one per requirement and implementation),
-    and one line for each failure left out (a lifecycle program)."""
+    and one line for the failures left out (lifecycle programs), if any: a store's report
+    may hold dozens, and each is exported by ``--pytest`` anyway."""
     groups: list[dict[str, Any]] = []
-    left_out: list[str] = []
+    programs: list[str] = []  # the requirements of the failures left out, once each
+    n_programs = 0
     document = dict(ctx.schema.document)
     by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     for col in columns:
@@ -286,7 +292,9 @@ def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[
         current: dict[str, Any] | None = None
         for c in col.cases:
             if c.kind not in ("accept", "reject"):
-                left_out.append(f"{c.name}{whose}: a lifecycle program has no test-suite form")
+                n_programs += 1
+                if f"{c.requirement}{whose}" not in programs:
+                    programs.append(f"{c.requirement}{whose}")
                 continue
             if current is None or current["requirement"] != c.requirement:
                 req = by_id[c.requirement]
@@ -306,7 +314,14 @@ def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[
             )
     for g in groups:
         del g["requirement"]
-    return groups, left_out
+    if not n_programs:
+        return groups, []
+    more = f" and {len(programs) - LISTED} more" if len(programs) > LISTED else ""
+    return groups, [
+        f"{n_programs} lifecycle failure{'s' if n_programs != 1 else ''} "
+        f"({', '.join(programs[:LISTED])}{more}): a lifecycle program has no test-suite form "
+        "(--pytest exports it)"
+    ]
 
 
 # --- the pytest module -----------------------------------------------------------------------

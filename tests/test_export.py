@@ -332,32 +332,56 @@ def test_check_case_judges_an_errored_requirements_case_without_a_violation(
 # --- the test-suite file ---------------------------------------------------------------------
 
 
-def test_lifecycle_failures_are_left_out_of_the_test_suite_one_line_each(
+def test_lifecycle_failures_are_left_out_of_the_test_suite_in_one_line(
     defect_report: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = json.loads(defect_report.read_text("utf-8"))
-    lifecycle_row = {
-        "id": "lifecycle:rejects-illegal-transitions",
-        "outcome": "failed",
-        "message": "step 1: accepted the illegal transition QUEUED -> COMPLETED",
-        "counterexample": [],
-        "failures": [
-            {"kind": "QUEUED->COMPLETED", "counterexample": [], "expected": {"ok": False}},
-            {"kind": "RUNNING->QUEUED", "counterexample": [], "expected": {"ok": False}},
-        ],
-    }
-    report["requirements"].append(lifecycle_row)
+    transitions = [f"{a}->{b}" for a in ("QUEUED", "RUNNING", "PAUSED") for b in ("FAILED", "X")]
+    ids = [
+        "lifecycle:rejects-illegal-transitions",
+        "lifecycle:terminal-states-absorbing",
+        "lifecycle:accepts-legal-transitions",
+        "lifecycle:keeps-output",
+        "lifecycle:ids-never-change",
+    ]
+    for rid in ids:  # a store's report: many requirements, several kinds each
+        report["requirements"].append(
+            {
+                "id": rid,
+                "outcome": "failed",
+                "message": "step 1: accepted the illegal transition QUEUED -> COMPLETED",
+                "counterexample": [],
+                "failures": [
+                    {"kind": kind, "counterexample": [], "expected": {"ok": False}}
+                    for kind in transitions
+                ],
+            }
+        )
     path, suite = tmp_path / "report.json", tmp_path / "suite.json"
     path.write_text(json.dumps(report), "utf-8")
     assert main(["export", str(path), "--test-suite", str(suite)]) == 0
-    err = capsys.readouterr().err.splitlines()
-    assert err == [
-        f"inngest-conformance: left out of {suite}: lifecycle:rejects-illegal-transitions"
-        f"[{kind}]: a lifecycle program has no test-suite form"
-        for kind in ("QUEUED->COMPLETED", "RUNNING->QUEUED")
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"inngest-conformance: left out of {suite}: {len(ids) * len(transitions)} lifecycle "
+        f"failures ({', '.join(ids[:3])} and 2 more): a lifecycle program has no test-suite "
+        "form (--pytest exports it)"
     ]
+    assert f"wrote {suite}" in captured.out
     (group,) = json.loads(suite.read_text("utf-8"))
     assert len(group["tests"]) == len(report["requirements"][0]["failures"])
+
+    # A report of lifecycle failures only: the one line, and nothing written.
+    report["requirements"] = report["requirements"][1:2]
+    path.write_text(json.dumps(report), "utf-8")
+    suite.unlink()
+    assert main(["export", str(path), "--test-suite", str(suite)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"inngest-conformance: left out of {suite}: {len(transitions)} lifecycle failures "
+        f"({ids[0]}): a lifecycle program has no test-suite form (--pytest exports it)"
+    ]
+    assert captured.out == f"{suite}: not written, no validator failure to put in it\n"
+    assert not suite.exists()
 
 
 def test_a_report_made_with_another_schema_is_refused(
