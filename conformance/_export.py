@@ -383,6 +383,10 @@ def pytest_module(
     names = _function_names(columns)
     implementation = report.get("implementation", {})
     header = [
+        # Python reads a source encoding from a comment on line 1 or 2 (PEP 263): both are
+        # fixed text, so no path or name in a report (a folder named ``coding=utf-7``) can
+        # choose how the rest of the module is read.
+        "# -*- coding: utf-8 -*-",
         "# Regression tests: the failures of an inngest-conformance report, one test each.",
         f"# report: {_comment(str(Path(report_path).resolve()))}",
         f"#   fingerprint {_comment(str(report.get('fingerprint', '')))}, seed "

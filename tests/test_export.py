@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import json
 import subprocess
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -449,3 +450,29 @@ def test_an_unwritable_destination_is_one_line_and_exit_2(
     assert main(["export", str(defect_report), "--pytest", str(target)]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert f"cannot write {target}" in line
+
+
+@pytest.mark.parametrize("folder", ["coding=utf-7", "coding=unicode_escape"])
+def test_no_path_in_a_report_chooses_the_exported_modules_encoding(
+    defect_report: Path, tmp_path: Path, pytester: pytest.Pytester, folder: str
+) -> None:
+    """Python reads a source encoding from line 1 or 2: a report kept in a folder named
+    ``coding=utf-7`` once made ``+ACc-`` in a case close a string literal, and collecting
+    the exported tests ran the case's code."""
+    report = json.loads(defect_report.read_text("utf-8"))
+    (row,) = report["requirements"]
+    payload = "+ACc-+ACk-; open(+ACc-PWNED+ACc-, +ACc-w+ACc-)  +ACM-"
+    for failure in row["failures"]:
+        failure["counterexample"] = {**failure["counterexample"], "status": payload}
+    where = tmp_path / folder
+    where.mkdir()
+    (where / "report.json").write_text(json.dumps(report), "utf-8")
+    module = pytester.path / "test_regress.py"
+    assert main(["export", str(where / "report.json"), "--pytest", str(module)]) == 0
+    with module.open("rb") as fh:
+        assert tokenize.detect_encoding(fh.readline)[0] == "utf-8"
+    assert module.read_text("utf-8").splitlines()[0] == "# -*- coding: utf-8 -*-"
+    rows = params(load_module(module).test_regression)
+    assert {p.values[1]["status"] for p in rows} == {payload}  # read back as written
+    pytester.runpytest_inprocess(str(module), "--collect-only")
+    assert not (pytester.path / "PWNED").exists() and not Path("PWNED").exists()
