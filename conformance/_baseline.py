@@ -42,7 +42,7 @@ from inngest_conformance._requirements import Context, catalogue
 from inngest_conformance._variants import split_exception
 from inngest_conformance._vocabulary import Role
 from inngest_conformance.errors import UsageError
-from inngest_conformance.report import FORMAT
+from inngest_conformance.report import FORMAT, checked_report
 from inngest_conformance.strategies._files import read_text
 
 OPTION = "--baseline"
@@ -237,6 +237,7 @@ def _report_entries(report: dict[str, Any], where: str) -> dict[str, Entry]:
             f"{OPTION} {where} is neither a report.json of inngest-conformance nor an object "
             "id -> reason"
         )
+    checked_report(report, f"{OPTION} {where}")
     try:
         section = report.get("compare")
         if isinstance(section, dict):

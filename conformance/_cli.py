@@ -52,7 +52,7 @@ from inngest_conformance._variants import variant_names
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
-from inngest_conformance.report import with_report_path, write_reports
+from inngest_conformance.report import checked_report, with_report_path, write_reports
 from inngest_conformance.strategies import Oracle
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
@@ -930,10 +930,7 @@ def _audit(args: argparse.Namespace) -> int:
 
 
 def _read_report(path: str) -> dict[str, Any]:
-    report = _read_json(path, "report")
-    if not isinstance(report, dict):
-        raise UsageError(f"report {path} is not an inngest-conformance report")
-    return report
+    return checked_report(_read_json(path, "report"), f"report {path}")
 
 
 def _replay(args: argparse.Namespace) -> int:

@@ -29,7 +29,7 @@ from inngest_conformance._encode import clip, one_line
 from inngest_conformance._engine import Judgement, case_id, case_record, judge, rebuild_case
 from inngest_conformance._planning import context, invocation
 from inngest_conformance._requirements import Context, Requirement, catalogue
-from inngest_conformance.errors import UsageError
+from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import FORMAT, implementation_words
 
 TRIES = 3
@@ -83,6 +83,41 @@ def recorded_options(words: Sequence[str]) -> argparse.Namespace:
     return ns
 
 
+def _recorded_context(
+    report: dict[str, Any], options: argparse.Namespace, *, trusted: bool
+) -> Context:
+    """The schema and lifecycle table the report was made with, by the paths it records.
+
+    A report is data: a path it names may be anything (``/etc/shadow``), so unless it is
+    trusted, nothing read there is ever shown — a file that cannot be read as a schema or
+    table, or is not the one the report was made with (its sha256), is refused in one line
+    that quotes none of it."""
+    paths = [p for p in (options.schema, options.lifecycle) if p is not None]
+    if trusted or not paths:
+        return context(options.schema, options.lifecycle)
+    named = " and ".join(paths)
+    try:
+        ctx = context(options.schema, options.lifecycle)
+    except ConformanceError:
+        raise UsageError(
+            f"the report names {named}, which cannot be read as the schema and lifecycle "
+            "table it was made with; what is there is not shown (a report is data): "
+            "--trust-report reads it as it is"
+        ) from None
+    recorded = (_sha(report, "schema"), _sha(report, "lifecycle_model"))
+    if (ctx.schema.sha256, ctx.model.sha256) != recorded:
+        raise UsageError(
+            f"the report names {named}, which is not the schema and lifecycle table it was "
+            "made with (their sha256 differ): replay against those, or certify again"
+        )
+    return ctx
+
+
+def _sha(report: dict[str, Any], key: str) -> str:
+    part = report.get(key)
+    return str(part.get("sha256", "")) if isinstance(part, dict) else ""
+
+
 def _failed(rows: Any, only: Sequence[str]) -> list[dict[str, Any]]:
     return [
         row
@@ -99,7 +134,10 @@ def failure_groups(report: dict[str, Any], only: Sequence[str] = ()) -> list[Fai
     if not isinstance(section, dict):
         return [FailureGroup("", _recorded(report), _failed(report.get("requirements"), only))]
     groups = []
-    for entry in section.get("implementations", []):
+    entries = section.get("implementations", [])
+    if not isinstance(entries, list) or not all(isinstance(e, dict) for e in entries):
+        raise UsageError("the report's compare.implementations is not a list of objects")
+    for entry in entries:
         if "invocation" not in entry or "failures" not in entry:
             raise UsageError(
                 "this compare report does not say whose failure is whose (written by an older "
@@ -248,7 +286,7 @@ def replay_report(
     if not named and not trust_report:
         _refuse_untrusted(groups)
     options = recorded_options(_recorded(report))
-    ctx = context(options.schema, options.lifecycle)
+    ctx = _recorded_context(report, options, trusted=trust_report)
     by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     out: list[Replayed] = []
     for group in groups:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inngest_conformance._adapters.base import Description
-from inngest_conformance._encode import UNPAIRED, canonical_sha256
+from inngest_conformance._encode import UNPAIRED, canonical_sha256, clip, one_line
 from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
@@ -31,6 +31,7 @@ from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
+from inngest_conformance.errors import UsageError
 
 if TYPE_CHECKING:
     from inngest_conformance._budget import Budget
@@ -42,6 +43,7 @@ __all__ = [
     "RunInfo",
     "build_report",
     "certificate",
+    "checked_report",
     "fingerprint",
     "report_schema",
     "verdict_text",
@@ -342,6 +344,27 @@ def report_schema() -> dict[str, Any]:
     text = resources.files("inngest_conformance").joinpath("data/report.schema.json").read_text()
     schema: dict[str, Any] = json.loads(text)
     return schema
+
+
+def checked_report(report: Any, where: str) -> dict[str, Any]:
+    """``report`` (read from ``where``) if what it holds follows the report format, else a
+    :class:`~inngest_conformance.errors.UsageError` naming the first place it does not: a
+    report from elsewhere is data, and a malformed field must be one line, never a
+    traceback further on."""
+    import jsonschema
+
+    if not isinstance(report, dict) or report.get("format") != FORMAT:
+        raise UsageError(f"{where} is not an inngest-conformance report (format {FORMAT})")
+    # What a report holds must have the report's shape; a field it leaves out (a report
+    # made by hand for one purpose) is not asked for here: the commands read what they need.
+    errors = jsonschema.Draft202012Validator(report_schema()).iter_errors(report)
+    error = jsonschema.exceptions.best_match(e for e in errors if e.validator != "required")
+    if error is not None:
+        place = "/" + "/".join(str(p) for p in error.absolute_path)
+        raise UsageError(
+            f"{where} is not a well-formed report: {place}: {clip(one_line(error.message), 200)}"
+        )
+    return report
 
 
 def fingerprint(report: dict[str, Any]) -> str:

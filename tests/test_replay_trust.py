@@ -9,6 +9,7 @@ report's failures are replayed each against its own implementation.  Every scena
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -230,3 +231,64 @@ def test_replaying_an_audit_report_says_what_to_do(tmp_path: Path) -> None:
     (line,) = result.stderr.splitlines()
     assert "audit report" in line and "inngest-conformance audit" in line
     assert "--target" not in line
+
+
+# --- a tampered report: what it names is data, and so is what it holds ----------------------
+
+SECRET = '{"type": "object", "properties": {"x": {"type": "secret-value-1234"}}}'
+
+
+@pytest.mark.parametrize("kind", ["secret", "fifo", "another-schema"])
+def test_a_path_a_tampered_report_names_is_never_shown(folder: Path, kind: str) -> None:
+    """``replay --target MINE`` of a report whose ``--schema`` points elsewhere: the file is
+    refused in one line that quotes none of it (its contents were in the error), a FIFO
+    does not block, and a real schema that is not the report's is not used."""
+    where = folder / f"named-{kind}"
+    if kind == "fifo":
+        os.mkfifo(where)
+    elif kind == "secret":
+        where.write_text(SECRET, "utf-8")
+    else:
+        where.write_text(json.dumps({"type": "object", "properties": {"run_id": {}}}), "utf-8")
+    name = hostile_copy(
+        folder, f"sent-{kind}.json", ["--target", "planted:lowercase", "--schema", str(where)]
+    )
+    result = run(folder, "replay", name, "--target", "planted:lowercase")
+    assert result.returncode == 2, result.stdout + result.stderr
+    (line,) = result.stderr.splitlines()
+    assert str(where) in line and "Traceback" not in line
+    assert "secret-value" not in line and "properties" not in line, line
+    expected = "not the schema and lifecycle table" if kind == "another-schema" else "not shown"
+    assert expected in line, line
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("implementation", "a string"),
+        ("requirements", "not a list"),
+        ("requirements", [1, "two", None]),
+        ("schema", "not an object"),
+        ("compare", "not an object"),
+        ("compare", {"implementations": "nope"}),
+        ("compare", {"implementations": [3]}),
+        ("failures", "not a list"),
+        ("failures", [{"kind": 5, "counterexample": {"run_id": []}}]),
+        ("counterexample", {"deep": [[[[[[]]]]]]}),
+    ],
+)
+def test_malformed_fields_of_a_tampered_report_are_one_line_never_a_traceback(
+    folder: Path, field: str, value: Any
+) -> None:
+    report = report_of(folder / "single" / "report.json")
+    if field in ("failures", "counterexample"):
+        report["requirements"][0][field] = value
+    else:
+        report[field] = value
+    path = folder / f"malformed-{field}-{abs(hash(json.dumps(value))) % 10_000}.json"
+    path.write_text(json.dumps(report), "utf-8")
+    result = run(folder, "replay", path.name, "--target", "planted:lowercase")
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    assert result.returncode in (0, 1, 2), result
+    if result.returncode == 2:
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
