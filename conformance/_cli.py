@@ -39,8 +39,10 @@ from inngest_conformance._render import (
     FIXED,
     baseline_lines,
     cases_note,
+    counterexample_text,
     declared_note,
     failure_kinds,
+    hint_texts,
     search_note,
 )
 from inngest_conformance._replay import replay_report
@@ -489,7 +491,7 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         for r in report["requirements"]:
             if r["outcome"] in ("failed", "errored"):
                 out.write(f"\n{r['id']}: {r['message']}\n")
-                out.write(f"  counterexample: {json.dumps(r.get('counterexample'))[:300]}\n")
+                out.write(counterexample_text(r))
                 out.write(f"  reproduce: {r['reproduce']}\n")
                 if r.get("rerun") and r["rerun"] != r["reproduce"]:
                     out.write(f"  rerun:     {r['rerun']}\n")
@@ -498,6 +500,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         out.write(f"\nlevels: {levels}\n")
         if search_note(report):
             out.write(f"{search_note(report)}\n")
+        for text in hint_texts(report):
+            out.write(f"hint: {text}\n")
     c = report["counts"]
     if report.get("exceptions") and not quiet:
         out.write("declared exceptions (not claimed; a variant's cases are not counted):\n")

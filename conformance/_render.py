@@ -45,13 +45,53 @@ def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> 
 KIND_LINE = 110
 
 
+def is_program(value: Any) -> bool:
+    """Whether a counterexample is a lifecycle program (a list of operations)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(op, dict) and isinstance(op.get("op"), str) for op in value)
+    )
+
+
+def program_lines(program: list[dict[str, Any]], *, limit: int = ELIDE_AT) -> list[str]:
+    """A lifecycle program, one operation a line, numbered as the ``step N`` of a message:
+    the whole program, since the step that breaks it is often the last."""
+    return [f"[{i}] {visible(op, limit=limit)}" for i, op in enumerate(program)]
+
+
+def counterexample_text(row: dict[str, Any]) -> str:
+    """The terminal's counterexample of a failed row: a record on one line (clipped), a
+    lifecycle program whole, one operation a line."""
+    case = row.get("counterexample")
+    if is_program(case):
+        n = len(case)
+        lines = "".join(f"    {line}\n" for line in program_lines(case))
+        return f"  counterexample ({n} operation{'s' if n != 1 else ''}):\n{lines}"
+    return f"  counterexample: {json.dumps(case)[:300]}\n"
+
+
+def hint_texts(report: dict[str, Any]) -> list[str]:
+    """The one line each of the report's hints (what its failures usually mean)."""
+    return [str(h["text"]) for h in report.get("hints", ())]
+
+
 def failure_kinds(row: dict[str, Any]) -> str:
-    """The terminal's compact list of a failed requirement's distinct failure kinds (empty
-    when it has one): one line each, the kind and its counterexample."""
+    """The terminal's list of a failed requirement's distinct failure kinds (empty when it
+    has one): for records one line each, the kind and its counterexample; for lifecycle
+    programs each kind's own message and its whole program."""
     failures = row.get("failures") or []
     if len(failures) < 2:
         return ""
     lines = [f"  {len(failures)} kinds of failure (report.json has each in full):\n"]
+    if all(is_program(f.get("counterexample")) for f in failures):
+        for f in failures:
+            lines.append(f"    {f['kind']}: {visible(f.get('message', ''), limit=KIND_LINE * 3)}\n")
+            if f.get("case_id") and f.get("case_id") == row.get("case_id"):
+                lines.append("      (the program above)\n")
+            else:
+                lines += [f"      {line}\n" for line in program_lines(f["counterexample"])]
+        return "".join(lines)
     width = min(max(len(f["kind"]) for f in failures), 40)
     varying = _varying_keys([f.get("counterexample") for f in failures])
     for f in failures:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._encode import canonical_sha256
 from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._hints import hints
 from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import Context
@@ -304,6 +305,7 @@ def build_report(
         "exceptions": [exception_entry(k, v) for k, v in info.exceptions.items()],
         "counts": counts,
         "warnings": warnings,
+        **({"hints": found} if (found := hints(info.ctx, results)) else {}),
         "requirements": requirements,
         "started_at": started_at,
         "duration_s": round(duration_s, 3),

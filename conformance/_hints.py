@@ -1,0 +1,139 @@
+"""What a report's failures usually mean: the ``hints`` a person reads before the evidence.
+
+A list of failed requirements says what broke, not why.  Two patterns have one usual cause
+each, and a report names it in one line so that a user fixes one thing, not twelve:
+
+- **Nothing rejected at a level.**  Every requirement to reject at the ``format`` level
+  failed, and not one of the cases they sent was rejected: the validator almost always
+  does not assert ``format`` (draft 2020-12 makes it an annotation unless asked for;
+  python-jsonschema asks for it with a format checker and skips ``date-time`` silently
+  without the ``rfc3339-validator`` package).  At the ``schema`` level the same pattern
+  means that the implementation accepts everything, or that its answer is not read as
+  the rejection it means.
+- **One case, several requirements.**  Requirements that fail (or error) on the same case
+  (the same ``case_id``) usually share one fault: a ``null`` read back fails a MUST and
+  two SHOULDs at once.
+
+Hints are derived from the results alone, so the same run gives the same hints; they are
+no part of the verdict or the fingerprint.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from inngest_conformance._engine import Result
+from inngest_conformance._requirements import Context
+
+__all__ = ["hints"]
+
+#: What judging the structure alone looks like on the command line.
+SCHEMA_ONLY = "certify --levels schema"
+
+
+def hints(ctx: Context, results: Sequence[Result]) -> list[dict[str, Any]]:
+    """The report's ``hints``: each a ``kind``, the ``requirements`` it is about, and the
+    one line (``text``) that says what they usually mean."""
+    return [*_rejected_nothing(ctx, results), *_shared_cases(results)]
+
+
+def _rejected_nothing(ctx: Context, results: Sequence[Result]) -> list[dict[str, Any]]:
+    """One hint for the levels at which no judged requirement to reject rejected a case."""
+    levels: dict[str, list[Result]] = {}
+    for r in results:
+        if r.requirement.kind == "reject" and r.outcome in ("passed", "failed"):
+            levels.setdefault(r.requirement.level, []).append(r)
+    empty = {
+        level: mine
+        for level, mine in levels.items()
+        if all(r.outcome == "failed" and r.met == 0 for r in mine)
+    }
+    if not empty:
+        return []
+    ids = [r.requirement.id for mine in empty.values() for r in mine]
+    cases = sum(r.examples for mine in empty.values() for r in mine)
+    if "schema" in empty:
+        return [
+            {
+                "kind": "rejects-nothing",
+                "levels": list(empty),
+                "requirements": ids,
+                "text": (
+                    f"not one of {cases} invalid cases was rejected ({_levels(empty)}): the "
+                    "implementation most likely accepts everything, or its rejection is not "
+                    "read as one (a rejection is False, a falsy 'valid', a raised ValueError or "
+                    "jsonschema.ValidationError, or a class named with --rejects-with)"
+                ),
+            }
+        ]
+    formats = sorted({_format(ctx, r) for r in empty["format"]})
+    what = " or ".join(formats)
+    return [
+        {
+            "kind": "format-not-asserted",
+            "levels": ["format"],
+            "requirements": ids,
+            "text": (
+                f"not one of {cases} malformed {what} values was rejected: the validator "
+                "most likely does not assert 'format' (draft 2020-12 makes it an annotation); "
+                "python-jsonschema asserts it with format_checker="
+                "Draft202012Validator.FORMAT_CHECKER, and date-time only with the "
+                f"rfc3339-validator package installed; to judge the structure alone, "
+                f"{SCHEMA_ONLY}"
+            ),
+        }
+    ]
+
+
+def _levels(empty: dict[str, list[Result]]) -> str:
+    return " and ".join(f"level {level}" for level in empty)
+
+
+def _format(ctx: Context, r: Result) -> str:
+    """The ``format`` a format-level requirement is about (its subject's)."""
+    subject = r.requirement.subject
+    if subject is not None:
+        for spec in ctx.schema.properties:
+            if spec.name == subject and spec.format:
+                return spec.format
+    return "format"
+
+
+def _shared_cases(results: Sequence[Result]) -> list[dict[str, Any]]:
+    """One hint per case that several failed or errored requirements fail on (a group
+    inside a larger group is left to the larger one)."""
+    sharing: dict[str, list[Result]] = {}
+    for r in results:
+        if r.outcome not in ("failed", "errored"):
+            continue
+        ids = {r.case_id, *(f.case_id for f in r.failures)} - {""}
+        for case in ids:
+            sharing.setdefault(case, []).append(r)
+    groups: list[tuple[str, list[Result]]] = []
+    for case, mine in sharing.items():
+        names = {r.requirement.id for r in mine}
+        if len(names) < 2:
+            continue
+        if any(names <= {r.requirement.id for r in other} for _, other in groups):
+            continue
+        groups = [
+            (c, other) for c, other in groups if not {r.requirement.id for r in other} < names
+        ]
+        groups.append((case, mine))
+    return [
+        {
+            "kind": "shared-case",
+            "case_id": case,
+            "requirements": [r.requirement.id for r in mine],
+            "text": (
+                f"{_listed([f'{r.requirement.id} ({r.requirement.keyword})' for r in mine])} "
+                f"fail on the same case {case}: most likely one fault; fix it, then run again"
+            ),
+        }
+        for case, mine in groups
+    ]
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
