@@ -722,6 +722,8 @@ def _compare(args: argparse.Namespace) -> int:
             out.write(f"{f['id']} [{column}]: {f['outcome']}\n  reproduce: {f['reproduce']}\n")
             if f.get("rerun") and f["rerun"] != f["reproduce"]:
                 out.write(f"  rerun:     {f['rerun']}\n")
+        for text in hint_texts(cert.report):
+            out.write(f"hint: {text}\n")
         out.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     for i in section["implementations"]:
         t = section["totals"][i["column"]]

@@ -26,7 +26,7 @@ from typing import Any
 from inngest_conformance._engine import Result
 from inngest_conformance._requirements import Context
 
-__all__ = ["hints"]
+__all__ = ["hints", "with_hints"]
 
 #: What judging the structure alone looks like on the command line.
 SCHEMA_ONLY = "certify --levels schema"
@@ -36,6 +36,18 @@ def hints(ctx: Context, results: Sequence[Result]) -> list[dict[str, Any]]:
     """The report's ``hints``: each a ``kind``, the ``requirements`` it is about, and the
     one line (``text``) that says what they usually mean."""
     return [*_rejected_nothing(ctx, results), *_shared_cases(results)]
+
+
+def with_hints(report: dict[str, Any], found: list[dict[str, Any]]) -> dict[str, Any]:
+    """``report`` with ``found`` as its hints (none: no ``hints`` key), where
+    :func:`inngest_conformance.report.build_report` puts them: before the requirements."""
+    out: dict[str, Any] = {}
+    for key, value in report.items():
+        if key == "requirements" and found:
+            out["hints"] = found
+        if key != "hints":
+            out[key] = value
+    return out
 
 
 def _rejected_nothing(ctx: Context, results: Sequence[Result]) -> list[dict[str, Any]]:
