@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 #: Longest value shown whole in a human format; report.json always keeps the whole value.
 ELIDE_AT = 2000
@@ -45,7 +45,7 @@ def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> 
 KIND_LINE = 110
 
 
-def is_program(value: Any) -> bool:
+def is_program(value: Any) -> TypeGuard[list[dict[str, Any]]]:
     """Whether a counterexample is a lifecycle program (a list of operations)."""
     return (
         isinstance(value, list)

@@ -19,6 +19,7 @@ from inngest_conformance._engine import Failure, Result
 from inngest_conformance._hints import hints
 from inngest_conformance._planning import context, plan
 from inngest_conformance._requirements import Requirement
+from inngest_conformance._vocabulary import Outcome
 from inngest_conformance.reference import ReferenceStore, Verdict
 from inngest_conformance.report import report_schema
 from inngest_conformance.strategies._schema import default_schema
@@ -158,6 +159,7 @@ NULL_TIMES = NullTimes()
 
 # --- the grouping of shared cases, on any results ------------------------------------------
 
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "errored")
 CASES = st.sampled_from([f"{n:016x}" for n in range(4)])
 
 
@@ -177,7 +179,7 @@ def _requirement(n: int) -> Requirement:
 def results(draw: st.DrawFn) -> list[Result]:
     out = []
     for n in range(draw(st.integers(0, 6))):
-        outcome = draw(st.sampled_from(["passed", "failed", "errored"]))
+        outcome = draw(st.sampled_from(OUTCOMES))
         head = draw(CASES) if outcome != "passed" else ""
         kinds = draw(st.lists(CASES, max_size=3)) if outcome == "failed" else []
         failures = tuple(
