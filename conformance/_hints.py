@@ -51,64 +51,71 @@ def with_hints(report: dict[str, Any], found: list[dict[str, Any]]) -> dict[str,
 
 
 def _rejected_nothing(ctx: Context, results: Sequence[Result]) -> list[dict[str, Any]]:
-    """One hint for the levels at which no judged requirement to reject rejected a case."""
+    """The hint for requirements to reject that rejected not one case they sent: at the
+    schema level when all of them did (the implementation accepts everything), else at the
+    format level for each format whose every malformation was accepted."""
     levels: dict[str, list[Result]] = {}
     for r in results:
         if r.requirement.kind == "reject" and r.outcome in ("passed", "failed"):
             levels.setdefault(r.requirement.level, []).append(r)
     empty = {
-        level: mine
+        level: [r for r in mine if r.outcome == "failed" and r.met == 0]
         for level, mine in levels.items()
-        if all(r.outcome == "failed" and r.met == 0 for r in mine)
     }
-    if not empty:
-        return []
-    ids = [r.requirement.id for mine in empty.values() for r in mine]
-    cases = sum(r.examples for mine in empty.values() for r in mine)
-    if "schema" in empty:
+    if levels.get("schema") and len(empty["schema"]) == len(levels["schema"]):
+        named = {level: mine for level, mine in empty.items() if mine}
+        cases = sum(r.examples for mine in named.values() for r in mine)
+        where = " and ".join(f"level {level}" for level in named)
         return [
             {
                 "kind": "rejects-nothing",
-                "levels": list(empty),
-                "requirements": ids,
+                "levels": list(named),
+                "requirements": [r.requirement.id for mine in named.values() for r in mine],
                 "text": (
-                    f"not one of {cases} invalid cases was rejected ({_levels(empty)}): the "
+                    f"not one of {cases} invalid cases was rejected ({where}): the "
                     "implementation most likely accepts everything, or its rejection is not "
                     "read as one (a rejection is False, a falsy 'valid', a raised ValueError or "
                     "jsonschema.ValidationError, or a class named with --rejects-with)"
                 ),
             }
         ]
-    formats = sorted({_format(ctx, r) for r in empty["format"]})
-    what = " or ".join(formats)
+    mine = empty.get("format", [])
+    if not mine:
+        return []
+    formats = sorted({_format(ctx, r) for r in mine})
+    cases = sum(r.examples for r in mine)
+    # python-jsonschema's checker skips date-time silently without this package.
+    extra = (
+        ", and date-time only with rfc3339-validator installed" if "date-time" in formats else ""
+    )
     return [
         {
             "kind": "format-not-asserted",
             "levels": ["format"],
-            "requirements": ids,
+            "requirements": [r.requirement.id for r in mine],
             "text": (
-                f"not one of {cases} malformed {what} values was rejected: the validator "
-                "most likely does not assert 'format' (draft 2020-12 makes it an annotation); "
-                "python-jsonschema asserts it with format_checker="
-                "Draft202012Validator.FORMAT_CHECKER, and date-time only with the "
-                f"rfc3339-validator package installed; to judge the structure alone, "
-                f"{SCHEMA_ONLY}"
+                f"not one of {cases} malformed {' or '.join(formats)} values was rejected: "
+                "the validator most likely does not assert 'format' (draft 2020-12 makes it "
+                "an annotation); python-jsonschema asserts it with "
+                f"format_checker=Draft202012Validator.FORMAT_CHECKER{extra}; to judge the "
+                f"structure alone, {SCHEMA_ONLY}"
             ),
         }
     ]
 
 
-def _levels(empty: dict[str, list[Result]]) -> str:
-    return " and ".join(f"level {level}" for level in empty)
-
-
 def _format(ctx: Context, r: Result) -> str:
-    """The ``format`` a format-level requirement is about (its subject's)."""
+    """The ``format`` a format-level requirement is about: its property's, or its nested
+    place's (the last part of its id, ``format:rejects-malformed-format:/user/email``)."""
     subject = r.requirement.subject
     if subject is not None:
         for spec in ctx.schema.properties:
             if spec.name == subject and spec.format:
                 return spec.format
+    parts = r.requirement.id.split(":", 2)
+    place = ctx.schema.places.get(parts[-1]) if len(parts) == 3 else None
+    if place is not None and place[0].format:
+        return place[0].format
     return "format"
 
 

@@ -25,9 +25,10 @@ from inngest_conformance.report import report_schema
 from inngest_conformance.strategies._schema import default_schema
 from jsonschema import Draft202012Validator
 
-from tests.common import certify_obj, read_report, run_cli
+from tests.common import ROOT, certify_obj, read_report, run_cli
 from tests.defects import accepts_space_separator
 
+EVENT = ROOT / "examples" / "schemas" / "event.schema.json"
 #: python-jsonschema as most projects first use it: no format checker.
 PLAIN = Draft202012Validator(dict(default_schema().document))
 
@@ -108,6 +109,20 @@ def test_the_hints_advice_works(tmp_path: Path) -> None:
         asserted = True
     assert ("hints" not in report) == asserted
     assert {r["outcome"] for r in report["requirements"]} == {"passed" if asserted else "failed"}
+
+
+def test_the_format_hint_names_the_schemas_own_format() -> None:
+    """Derived from the schema: an email place nested in an object, python-jsonschema
+    without a format checker.  Its int64 place rejects negative values by its ``minimum``,
+    so only the email's requirement is named; no word of date-time."""
+    ctx = context(str(EVENT), None)
+    report = certify_obj(Draft202012Validator(dict(ctx.schema.document)), ctx=ctx)
+    (hint,) = report["hints"]
+    assert hint["kind"] == "format-not-asserted"
+    assert hint["requirements"] == ["format:rejects-malformed-format:/user/email"]
+    assert "malformed email values" in hint["text"] and "date-time" not in hint["text"]
+    rows = {r["id"]: r for r in report["requirements"]}
+    assert rows["format:rejects-out-of-range-for-format:/ts"]["met"] > 0
 
 
 def test_one_malformation_missed_is_no_format_hint() -> None:
