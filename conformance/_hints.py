@@ -3,13 +3,14 @@
 A list of failed requirements says what broke, not why.  Two patterns have one usual cause
 each, and a report names it in one line so that a user fixes one thing, not twelve:
 
-- **Nothing rejected at a level.**  Every requirement to reject at the ``format`` level
-  failed, and not one of the cases they sent was rejected: the validator almost always
-  does not assert ``format`` (draft 2020-12 makes it an annotation unless asked for;
-  python-jsonschema asks for it with a format checker and skips ``date-time`` silently
-  without the ``rfc3339-validator`` package).  At the ``schema`` level the same pattern
-  means that the implementation accepts everything, or that its answer is not read as
-  the rejection it means.
+- **Nothing rejected.**  A format requirement failed without rejecting one of the cases it
+  sent (its row's ``met`` is 0): every malformation of that format was accepted, and the
+  validator almost always does not assert ``format`` (draft 2020-12 makes it an
+  annotation unless asked for; python-jsonschema asks for it with a format checker and
+  skips ``date-time`` silently without the ``rfc3339-validator`` package).  When every
+  requirement to reject at the ``schema`` level did the same, the implementation accepts
+  everything, or its answer is not read as the rejection it means.  A validator that
+  misses one malformation rejects the others, and gets no hint.
 - **One case, several requirements.**  Requirements that fail (or error) on the same case
   (the same ``case_id``) usually share one fault: a ``null`` read back fails a MUST and
   two SHOULDs at once.
@@ -126,7 +127,8 @@ def _shared_cases(results: Sequence[Result]) -> list[dict[str, Any]]:
     for r in results:
         if r.outcome not in ("failed", "errored"):
             continue
-        ids = {r.case_id, *(f.case_id for f in r.failures)} - {""}
+        # In the row's order, never a set's: the same run gives the same hints, byte for byte.
+        ids = dict.fromkeys(c for c in (r.case_id, *(f.case_id for f in r.failures)) if c)
         for case in ids:
             sharing.setdefault(case, []).append(r)
     groups: list[tuple[str, list[Result]]] = []
