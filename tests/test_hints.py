@@ -204,6 +204,22 @@ def results(draw: st.DrawFn) -> list[Result]:
     return out
 
 
+def test_a_shared_case_is_named_in_the_rows_order() -> None:
+    """Two requirements sharing two cases: the hint names the first row's headline, on any
+    hash seed (a set's order would pick either)."""
+    a, b = "0" * 15 + "a", "0" * 15 + "b"
+    kinds = (
+        Failure("k0", "", None, None, None, False, a),
+        Failure("k1", "", None, None, None, False, b),
+    )
+    found = [
+        Result(_requirement(n), "failed", 1, 0, case_id=(a, b)[n], failures=kinds[:: 1 - 2 * n])
+        for n in range(2)
+    ]
+    (hint,) = hints(context(), found)
+    assert hint["case_id"] == a and hint["requirements"] == ["lifecycle:r0", "lifecycle:r1"]
+
+
 def _ids(r: Result) -> set[str]:
     return ({r.case_id} | {f.case_id for f in r.failures}) - {""}
 
