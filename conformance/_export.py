@@ -36,6 +36,7 @@ from inngest_conformance._vocabulary import Kind
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import FORMAT
 from inngest_conformance.strategies import Violation
+from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 
 #: How a recorded invocation's flags are spelt as the plugin's options.
 PLUGIN_FLAGS = {
@@ -175,12 +176,22 @@ def _has_violation(expected: Any) -> bool:
 
 
 def _oracle_violation(ctx: Context, req: Requirement, record: Any) -> dict[str, Any]:
+    """The oracle's first reason to reject ``record``: the dialect's, or else the kit's
+    reading of OpenAPI's formats (a SHOULD requirement's case), named as such."""
+    reading = None
     errors = ctx.oracle.errors(record)
+    if not errors and req.keyword == "SHOULD":
+        reading, errors = OPENAPI_FORMAT, ctx.oracle.errors(record, reading=OPENAPI_FORMAT)
     if not errors:
         raise UsageError(f"{req.id}: the case is a valid record, so it cannot be one to reject")
     e = errors[0]
     return Violation(
-        rule=e.keyword, keyword=e.keyword, schema_path="", path=e.path, level=req.level
+        rule=e.keyword,
+        keyword=e.keyword,
+        schema_path="",
+        path=e.path,
+        level=req.level,
+        reading=reading,
     ).to_json()
 
 

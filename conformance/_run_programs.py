@@ -14,6 +14,7 @@ simplifies a program's values but not its length.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -80,6 +81,24 @@ def instant(value: Any) -> tuple[int, Any] | None:
     return None
 
 
+def same_time(a: Any, b: Any) -> bool:
+    """Whether two times a record holds are the same: by instant where both are times of one
+    kind (``2019-01-01T00:00:01Z`` is ``2019-01-01T00:00:01+00:00`` and
+    ``2019-01-01t00:00:01.000z``), else as JSON values."""
+    a_key, b_key = instant(a), instant(b)
+    if a_key is not None and b_key is not None:
+        return a_key == b_key
+    return bool(a == b)
+
+
+def _id_change(name: str, before: dict[str, Any], after: dict[str, Any]) -> str:
+    if name not in before:
+        return f"{name} (absent before, now {_short(after[name])})"
+    if name not in after:
+        return f"{name} (was {_short(before[name])}, now absent)"
+    return name
+
+
 def starts_later(model: LifecycleModel) -> bool:
     """Whether the table says a new run has no start time yet (``absent`` of the initial
     status names it; so it does by default): ``no-started-at-while-initial`` asks only then."""
@@ -88,7 +107,11 @@ def starts_later(model: LifecycleModel) -> bool:
 
 
 def record_breaches(
-    model: LifecycleModel, status: str, record: dict[str, Any], history: History
+    model: LifecycleModel,
+    status: str,
+    record: dict[str, Any],
+    history: History,
+    asked: Counter[str] | None = None,
 ) -> list[Breach]:
     """Every record invariant ``record`` breaks, for a run in ``status`` with ``history``.
 
@@ -96,18 +119,34 @@ def record_breaches(
     store answers (``status`` is then the model's), ``audit`` about every record a source
     emitted (``status`` is the record's own).  ``history`` is updated with what this record
     fixes (its start time, once one is seen).  Properties go by the names the table's
-    ``fields`` gives them (``LifecycleModel.fields``).
+    ``fields`` gives them (``LifecycleModel.fields``).  ``asked``, when given, counts each
+    invariant this record could have broken: what a verdict on a file rests on.
     """
     fields = model.fields
     out: list[Breach] = []
+    ask = asked.update if asked is not None else _ignore
     if history.ids is not None:
-        got_ids = {k: record.get(k) for k in history.ids}
+        ask(("ids-never-change",))
+        got_ids = fields.ids(record)
         if got_ids != history.ids:
-            changed = ", ".join(k for k in history.ids if got_ids[k] != history.ids[k])
-            out.append(Breach("ids-never-change", f"changed {changed}", history.ids))
+            # An id that appears (absent before, present now) or vanishes changed too.
+            names = dict.fromkeys([*history.ids, *got_ids])
+            changed = ", ".join(
+                _id_change(k, history.ids, got_ids)
+                for k in names
+                if (k in history.ids, history.ids.get(k)) != (k in got_ids, got_ids.get(k))
+            )
+            expected = {**history.ids, **{k: "absent" for k in got_ids if k not in history.ids}}
+            out.append(Breach("ids-never-change", f"changed {changed}", expected))
     start_name, end_name, output_name = fields.started_at, fields.ended_at, fields.output
     started = None if start_name is None else record.get(start_name)
-    if start_name is not None and history.started_at is not None and started != history.started_at:
+    if start_name is not None and history.started_at is not None:
+        ask(("started-at-never-changes",))
+    if (
+        start_name is not None
+        and history.started_at is not None
+        and not same_time(started, history.started_at)
+    ):
         now = repr(started) if start_name in record else "nothing"
         out.append(
             Breach(
@@ -119,6 +158,8 @@ def record_breaches(
     started_key = instant(started)
     if history.started_at is None and started_key is not None:
         history.started_at = started
+    if status == model.initial and starts_later(model):
+        ask(("no-started-at-while-initial",))
     if status == model.initial and start_name in record and starts_later(model):
         out.append(
             Breach(
@@ -128,6 +169,7 @@ def record_breaches(
             )
         )
     if end_name is not None and status in model.statuses:
+        ask(("ended-at-exactly-when-terminal",))
         terminal = model.is_terminal(status)
         if terminal != (end_name in record):
             message = f"has no {end_name}" if terminal else f"has {end_name} {record[end_name]!r}"
@@ -143,6 +185,8 @@ def record_breaches(
     start = started if started_key is not None else history.started_at
     start_key = started_key if started_key is not None else instant(start)
     end_key = instant(ended)
+    if start_key and end_key and start_key[0] == end_key[0]:
+        ask(("ended-at-not-before-started-at",))
     if start_key and end_key and start_key[0] == end_key[0] and end_key < start_key:
         out.append(
             Breach(
@@ -151,6 +195,8 @@ def record_breaches(
                 {str(end_name): f">= {start}"},
             )
         )
+    if output_name is not None and history.has_output:
+        ask(("keeps-output",))
     if output_name is not None and history.has_output and record.get(output_name) != history.output:
         now = (
             f"no {output_name}"
@@ -165,6 +211,10 @@ def record_breaches(
             )
         )
     return out
+
+
+def _ignore(_: Any) -> None:
+    pass
 
 
 def _short(value: Any) -> str:

@@ -765,6 +765,7 @@ class CaseLogWriter:
         self.ran: dict[str, set[str]] = {}
         self.suites: dict[str, dict[str, Any]] = {}
         self.written: Path | None = None
+        self.unwritten: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = _requirement_properties(report)
@@ -785,14 +786,17 @@ class CaseLogWriter:
             if rid in self.ran[group]
         ]
         try:
-            self.parts.merge(order)
-            self.written = self.parts.target
+            self.unwritten = self.parts.merge(order, "--conformance-log-cases")
+            if self.unwritten is None:
+                self.written = self.parts.target
         finally:
             self.parts.remove()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written is not None:
             terminalreporter.write_line(f"inngest-conformance cases: {self.written}")
+        if self.unwritten is not None:
+            terminalreporter.write_line(f"inngest-conformance: warning: {self.unwritten}")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.parts.remove()  # a session that never reached its end leaves no parts behind

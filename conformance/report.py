@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inngest_conformance._adapters.base import Description
-from inngest_conformance._encode import canonical_sha256
+from inngest_conformance._encode import UNPAIRED, canonical_sha256
 from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._hints import hints
 from inngest_conformance._output_files import temporary_path
@@ -83,6 +83,8 @@ class RunInfo:
     """The search after the profile (``--max-time``/``--rounds``), when one was asked."""
     database: bool = False
     """Whether searches first tried failures saved by earlier runs (``--database``)."""
+    audited: dict[str, int] | None = None
+    """What an audit's verdict rests on: records, runs and transitions read (``audit`` only)."""
 
 
 def verdict(results: Sequence[Result]) -> str:
@@ -113,7 +115,21 @@ def verdict_text(report: dict[str, Any]) -> str:
         parts.append(f"{w} SHOULD warning{'s' if w != 1 else ''}")
     if report.get("interrupted"):
         parts.append("interrupted")
+    audited = report.get("audited")
+    if isinstance(audited, dict):
+        parts.append(_extent_text(audited))
+        idle = sum(1 for r in report["requirements"] if r["outcome"] == "skipped")
+        if idle:
+            parts.append(f"{idle} requirement{'s' if idle != 1 else ''} not exercised")
     return ", ".join(parts)
+
+
+def _extent_text(audited: dict[str, Any]) -> str:
+    def n(key: str, word: str) -> str:
+        count = int(audited.get(key, 0))
+        return f"{count} {word}{'s' if count != 1 else ''}"
+
+    return f"on {n('records', 'record')} of {n('runs', 'run')}, {n('transitions', 'transition')}"
 
 
 def level_outcomes(results: Sequence[Result], levels: Sequence[str]) -> dict[Level, Outcome]:
@@ -304,6 +320,7 @@ def build_report(
         "levels_covered": list(info.levels or LEVELS),
         "exceptions": [exception_entry(k, v) for k, v in info.exceptions.items()],
         "counts": counts,
+        **({"audited": info.audited} if info.audited is not None else {}),
         "warnings": warnings,
         **({"hints": found} if (found := hints(info.ctx, results)) else {}),
         "requirements": requirements,
@@ -398,7 +415,7 @@ def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> 
                 raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
             tmp = temporary_path(path)
             staged.append((tmp, path))
-            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            with open(tmp, "w", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
                 fh.write(text)
         for tmp, path in staged:
             os.replace(tmp, path)

@@ -14,8 +14,10 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from inngest_conformance._audit import audit_records
 from inngest_conformance._encode import content_id
 from inngest_conformance._output_files import FORMATS, write_fixtures
+from inngest_conformance._planning import context
 from inngest_conformance.strategies import resolve_lifecycle
 from inngest_conformance.strategies._fixtures import Fixtures, Taken
 from inngest_conformance.strategies._invalid import (
@@ -182,7 +184,7 @@ def test_sequence_rows(files: dict[str, Path]) -> None:
     m = model()
     kinds = {True: 0, False: 0}
     for row in rows(files["sequences.jsonl"]):
-        assert set(row) == {"id", "statuses", "valid", "violation"}
+        assert set(row) == {"id", "statuses", "valid", "violation", "observed_valid"}
         found: SequenceViolation | None = check_sequence(m, row["statuses"])
         kinds[row["valid"]] += 1
         if row["valid"]:
@@ -193,6 +195,23 @@ def test_sequence_rows(files: dict[str, Path]) -> None:
             assert found.to_json() == row["violation"]
     assert kinds[True] > 0
     assert kinds[False] > 0
+
+
+def test_sequence_rows_say_what_audit_says_of_the_same_statuses(files: dict[str, Path]) -> None:
+    """``valid`` judges every status a run passed through; ``observed_valid`` is audit's
+    reading of a poller's view, where a repeat (``COMPLETED, COMPLETED``) is no step."""
+    ctx = context()
+    views: Counter[tuple[bool, bool]] = Counter()
+    for row in rows(files["sequences.jsonl"]):
+        records = [(i, {"run_id": "r", "status": s}) for i, s in enumerate(row["statuses"], 1)]
+        results, _ = audit_records(ctx, records)
+        order = next(r for r in results if r.requirement.id == "source:statuses-follow-lifecycle")
+        assert (order.outcome != "failed") == row["observed_valid"], (row, order.message)
+        views[row["valid"], row["observed_valid"]] += 1
+        if row["valid"]:
+            assert row["observed_valid"], row  # a legal walk is a legal view
+    # Both readings occur, and they differ: a repeat or a skip is illegal only as a walk.
+    assert views[False, True] > 0 and views[False, False] > 0, views
 
 
 def test_fixtures_follow_the_schema(tmp_path: Path) -> None:

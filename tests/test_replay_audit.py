@@ -199,13 +199,75 @@ def outcomes_of(report: dict[str, Any]) -> dict[str, str]:
 
 
 def test_audit_of_a_legal_run_is_conformant(tmp_path: Path) -> None:
-    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, RUNNING, COMPLETED)
+    # A poller's view: the completed run read twice, so that its output is seen kept.
+    done = {**COMPLETED, "output": {"ok": True}}
+    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, RUNNING, done, done)
     result = run(tmp_path, "audit", name, "--report-dir", "out")
     assert result.returncode == 0, result.stdout + result.stderr
     report = read_report(tmp_path / "out")
     assert report["verdict"] == "conformant" and report["role"] == "source"
     assert set(outcomes_of(report).values()) == {"passed"}
     assert "source:statuses-follow-lifecycle" in outcomes_of(report)
+    assert report["audited"] == {"records": 4, "runs": 1, "transitions": 2}
+    assert "on 4 records of 1 run, 2 transitions" in report["verdict_text"]
+    assert report["levels"]["format"] == "passed"
+
+
+def test_audit_of_an_empty_file_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "empty.jsonl").write_text("\n  \n", "utf-8")
+    result = run(tmp_path, "audit", "empty.jsonl", "--report-dir", "out")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.strip() == (
+        "inngest-conformance: error: empty.jsonl holds no records: nothing to audit"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_audit_skips_what_a_file_cannot_show_and_says_what_it_rests_on(tmp_path: Path) -> None:
+    # One record: nothing across records was exercised, so nothing there has passed.
+    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED)
+    result = run(tmp_path, "audit", name, "--report-dir", "out")
+    report = read_report(tmp_path / "out")
+    outcomes = outcomes_of(report)
+    assert {k for k, v in outcomes.items() if v == "passed"} == {
+        "source:emits-valid-records",
+        "source:emits-valid-formats",
+        "source:no-started-at-while-initial",
+        "source:ended-at-exactly-when-terminal",
+    }, outcomes
+    skipped = {
+        row["id"]: row["message"] for row in report["requirements"] if row["outcome"] == "skipped"
+    }
+    assert set(skipped) == {
+        "source:statuses-follow-lifecycle",
+        "source:ids-never-change",
+        "source:started-at-never-changes",
+        "source:ended-at-not-before-started-at",
+        "source:keeps-output",
+    }
+    assert all(m.startswith("not exercised: ") for m in skipped.values())
+    assert "started_at" in skipped["source:started-at-never-changes"]
+    assert report["audited"] == {"records": 1, "runs": 1, "transitions": 0}
+    assert report["verdict_text"] == (
+        "conformant, on 1 record of 1 run, 0 transitions, 5 requirements not exercised"
+    )
+    assert report["verdict_text"] in result.stdout
+    assert result.returncode == 0
+
+
+def test_audit_lists_every_error_of_a_line_and_formats_apart(tmp_path: Path) -> None:
+    bad = {"run_id": 7, "status": "DONE", "started_at": "2024-05-01 10:00:00Z", "extra": 1}
+    name = write_jsonl(tmp_path / "runs.jsonl", QUEUED, bad)
+    run(tmp_path, "audit", name, "--report-dir", "out")
+    rows = {row["id"]: row for row in read_report(tmp_path / "out")["requirements"]}
+    structure = rows["source:emits-valid-records"]["message"]
+    assert structure.startswith("line 2: "), structure
+    for path in ("/extra", "/function_id", "/run_id", "/status"):
+        assert f"{path}: " in structure, structure
+    assert "started_at" not in structure
+    formats = rows["source:emits-valid-formats"]
+    assert formats["outcome"] == "failed" and formats["keyword"] == "MUST"
+    assert formats["message"].startswith("line 2: /started_at: "), formats["message"]
 
 
 def test_audit_catches_a_run_leaving_a_terminal_state(tmp_path: Path) -> None:

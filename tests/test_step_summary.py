@@ -117,7 +117,8 @@ def test_compare_and_audit_append_theirs(tmp_path: Path) -> None:
     audited = run("audit", "runs.jsonl", "--report-dir", "audit", summary=summary, cwd=tmp_path)
     assert audited.returncode == 1, audited.stderr
     text = summary.read_text("utf-8").split("### inngest-conformance:")[-1]
-    assert "**Verdict: non-conformant**" in text and "`source:emits-valid-records`" in text
+    assert "**Verdict: non-conformant, on 1 record of 1 run" in text
+    assert "`source:emits-valid-records`" in text
     assert "reproduce: `inngest-conformance audit runs.jsonl" in text
 
 
