@@ -134,6 +134,7 @@ def merged(base: Result, extra: Result, round_: int) -> Result:
         rounds=round_,
         extra_examples=base.extra_examples + extra.examples,
         coverage=_coverage(base.coverage, extra.coverage),
+        met=None if base.met is None or extra.met is None else base.met + extra.met,
     )
     # The further round's own outcome, counted as the whole row's.
     instead = replace(
@@ -144,6 +145,7 @@ def merged(base: Result, extra: Result, round_: int) -> Result:
         rounds=round_,
         extra_examples=total.extra_examples,
         coverage=total.coverage,
+        met=total.met,
     )
     if extra.outcome in ("errored", "skipped"):
         return total if base.outcome != "passed" else instead

@@ -40,9 +40,11 @@ from inngest_conformance._render import (
     FIXED_KINDS,
     baseline_lines,
     cases_note,
+    counterexample_text,
     declared_note,
     failure_kinds,
     fixed_kinds,
+    hint_texts,
     search_note,
 )
 from inngest_conformance._replay import replay_report
@@ -559,7 +561,7 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         for r in report["requirements"]:
             if r["outcome"] in ("failed", "errored"):
                 out.write(f"\n{r['id']}: {r['message']}\n")
-                out.write(f"  counterexample: {json.dumps(r.get('counterexample'))[:300]}\n")
+                out.write(counterexample_text(r))
                 out.write(f"  reproduce: {r['reproduce']}\n")
                 if r.get("rerun") and r["rerun"] != r["reproduce"]:
                     out.write(f"  rerun:     {r['rerun']}\n")
@@ -568,6 +570,8 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
         out.write(f"\nlevels: {levels}\n")
         if search_note(report):
             out.write(f"{search_note(report)}\n")
+        for text in hint_texts(report):
+            out.write(f"hint: {text}\n")
     c = report["counts"]
     if report.get("exceptions") and not quiet:
         out.write("declared exceptions (not claimed; a variant's cases are not counted):\n")
@@ -807,6 +811,8 @@ def _compare(args: argparse.Namespace) -> int:
             out.write(f"{f['id']} [{column}]: {f['outcome']}\n  reproduce: {f['reproduce']}\n")
             if f.get("rerun") and f["rerun"] != f["reproduce"]:
                 out.write(f"  rerun:     {f['rerun']}\n")
+        for text in hint_texts(cert.report):
+            out.write(f"hint: {text}\n")
         out.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     for i in section["implementations"]:
         t = section["totals"][i["column"]]

@@ -121,6 +121,10 @@ class Result:
     """How many further rounds searched it after the profile (``None``: none were asked)."""
     extra_examples: int = 0
     """How many of ``examples`` those rounds sent."""
+    met: int | None = None
+    """How many of ``examples`` met the requirement (``None``: not counted).  A failed
+    requirement to reject whose count is 0 rejected nothing it was sent: a report's hints
+    say what that usually means."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -138,6 +142,8 @@ class Result:
             out["flaky"] = self.flaky
             if self.failures:
                 out["failures"] = [f.to_json() for f in self.failures]
+            if self.met is not None:
+                out["met"] = self.met
         if self.outcome == "errored":
             out["counterexample"] = self.counterexample
             if self.expected is not None:
@@ -186,6 +192,7 @@ def result_from_json(row: dict[str, Any], requirement: Requirement) -> Result:
         case_id=str(row.get("case_id", "")),
         rounds=int(row["search"]["rounds"]) if "search" in row else None,
         extra_examples=int(row["search"]["cases"]) if "search" in row else 0,
+        met=int(row["met"]) if "met" in row else None,
     )
 
 
@@ -593,7 +600,7 @@ def _search(
 ) -> Result:
     """:func:`run_requirement`'s body, inside the interrupt guard's raising region."""
     req_seed = requirement_seed(run_seed, req.id)
-    count = 0
+    count = met = 0
     tally = Tally(ctx, req)
     phase: CasePhase = "search"  # why attempt() is sending its case, for ``observe``
     started = time.perf_counter()
@@ -602,7 +609,7 @@ def _search(
     last_failure: _Failed | None = None
 
     def attempt(case: Any) -> _Failed | None:
-        nonlocal count
+        nonlocal count, met
         guard.check()
         count += 1
         tally.add(case)
@@ -612,6 +619,7 @@ def _search(
         except (ImplementationError, Unsupported) as exc:
             raise _Errored(case, exc) from None
         if verdict.ok:
+            met += 1
             return None
         failures = []
         for j in (verdict, *verdict.later):
@@ -680,6 +688,7 @@ def _search(
             duration_s=time.perf_counter() - started,
             declared=dict(declared.of(req.id)),
             coverage=tally.coverage(),
+            met=met,
             **kwargs,
         )
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 #: Longest value shown whole in a human format; report.json always keeps the whole value.
 ELIDE_AT = 2000
@@ -45,13 +45,53 @@ def visible(value: Any, *, limit: int = ELIDE_AT, indent: int | None = None) -> 
 KIND_LINE = 110
 
 
+def is_program(value: Any) -> TypeGuard[list[dict[str, Any]]]:
+    """Whether a counterexample is a lifecycle program (a list of operations)."""
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(op, dict) and isinstance(op.get("op"), str) for op in value)
+    )
+
+
+def program_lines(program: list[dict[str, Any]], *, limit: int = ELIDE_AT) -> list[str]:
+    """A lifecycle program, one operation a line, numbered as the ``step N`` of a message:
+    the whole program, since the step that breaks it is often the last."""
+    return [f"[{i}] {visible(op, limit=limit)}" for i, op in enumerate(program)]
+
+
+def counterexample_text(row: dict[str, Any]) -> str:
+    """The terminal's counterexample of a failed row: a record on one line (clipped), a
+    lifecycle program whole, one operation a line."""
+    case = row.get("counterexample")
+    if is_program(case):
+        n = len(case)
+        lines = "".join(f"    {line}\n" for line in program_lines(case))
+        return f"  counterexample ({n} operation{'s' if n != 1 else ''}):\n{lines}"
+    return f"  counterexample: {json.dumps(case)[:300]}\n"
+
+
+def hint_texts(report: dict[str, Any]) -> list[str]:
+    """The one line each of the report's hints (what its failures usually mean)."""
+    return [str(h["text"]) for h in report.get("hints", ())]
+
+
 def failure_kinds(row: dict[str, Any]) -> str:
-    """The terminal's compact list of a failed requirement's distinct failure kinds (empty
-    when it has one): one line each, the kind and its counterexample."""
+    """The terminal's list of a failed requirement's distinct failure kinds (empty when it
+    has one): for records one line each, the kind and its counterexample; for lifecycle
+    programs each kind's own message and its whole program."""
     failures = row.get("failures") or []
     if len(failures) < 2:
         return ""
     lines = [f"  {len(failures)} kinds of failure (report.json has each in full):\n"]
+    if all(is_program(f.get("counterexample")) for f in failures):
+        for f in failures:
+            lines.append(f"    {f['kind']}: {visible(f.get('message', ''), limit=KIND_LINE * 3)}\n")
+            if f.get("case_id") and f.get("case_id") == row.get("case_id"):
+                lines.append("      (the program above)\n")
+            else:
+                lines += [f"      {line}\n" for line in program_lines(f["counterexample"])]
+        return "".join(lines)
     width = min(max(len(f["kind"]) for f in failures), 40)
     varying = _varying_keys([f.get("counterexample") for f in failures])
     for f in failures:
@@ -194,13 +234,46 @@ def _text(report: dict[str, Any]) -> str:
 
 
 def _md_cell(value: Any, limit: int = 160) -> str:
+    """Text for a Markdown line or table cell: what Markdown would read as markup escaped
+    (``&`` and ``<`` start entities and HTML, ``|`` ends a cell), nothing else (``->``
+    stays ``->``)."""
     return (
         visible(value, limit=limit)
         .replace("\\", "\\\\")
         .replace("|", "\\|")
+        .replace("&", "&amp;")
         .replace("<", "&lt;")
-        .replace(">", "&gt;")
     )
+
+
+def _md_block(lines: list[str], indent: str = "") -> list[str]:
+    """A fenced code block (nothing inside needs escaping), its fence longer than any run
+    of backticks in it."""
+    longest = max((len(m) for line in lines for m in re.findall("`+", line)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [f"{indent}{fence}text", *(f"{indent}{line}" for line in lines), f"{indent}{fence}"]
+
+
+def _md_counterexample(value: Any, name: str = "counterexample") -> list[str]:
+    """A counterexample as Markdown: a record in a code span, a lifecycle program whole in
+    a code block, one operation a line."""
+    if is_program(value):
+        n = len(value)
+        return [
+            f"- {name} ({n} operation{'s' if n != 1 else ''}):",
+            "",
+            *_md_block(program_lines(value), "  "),
+            "",
+        ]
+    return [f"- {name}: {_md_code(value)}"]
+
+
+def _md_hints(report: dict[str, Any]) -> list[str]:
+    """The report's hints, each one line: what its failures usually mean."""
+    texts = hint_texts(report)
+    if not texts:
+        return []
+    return ["", "## What this usually means", "", *(f"- {_md_cell(t, 800)}" for t in texts)]
 
 
 def _md_code(value: Any, limit: int = 600) -> str:
@@ -337,7 +410,7 @@ def _md_failures(failures: list[dict[str, Any]]) -> list[str]:
             f"### `{r['id']}` — {r['outcome']}" + (" (flaky)" if r.get("flaky") else ""),
             "",
             f"- message: {_md_cell(r.get('message', ''), 400)}",
-            f"- counterexample: {_md_code(r.get('counterexample'))}",
+            *_md_counterexample(r.get("counterexample")),
         ]
         if r["outcome"] == "failed":
             lines += [
@@ -346,16 +419,7 @@ def _md_failures(failures: list[dict[str, Any]]) -> list[str]:
             ]
         if len(r.get("failures") or []) > 1:
             lines += ["", f"{len(r['failures'])} kinds of failure:", ""]
-            lines += [
-                "| kind | case_id | counterexample | answer |",
-                "| --- | --- | --- | --- |",
-            ]
-            lines += [
-                f"| {_md_cell(f['kind'], 80)} | `{_md_cell(f.get('case_id', ''), 40)}` "
-                f"| {_md_code(f.get('counterexample'), 300)} "
-                f"| {_md_code(f.get('answer'), 200)} |"
-                for f in r["failures"]
-            ]
+            lines += _md_kinds(r["failures"])
             lines += [""]
         lines += [f"- reproduce (this case): {_md_command(r.get('reproduce', ''))}"]
         if r.get("rerun"):
@@ -364,6 +428,34 @@ def _md_failures(failures: list[dict[str, Any]]) -> list[str]:
             lines += [f"- replay (every saved case): {_md_command(r['replay'])}"]
         lines += [""]
     return lines
+
+
+def _md_kinds(failures: list[dict[str, Any]]) -> list[str]:
+    """A requirement's failure kinds: a table of records, or for lifecycle programs each
+    kind's message, whole program and answer."""
+    if all(is_program(f.get("counterexample")) for f in failures):
+        lines = []
+        for f in failures:
+            lines += [
+                f"- {_md_code(f['kind'], 80)} (case {_md_code(f.get('case_id', ''), 40)}): "
+                f"{_md_cell(f.get('message', ''), 400)}",
+                "",
+                *_md_block(program_lines(f["counterexample"]), "  "),
+                "",
+                f"  answer: {_md_code(f.get('answer'), 600)}",
+                "",
+            ]
+        return lines
+    return [
+        "| kind | case_id | counterexample | answer |",
+        "| --- | --- | --- | --- |",
+        *(
+            f"| {_md_cell(f['kind'], 80)} | `{_md_cell(f.get('case_id', ''), 40)}` "
+            f"| {_md_code(f.get('counterexample'), 300)} "
+            f"| {_md_code(f.get('answer'), 200)} |"
+            for f in failures
+        ),
+    ]
 
 
 def _md_coverage(report: dict[str, Any]) -> list[str]:
@@ -399,6 +491,7 @@ def to_markdown(report: dict[str, Any]) -> str:
         f"kit {report['kit']['version']}",
     ]
     failures = failure_rows(report)
+    lines += _md_hints(report)
     if failures:
         lines += _md_failures(failures)
     else:
@@ -553,9 +646,12 @@ border-radius:.3rem;color:#fff}
 table{border-collapse:collapse;width:100%;margin:1rem 0}th,td{border-bottom:1px solid #ddd;
 padding:.3rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}
 .outcome{font-weight:700}code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;
-font-size:.85rem}td code{white-space:nowrap}
+font-size:.85rem}td code,code.id{white-space:nowrap}
+.counts{font-size:1.05rem;margin:.2rem 0}
+.hints{background:#fff8e1;border-left:4px solid #f9a825;padding:.5rem .5rem .5rem 1.6rem;
+margin:.6rem 0}.evidence .program{grid-column:1/-1}.kind h4{margin:.8rem 0 .2rem}
 pre{background:#f7f7f7;padding:.6rem;overflow:auto;max-height:24rem;
-white-space:pre-wrap;word-break:break-all;margin:.2rem 0}
+white-space:pre-wrap;overflow-wrap:anywhere;margin:.2rem 0}
 .evidence{display:grid;grid-template-columns:repeat(3,1fr);gap:.8rem}
 .failure{border-left:4px solid #c62828;padding-left:.8rem;margin:1.2rem 0}
 .failure.errored{border-color:#ef6c00}
@@ -563,6 +659,39 @@ white-space:pre-wrap;word-break:break-all;margin:.2rem 0}
 overflow:hidden;vertical-align:middle;margin-right:.4rem}.bar span{display:block;height:100%;
 background:#2e7d32}.small{font-size:.8rem;color:#444}
 """
+
+
+def _html_program(program: list[dict[str, Any]]) -> str:
+    """A lifecycle program whole, one operation a line."""
+    return f"<pre>{html.escape(chr(10).join(program_lines(program)), quote=True)}</pre>"
+
+
+def _html_kinds(failures: list[dict[str, Any]]) -> str:
+    """A requirement's failure kinds: a table of records, or for lifecycle programs each
+    kind's message, whole program and answer."""
+    if len(failures) < 2:
+        return ""
+    head = f"<p>{len(failures)} kinds of failure:</p>"
+    if all(is_program(f.get("counterexample")) for f in failures):
+        return head + "".join(
+            f'<div class="kind"><h4><code class="id">{_h(f["kind"])}</code> '
+            f'<span class="small">case <code class="id">{_h(f.get("case_id", ""))}</code>'
+            f"</span></h4><p>{_h(f.get('message', ''))}</p>"
+            f"{_html_program(f['counterexample'])}"
+            f'<p class="small">answer</p><pre>{_h(f.get("answer"), limit=500)}</pre></div>'
+            for f in failures
+        )
+    return (
+        head + "<table><thead><tr><th>kind</th>"
+        "<th>case_id</th><th>counterexample</th><th>answer</th></tr></thead><tbody>"
+        + "".join(
+            f"<tr><td>{_h(f['kind'])}</td><td><code>{_h(f.get('case_id', ''))}</code></td>"
+            f"<td><pre>{_h(f.get('counterexample'))}</pre>"
+            f"</td><td><pre>{_h(f.get('answer'), limit=500)}</pre></td></tr>"
+            for f in failures
+        )
+        + "</tbody></table>"
+    )
 
 
 def _html_coverage(report: dict[str, Any]) -> str:
@@ -627,6 +756,14 @@ def _chart(report: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _counts_html(c: dict[str, Any]) -> str:
+    """The four counts, each in its outcome's colour."""
+    return ", ".join(
+        f'<strong style="color:{OUTCOME_COLOURS[o]}">{int(c[o])}</strong> {o}'
+        for o in ("passed", "failed", "errored", "skipped")
+    )
+
+
 def to_html(report: dict[str, Any]) -> str:
     """One self-contained page: no script, no network, every value escaped."""
     impl = report["implementation"]
@@ -652,25 +789,15 @@ def to_html(report: dict[str, Any]) -> str:
         else:
             evidence += [("detail", r.get("detail", ""))]
         cells = "".join(
-            f"<div><strong>{name}</strong><pre>{_h(value, indent=2)}</pre></div>"
+            f'<div class="program"><strong>{name}</strong>{_html_program(value)}</div>'
+            if is_program(value)
+            else f"<div><strong>{name}</strong><pre>{_h(value, indent=2)}</pre></div>"
             for name, value in evidence
         )
-        kinds = ""
-        if len(r.get("failures") or []) > 1:
-            kinds = (
-                f"<p>{len(r['failures'])} kinds of failure:</p><table><thead><tr><th>kind</th>"
-                "<th>case_id</th><th>counterexample</th><th>answer</th></tr></thead><tbody>"
-                + "".join(
-                    f"<tr><td>{_h(f['kind'])}</td><td><code>{_h(f.get('case_id', ''))}</code></td>"
-                    f"<td><pre>{_h(f.get('counterexample'))}</pre>"
-                    f"</td><td><pre>{_h(f.get('answer'), limit=500)}</pre></td></tr>"
-                    for f in r["failures"]
-                )
-                + "</tbody></table>"
-            )
+        kinds = _html_kinds(r.get("failures") or [])
         failures.append(
             f'<section class="failure {r["outcome"]}" id="{_h(r["id"])}">'
-            f"<h3><code>{_h(r['id'])}</code> — {_h(r['outcome'])}</h3>"
+            f'<h3><code class="id">{_h(r["id"])}</code> — {_h(r["outcome"])}</h3>'
             f"<p>{_h(r.get('message', ''))}</p>"
             f'<div class="evidence">{cells}</div>{kinds}'
             f"<p>Reproduce (this case): <code>{_h(r.get('reproduce', ''))}</code>"
@@ -717,16 +844,22 @@ def to_html(report: dict[str, Any]) -> str:
         f"{_h(report['started_at'])} · {report['duration_s']} s</p>"
         f'<div class="verdict" id="verdict" style="background:{VERDICT_COLOURS.get(verdict)}">'
         f"{_h(_text(report))}</div>"
+        f'<p id="counts" class="counts">{_counts_html(c)}. Levels covered: '
+        f"{_h(', '.join(report.get('levels_covered', [])))}.</p>"
+        f'<div class="levels">{levels}</div>'
+        + (
+            '<ul id="hints" class="hints">'
+            + "".join(f"<li>{_h(t, limit=800)}</li>" for t in hint_texts(report))
+            + "</ul>"
+            if hint_texts(report)
+            else ""
+        )
         + (
             f"<h2>Failures</h2>{''.join(failures)}"
             if failures
             else f'<p id="no-failures">{_h(no_failures_line(report))}</p>{_html_coverage(report)}'
         )
-        + f'<div class="levels">{levels}</div>'
-        f"<p>{c['passed']} passed, {c['failed']} failed, {c['errored']} errored, "
-        f"{c['skipped']} skipped. Levels covered: "
-        f"{_h(', '.join(report.get('levels_covered', [])))}.</p>"
-        "<h2>Requirements</h2><table><thead><tr><th>requirement</th><th>level</th>"
+        + "<h2>Requirements</h2><table><thead><tr><th>requirement</th><th>level</th>"
         "<th>keyword</th><th>outcome</th><th>cases</th><th>statement</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
         f'<p class="meta">{_h(cases_note(report))}</p>'

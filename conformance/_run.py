@@ -24,6 +24,7 @@ from inngest_conformance._budget import Budget, compare_more, search_more
 from inngest_conformance._case_log import case_parts
 from inngest_conformance._compare import Entrant, compare, section_of, unique_names
 from inngest_conformance._engine import Interrupted, Listener, Result, certify, interrupts
+from inngest_conformance._hints import with_hints
 from inngest_conformance._parallel import certify_in_workers, compare_in_workers
 from inngest_conformance._planning import (
     check_profile,
@@ -391,6 +392,7 @@ def compare_adapters(
     ]
     worst = [per[owner.name][i] for i, owner in enumerate(owners)]
     own_rows: dict[str, dict[str, dict[str, Any]]] = {}
+    own_hints: list[dict[str, Any]] = []
     for n, (entry, e) in enumerate(zip(section["implementations"], entrants, strict=True)):
         words = tuple(invocations[n]) if n < len(invocations) else ()
         own = build_report(
@@ -401,6 +403,11 @@ def compare_adapters(
             column=e.name,
         )
         failures = [r for r in own["requirements"] if r["outcome"] in ("failed", "errored")]
+        # Each implementation's own: the worst rows of several never make one pattern.
+        own_hints += [
+            {**h, "implementation": e.name, "text": f"{e.name}: {h['text']}"}
+            for h in own.get("hints", ())
+        ]
         entry["invocation"] = list(words)
         entry["failures"] = failures
         own_rows[e.name] = {r["id"]: r for r in failures}
@@ -414,7 +421,7 @@ def compare_adapters(
         budget=budget,
         database=folder is not None,
     )
-    report = run.report(info, worst)
+    report = with_hints(run.report(info, worst), own_hints)
     for row, owner in zip(report["requirements"], owners, strict=True):
         mine = own_rows[owner.name].get(row["id"])
         if mine is not None:

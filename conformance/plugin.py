@@ -329,6 +329,27 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     )
 
 
+def not_collected_line(config: pytest.Config) -> str | None:
+    """The short summary's line for a session that left the ini's implementation out on its
+    own (``auto``, test paths given): ``-q`` hides the header, and a session that ran only
+    the user's tests exits 0 as if the implementation had been judged."""
+    if collects(config) or not any(setting(config, n) for n in IMPLEMENTATION_OPTIONS):
+        return None
+    if (setting(config, "collect") or "auto") != "auto" or hasattr(config, "workerinput"):
+        return None
+    return (
+        f"inngest-conformance: the conformance suite was not collected (test paths given): "
+        f"add {NODE} to the paths to run it (pytest ... {NODE}), or set "
+        f"{ini_name('collect')} = always"
+    )
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    line = not_collected_line(config)
+    if line is not None:
+        terminalreporter.write_line(line, yellow=True)
+
+
 class RequirementFailed(Exception):
     """A requirement's outcome, raised so pytest reports it as a failure."""
 
@@ -449,21 +470,92 @@ def run_and_record(
     if result.outcome == "skipped":
         pytest.skip(result.message)
     if result.outcome == "errored":
-        raise RequirementFailed(f"errored: {result.message}\n{result.detail}".rstrip())
+        commands = "".join(f"\n{line}" for line in command_lines(item, state, result))
+        raise RequirementFailed(f"errored: {result.message}\n{result.detail}".rstrip() + commands)
     if result.outcome == "failed":
+        from inngest_conformance._render import counterexample_text, failure_kinds, is_program
+
+        row = result.to_json()
+        shown = (
+            counterexample_text(row)
+            if is_program(result.counterexample)
+            else f"  counterexample: {json.dumps(result.counterexample)[:2000]}\n"
+        )
         text = (
-            f"{requirement.id} ({requirement.keyword}): {result.message}\n"
-            f"  counterexample: {json.dumps(result.counterexample)[:2000]}\n"
+            f"{requirement.id} ({requirement.keyword}): {result.message}\n{shown}"
             f"  answer:   {json.dumps(result.answer)[:500]}\n"
             f"  expected: {json.dumps(result.expected)[:500]}"
         )
-        from inngest_conformance._render import failure_kinds
 
+        text += "".join(f"\n{line}" for line in command_lines(item, state, result))
         text += "\n" + failure_kinds(row).rstrip() + new_kinds
         if requirement.keyword == "SHOULD":
             warnings.warn(text, stacklevel=1)
             return
         raise RequirementFailed(text)
+
+
+def command_lines(item: pytest.Item, state: RunSettings, result: Any) -> list[str]:
+    """A failed or errored item's ``reproduce:`` and ``rerun:`` lines, as the command line
+    prints them.  For the options' implementation: with a report folder, the one case
+    replayed from the report the session writes; without, the requirement's certify run
+    (the same seed makes the same case).  A :func:`inngest_conformance.testing.suite`'s
+    implementation lives in the project's fixture, so pytest reruns it."""
+    rid = result.requirement.id
+    if not isinstance(state, _Session):
+        test = item.nodeid.split("[", 1)[0]
+        return [f"  reproduce: {suite_command(test, rid, state.seed, state.profile)}"]
+    from inngest_conformance._adapters.base import Description
+    from inngest_conformance.report import RunInfo, reproduce_fields, with_report_path
+
+    info = RunInfo(
+        state.ctx,
+        result.requirement.role,
+        state.profile,
+        state.seed,
+        Description(name=""),
+        tuple(invocation_words(state.config)),
+    )
+    row = {"id": rid, "case_id": result.case_id, **reproduce_fields(info, result.to_json())}
+    folder = setting(state.config, "report")
+    if folder is None:
+        row["reproduce"] = row["rerun"]
+    else:
+        row = with_report_path({"requirements": [row]}, str(Path(folder) / "report.json"))[
+            "requirements"
+        ][0]
+    lines = [f"  reproduce: {row['reproduce']}"]
+    if row["rerun"] != row["reproduce"]:
+        lines.append(f"  rerun:     {row['rerun']}")
+    return lines
+
+
+def suite_command(test: str, rid: str, seed: int, profile: str) -> str:
+    """The pytest command that runs one requirement of a suite again."""
+    import shlex
+
+    return shlex.join(
+        [
+            "pytest",
+            f"{test}[{rid}]",
+            option_name("seed"),
+            str(seed),
+            option_name("profile"),
+            profile,
+        ]
+    )
+
+
+def invocation_words(config: pytest.Config) -> list[str]:
+    """The certify arguments naming the options' implementation, schema and model."""
+    from inngest_conformance._planning import invocation
+
+    return invocation(
+        **{option: setting(config, option) for option in IMPLEMENTATION_OPTIONS},
+        schema=setting(config, "schema"),
+        lifecycle=setting(config, "lifecycle"),
+        rejects_with=(setting(config, "rejects_with") or "").split(),
+    )
 
 
 def _group(user_properties: Any) -> str:
@@ -610,6 +702,7 @@ class ReportWriter:
         self.suites: dict[str, dict[str, Any]] = {}
         self.written: list[tuple[Path, str]] = []
         self.baseline: dict[str, Any] | None = None
+        self.hints: list[str] = []
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = _requirement_properties(report)
@@ -647,6 +740,7 @@ class ReportWriter:
                 # As written: the replay commands name the report's own path.
                 report = with_report_path(report, str(directory / "report.json"))
             reports.append(report)
+            self.hints += [str(h["text"]) for h in report.get("hints", ())]
         if self.junit is not None:
             from inngest_conformance._junit import write_junit
 
@@ -659,6 +753,8 @@ class ReportWriter:
             terminalreporter.write_sep("-", "inngest-conformance report")
             for path, label in self.written:
                 terminalreporter.write_line(f"written: {path} ({label})")
+        for text in self.hints:
+            terminalreporter.write_line(f"hint: {text}")
         if self.baseline is not None:
             from inngest_conformance._render import baseline_lines
 
@@ -747,11 +843,10 @@ def session_report(
 ) -> dict[str, Any]:
     """One implementation's report from its items' rows: the options' implementation, or a
     suite (``suite`` says which, with its own role, profile, schema and lifecycle model)."""
-    import shlex
 
     from inngest_conformance._adapters.base import Description
     from inngest_conformance._engine import result_from_json
-    from inngest_conformance._planning import context, invocation
+    from inngest_conformance._planning import context
     from inngest_conformance._requirements import catalogue
     from inngest_conformance._run import now_iso
     from inngest_conformance._vocabulary import ROLE_LEVELS
@@ -767,12 +862,7 @@ def session_report(
     if suite:
         name, profile = f"suite {suite['fixture']!r} ({suite['test']})", suite["profile"]
     else:
-        words = invocation(
-            **{option: setting(state.config, option) for option in IMPLEMENTATION_OPTIONS},
-            schema=setting(state.config, "schema"),
-            lifecycle=setting(state.config, "lifecycle"),
-            rejects_with=(setting(state.config, "rejects_with") or "").split(),
-        )
+        words = invocation_words(state.config)
         name = next((v for n in IMPLEMENTATION_OPTIONS if (v := setting(state.config, n))), "")
         profile = state.profile
     info = RunInfo(
@@ -796,14 +886,5 @@ def session_report(
                 row.pop("rerun", None)
                 for failure in row.get("failures", ()):
                     failure.pop("reproduce", None)
-                row["reproduce"] = shlex.join(
-                    [
-                        "pytest",
-                        f"{suite['test']}[{row['id']}]",
-                        option_name("seed"),
-                        str(state.seed),
-                        option_name("profile"),
-                        profile,
-                    ]
-                )
+                row["reproduce"] = suite_command(suite["test"], row["id"], state.seed, profile)
     return report

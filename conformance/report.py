@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from inngest_conformance._adapters.base import Description
 from inngest_conformance._encode import UNPAIRED, canonical_sha256, clip, one_line
 from inngest_conformance._engine import PROFILES, Result
+from inngest_conformance._hints import hints
 from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import Context
@@ -323,6 +324,7 @@ def build_report(
         "counts": counts,
         **({"audited": info.audited} if info.audited is not None else {}),
         "warnings": warnings,
+        **({"hints": found} if (found := hints(info.ctx, results)) else {}),
         "requirements": requirements,
         "started_at": started_at,
         "duration_s": round(duration_s, 3),

@@ -412,7 +412,14 @@ def test_suite_runs_the_lifecycle_requirements_on_a_fixture(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         [f"{illegal} (MUST): *accepted the illegal transition QUEUED -> COMPLETED*"]
     )
-    assert "counterexample: " in result.stdout.str()
+    # The program whole, one operation a line, and the pytest command that reruns it.
+    result.stdout.fnmatch_lines(["  counterexample (* operation*):", '    [[]0] {"op": "create"*'])
+    result.stdout.fnmatch_lines(
+        [
+            "  reproduce: pytest 'test_suites.py::test_skipping_store_conformance"
+            f"[[]{illegal}]' --conformance-seed 0 --conformance-profile quick"
+        ]
+    )
 
     # Two stores, two reports: each suite's verdict is its own, never a blend.
     assert not (pytester.path / "out" / "report.json").exists()

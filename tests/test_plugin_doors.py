@@ -154,3 +154,68 @@ def test_a_target_and_a_suite_each_get_their_own_report(pytester: pytest.Pyteste
             "written: out*test_store.test_store_conformance*report.json (suite('store')*",
         ]
     )
+
+
+NOT_COLLECTED = "inngest-conformance: the conformance suite was not collected (test paths given)*"
+
+
+def test_q_says_the_ini_suite_was_not_collected(pytester: pytest.Pytester) -> None:
+    """Once ``pytest -q test_plain.py`` left the ini's implementation out without a word
+    (``-q`` hides the header) and exited 0."""
+    pytester.makeini(INI)
+    pytester.makepyfile(test_plain=PLAIN)
+    quiet = pytester.runpytest_subprocess("-q", "test_plain.py")
+    assert quiet.ret == 0
+    quiet.assert_outcomes(passed=1)
+    quiet.stdout.fnmatch_lines([NOT_COLLECTED])
+    line = next(x for x in quiet.stdout.lines if "was not collected" in x)
+    assert "pytest ... inngest-conformance" in line and "conformance_collect = always" in line
+    # What the line says runs it; asked to leave it out, or running it, nothing is said.
+    told = pytester.runpytest_subprocess("-q", "test_plain.py", "inngest-conformance", "--co")
+    never = pytester.runpytest_subprocess("-q", "test_plain.py", option_name("collect"), "never")
+    for result in (told, never):
+        assert result.ret == 0 and "was not collected" not in result.stdout.str()
+    assert "inngest-conformance::" in told.stdout.str()
+
+
+PLAIN_JSONSCHEMA = """
+from inngest_conformance.strategies._schema import default_schema
+from jsonschema import Draft202012Validator
+
+validator = Draft202012Validator(dict(default_schema().document))
+"""
+MALFORMED = "format:rejects-malformed-date-time:started_at"
+
+
+@pytest.mark.parametrize("report", [True, False], ids=["report", "no-report"])
+def test_a_failing_item_prints_its_reproduce_and_rerun_lines(
+    pytester: pytest.Pytester, report: bool
+) -> None:
+    pytester.makepyfile(plain=PLAIN_JSONSCHEMA)
+    written = (option_name("report"), "out") if report else ()
+    result = pytester.runpytest_subprocess(
+        f"inngest-conformance::{MALFORMED}", option_name("target"), "plain:validator", *QUICK,
+        *written,
+    )  # fmt: skip
+    assert result.ret == 1
+    result.assert_outcomes(failed=1)
+    rerun = (
+        "  rerun:     inngest-conformance certify --target plain:validator --role validator "
+        f"--profile quick --seed 0 --requirement {MALFORMED}"
+    )
+    lines = result.stdout.lines
+    if report:
+        row = next(
+            r for r in read_report(pytester.path / "out")["requirements"] if r["id"] == MALFORMED
+        )
+        assert (
+            f"  reproduce: {row['reproduce']}" in lines and f"  rerun:     {row['rerun']}" in lines
+        )
+        assert row["reproduce"].startswith("inngest-conformance replay out/report.json ")
+        assert row["rerun"] == rerun.split(":", 1)[1].strip()
+        # The session's hint under the report lines.
+        assert any(x.startswith("hint: not one of ") for x in lines)
+    else:
+        # No report to replay from: the requirement's run again, the same seed's case.
+        assert f"  reproduce: {rerun.split(':', 1)[1].strip()}" in lines
+        assert not any(x.startswith("  rerun: ") for x in lines)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import html
 import html.parser
 import json
+import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,13 +18,14 @@ import jsonschema
 import pytest
 from inngest_conformance._adapters import open_adapter
 from inngest_conformance._engine import Result
-from inngest_conformance._render import to_html, to_markdown, visible
+from inngest_conformance._render import program_lines, to_html, to_markdown, visible
 from inngest_conformance._requirements import Requirement
 from inngest_conformance._run import certify_adapter
 from inngest_conformance.reference import Verdict, validator
 from inngest_conformance.report import report_schema, with_report_path, write_reports
 
-from tests.common import certify_obj, timeless, with_tests_importable
+from tests.common import certify_obj, read_report, run_cli, timeless, with_tests_importable
+from tests.defects import DEFECTS
 
 HOSTILE_ERROR = "<script>alert('x')</script>\x00\x1b[31m|`|\U0001f4a5"
 
@@ -284,3 +288,159 @@ def test_html_renders_in_a_real_browser(hostile_report: dict[str, Any], tmp_path
         check=True,
     )
     assert shot.stat().st_size > 5_000  # something was painted
+
+
+# --- lifecycle evidence a person can read -------------------------------------------------
+
+#: A store that refuses to resume a paused run (the planted defect).
+CANNOT_RESUME = DEFECTS["refuses-paused-to-running"].make()
+LEGAL = "lifecycle:accepts-legal-transitions"
+VALID_RECORDS = "lifecycle:returns-valid-records"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One CLI run as a user sees it: the terminal, and each report file."""
+
+    stdout: str
+    report: dict[str, Any]
+    md: str
+    page: str
+
+
+def _certify_run(folder: Path, target: str, *args: str) -> Run:
+    proc = run_cli(
+        folder, "certify", "--target", target, "--profile", "quick", *args, "--report-dir", "out"
+    )
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = folder / "out"
+    return Run(
+        proc.stdout,
+        read_report(out),
+        (out / "report.md").read_text("utf-8"),
+        (out / "report.html").read_text("utf-8"),
+    )
+
+
+@pytest.fixture(scope="module")
+def resume_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    folder = tmp_path_factory.mktemp("resume")
+    return _certify_run(folder, "tests.test_report:CANNOT_RESUME", "--requirement", LEGAL)
+
+
+@pytest.fixture(scope="module")
+def kinds_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
+    folder = tmp_path_factory.mktemp("kinds")
+    return _certify_run(folder, "tests.test_hints:NULL_TIMES", "--requirement", VALID_RECORDS)
+
+
+def test_a_resume_defect_is_visible_in_every_format(resume_run: Run) -> None:
+    """Once the terminal clipped the program after its first operation: the refused
+    resume, its last step, was only in report.json."""
+    (row,) = resume_run.report["requirements"]
+    program = row["counterexample"]
+    assert [op.get("status") for op in program][-2:] == ["PAUSED", "RUNNING"]
+    assert "PAUSED -> RUNNING" in row["message"]
+    lines = program_lines(program)
+    assert len(lines) == len(program) >= 3
+    terminal = resume_run.stdout.splitlines()
+    assert f"  counterexample ({len(program)} operations):" in terminal
+    assert all(f"    {line}" in terminal for line in lines)
+    md = resume_run.md.splitlines()
+    assert all(f"  {line}" in md for line in lines)
+    assert "PAUSED -> RUNNING" in resume_run.md and "&gt;" not in resume_run.md
+    assert all(html.escape(line) in resume_run.page for line in lines)
+
+
+def test_each_lifecycle_failure_kind_shows_its_message_and_whole_program(kinds_run: Run) -> None:
+    (row,) = kinds_run.report["requirements"]
+    failures = row["failures"]
+    assert len(failures) >= 2 and any("->" in f["kind"] for f in failures)
+    terminal, md = kinds_run.stdout.splitlines(), kinds_run.md.splitlines()
+    for f in failures:
+        assert f"    {f['kind']}: {f['message']}" in terminal
+        lines = program_lines(f["counterexample"])
+        if f["case_id"] != row["case_id"]:  # the headline's program is shown above it
+            assert all(f"      {line}" in terminal for line in lines)
+        head = next(x for x in md if x.startswith(f"- `{f['kind']}` (case `{f['case_id']}`): "))
+        assert head.endswith(f["message"].replace("<", "&lt;"))
+        assert all(f"  {line}" in md for line in lines)
+        assert html.escape(f["message"]) in kinds_run.page
+        assert all(html.escape(line) in kinds_run.page for line in lines)
+    assert "QUEUED->RUNNING" in kinds_run.md and "-&gt;" not in kinds_run.md
+
+
+def test_markdown_escapes_only_what_markdown_reads_as_markup(resume_run: Run) -> None:
+    (row,) = resume_run.report["requirements"]
+    fenced = [*row["counterexample"], {"op": "get", "run_id": "```x````"}]
+    message = "QUEUED -> RUNNING & <b>bold</b> | pipe"
+    md = to_markdown(
+        {
+            **resume_run.report,
+            "requirements": [{**row, "message": message, "counterexample": fenced}],
+        }
+    )
+    assert "- message: QUEUED -> RUNNING &amp; &lt;b>bold&lt;/b> \\| pipe" in md.splitlines()
+    # Inside a code block nothing is escaped; its fence outruns the value's backticks.
+    last = f'  [{len(fenced) - 1}] {{"op": "get", "run_id": "```x````"}}'
+    assert last in md.splitlines()
+    assert "  `````text" in md.splitlines()
+
+
+def test_the_html_opens_with_the_four_counts(resume_run: Run) -> None:
+    page, counts = resume_run.page, resume_run.report["counts"]
+    start = page.index('id="counts"')
+    assert start < page.index("<h2>Failures</h2>")
+    shown = re.sub("<[^>]+>", "", page[start : page.index("</p>", start)])
+    for outcome in ("passed", "failed", "errored", "skipped"):
+        assert f"{counts[outcome]} {outcome}" in shown
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("which", ["resume_run", "kinds_run", "hostile"])
+def test_a_browsers_first_screen_has_the_counts_and_no_id_wraps(
+    which: str, request: pytest.FixtureRequest, hostile_report: dict[str, Any], tmp_path: Path
+) -> None:
+    """Measured in a real browser at 1280x900: the counts are on the first screen, and no
+    requirement id or case id breaks over two lines."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (apt-get install chromium)")
+    if which == "hostile":
+        write_reports(hostile_report, tmp_path)
+    else:
+        (tmp_path / "report.html").write_text(request.getfixturevalue(which).page, "utf-8")
+    (tmp_path / "measure.html").write_text(MEASURE, "utf-8")
+    dom = subprocess.run(
+        [
+            browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+            "--allow-file-access-from-files", f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1280,900", "--dump-dom", (tmp_path / "measure.html").as_uri(),
+        ],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    found = re.search(r'data-measured="([^"]*)"', dom.stdout)
+    assert found is not None, dom.stdout[-2000:]
+    measured = json.loads(html.unescape(found.group(1)))
+    assert 0 < measured["counts_bottom"] < 900
+    assert measured["ids"] > 0 and measured["wrapped"] == []
+
+
+#: A page that loads report.html at 1280x900 and records where the counts end and which
+#: ids (the requirement ids of headings and tables, case ids) break over lines.
+MEASURE = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="f" src="report.html" style="width:1280px;height:900px;border:0"></iframe>
+<script>
+document.getElementById("f").addEventListener("load", function () {
+  var d = this.contentDocument;
+  var ids = Array.from(d.querySelectorAll("h3 code, td:first-child code, code.id"));
+  document.body.setAttribute("data-measured", JSON.stringify({
+    counts_bottom: d.getElementById("counts").getBoundingClientRect().bottom,
+    ids: ids.length,
+    wrapped: ids.filter(function (e) { return e.getClientRects().length > 1; })
+      .map(function (e) { return e.textContent; })
+  }));
+});
+</script></body></html>
+"""
