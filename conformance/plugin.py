@@ -486,7 +486,6 @@ def run_and_record(
             f"  answer:   {json.dumps(result.answer)[:500]}\n"
             f"  expected: {json.dumps(result.expected)[:500]}"
         )
-
         text += "".join(f"\n{line}" for line in command_lines(item, state, result))
         text += "\n" + failure_kinds(row).rstrip() + new_kinds
         if requirement.keyword == "SHOULD":
