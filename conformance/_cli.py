@@ -20,6 +20,7 @@ from typing import Any, NoReturn, TextIO
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
+from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES, byte_size
 from inngest_conformance._baseline import Baseline, changes, exit_status, updated, write
 from inngest_conformance._budget import Budget
 from inngest_conformance._case_log import check_log_path
@@ -107,6 +108,26 @@ def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one
         metavar="S",
         help="seconds to wait for a program's first answer (default 10)",
     )
+    _max_answer_bytes_option(p)
+
+
+def _max_answer_bytes_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--max-answer-bytes",
+        type=_answer_size,
+        default=DEFAULT_MAX_ANSWER_BYTES,
+        metavar="N",
+        help="the largest answer a program or service may give, in bytes (16MiB, 512KiB; "
+        "default 16MiB): a longer one is a protocol error",
+    )
+
+
+def _answer_size(text: str) -> int:
+    """``--max-answer-bytes``: a size in bytes, with an optional KiB/MiB/GiB unit."""
+    try:
+        return byte_size(text, "--max-answer-bytes")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-answer-bytes ")) from None
 
 
 def _jobs(text: str) -> int:
@@ -344,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     _rejects_with_option(p)
     p.add_argument("--timeout", type=float, default=5.0, metavar="S")
     p.add_argument("--startup-timeout", type=float, default=10.0, metavar="S")
+    _max_answer_bytes_option(p)
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0)
@@ -556,6 +578,7 @@ def _certify_run(
         url=args.url,
         request_timeout=args.timeout,
         startup_timeout=args.startup_timeout,
+        max_answer_bytes=args.max_answer_bytes,
         rejects_with=tuple(args.rejects_with),
         schema=args.schema,
         lifecycle=args.lifecycle,
@@ -663,6 +686,7 @@ def _compare(args: argparse.Namespace) -> int:
             **{kind: value},
             request_timeout=args.timeout,
             startup_timeout=args.startup_timeout,
+            max_answer_bytes=args.max_answer_bytes,
             rejects_with=tuple(args.rejects_with) if kind == "target" else (),
             schema=args.schema,
             lifecycle=args.lifecycle,
@@ -839,6 +863,7 @@ def _replay(args: argparse.Namespace) -> int:
         only=args.requirement,
         timeout=args.timeout,
         startup_timeout=args.startup_timeout,
+        max_answer_bytes=args.max_answer_bytes,
         target=args.target,
         command=args.command,
         url=args.url,

@@ -117,8 +117,7 @@ def test_a_harness_that_dies_before_its_request_is_started_once_for_it(
     def start_and_wait_for_the_end(self: ProcessAdapter, request: Any) -> Any:
         child = start(self, request)
         child.proc.wait(timeout=10)
-        for thread in child.threads:
-            thread.join(timeout=10)
+        child.thread.join(timeout=10)
         return child
 
     monkeypatch.setattr(ProcessAdapter, "_start", start_and_wait_for_the_end)

@@ -12,10 +12,43 @@ import json
 from typing import Any
 
 from inngest_conformance._vocabulary import ROLES
+from inngest_conformance.errors import UsageError
 
 from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
 
 SNIPPET_LIMIT = 200
+#: Bytes of an answer's start a message quotes (then cut by :func:`snippet`).
+SNIPPET_BYTES = 4 * SNIPPET_LIMIT
+#: Bytes of an answer a report's ``detail`` keeps, at most.
+EXCERPT_BYTES = 8192
+#: The largest answer (a line, or an HTTP body) read by default: far more than any
+#: answer to the kit's cases needs, far less than what exhausts memory.
+DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
+_SIZE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3}
+_SIZE_UNITS["gib"] = 1024**3
+
+
+def byte_size(text: str, option: str) -> int:
+    """``text`` (``16777216``, ``512KiB``, ``16MiB``, ``1G``) as a number of bytes above 0;
+    a bad value is a :class:`~inngest_conformance.errors.UsageError` naming ``option``."""
+    spelled = text.strip().lower().replace(" ", "")
+    number = spelled.rstrip("kmgib")
+    unit = spelled[len(number) :]
+    if number.isdigit() and unit in _SIZE_UNITS and int(number) > 0:
+        return int(number) * _SIZE_UNITS[unit]
+    raise UsageError(
+        f"{option} {text!r} is not a size above 0 in bytes; e.g. 16777216, 512KiB or 16MiB"
+    )
+
+
+def oversized(head: bytes, size: int, limit: int, verb: str) -> str:
+    """What a report's detail keeps of an answer over the size limit: its first bytes and
+    how much of it there was, never the answer itself."""
+    excerpt = head[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+    return (
+        f"{excerpt}\n\n(the first {min(len(head), EXCERPT_BYTES)} of {size} bytes {verb}; "
+        f"the answer size limit is {limit} bytes)"
+    )
 
 
 def snippet(text: str | bytes, limit: int = SNIPPET_LIMIT) -> str:
