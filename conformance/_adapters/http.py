@@ -30,8 +30,10 @@ from inngest_conformance.errors import UsageError
 from .base import ImplementationError
 from .wire import (
     DEFAULT_MAX_ANSWER_BYTES,
+    EXCERPT_BYTES,
     SNIPPET_BYTES,
     WireAdapter,
+    cut_snippet,
     op_label,
     oversized,
     seconds,
@@ -275,7 +277,7 @@ class HttpAdapter(WireAdapter):
             self._drop()
             raise ImplementationError(
                 f"protocol error: {self.url} announced a body of {response.length} bytes, "
-                f"more than the answer size limit ({limit} bytes), to {op_label(request)}",
+                f"more than {limit} (the answer size limit), to {op_label(request)}",
                 request=request,
             )
         data = bytearray()
@@ -284,10 +286,10 @@ class HttpAdapter(WireAdapter):
             if len(data) > limit:
                 self._drop()
                 raise ImplementationError(
-                    f"protocol error: {self.url} answered more than the answer size limit "
-                    f"({limit} bytes) to {op_label(request)}: "
-                    f"{snippet(bytes(data[:SNIPPET_BYTES]))}",
-                    detail=oversized(bytes(data), len(data), limit, "read"),
+                    f"protocol error: {self.url} answered more than {limit} bytes (the "
+                    f"answer size limit) to {op_label(request)}: "
+                    f"{cut_snippet(bytes(data[:SNIPPET_BYTES]))}",
+                    detail=oversized(bytes(data[:EXCERPT_BYTES]), len(data), limit, "read"),
                     request=request,
                 )
         return bytes(data)

@@ -53,8 +53,8 @@ from .base import ImplementationError, StartError
 from .wire import (
     DEFAULT_MAX_ANSWER_BYTES,
     EXCERPT_BYTES,
-    SNIPPET_BYTES,
     WireAdapter,
+    cut_snippet,
     op_label,
     oversized,
     seconds,
@@ -558,8 +558,8 @@ class ProcessAdapter(WireAdapter):
                 return
             if isinstance(line, _Oversized):
                 self._warn(
-                    "printed a line no request asked for, longer than the answer size limit "
-                    f"({self.max_answer_bytes} bytes): {snippet(line.head[:SNIPPET_BYTES])}"
+                    f"printed a line of more than {self.max_answer_bytes} bytes (the answer "
+                    f"size limit) no request asked for: {cut_snippet(line.head)}"
                 )
                 self._end(child, "printed too long a line no request asked for", None)
                 return
@@ -622,9 +622,9 @@ class ProcessAdapter(WireAdapter):
                 raise self._exited(child, request)
             if isinstance(line, _Oversized):
                 reason = (
-                    f"protocol error: answered a line longer than the answer size limit "
-                    f"({self.max_answer_bytes} bytes) to {op_label(request)}: "
-                    f"{snippet(line.head[:SNIPPET_BYTES])}"
+                    f"protocol error: answered a line of more than {self.max_answer_bytes} "
+                    f"bytes (the answer size limit) to {op_label(request)}: "
+                    f"{cut_snippet(line.head)}"
                 )
                 quoted = oversized(line.head, line.size, self.max_answer_bytes, "read")
                 raise self._out_of_step(child, reason, request, quoted)

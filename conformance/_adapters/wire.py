@@ -17,8 +17,8 @@ from inngest_conformance.errors import UsageError
 from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
 
 SNIPPET_LIMIT = 200
-#: Bytes of an answer's start a message quotes (then cut by :func:`snippet`).
-SNIPPET_BYTES = 4 * SNIPPET_LIMIT
+#: Bytes of what a service sent unasked that a message quotes.
+SNIPPET_BYTES = SNIPPET_LIMIT
 #: Bytes of an answer a report's ``detail`` keeps, at most.
 EXCERPT_BYTES = 8192
 #: The largest answer (a line, or an HTTP body) read by default: far more than any
@@ -39,6 +39,11 @@ def byte_size(text: str, option: str) -> int:
     raise UsageError(
         f"{option} {text!r} is not a size above 0 in bytes; e.g. 16777216, 512KiB or 16MiB"
     )
+
+
+def cut_snippet(head: bytes) -> str:
+    """The start of an answer too long to keep, quoted for a one-line message."""
+    return snippet(head[:SNIPPET_LIMIT]) + " (cut)"
 
 
 def oversized(head: bytes, size: int, limit: int, verb: str) -> str:
