@@ -27,7 +27,8 @@ fault is the only thing wrong with it.  Faults:
 ``huge-answer MB``        answers every validate with a line of MB megabytes
 
 A hang first creates the file named by ``$REFERENCE_FAULTY_HANGING``, if set, so that a
-test can wait for the hang itself rather than for a while.
+test can wait for the hang itself rather than for a while.  With ``$REFERENCE_FAULTY_SETSID``
+set, any fault also starts the process of ``setsid-grandchild``.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ def main(argv: list[str]) -> int:
         return 3
     if fault == "slow-start":
         time.sleep(3)
-    if fault == "setsid-grandchild" and os.fork() == 0:
+    escapes = fault == "setsid-grandchild" or "REFERENCE_FAULTY_SETSID" in os.environ
+    if escapes and os.fork() == 0:
         os.setsid()
         time.sleep(3600)
         os._exit(0)
