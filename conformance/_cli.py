@@ -20,7 +20,11 @@ from typing import Any, NoReturn, TextIO
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
-from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES, byte_size
+from inngest_conformance._adapters.wire import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    byte_size,
+    timeout_seconds,
+)
 from inngest_conformance._baseline import Baseline, changes, exit_status, updated, write
 from inngest_conformance._budget import Budget
 from inngest_conformance._case_log import check_log_path
@@ -94,24 +98,25 @@ def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one
         "--url", action=_Once, metavar="URL", help="a service answering the wire protocol"
     )
     _rejects_with_option(p)
+    _answer_limit_options(p)
+
+
+def _answer_limit_options(p: argparse.ArgumentParser) -> None:
+    """How long and how large one answer of a program or service may be."""
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         default=5.0,
         metavar="S",
-        help="seconds to wait for one answer (default 5)",
+        help="seconds to wait for one whole answer (default 5)",
     )
     p.add_argument(
         "--startup-timeout",
-        type=float,
+        type=_startup_timeout,
         default=10.0,
         metavar="S",
         help="seconds to wait for a program's first answer (default 10)",
     )
-    _max_answer_bytes_option(p)
-
-
-def _max_answer_bytes_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--max-answer-bytes",
         type=_answer_size,
@@ -128,6 +133,22 @@ def _answer_size(text: str) -> int:
         return byte_size(text, "--max-answer-bytes")
     except UsageError as exc:
         raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-answer-bytes ")) from None
+
+
+def _timeout(text: str) -> float:
+    """``--timeout``: seconds above 0 (not NaN, not infinite)."""
+    try:
+        return timeout_seconds(text, "--timeout")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout ")) from None
+
+
+def _startup_timeout(text: str) -> float:
+    """``--startup-timeout``: seconds, 0 or more."""
+    try:
+        return timeout_seconds(text, "--startup-timeout", zero=True)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--startup-timeout ")) from None
 
 
 def _jobs(text: str) -> int:
@@ -363,9 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, meta in (("--target", "MOD:OBJ"), ("--command", "CMD"), ("--url", "URL")):
         g.add_argument(flag, action="append", default=[], metavar=meta)
     _rejects_with_option(p)
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S")
-    p.add_argument("--startup-timeout", type=float, default=10.0, metavar="S")
-    _max_answer_bytes_option(p)
+    _answer_limit_options(p)
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0)

@@ -285,14 +285,13 @@ def _check_numbers(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
     timeout = setting(config, "timeout")
     if timeout is not None:
+        from inngest_conformance._adapters.wire import timeout_seconds
+        from inngest_conformance.errors import UsageError
+
         try:
-            ok = float(timeout) > 0
-        except ValueError:
-            ok = False
-        if not ok:
-            raise pytest.UsageError(
-                f"{option_name('timeout')} {timeout!r} is not a number of seconds above 0"
-            )
+            timeout_seconds(timeout, option_name("timeout"))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
     max_answer_bytes(config)
 
 

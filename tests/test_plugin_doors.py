@@ -6,11 +6,16 @@ plugin is loaded through its entry point, as users get it.
 
 from __future__ import annotations
 
+import json
+import shlex
+import sys
+
 import pytest
 from inngest_conformance._planning import context, plan
 from inngest_conformance.plugin import option_name
 
 from tests.common import REFERENCE, read_report
+from tests.fakes import FAKES
 
 pytest_plugins = ["pytester"]
 
@@ -54,7 +59,15 @@ def one_usage_error(result: pytest.RunResult) -> str:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("seed", "abc"), ("timeout", "soon"), ("timeout", "0"), ("collect", "sometimes")],
+    [
+        ("seed", "abc"),
+        ("timeout", "soon"),
+        ("timeout", "0"),
+        ("timeout", "inf"),
+        ("max_answer_bytes", "lots"),
+        ("max_answer_bytes", "0"),
+        ("collect", "sometimes"),
+    ],
 )
 def test_a_bad_number_or_choice_is_one_usage_error(
     pytester: pytest.Pytester, option: str, value: str
@@ -154,3 +167,27 @@ def test_a_target_and_a_suite_each_get_their_own_report(pytester: pytest.Pyteste
             "written: out*test_store.test_store_conformance*report.json (suite('store')*",
         ]
     )
+
+
+def test_the_answer_size_limit_is_an_ini_key(pytester: pytest.Pytester) -> None:
+    """``conformance_max_answer_bytes``: an answer line over it errors the requirement, with
+    the limit in the reason; the report keeps an excerpt, not the answer."""
+    command = shlex.join([sys.executable, str(FAKES / "reference_faulty.py"), "huge-answer", "1"])
+    pytester.makeini(
+        f"""
+[pytest]
+conformance_command = {command}
+conformance_profile = quick
+conformance_report = out
+conformance_max_answer_bytes = 512KiB
+"""
+    )
+    result = pytester.runpytest_subprocess(f"inngest-conformance::{ENUM_ID}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*answered a line of more than 524288 bytes*"])
+    (row,) = read_report(pytester.path / "out")["requirements"]
+    assert row["outcome"] == "errored"
+    assert row["message"].startswith(
+        "protocol error: answered a line of more than 524288 bytes (the answer size limit)"
+    )
+    assert len(json.dumps(row)) < 20_000

@@ -9,6 +9,7 @@ object into one decoded JSON answer (:meth:`WireAdapter._exchange`).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from inngest_conformance._vocabulary import ROLES
@@ -26,6 +27,26 @@ EXCERPT_BYTES = 8192
 DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
 _SIZE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3}
 _SIZE_UNITS["gib"] = 1024**3
+
+
+#: The longest timeout accepted: a day.  (Longer ones overflow the clocks they are
+#: waited on, and no answer is worth waiting longer for.)
+MAX_TIMEOUT = 86400.0
+
+
+def timeout_seconds(text: str, option: str, *, zero: bool = False) -> float:
+    """``text`` as a timeout: a number of seconds above 0 (or 0 itself, when ``zero``), at
+    most :data:`MAX_TIMEOUT`; a bad value is a usage error naming ``option``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if (value >= 0 if zero else value > 0) and value <= MAX_TIMEOUT:
+        return value
+    least = "0 or more" if zero else "above 0"
+    raise UsageError(
+        f"{option} {text!r} is not a number of seconds {least}, at most {MAX_TIMEOUT:g}"
+    )
 
 
 def byte_size(text: str, option: str) -> int:
