@@ -292,7 +292,8 @@ def _check_numbers(config: pytest.Config) -> None:
             timeout_seconds(timeout, option_name("timeout"))
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
-    max_answer_bytes(config)
+    if setting(config, "max_answer_bytes") is not None:
+        max_answer_bytes(config)
 
 
 def max_answer_bytes(config: pytest.Config) -> int:
