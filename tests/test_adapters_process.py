@@ -9,6 +9,7 @@ harness: ``test_adapters_harness.py``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from inngest_conformance._adapters import (
     Answer,
     ImplementationError,
@@ -27,6 +30,7 @@ from inngest_conformance._adapters import (
     ProcessAdapter,
     Unsupported,
 )
+from inngest_conformance._adapters.process import _Lines
 
 from tests.common import NODE_HARNESS, RECORD, AdapterFor, alive, open_fds, wait_dead
 from tests.fakes import FAKES, fake
@@ -602,3 +606,28 @@ def test_each_request_line_carries_an_id_after_the_request(
         {"op": "get", "run_id": "r1", "id": 3},
     ]
     assert [list(line)[-1] for line in lines] == ["id"] * 3
+
+
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=10),
+    limit=st.integers(min_value=1, max_value=30),
+)
+def test_lines_are_cut_the_same_however_the_stream_is_read(
+    lines: list[bytes], cuts: list[int], limit: int
+) -> None:
+    """Whatever the reads a pipe delivers, each line within the limit comes out whole, in
+    order, and each longer one as one oversized mark keeping at most its start."""
+    stream = b"".join(line + b"\n" for line in lines)
+    pieces = [stream[a:b] for a, b in itertools.pairwise([0, *sorted(cuts), len(stream)])]
+    splitter = _Lines(limit)
+    out: list[bytes | int] = []
+    for piece in pieces:
+        for item in splitter.feed(piece):
+            if isinstance(item, bytes):
+                out.append(item)
+            else:
+                assert len(item.head) <= min(item.size, 8192) and item.size > limit
+                out.append(-1)
+    assert splitter.rest() == b""
+    assert out == [line + b"\n" if len(line) <= limit else -1 for line in lines]

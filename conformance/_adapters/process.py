@@ -115,9 +115,10 @@ class _Lines:
         self._partial = bytearray()
         self._discarding = False
 
-    def feed(self, chunk: bytes) -> tuple[list[bytes], _Oversized | None]:
-        lines: list[bytes] = []
-        too_long: _Oversized | None = None
+    def feed(self, chunk: bytes) -> list[bytes | _Oversized]:
+        """The lines ``chunk`` ends, and a mark for each line that grew past the limit,
+        in the order they came."""
+        out: list[bytes | _Oversized] = []
         start = 0
         while True:
             end = chunk.find(b"\n", start)
@@ -125,18 +126,16 @@ class _Lines:
             if not self._discarding:
                 self._partial += piece
                 if len(self._partial) - (end >= 0) > self.limit:
-                    too_long = too_long or _Oversized(
-                        bytes(self._partial[:EXCERPT_BYTES]), len(self._partial)
-                    )
+                    out.append(_Oversized(bytes(self._partial[:EXCERPT_BYTES]), len(self._partial)))
                     self._partial.clear()
                     self._discarding = end < 0
                 elif end >= 0:
-                    lines.append(bytes(self._partial))
+                    out.append(bytes(self._partial))
                     self._partial.clear()
             elif end >= 0:
                 self._discarding = False
             if end < 0:
-                return lines, too_long
+                return out
             start = end + 1
 
     def rest(self) -> bytes:
@@ -186,11 +185,17 @@ def _pump(
                         items.put(_EOF)
                         ended = True
                         continue
-                    found, too_long = lines.feed(chunk)
-                    if found:
-                        items.put(found)
-                    if too_long is not None:
-                        items.put(too_long)
+                    batch: list[bytes] = []
+                    for item in lines.feed(chunk):
+                        if isinstance(item, bytes):
+                            batch.append(item)
+                            continue
+                        if batch:
+                            items.put(batch)
+                            batch = []
+                        items.put(item)
+                    if batch:
+                        items.put(batch)
         finally:
             if not ended:
                 items.put(_EOF)
