@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from inngest_conformance._cli import main
+from inngest_conformance._console import main
 
 raise SystemExit(main())

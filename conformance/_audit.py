@@ -12,13 +12,20 @@ bad line is reported, not only the first.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import stat
+import threading
 import time
 from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
 
 from inngest_conformance._adapters.base import Description
+from inngest_conformance._encode import clip
 from inngest_conformance._engine import Result, requirement_seed
 from inngest_conformance._requirements import Context, source_requirements
 from inngest_conformance._run import Certification, now_iso
@@ -26,31 +33,103 @@ from inngest_conformance._run_programs import History, record_breaches
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import RunInfo, build_report
 from inngest_conformance.strategies import OracleError, check_observed
+from inngest_conformance.strategies._files import NotStrictJson, strict_json
 
 VALID = "source:emits-valid-records"
 FORMATS = "source:emits-valid-formats"
 
 
-def _read(path: str) -> list[tuple[int, Any]]:
-    rows: list[tuple[int, Any]] = []
+#: The longest ``audit`` spends judging one record against the schema, in seconds
+#: (``audit --record-timeout``): a pattern that backtracks without end (``^(a+)+$``) makes
+#: that line undecided, not the run endless.
+RECORD_TIMEOUT = 2.0
+
+
+class _Overdue(Exception):
+    """A record's judgement ran past :data:`RECORD_TIMEOUT`."""
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`_Overdue` in the block after ``seconds`` (on the main thread, where a
+    timer signal can interrupt a regular expression; elsewhere, no bound)."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def overdue(signum: int, frame: Any) -> None:
+        raise _Overdue
+
+    previous = signal.signal(signal.SIGALRM, overdue)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
     try:
-        with open(path, encoding="utf-8") as fh:
-            for number, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append((number, json.loads(line)))
-                except json.JSONDecodeError:
-                    rows.append((number, _NotJson(line.rstrip("\n"))))
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+#: The longest line ``audit`` reads, in bytes (``audit --max-line-mb`` sets another): a
+#: longer one is reported as a bad line and skipped, never held whole.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+_CHUNK = 1024 * 1024
+
+
+def _lines(path: str, max_line: int) -> Iterator[tuple[int, Any]]:
+    """``(line number, value)`` of each non-blank line of ``path``, read as it streams (a
+    pipe is fine; a device or a folder is a usage error): the parsed JSON, or a
+    :class:`_NotJson` saying why the line is none."""
+    try:
+        info = os.stat(path)
+        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode) or stat.S_ISDIR(info.st_mode):
+            raise UsageError(f"cannot read {path}: it is not a file of records")
+        fh = open(path, "rb")  # noqa: SIM115 (closed below, across the yields)
     except OSError as exc:
         raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
-    return rows
+    with fh:
+        number = 0
+        while True:
+            raw = fh.readline(max_line + 1)
+            if not raw:
+                return
+            number += 1
+            if len(raw) > max_line and not raw.endswith(b"\n"):
+                while raw and not raw.endswith(b"\n"):  # skip the rest, never hold it
+                    raw = fh.readline(_CHUNK)
+                yield (
+                    number,
+                    _NotJson(f"line {number} is longer than {max_line} bytes (--max-line-mb)", ""),
+                )
+                continue
+            if not raw.strip():
+                continue
+            yield number, _parse(number, raw)
 
 
-class _NotJson(str):
-    """A line that did not parse: kept as text for the report."""
+def _parse(number: int, raw: bytes) -> Any:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return _NotJson(f"line {number} is not UTF-8 text (byte {exc.start + 1})", "")
+    try:
+        return strict_json(text)
+    except json.JSONDecodeError:
+        return _NotJson(f"line {number} is not JSON", text.rstrip("\n"))
+    except NotStrictJson as exc:
+        return _NotJson(f"line {number} is not JSON as RFC 8259 has it: {exc}", text.rstrip("\n"))
+    except RecursionError:
+        return _NotJson(f"line {number} is not JSON that can be read: it nests deeper", text)
+
+
+class _NotJson:
+    """A line that is no JSON value: why, and its text for the report (clipped)."""
+
+    __slots__ = ("reason", "text")
+
+    def __init__(self, reason: str, text: str) -> None:
+        self.reason, self.text = reason, clip(text, 2000)
 
 
 #: How many bad lines (or runs) a requirement's message names; the rest are counted.
@@ -92,103 +171,188 @@ def _line_errors(errors: list[OracleError]) -> str:
     return "; ".join(f"{e.path or '/'}: {e.message}" for e in errors)
 
 
-def audit_records(ctx: Context, rows: list[tuple[int, Any]]) -> tuple[list[Result], Extent]:
-    """Judge every row: each failing requirement names every bad line (up to
-    :data:`LISTED`, then a count) with all of its errors, the first line as its
-    counterexample.  A requirement no row could break is skipped with why."""
-    reqs = source_requirements(ctx.model)
-    found: dict[str, list[tuple[str, Any, Any]]] = {}
-    extent = Extent()
+@dataclass(slots=True)
+class _Failures:
+    """One requirement's failures: how many, the first :data:`LISTED` messages, and the
+    first one's evidence (the rest are counted, not kept: a file may have millions)."""
 
-    def fail(rid: str, message: str, counterexample: Any, expected: Any) -> None:
-        found.setdefault(rid, []).append((message, counterexample, expected))
+    count: int = 0
+    messages: list[str] = field(default_factory=list)
+    first: tuple[Any, Any] | None = None
 
-    fields = ctx.model.fields
-    runs: dict[str | int, list[tuple[int, dict[str, Any]]]] = {}
-    for number, record in rows:
+    def add(self, message: str, counterexample: Any, expected: Any) -> None:
+        self.count += 1
+        if len(self.messages) < LISTED:
+            self.messages.append(message)
+        if self.first is None:
+            self.first = (counterexample, expected)
+
+    def message(self) -> str:
+        if self.count == 1:
+            return self.messages[0]
+        more = f"; and {self.count - LISTED} more" if self.count > LISTED else ""
+        return f"{self.count} failures: {'; '.join(self.messages)}{more}"
+
+
+@dataclass(slots=True)
+class _Seen:
+    """What one run's earlier records fixed: the record invariants' history, and the
+    statuses seen so far (the model's own strings)."""
+
+    history: History
+    statuses: list[str]
+
+
+class _Audit:
+    """Judges records one at a time, keeping per run only what later records are held to."""
+
+    def __init__(self, ctx: Context, record_timeout: float = RECORD_TIMEOUT) -> None:
+        self.ctx = ctx
+        self.record_timeout = record_timeout
+        self.found: dict[str, _Failures] = {}
+        self.undecided = _Failures()
+        self.extent = Extent()
+        self.runs: dict[str | int, _Seen] = {}
+        self.known = {s: s for s in ctx.model.statuses}
+        self.asked: Counter[str] = Counter()  # record invariants, by the lifecycle's names
+        self.lines = 0
+
+    def fail(self, rid: str, message: str, counterexample: Any, expected: Any) -> None:
+        self.found.setdefault(rid, _Failures()).add(message, counterexample, expected)
+
+    def feed(self, number: int, record: Any) -> None:
+        self.lines += 1
         if isinstance(record, _NotJson):
-            fail(VALID, f"line {number} is not JSON", str(record), {"valid": True})
-            continue
+            self.fail(VALID, record.reason, record.text, {"valid": True})
+            return
+        ctx, extent = self.ctx, self.extent
         extent.records += 1
         extent.cases.update((VALID, FORMATS))
-        errors = [] if ctx.oracle.fast_is_valid(record) else ctx.oracle.errors(record)
+        try:
+            with _deadline(self.record_timeout):
+                errors = [] if ctx.oracle.fast_is_valid(record) else ctx.oracle.errors(record)
+        except _Overdue:
+            self.undecided.add(
+                f"line {number} was not judged within {self.record_timeout:g} s "
+                "(--record-timeout): a pattern of the schema may backtrack without end",
+                record,
+                {"valid": True},
+            )
+            errors = []
         structure = [e for e in errors if e.keyword != "format"]
         formats = [e for e in errors if e.keyword == "format"]
         if structure:
-            fail(VALID, f"line {number}: {_line_errors(structure)}", record, {"valid": True})
+            self.fail(VALID, f"line {number}: {_line_errors(structure)}", record, {"valid": True})
         if formats:
-            fail(FORMATS, f"line {number}: {_line_errors(formats)}", record, {"valid": True})
-        rid = record.get(fields.run_id) if isinstance(record, dict) else None
-        if isinstance(rid, (str, int)) and not isinstance(rid, bool):
-            runs.setdefault(rid, []).append((number, record))
-    extent.runs = len(runs)
-    for run_id, seen in runs.items():
-        statuses = [r.get(fields.status) for _, r in seen]
-        known = [s for s in statuses if isinstance(s, str) and s in ctx.model.statuses]
-        extent.cases["source:statuses-follow-lifecycle"] += max(len(known) - 1, 0)
-        extent.transitions += sum(1 for a, b in pairwise(known) if a != b)
-        violation = check_observed(ctx.model, known)
-        if violation is not None:
-            fail(
-                "source:statuses-follow-lifecycle",
-                f"run {run_id!r}: {violation.message}",
-                {fields.run_id: run_id, "statuses": known},
-                {"valid": True},
+            self.fail(FORMATS, f"line {number}: {_line_errors(formats)}", record, {"valid": True})
+        fields = ctx.model.fields
+        run_id = record.get(fields.run_id) if isinstance(record, dict) else None
+        if isinstance(run_id, (str, int)) and not isinstance(run_id, bool):
+            assert isinstance(record, dict)
+            self._in_run(number, run_id, record)
+
+    def _in_run(self, number: int, run_id: str | int, record: dict[str, Any]) -> None:
+        model, fields = self.ctx.model, self.ctx.model.fields
+        seen = self.runs.get(run_id)
+        if seen is None:
+            # The first record fixes the ids the later ones are held to.
+            seen = self.runs[run_id] = _Seen(History(), [])
+        status = record.get(fields.status)
+        if isinstance(status, str) and status in self.known:
+            seen.statuses.append(self.known[status])
+        status = status if isinstance(status, str) else ""
+        history = seen.history
+        for breach in record_breaches(model, status, record, history, self.asked):
+            self.fail(
+                f"source:{breach.invariant}",
+                f"line {number} (run {run_id!r}): {breach.message}",
+                record,
+                breach.expected,
             )
-        # The first record fixes the ids the later ones are held to.
-        history = History()
-        asked: Counter[str] = Counter()
-        for number, record in seen:
-            status = record.get(fields.status)
-            status = status if isinstance(status, str) else ""
-            for breach in record_breaches(ctx.model, status, record, history, asked):
-                fail(
-                    f"source:{breach.invariant}",
-                    f"line {number} (run {run_id!r}): {breach.message}",
-                    record,
-                    breach.expected,
+        if history.ids is None:
+            history.ids = fields.ids(record)
+        if (
+            not history.has_output
+            and status in model.statuses
+            and model.is_terminal(status)
+            and fields.output is not None
+            and fields.output in record
+        ):
+            history.output, history.has_output = record[fields.output], True
+
+    def finish(self) -> list[Result]:
+        ctx, extent, fields = self.ctx, self.extent, self.ctx.model.fields
+        extent.runs = len(self.runs)
+        order = "source:statuses-follow-lifecycle"
+        for run_id, seen in self.runs.items():
+            known = seen.statuses
+            extent.cases[order] += max(len(known) - 1, 0)
+            extent.transitions += sum(1 for a, b in pairwise(known) if a != b)
+            violation = check_observed(ctx.model, known)
+            if violation is not None:
+                self.fail(
+                    order,
+                    f"run {run_id!r}: {violation.message}",
+                    {fields.run_id: run_id, "statuses": known},
+                    {"valid": True},
                 )
-            if history.ids is None:
-                history.ids = fields.ids(record)
-            if (
-                not history.has_output
-                and status in ctx.model.statuses
-                and ctx.model.is_terminal(status)
-                and fields.output is not None
-                and fields.output in record
-            ):
-                history.output, history.has_output = record[fields.output], True
-        extent.cases.update({f"source:{name}": n for name, n in asked.items()})
-    names = {**{k: v or k for k, v in fields.named().items()}, "initial": ctx.model.initial}
-    results = []
-    for req in reqs:
-        seed = requirement_seed(0, req.id)
-        cases = extent.cases[req.id]
-        if req.id not in found:
-            if cases:
-                results.append(Result(req, "passed", cases, seed))
-            else:
-                why = UNEXERCISED[req.id].format(**names)
-                results.append(Result(req, "skipped", 0, seed, f"not exercised: {why}"))
-            continue
-        bad = found[req.id]
-        message, counterexample, expected = bad[0]
-        if len(bad) > 1:
-            listed = "; ".join(m for m, _, _ in bad[:LISTED])
-            more = f"; and {len(bad) - LISTED} more" if len(bad) > LISTED else ""
-            message = f"{len(bad)} failures: {listed}{more}"
-        judged = max(cases, len(bad))
-        results.append(Result(req, "failed", judged, seed, message, counterexample, None, expected))
-    return results, extent
+        extent.cases.update({f"source:{name}": n for name, n in self.asked.items()})
+        names = {**{k: v or k for k, v in fields.named().items()}, "initial": ctx.model.initial}
+        results = []
+        for req in source_requirements(ctx.model):
+            seed = requirement_seed(0, req.id)
+            cases = extent.cases[req.id]
+            bad = self.found.get(req.id)
+            if bad is None and req.id == VALID and self.undecided.count:
+                results.append(
+                    Result(req, "errored", cases, seed, self.undecided.message(),
+                           self.undecided.first[0] if self.undecided.first else None)
+                )  # fmt: skip
+                continue
+            if bad is None:
+                if cases:
+                    results.append(Result(req, "passed", cases, seed))
+                else:
+                    why = UNEXERCISED[req.id].format(**names)
+                    results.append(Result(req, "skipped", 0, seed, f"not exercised: {why}"))
+                continue
+            assert bad.first is not None
+            counterexample, expected = bad.first
+            judged = max(cases, bad.count)
+            results.append(
+                Result(req, "failed", judged, seed, bad.message(), counterexample, None, expected)
+            )
+        return results
 
 
-def audit_file(ctx: Context, path: str) -> Certification:
-    """Audit the JSON Lines file ``path``; a file with no line to judge is a usage error."""
+def audit_records(ctx: Context, rows: Iterable[tuple[int, Any]]) -> tuple[list[Result], Extent]:
+    """Judge every row (``(line number, value)``) as it comes: each failing requirement
+    names every bad line (up to :data:`LISTED`, then a count) with all of its errors, the
+    first line as its counterexample.  A requirement no row could break is skipped with
+    why.  Memory holds what later records of a run are judged against, not the rows."""
+    audit = _Audit(ctx)
+    for number, record in rows:
+        audit.feed(number, record)
+    return audit.finish(), audit.extent
+
+
+def audit_file(
+    ctx: Context,
+    path: str,
+    *,
+    max_line: int = MAX_LINE_BYTES,
+    record_timeout: float = RECORD_TIMEOUT,
+) -> Certification:
+    """Audit the JSON Lines file ``path`` (read as it streams, each line at most
+    ``max_line`` bytes, each record judged within ``record_timeout`` seconds); a file with
+    no line to judge is a usage error."""
     started_at, t0 = now_iso(), time.perf_counter()
-    rows = _read(path)
-    if not rows:
+    audit = _Audit(ctx, record_timeout)
+    for number, record in _lines(path, max_line):
+        audit.feed(number, record)
+    if not audit.lines:
         raise UsageError(f"{path} holds no records: nothing to audit")
-    results, extent = audit_records(ctx, rows)
+    results, extent = audit.finish(), audit.extent
     info = RunInfo(
         ctx,
         "source",

@@ -62,6 +62,9 @@ class PartWriter:
         self.group = group
         self._key: str | None = None
         self._fh: IO[str] | None = None
+        self.error: str | None = None
+        """Why a part could not be written (a full disk): the log is then not written,
+        and the run goes on."""
 
     def observer(self, implementation: str | None = None) -> CaseObserver:
         """An observer whose lines name ``implementation`` (a comparison's column)."""
@@ -71,19 +74,47 @@ class PartWriter:
         self.write(sent)
 
     def write(self, sent: CaseSent, implementation: str | None = None) -> None:
+        if self.error is not None:
+            return
         key = part_key(sent.requirement.id, self.group)
-        if key != self._key or self._fh is None:
-            self.close()
-            self._fh = open(  # noqa: SIM115 (kept open across cases, closed by close())
-                self.directory / part_name(key), "a", encoding="ascii", newline="\n"
-            )
-            self._key = key
-        self._fh.write(case_line(sent, implementation))
+        try:
+            if key != self._key or self._fh is None:
+                self.close()
+                self._fh = open(  # noqa: SIM115 (kept open across cases, closed by close())
+                    self.directory / part_name(key), "a", encoding="ascii", newline="\n"
+                )
+                self._key = key
+            self._fh.write(case_line(sent, implementation))
+        except OSError as exc:
+            self._fail(exc)
 
     def close(self) -> None:
-        if self._fh is not None:
-            self._fh.close()
-        self._fh, self._key = None, None
+        fh, self._fh, self._key = self._fh, None, None
+        if fh is not None:
+            try:
+                fh.close()
+            except OSError as exc:  # the last buffered lines did not fit
+                self._fail(exc)
+
+    def _fail(self, exc: OSError) -> None:
+        """Stop writing, and leave a mark for the merge (a worker's writer lives in another
+        process): the log is left unwritten rather than written with cases missing."""
+        self.error = str(exc.strerror or exc)
+        fh, self._fh = self._fh, None
+        with contextlib.suppress(OSError):
+            if fh is not None:
+                fh.close()
+        # The reason goes in the mark's name: a full disk takes a name, not its content.
+        with contextlib.suppress(OSError):
+            (self.directory / f"{FAILED}{self.error.replace('/', ' ')[:200]}").touch()
+
+
+#: What a run's warning says when its case log could not be written.
+UNWRITTEN = "the case log was not written"
+
+#: How the mark a part writer leaves in the parts folder when it could not write begins
+#: (its name goes on with why; part files are named ``*.jsonl``).
+FAILED = "failed: "
 
 
 def part_key(requirement_id: str, group: str = "") -> str:
@@ -96,14 +127,30 @@ class CaseParts:
     def __init__(self, directory: Path, target: Path) -> None:
         self.directory = directory
         self.target = target
+        self._writers: list[PartWriter] = []
 
     def writer(self, group: str = "") -> PartWriter:
-        return PartWriter(self.directory, group)
+        writer = PartWriter(self.directory, group)
+        self._writers.append(writer)
+        return writer
 
-    def merge(self, order: Iterable[tuple[str, str]]) -> None:
+    def merge(self, order: Iterable[tuple[str, str]], flag: str = "--log-cases") -> str | None:
         """Write the log from the parts of ``order`` ((requirement id, group) pairs), in
-        that order; a requirement that sent nothing has no part."""
-        write_atomic(self.target, self._lines(order))
+        that order; a requirement that sent nothing has no part.  ``None`` when the log was
+        written; else one line saying why it was not (a part or the log itself could not be
+        written: a full disk), the run's reports being what matters."""
+        error = next((w.error for w in self._writers if w.error is not None), None)
+        if error is None:
+            marks = sorted(self.directory.glob(f"{FAILED}*"))
+            error = marks[0].name[len(FAILED) :] if marks else None
+        if error is None:
+            try:
+                write_atomic(self.target, self._lines(order))
+            except OSError as exc:
+                error = str(exc.strerror or exc)
+        if error is None:
+            return None
+        return f"{flag} {self.target}: {UNWRITTEN}: {error}"
 
     def remove(self) -> None:
         """Remove the parts folder (the log, once written, stays)."""
@@ -118,11 +165,14 @@ class CaseParts:
 
 
 def check_log_path(path: str | Path, flag: str = "--log-cases") -> Path:
-    """The log's path, refused up front (one line) when it cannot be written."""
+    """The log's path, refused up front (one line) when it cannot be written; the log is
+    renamed into place, so a device or a FIFO there is refused, never replaced."""
     target = Path(path)
     folder = target.absolute().parent
     if target.is_dir():
         raise UsageError(f"{flag} {path}: it is a folder; name a file, e.g. cases.jsonl")
+    if target.exists() and not target.is_file():
+        raise UsageError(f"{flag} {path}: it is not a regular file; name a file, e.g. cases.jsonl")
     if not folder.is_dir():
         raise UsageError(f"{flag} {path}: the folder {folder} does not exist")
     return target

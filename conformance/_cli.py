@@ -25,7 +25,7 @@ from inngest_conformance._adapters.wire import (
     byte_size,
     timeout_seconds,
 )
-from inngest_conformance._baseline import Baseline, changes, exit_status, updated, write
+from inngest_conformance._baseline import Baseline, exit_status, rewritten, update_line, write
 from inngest_conformance._budget import Budget
 from inngest_conformance._case_log import check_log_path
 from inngest_conformance._encode import clip
@@ -42,10 +42,12 @@ from inngest_conformance._planning import (
 )
 from inngest_conformance._render import (
     FIXED,
+    FIXED_KINDS,
     baseline_lines,
     cases_note,
     declared_note,
     failure_kinds,
+    fixed_kinds,
     search_note,
 )
 from inngest_conformance._replay import replay_report
@@ -58,6 +60,7 @@ from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import with_report_path, write_reports
 from inngest_conformance.strategies import Oracle
 from inngest_conformance.strategies._files import read_text
+from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 
 PROG = "inngest-conformance"
 
@@ -162,6 +165,28 @@ def _jobs(text: str) -> int:
     return jobs
 
 
+def _megabytes(text: str) -> int:
+    """``--max-line-mb``: a positive size in MiB (a fraction is fine), as bytes."""
+    try:
+        mb = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not mb > 0 or mb != mb or mb == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return max(1, int(mb * 1024 * 1024))
+
+
+def _seconds(text: str) -> float:
+    """A positive number of seconds."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
+    return seconds
+
+
 def _rejects_with_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--rejects-with",
@@ -255,8 +280,8 @@ def _baseline_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--update-baseline",
         action="store_true",
-        help="rewrite --baseline FILE with this run's failures (a JSON object id->reason) "
-        "and exit 0",
+        help="rewrite --baseline FILE with this run's failures and their kinds (a JSON "
+        "object id->{reason, kinds}) and exit 0",
     )
 
 
@@ -276,42 +301,73 @@ def read_baseline(args: argparse.Namespace) -> Baseline | None:
 
 
 def _baseline_summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
-    """The baseline's own short list, after the verdict; quiet keeps what fails the run."""
+    """The baseline's own short list, after the verdict; quiet keeps what fails the run.
+    A baseline this run rewrites says what it wrote instead, once written."""
     section = report.get("baseline")
-    if section is None:
+    if section is None or section.get("updated"):
         return
     out.writelines(f"{line}\n" for line in baseline_lines(section, quiet=quiet))
 
 
-def _finish_baseline(
-    args: argparse.Namespace, report: dict[str, Any], baseline: Baseline | None, code: int
-) -> int:
-    """After the reports: rewrite the baseline when asked (exit 0), or say on stderr what
-    fails the run against it."""
-    if baseline is None or code not in (0, 1):
+def _rewrite_baseline(
+    args: argparse.Namespace,
+    ctx: Context,
+    report: dict[str, Any],
+    baseline: Baseline | None,
+    code: int,
+) -> tuple[dict[str, Any], Baseline | None]:
+    """With ``--update-baseline``, for a run that judged something and was not interrupted:
+    the report judged against the baseline it writes, and that baseline (else ``report``
+    as it is, and ``None``)."""
+    if not args.update_baseline or baseline is None or code not in (0, 1):
+        return report, None
+    if report.get("interrupted"):
+        return report, None
+    section = report.get("compare")
+    columns = [i["column"] for i in section["implementations"]] if isinstance(section, dict) else []
+    return rewritten(report, baseline.checked(ctx, report["role"], columns))
+
+
+def _write_baseline(before: Baseline, after: Baseline) -> None:
+    """Write the rewritten baseline and say what it holds and what changed."""
+    try:
+        write(after.file, after.entries)
+    except OSError as exc:
+        raise UsageError(f"cannot write --baseline {after.file}: {exc.strerror or exc}") from None
+    sys.stdout.write(update_line(after.file, before.entries, after.entries) + "\n")
+
+
+def _finish_baseline(report: dict[str, Any], baseline: Baseline | None, code: int) -> int:
+    """After the reports: say on stderr what fails the run against its baseline, after one
+    notice line for a baseline that names requirements without their kinds of failure
+    (unless this run rewrote it)."""
+    section = report.get("baseline")
+    if baseline is None or section is None or code not in (0, 1):
         return code
-    section = report["baseline"]
-    if args.update_baseline:
-        entries = updated(report, baseline)
-        try:
-            write(baseline.file, entries)
-        except OSError as exc:
-            raise UsageError(
-                f"cannot write --baseline {baseline.file}: {exc.strerror or exc}"
-            ) from None
-        added, removed = changes(baseline.entries, entries)
-        sys.stdout.write(
-            f"baseline {baseline.file} updated: {len(entries)} "
-            + ("entry" if len(entries) == 1 else "entries")
-            + (f"; added {', '.join(added)}" if added else "")
-            + (f"; removed {', '.join(removed)}" if removed else "")
-            + "\n"
-        )
-        return 0
-    if section["fixed"]:
-        sys.stderr.write(f"{PROG}: {FIXED}: {', '.join(section['fixed'])}\n")
+    if baseline.notice and not section.get("updated"):
+        sys.stderr.write(f"{PROG}: {baseline.notice}\n")
+    kinds = section.get("kinds", {})
+    whole = [key for key in section["fixed"] if not fixed_kinds(section, key)]
+    partly = [
+        f"{key} ({', '.join(fixed_kinds(section, key))})"
+        for key in section["fixed"]
+        if fixed_kinds(section, key)
+    ]
+    if whole:
+        sys.stderr.write(f"{PROG}: {FIXED}: {', '.join(whole)}\n")
+    if partly:
+        sys.stderr.write(f"{PROG}: {FIXED_KINDS}: {', '.join(partly)}\n")
     if section["new"]:
-        new = ", ".join(section["new"])
+        # A baselined requirement's new kinds are named: its entry holds the others.
+        new = ", ".join(
+            key
+            + (
+                f" ({', '.join(kinds[key]['new'])})"
+                if kinds.get(key, {}).get("known") or kinds.get(key, {}).get("fixed")
+                else ""
+            )
+            for key in section["new"]
+        )
         sys.stderr.write(f"{PROG}: new failures, not in the baseline: {new}\n")
     return code
 
@@ -433,6 +489,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE.jsonl")
     p.add_argument(
         "--report-dir", default="reports/audit", metavar="DIR", help="default reports/audit"
+    )
+    p.add_argument(
+        "--max-line-mb",
+        type=_megabytes,
+        default=None,
+        metavar="MB",
+        help="the longest line read (default 16 MiB); a longer one is a bad line, skipped",
+    )
+    p.add_argument(
+        "--record-timeout",
+        type=_seconds,
+        default=None,
+        metavar="S",
+        help="seconds to judge one record at most (default 2); past it the line is undecided",
     )
     _schema_options(p)
 
@@ -637,21 +707,27 @@ def _certify_run(
     finally:
         adapter.close()
     # The commands printed name the report where it is written.
-    report = with_report_path(cert.report, str(report_dir / "report.json"))
-    if guard.requested and not report.get("interrupted"):
-        report = mark_interrupted(report)
+    judged = with_report_path(cert.report, str(report_dir / "report.json"))
+    if guard.requested and not judged.get("interrupted"):
+        judged = mark_interrupted(judged)
+    code = cert.exit_code
+    report, after = _rewrite_baseline(args, ctx, judged, baseline, code)
     # The summary first: a run whose reports then cannot be written is still seen.
     _summary(report, sys.stdout, args.quiet)
     paths = write_reports(report, report_dir)
     if guard.requested and not report.get("interrupted"):  # while the reports were written
-        report = mark_interrupted(report)
+        report, after = mark_interrupted(judged), None  # and the baseline is left alone
         paths = write_reports(report, report_dir)
     paths += _ci_files(report, report_dir, args.junit)
     if not args.quiet:
         sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
+    _warn_unwritten_log(report)
     if report.get("interrupted"):
         sys.stderr.write(f"{PROG}: interrupted; the report keeps what was judged\n")
         return 130
+    if baseline is not None and after is not None:
+        _write_baseline(baseline, after)
+        code = exit_status(report, code)
     if cert.exit_code == 2:
         reasons = [r.message for r in cert.results if r.outcome in ("errored", "skipped")]
         sys.stderr.write(
@@ -659,7 +735,17 @@ def _certify_run(
             + (f": {reasons[0]}" if reasons else "")
             + "\n"
         )
-    return _finish_baseline(args, report, baseline, cert.exit_code)
+    return _finish_baseline(report, baseline, code)
+
+
+def _warn_unwritten_log(report: dict[str, Any]) -> None:
+    """A case log that could not be written (a full disk) is a warning: the run and its
+    reports stand."""
+    from inngest_conformance._case_log import UNWRITTEN
+
+    for warning in report.get("warnings", ()):
+        if UNWRITTEN in warning:
+            sys.stderr.write(f"{PROG}: warning: {warning}\n")
 
 
 def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
@@ -735,9 +821,12 @@ def _compare(args: argparse.Namespace) -> int:
     finally:
         for adapter in adapters:
             adapter.close()
-    paths = write_reports(cert.report, report_dir)
-    paths += _ci_files(cert.report, report_dir, args.junit)
-    section = with_report_path(cert.report, str(report_dir / "report.json"))["compare"]
+    code = exit_status(cert.report, 0 if cert.verdict == "conformant" else 1)
+    report, after = _rewrite_baseline(args, ctx, cert.report, baseline, code)
+    paths = write_reports(report, report_dir)
+    paths += _ci_files(report, report_dir, args.junit)
+    _warn_unwritten_log(report)
+    section = with_report_path(report, str(report_dir / "report.json"))["compare"]
     names = [i["column"] for i in section["implementations"]]
     out = sys.stdout
     if not args.quiet:
@@ -768,9 +857,11 @@ def _compare(args: argparse.Namespace) -> int:
             f"{i['column']}: {i['verdict']} ({t['passed']} passed, {t['failed']} failed, "
             f"{t['errored']} errored)\n"
         )
-    _baseline_summary(cert.report, out, args.quiet)
-    code = exit_status(cert.report, 0 if cert.verdict == "conformant" else 1)
-    return _finish_baseline(args, cert.report, baseline, code)
+    _baseline_summary(report, out, args.quiet)
+    if baseline is not None and after is not None:
+        _write_baseline(baseline, after)
+        code = exit_status(report, code)
+    return _finish_baseline(report, baseline, code)
 
 
 def _ci_files(report: dict[str, Any], report_dir: Path, junit: str | None) -> list[Path]:
@@ -801,13 +892,15 @@ def _check_writable(directory: Path) -> None:
         raise UsageError(f"cannot write reports to {directory}: {problem}; choose --report-dir")
 
 
-#: How much of an answer ``replay --case`` prints.
+#: How much of an answer (and of the case sent) ``replay --case`` prints.
 ANSWER_LIMIT = 2000
+#: How much of each case sent ``replay`` prints without ``--case`` (report.json has it all).
+SENT_LIMIT = 300
 
 
-def _json_line(value: Any) -> str:
+def _json_line(value: Any, limit: int = ANSWER_LIMIT) -> str:
     """``value`` as one line of ASCII JSON (every non-ASCII character escaped), clipped."""
-    return clip(json.dumps(value, ensure_ascii=True, default=repr), ANSWER_LIMIT)
+    return clip(json.dumps(value, ensure_ascii=True, default=repr), limit)
 
 
 def _read_json(path: str, what: str) -> Any:
@@ -819,15 +912,23 @@ def _read_json(path: str, what: str) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    """The dialect's verdict (exit 1 on an error); an error under the kit's reading of
+    OpenAPI's formats alone is shown, marked, and leaves the record valid."""
     ctx = context(args.schema)
     document = _read_json(args.file, "record")
-    errors = Oracle(ctx.schema).errors(document)
+    oracle = Oracle(ctx.schema)
+    errors = oracle.errors(document)
+    kit_only = [e for e in oracle.errors(document, reading=OPENAPI_FORMAT) if e not in errors]
     if not errors:
         sys.stdout.write(f"{args.file}: valid\n")
-        return 0
     for e in errors:
         sys.stdout.write(f"{args.file}: {e.path or '/'}: {e.message} [{e.keyword}]\n")
-    return 1
+    for e in kit_only:
+        sys.stdout.write(
+            f"{args.file}: {e.path or '/'}: {e.message} [{e.keyword}, {OPENAPI_FORMAT} reading: "
+            "a SHOULD, JSON Schema has no such format]\n"
+        )
+    return 1 if errors else 0
 
 
 def _fixtures(args: argparse.Namespace) -> int:
@@ -853,12 +954,17 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from inngest_conformance._audit import audit_file
+    from inngest_conformance._audit import MAX_LINE_BYTES, RECORD_TIMEOUT, audit_file
 
     ctx = context(args.schema, args.lifecycle)
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
-    cert = audit_file(ctx, args.file)
+    cert = audit_file(
+        ctx,
+        args.file,
+        max_line=args.max_line_mb or MAX_LINE_BYTES,
+        record_timeout=args.record_timeout or RECORD_TIMEOUT,
+    )
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, None)
     _summary(cert.report, sys.stdout, False)
@@ -874,8 +980,9 @@ def _read_report(path: str) -> dict[str, Any]:
 
 
 def _replay(args: argparse.Namespace) -> int:
-    """0 when every failure passes now; 1 when one still fails (or is flaky, or errored
-    among judged ones); 2 when every replay errored: nothing could be judged."""
+    """One line per kind of failure replayed, with the case it sent.  0 when every kind of
+    every failure passes now; 1 when one still fails (or is flaky, or errored among judged
+    ones); 2 when every replay errored: nothing could be judged."""
     report = _read_report(args.report)
     outcomes = replay_report(
         report,
@@ -892,13 +999,18 @@ def _replay(args: argparse.Namespace) -> int:
         case=args.case,
     )
     for r in outcomes:
+        # The kind as export and --skip name it: ID[kind].
+        kind = f"[{r.kind}]" if r.kind else ""
         whose = f" [{r.implementation}]" if r.implementation else ""
-        sys.stdout.write(f"{r.status:<13} {r.requirement}{whose}: {r.message}\n")
-        if args.case is not None:
-            sys.stdout.write(
-                f"  case_id:  {r.case_id}\n  answer:   {_json_line(r.answer)}\n"
-                f"  expected: {_json_line(r.expected)}\n"
-            )
+        sys.stdout.write(f"{r.status:<13} {r.requirement}{kind}{whose}: {r.message}\n")
+        if args.case is None:
+            sys.stdout.write(f"  sent:     {_json_line(r.sent, SENT_LIMIT)}\n")
+            continue
+        sys.stdout.write(
+            f"  sent:     {_json_line(r.sent)}\n"
+            f"  case_id:  {r.case_id}\n  answer:   {_json_line(r.answer)}\n"
+            f"  expected: {_json_line(r.expected)}\n"
+        )
     if not outcomes:
         sys.stdout.write("nothing to replay: the report has no failed requirement\n")
         return 0

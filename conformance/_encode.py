@@ -13,6 +13,7 @@ import json
 from typing import Any
 
 __all__ = [
+    "UNPAIRED",
     "canonical_json",
     "canonical_sha256",
     "clip",
@@ -24,6 +25,13 @@ __all__ = [
     "pointer",
     "short_repr",
 ]
+
+
+#: The ``errors`` of every text file the kit writes.  A value may hold a lone surrogate
+#: (JSON's ``"\ud800"`` reads as one): UTF-8 cannot encode it, and ``backslashreplace``
+#: writes the escape ``\ud800`` instead, which inside a JSON string reads back as the same
+#: value and elsewhere (Markdown, HTML, a terminal) shows it.
+UNPAIRED = "backslashreplace"
 
 
 def escape_pointer(token: str) -> str:

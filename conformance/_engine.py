@@ -37,6 +37,7 @@ from inngest_conformance._variants import Coverage, Declared, Tally, features, k
 from inngest_conformance._vocabulary import CasePhase, Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import InvalidCase, Violation
+from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._programs import Op, program_from_json, program_to_json
 from inngest_conformance.strategies._source import derive_seed
 
@@ -380,7 +381,8 @@ def _judge_invalid(ctx: Context, req: Requirement, adapter: Adapter, case: Any) 
     answer = adapter.validate(case.record)
     if not answer.valid:
         return Judgement(True, answer=answer.to_json(), expected=expected)
-    message = f"accepted an invalid record ({v.rule} {v.detail} at {v.path or '/'})"
+    reading = f", {v.reading} reading" if v.reading else ""
+    message = f"accepted an invalid record ({v.rule} {v.detail} at {v.path or '/'}{reading})"
     return Judgement(False, message, answer.to_json(), expected)
 
 
@@ -440,8 +442,10 @@ def send(
 
 
 def _check_case(ctx: Context, req: Requirement, case: Any) -> None:
-    """The kit's own promise, checked on every case before anyone is blamed."""
-    if req.kind == "accept" and not ctx.oracle.is_valid(case):
+    """The kit's own promise, checked on every case before anyone is blamed: a valid
+    case is valid under the kit's reading of OpenAPI's formats too, so that no reading
+    blames an implementation for rejecting it."""
+    if req.kind == "accept" and not ctx.oracle.is_valid(case, reading=OPENAPI_FORMAT):
         raise AssertionError(f"kit defect: generated a 'valid' case the oracle rejects: {case!r}")
 
 

@@ -36,6 +36,7 @@ from inngest_conformance._vocabulary import Kind
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import FORMAT
 from inngest_conformance.strategies import Violation
+from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 
 #: How a recorded invocation's flags are spelt as the plugin's options.
 PLUGIN_FLAGS = {
@@ -175,12 +176,22 @@ def _has_violation(expected: Any) -> bool:
 
 
 def _oracle_violation(ctx: Context, req: Requirement, record: Any) -> dict[str, Any]:
+    """The oracle's first reason to reject ``record``: the dialect's, or else the kit's
+    reading of OpenAPI's formats (a SHOULD requirement's case), named as such."""
+    reading = None
     errors = ctx.oracle.errors(record)
+    if not errors and req.keyword == "SHOULD":
+        reading, errors = OPENAPI_FORMAT, ctx.oracle.errors(record, reading=OPENAPI_FORMAT)
     if not errors:
         raise UsageError(f"{req.id}: the case is a valid record, so it cannot be one to reject")
     e = errors[0]
     return Violation(
-        rule=e.keyword, keyword=e.keyword, schema_path="", path=e.path, level=req.level
+        rule=e.keyword,
+        keyword=e.keyword,
+        schema_path="",
+        path=e.path,
+        level=req.level,
+        reading=reading,
     ).to_json()
 
 
@@ -263,11 +274,17 @@ def _json_text(value: Any) -> str:
 # --- the JSON Schema Test Suite file ---------------------------------------------------------
 
 
+#: How many requirements the line for the failures left out names before "and N more".
+LISTED = 3
+
+
 def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[Any], list[str]]:
     """The validator failures as test-suite groups (one per requirement and implementation),
-    and one line for each failure left out (a lifecycle program)."""
+    and one line for the failures left out (lifecycle programs), if any: a store's report
+    may hold dozens, and each is exported by ``--pytest`` anyway."""
     groups: list[dict[str, Any]] = []
-    left_out: list[str] = []
+    programs: list[str] = []  # the requirements of the failures left out, once each
+    n_programs = 0
     document = dict(ctx.schema.document)
     by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     for col in columns:
@@ -275,7 +292,9 @@ def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[
         current: dict[str, Any] | None = None
         for c in col.cases:
             if c.kind not in ("accept", "reject"):
-                left_out.append(f"{c.name}{whose}: a lifecycle program has no test-suite form")
+                n_programs += 1
+                if f"{c.requirement}{whose}" not in programs:
+                    programs.append(f"{c.requirement}{whose}")
                 continue
             if current is None or current["requirement"] != c.requirement:
                 req = by_id[c.requirement]
@@ -295,7 +314,14 @@ def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[
             )
     for g in groups:
         del g["requirement"]
-    return groups, left_out
+    if not n_programs:
+        return groups, []
+    more = f" and {len(programs) - LISTED} more" if len(programs) > LISTED else ""
+    return groups, [
+        f"{n_programs} lifecycle failure{'s' if n_programs != 1 else ''} "
+        f"({', '.join(programs[:LISTED])}{more}): a lifecycle program has no test-suite form "
+        "(--pytest exports it)"
+    ]
 
 
 # --- the pytest module -----------------------------------------------------------------------
@@ -357,6 +383,10 @@ def pytest_module(
     names = _function_names(columns)
     implementation = report.get("implementation", {})
     header = [
+        # Python reads a source encoding from a comment on line 1 or 2 (PEP 263): both are
+        # fixed text, so no path or name in a report (a folder named ``coding=utf-7``) can
+        # choose how the rest of the module is read.
+        "# -*- coding: utf-8 -*-",
         "# Regression tests: the failures of an inngest-conformance report, one test each.",
         f"# report: {_comment(str(Path(report_path).resolve()))}",
         f"#   fingerprint {_comment(str(report.get('fingerprint', '')))}, seed "

@@ -2,9 +2,15 @@
 
 Built from the report document itself, never from the run, so it cannot disagree with
 ``report.json``: one ``<testsuite>`` per implementation (each column of a comparison has
-its own), one ``<testcase>`` per requirement.  A failed MUST or SHOULD is a ``<failure>``
-holding the evidence and the ``reproduce:`` command; an errored requirement an
-``<error>``; a skipped one, or a declared exception, ``<skipped>`` with its reason.
+its own), one ``<testcase>`` per requirement.  A test case fails exactly when its
+requirement fails the run, so a CI reading the file and one reading the exit status never
+disagree: a failed MUST is a ``<failure>`` holding the evidence and the ``reproduce:``
+command, an errored requirement an ``<error>``; a failed SHOULD or MAY, a warning, passes
+with its evidence in ``<system-out>``; a skipped one, or a declared exception, is
+``<skipped>`` with its reason.  Against a baseline (the report's ``baseline`` section) a
+known failure is ``<skipped>`` (``known failure (baseline): REASON``), and a fixed one (it
+passes now, or no longer fails in every kind its entry names) is a ``<failure>``, as a new
+one is.
 
 Counterexamples are hostile by design.  Every value goes through
 :func:`~inngest_conformance._render.visible` first, which escapes each non-printable
@@ -23,14 +29,14 @@ from typing import Any
 
 from inngest_conformance._encode import clip, one_line
 from inngest_conformance._output_files import write_atomic
-from inngest_conformance._render import visible
+from inngest_conformance._render import KNOWN, baseline_say, deciding_baseline, standing, visible
 from inngest_conformance.errors import ReportWriteError, UsageError
 
 #: How much of a message a ``message`` attribute holds, and of a value a failure's text.
 MESSAGE_AT = 500
 VALUE_AT = 2000
-#: The keywords whose failure fails the test case (a failed MAY is only noted).
-FAILING = ("MUST", "SHOULD")
+#: The keyword whose failure fails the test case (a failed SHOULD or MAY is a warning).
+FAILING = ("MUST",)
 
 
 def _text(value: Any, limit: int = VALUE_AT) -> str:
@@ -70,7 +76,9 @@ def _seconds(value: Any) -> str:
     return f"{float(value):.3f}" if isinstance(value, (int, float)) else "0.000"
 
 
-def _testcase(row: dict[str, Any], exceptions: dict[str, str]) -> ET.Element:
+def _testcase(
+    row: dict[str, Any], exceptions: dict[str, str], baseline: dict[str, Any] | None, key: str
+) -> ET.Element:
     case = ET.Element(
         "testcase",
         name=_text(row["id"], 300),
@@ -78,7 +86,25 @@ def _testcase(row: dict[str, Any], exceptions: dict[str, str]) -> ET.Element:
         time=_seconds(row.get("duration_s", 0)),
     )
     outcome = row["outcome"]
-    if outcome == "failed" and row["keyword"] in FAILING:
+    where = standing(baseline, key)
+    if baseline is not None and where is not None:
+        say = baseline_say(baseline, where, key)
+        if where == "known":
+            known = ET.SubElement(case, "skipped", message=_message(f"{KNOWN}: {say}"))
+            known.text = _evidence(row)
+            return case
+        text = f"baseline: {say}\n"
+        if outcome == "errored":  # an errored requirement is known or new, never fixed
+            error = ET.SubElement(
+                case, "error", message=_message(row.get("message")), type="errored"
+            )
+            error.text = _evidence(row) + text
+            return case
+        message, kind = (say, "fixed") if where == "fixed" else (row.get("message"), row["keyword"])
+        failure = ET.SubElement(case, "failure", message=_message(message), type=kind)
+        failure.text = (_evidence(row) if outcome == "failed" else f"{row['id']}\n") + text
+        return case
+    if outcome == "failed" and row["keyword"] in FAILING and baseline is None:
         failure = ET.SubElement(
             case, "failure", message=_message(row.get("message")), type=row["keyword"]
         )
@@ -104,9 +130,14 @@ def _suite(
     *,
     verdict: str,
     time: Any,
+    column: str | None = None,
 ) -> ET.Element:
     exceptions = {e["id"]: e["reason"] for e in report.get("exceptions", [])}
-    cases = [_testcase(r, exceptions) for r in rows]
+    baseline = deciding_baseline(report)
+    cases = [
+        _testcase(r, exceptions, baseline, r["id"] if column is None else f"{r['id']}@{column}")
+        for r in rows
+    ]
     counted = {
         kind: sum(1 for c in cases if c.find(kind) is not None)
         for kind in ("failure", "error", "skipped")
@@ -161,7 +192,9 @@ def suites(report: dict[str, Any]) -> Iterator[ET.Element]:
             }
             for m in section["matrix"]
         ]
-        yield _suite(column, rows, report, verdict=str(entry.get("verdict", "")), time=0)
+        yield _suite(
+            column, rows, report, verdict=str(entry.get("verdict", "")), time=0, column=column
+        )
 
 
 def to_junit(reports: Iterable[dict[str, Any]]) -> str:

@@ -22,11 +22,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
 
+from inngest_conformance._encode import UNPAIRED
 from inngest_conformance._render import to_step_summary
 from inngest_conformance._workers import start_worker
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import LifecycleModel, RunSchema
 from inngest_conformance.strategies._fixtures import CHUNK, Chunk, Fixtures, Row, Stream
+from inngest_conformance.strategies._formats import READINGS
 
 FORMATS = ("jsonl", "test-suite")
 
@@ -38,10 +40,13 @@ def temporary_path(path: Path) -> Path:
 
 
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:
-    """Write ``chunks`` to ``path`` (UTF-8, ``\\n`` line ends) whole, or not at all."""
+    """Write ``chunks`` to ``path`` (UTF-8, ``\\n`` line ends) whole, or not at all; a path
+    that is not a regular file (a device, a FIFO) is never replaced (:class:`OSError`)."""
+    if path.exists() and not path.is_file():
+        raise OSError(f"{path} is not a regular file")
     tmp = temporary_path(path)
     try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        with open(tmp, "w", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
             fh.writelines(chunks)
         os.replace(tmp, path)
     finally:
@@ -71,7 +76,7 @@ def append_step_summary(
         return None
     path = Path(name)
     try:
-        with open(path, "a", encoding="utf-8", newline="\n") as fh:
+        with open(path, "a", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
             fh.writelines(to_step_summary(report) for report in reports)
     except OSError as exc:
         (warn or sys.stderr).write(
@@ -180,11 +185,14 @@ def _test_suite(
                 yield {"description": f"valid {r.id}", "data": r.row["record"], "valid": True}
                 continue
             v = r.row["violation"]
-            yield {
+            test = {
                 "description": f"{v['rule']} {v['detail']} at {v['path'] or '/'} ({r.id})",
                 "data": r.row["record"],
                 "valid": False,
             }
+            if "reading" in v:  # invalid only under a reading of the kit's: the test says so
+                test = {"comment": READINGS[v["reading"]].note, **test}
+            yield test
 
     def dump(value: Any, depth: int) -> str:
         text = json.dumps(value, indent=2, ensure_ascii=False)

@@ -86,10 +86,15 @@ def declared_note(row: dict[str, Any]) -> str:
 
 #: What a fixed requirement's line says (the message a run against a baseline fails with).
 FIXED = "fixed: remove it from the baseline"
+#: What a requirement that still fails, but no longer in every kind its entry names, says.
+FIXED_KINDS = "kinds of failure fixed: update the baseline (--update-baseline)"
+#: What a JUnit test case and a summary say of a known failure.
+KNOWN = "known failure (baseline)"
 
 
 def baseline_heading(section: dict[str, Any]) -> str:
-    """One line: the baseline, what it found, and whether the run passes against it."""
+    """One line: the baseline, what it found, and whether the run passes against it (for
+    a baseline the run rewrote, that it was updated)."""
 
     def n(name: str, one: str, many: str) -> str:
         count = len(section[name])
@@ -103,18 +108,74 @@ def baseline_heading(section: dict[str, Any]) -> str:
         ]
     )
     ends = "the run passes" if section["passes"] else "the run fails"
-    return f"baseline {section['file']}: {found}; {ends}"
+    updated = " (updated by this run)" if section.get("updated") else ""
+    return f"baseline {section['file']}{updated}: {found}; {ends}"
+
+
+def standing(section: dict[str, Any] | None, key: str) -> str | None:
+    """Where a requirement (``ID``, ``ID@COLUMN`` in a comparison) stands in a report's
+    ``baseline`` section: ``known``, ``fixed``, ``new``, or ``None`` (no baseline, or
+    neither: it passes, or is only a warning)."""
+    if not section:
+        return None
+    return next((name for name in ("new", "fixed", "known") if key in section[name]), None)
+
+
+def deciding_baseline(report: dict[str, Any]) -> dict[str, Any] | None:
+    """The report's ``baseline`` section where it decides the exit status: always in a
+    comparison, and in a single run that judged something (one that judged nothing exits
+    2 whatever its baseline says: its errors stay errors)."""
+    section = report.get("baseline") or None
+    if section is None or isinstance(report.get("compare"), dict):
+        return section
+    judged = any(r["outcome"] in ("passed", "failed") for r in report["requirements"])
+    return section if judged else None
+
+
+def fixed_kinds(section: dict[str, Any], key: str) -> list[str]:
+    """The kinds of failure a fixed requirement no longer shows while it still fails in
+    others (empty when it passes now: the whole entry is fixed)."""
+    return _gone(section.get("kinds", {}).get(key))
+
+
+def _gone(kinds: dict[str, Any] | None) -> list[str]:
+    kinds = kinds or {}
+    return list(kinds.get("fixed", [])) if kinds.get("known") or kinds.get("new") else []
+
+
+def standing_text(name: str, reason: str = "", kinds: dict[str, Any] | None = None) -> str:
+    """What to say of a requirement that stands ``name`` (known, fixed, new or unchecked)
+    against a baseline: a known one's reason, and the kinds of failure that decide it
+    (``kinds``: its known, fixed and new kinds, when they were compared)."""
+    kinds = kinds or {}
+    if name == "known":
+        if kinds.get("new"):  # a SHOULD: a new kind is a warning
+            return f"{reason} (a new kind, a warning: {', '.join(kinds['new'])})"
+        return reason
+    if name == "fixed":
+        gone = _gone(kinds)
+        return f"{FIXED_KINDS}: {', '.join(gone)}" if gone else FIXED
+    if name == "new":
+        if kinds.get("known") or kinds.get("fixed"):
+            also = f" (fixed: {', '.join(kinds['fixed'])})" if kinds.get("fixed") else ""
+            return f"new kinds of failure, not in the baseline: {', '.join(kinds['new'])}{also}"
+        return "failed, not in the baseline"
+    return "not judged in this run"
+
+
+def baseline_say(section: dict[str, Any], name: str, key: str) -> str:
+    """What to say of one entry a run against a baseline found (:func:`standing_text`)."""
+    reason = str(section.get("reasons", {}).get(key, ""))
+    return standing_text(name, reason, section.get("kinds", {}).get(key))
 
 
 def baseline_items(section: dict[str, Any]) -> list[tuple[str, str, str]]:
     """(kind, key, what to say) for every entry a run against a baseline found: known
     failures with their reasons, fixed ones, new ones, and entries not judged here."""
-    reasons = section.get("reasons", {})
     return [
-        *(("known", key, str(reasons.get(key, ""))) for key in section["known"]),
-        *(("fixed", key, FIXED) for key in section["fixed"]),
-        *(("new", key, "failed, not in the baseline") for key in section["new"]),
-        *(("unchecked", key, "not judged in this run") for key in section.get("unchecked", ())),
+        (name, key, baseline_say(section, name, key))
+        for name in ("known", "fixed", "new", "unchecked")
+        for key in section.get(name, ())
     ]
 
 
@@ -402,7 +463,8 @@ def _md_failure_lines(row: dict[str, Any], whose: str = "") -> list[str]:
 def to_step_summary(report: dict[str, Any]) -> str:
     """A short Markdown summary for a CI job's page (GitHub's ``GITHUB_STEP_SUMMARY``): the
     verdict line, the levels, and each failure with its counterexample and ``reproduce:``
-    command.  report.md has the rest."""
+    command.  Against a baseline it reads as the exit status does: the failures are the new
+    and fixed ones, the known ones are listed apart.  report.md has the rest."""
     impl = report["implementation"]
     c = report["counts"]
     lines = [
@@ -414,7 +476,11 @@ def to_step_summary(report: dict[str, Any]) -> str:
         "",
         "Levels: " + ", ".join(f"{lvl} {out}" for lvl, out in report["levels"].items()) + ".",
     ]
+    judged = deciding_baseline(report)
+    if judged:
+        lines += ["", _md_cell(baseline_heading(judged), 400) + "."]
     section = report.get("compare")
+    rows: list[tuple[str, dict[str, Any], str]] = []  # (key, row, whose)
     if isinstance(section, dict):
         lines += [""]
         for entry in section["implementations"]:
@@ -423,21 +489,44 @@ def to_step_summary(report: dict[str, Any]) -> str:
                 f"- {_md_cell(entry['column'], 120)}: {entry['verdict']} ({t['passed']} passed, "
                 f"{t['failed']} failed, {t['errored']} errored)"
             )
-        failures = [
-            line
+        rows = [
+            (f"{row['id']}@{entry['column']}", row, f" [{_md_cell(entry['column'], 120)}]")
             for entry in section["implementations"]
             for row in entry.get("failures", [])
-            for line in _md_failure_lines(row, f" [{_md_cell(entry['column'], 120)}]")
         ]
     else:
-        failures = [
-            line
+        rows = [
+            (row["id"], row, "")
             for row in report["requirements"]
             if row["outcome"] in ("failed", "errored")
-            for line in _md_failure_lines(row)
         ]
-    if failures:
-        lines += ["", "Failures:", "", *failures]
+    if not judged:
+        failures = [line for _, row, whose in rows for line in _md_failure_lines(row, whose)]
+        if failures:
+            lines += ["", "Failures:", "", *failures]
+        return "\n".join(lines) + "\n\n"
+    parts: dict[str, list[str]] = {"failing": [], "known": [], "warning": []}
+    for key, row, whose in rows:
+        where = standing(judged, key)
+        if where == "known":
+            say = f"{KNOWN}: {_md_cell(baseline_say(judged, 'known', key), 300)}"
+            parts["known"].append(f"- `{row['id']}`{whose} ({row['keyword']}) {say}")
+            continue
+        shown = _md_failure_lines(row, whose)
+        if where is not None:
+            shown.insert(1, f"  - baseline: {_md_cell(baseline_say(judged, where, key), 300)}")
+        parts["failing" if where is not None else "warning"] += shown
+    listed = {key for key, _, _ in rows}
+    parts["failing"] += [
+        f"- {_md_code(key, 300)} {FIXED}" for key in judged["fixed"] if key not in listed
+    ]
+    for title, name in (
+        ("Failures (they fail the run):", "failing"),
+        ("Known failures (baseline):", "known"),
+        ("Warnings (they do not fail the run):", "warning"),
+    ):
+        if parts[name]:
+            lines += ["", title, "", *parts[name]]
     return "\n".join(lines) + "\n\n"
 
 

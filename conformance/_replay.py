@@ -1,8 +1,10 @@
 """Rerunning a report's counterexamples against an implementation, without a new search.
 
-A report keeps, for every failure, the shrunk counterexample with what was expected; that
-is enough to ask the implementation again.  Each counterexample is tried a few times, so a
-failure that comes and goes is called ``flaky`` rather than fixed or still failing.
+A report keeps, for every failure, the shrunk counterexample of each kind of failure (its
+``failures``) with what was expected; that is enough to ask the implementation again.
+Every kind is replayed, not only the headline: a fix of one kind must not pass for a fix of
+the requirement while another kind still fails.  Each counterexample is tried a few times,
+so a failure that comes and goes is called ``flaky`` rather than fixed or still failing.
 
 A report is data, never a program: reports are shared (CI artifacts, files attached to a
 bug, certificates a third party checks), and the ``invocation`` a report records names code
@@ -25,7 +27,7 @@ from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
 from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES
 from inngest_conformance._encode import clip, one_line
-from inngest_conformance._engine import Judgement, case_id, judge, rebuild_case
+from inngest_conformance._engine import Judgement, case_id, case_record, judge, rebuild_case
 from inngest_conformance._planning import context, invocation
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.errors import UsageError
@@ -37,7 +39,8 @@ STATUSES = ("still-fails", "flaky", "passes-now", "errored")
 
 @dataclass(frozen=True, slots=True)
 class Replayed:
-    """What one replayed failure showed; ``implementation`` is its column in a compare."""
+    """What one replayed case (one kind of a failure) showed; ``implementation`` is its
+    column in a compare."""
 
     requirement: str
     status: str
@@ -48,6 +51,11 @@ class Replayed:
     answer: Any = None
     """The implementation's answer at the last try (a failing one, if any try failed)."""
     expected: Any = None
+    kind: str = ""
+    """The kind of failure the case stands for (empty for a row without ``failures``: an
+    errored requirement, a report of an older kit)."""
+    sent: Any = None
+    """The case sent, as the report shows it (a record, or a lifecycle program)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,11 +139,11 @@ LISTED = 5
 
 
 def _case_rows(rows: Sequence[dict[str, Any]], wanted: str) -> list[dict[str, Any]]:
-    """The one case ``wanted`` of each failed row holding it (the headline, or one of the
-    ``failures``), as a row of its own to replay."""
+    """The one case ``wanted`` of each failed row holding it (one of the ``failures``, or
+    the headline of a row without them), as a row of its own to replay."""
     out = []
     for row in rows:
-        for held in [row, *(row.get("failures") or [])]:
+        for held in [*(row.get("failures") or []), row]:
             if isinstance(held, dict) and held.get("case_id") == wanted:
                 out.append({**held, "id": row.get("id")})
                 break
@@ -197,8 +205,9 @@ def replay_report(
     rejects_with: Sequence[str] = (),
     case: str | None = None,
 ) -> list[Replayed]:
-    """What each replayed failure shows: ``still-fails``, ``passes-now``, ``flaky`` or
-    ``errored``.
+    """What each replayed case shows: ``still-fails``, ``passes-now``, ``flaky`` or
+    ``errored``; one per kind of failure of each failed requirement (each entry of its
+    ``failures``; the row itself for one without them).
 
     The implementation is the one named by ``target``/``command``/``url``; with none named,
     the one the report records, and only when ``trust_report`` says so.  In a compare
@@ -265,20 +274,31 @@ def replay_report(
             lifecycle=options.lifecycle,
         ).open()
         try:
-            out += [_replay_one(ctx, by_id, adapter, row, group.column) for row in group.rows]
+            for row in group.rows:
+                out += _replay_row(ctx, by_id, adapter, row, group.column)
         finally:
             adapter.close()
     return out
 
 
-def _replay_one(
+def _replay_row(
     ctx: Context, by_id: Mapping[str, Requirement], adapter: Any, row: dict[str, Any], column: str
-) -> Replayed:
+) -> list[Replayed]:
+    """Every saved case of one failed row: each kind of its ``failures``, else its own."""
     rid = str(row.get("id"))
     req = by_id.get(rid)
     if req is None:
-        return Replayed(rid, "errored", "this schema has no such requirement", column)
+        return [Replayed(rid, "errored", "this schema has no such requirement", column)]
+    held = [f for f in row.get("failures") or [] if isinstance(f, dict)] or [row]
+    return [_replay_one(ctx, req, adapter, case, column) for case in held]
+
+
+def _replay_one(
+    ctx: Context, req: Requirement, adapter: Any, row: dict[str, Any], column: str
+) -> Replayed:
+    kind = str(row.get("kind") or "")
     case = rebuild_case(req, row)
+    sent = case_record(req, case)
     fails, message = 0, ""
     shown: Judgement | None = None
     try:
@@ -292,7 +312,7 @@ def _replay_one(
     except StartError:
         raise
     except (ImplementationError, Unsupported) as exc:
-        return Replayed(rid, "errored", str(exc), column, case_id(case))
+        return Replayed(req.id, "errored", str(exc), column, case_id(case), kind=kind, sent=sent)
     if fails == TRIES:
         status = "still-fails"
     elif fails:
@@ -300,4 +320,14 @@ def _replay_one(
     else:
         status, message = "passes-now", "the counterexample no longer fails"
     assert shown is not None
-    return Replayed(rid, status, message, column, case_id(case), shown.answer, shown.expected)
+    return Replayed(
+        req.id,
+        status,
+        message,
+        column,
+        case_id(case),
+        shown.answer,
+        shown.expected,
+        kind=kind,
+        sent=sent,
+    )

@@ -231,8 +231,10 @@ def certify_adapter(
         finally:
             if writer is not None:
                 writer.close()
+        log_warnings: tuple[str, ...] = ()
         if parts is not None:
-            parts.merge((r.id, "") for r in requirements)
+            unwritten = parts.merge((r.id, "") for r in requirements)
+            log_warnings = (unwritten,) if unwritten else ()
         # A Ctrl-C after the last case still ends the run as interrupted.
         interrupted = interrupted or guard.requested
     if not only:
@@ -244,7 +246,7 @@ def certify_adapter(
         desc,
         invocation,
         levels,
-        warnings=adapter.warnings,
+        warnings=(*adapter.warnings, *log_warnings),
         exceptions=exceptions,
         budget=budget,
         database=folder is not None,
@@ -379,8 +381,10 @@ def compare_adapters(
         finally:
             if writer is not None:
                 writer.close()
+        log_warnings: tuple[str, ...] = ()
         if parts is not None:
-            parts.merge((r.id, "") for r in requirements)
+            unwritten = parts.merge((r.id, "") for r in requirements)
+            log_warnings = (unwritten,) if unwritten else ()
     owners = [
         max(entrants, key=lambda e: _WORST[per[e.name][i].outcome])
         for i in range(len(requirements))
@@ -401,7 +405,15 @@ def compare_adapters(
         entry["failures"] = failures
         own_rows[e.name] = {r["id"]: r for r in failures}
     names = Description(name=" vs ".join(e.name for e in entrants))
-    info = run.info(chosen, names, invocation, levels, budget=budget, database=folder is not None)
+    info = run.info(
+        chosen,
+        names,
+        invocation,
+        levels,
+        warnings=log_warnings,
+        budget=budget,
+        database=folder is not None,
+    )
     report = run.report(info, worst)
     for row, owner in zip(report["requirements"], owners, strict=True):
         mine = own_rows[owner.name].get(row["id"])

@@ -33,7 +33,7 @@ import pytest
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from inngest_conformance._baseline import Baseline
+    from inngest_conformance._baseline import Baseline, Entry
     from inngest_conformance._budget import Budget
     from inngest_conformance._vocabulary import Profile
 
@@ -67,8 +67,8 @@ OPTIONS: dict[str, str] = {
     "or when an inngest-conformance node id is), always, or never",
     "rejects_with": "exception classes (MOD:CLASS, space-separated) a Python target raises "
     "to refuse, besides ValueError",
-    "baseline": "known failures: a report.json, or lines 'ID reason' or a JSON object "
-    "id->reason; they still run and fail as xfail, one that passes fails the session",
+    "baseline": "known failures: a report.json, --update-baseline's file, or lines 'ID reason'; "
+    "they still run and fail as xfail, one that passes (or a new kind of failure) fails",
     "log_cases": "write every case sent, passing ones included, to this JSON Lines file "
     "(one object a line, in catalogue order, also under xdist)",
     "max_time": "after each requirement's profile run, search on in further rounds until "
@@ -403,14 +403,16 @@ def run_and_record(
     requirement: Any,
     adapter: Any,
     *,
-    baseline: Mapping[str, str] | None = None,
+    baseline: Mapping[str, Entry] | None = None,
     budget: Budget | None = None,
     database: Path | None = None,
 ) -> None:
     """Run one requirement, attach its result to the item, and fail or skip as it says.
 
-    A requirement in ``baseline`` (id -> reason) that fails is an xfail; one that passes
-    fails, like a strict xfail, until it is removed from the baseline.  With
+    A requirement in ``baseline`` (id -> entry) that fails as its entry says is an xfail
+    (``known failure (baseline): REASON``); one that passes, or no longer fails in every
+    kind its entry names, fails like a strict xfail until the baseline is updated; a new
+    kind of failure fails as an unbaselined failure does.  With
     ``--conformance-log-cases`` its cases go to its own part file.  A ``budget`` searches
     on after the profile run (:mod:`inngest_conformance._budget`); ``database`` is an
     example database folder.
@@ -448,14 +450,21 @@ def run_and_record(
     finally:
         if writer is not None:
             writer.close()
-    item.user_properties.append((RESULT_KEY, json.dumps(result.to_json())))
-    reason = (baseline or {}).get(requirement.id)
-    if reason is not None and result.outcome in ("failed", "errored"):
-        pytest.xfail(f"baselined: {reason}")
-    if reason is not None and result.outcome == "passed":
-        from inngest_conformance._render import FIXED
+    row = result.to_json()
+    item.user_properties.append((RESULT_KEY, json.dumps(row)))
+    entry = (baseline or {}).get(requirement.id)
+    new_kinds = ""
+    if entry is not None and result.outcome in ("passed", "failed", "errored"):
+        from inngest_conformance._baseline import stand
+        from inngest_conformance._render import KNOWN, standing_text
 
-        raise RequirementFailed(f"{requirement.id}: {FIXED}")
+        standing = stand(row, entry)
+        say = standing_text(standing.standing or "known", entry.reason, standing.kinds)
+        if standing.standing == "known":
+            pytest.xfail(f"{KNOWN}: {say}")
+        if standing.standing == "fixed":
+            raise RequirementFailed(f"{requirement.id}: {say}")
+        new_kinds = f"\n  {say}"
     if result.outcome == "skipped":
         pytest.skip(result.message)
     if result.outcome == "errored":
@@ -469,7 +478,7 @@ def run_and_record(
         )
         from inngest_conformance._render import failure_kinds
 
-        text += "\n" + failure_kinds(result.to_json()).rstrip()
+        text += "\n" + failure_kinds(row).rstrip() + new_kinds
         if requirement.keyword == "SHOULD":
             warnings.warn(text, stacklevel=1)
             return
@@ -516,6 +525,9 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             from inngest_conformance._baseline import Baseline
 
             state.baseline = Baseline.read(baseline).checked(state.ctx, role)
+            reporter = config.pluginmanager.get_plugin("terminalreporter")
+            if state.baseline.notice and reporter is not None:
+                reporter.write_line(f"inngest-conformance: {state.baseline.notice}")
     except ConformanceError as exc:
         raise pytest.UsageError(str(exc)) from None
     except ImplementationError as exc:
@@ -689,6 +701,7 @@ class CaseLogWriter:
         self.ran: dict[str, set[str]] = {}
         self.suites: dict[str, dict[str, Any]] = {}
         self.written: Path | None = None
+        self.unwritten: str | None = None
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         props = _requirement_properties(report)
@@ -709,14 +722,17 @@ class CaseLogWriter:
             if rid in self.ran[group]
         ]
         try:
-            self.parts.merge(order)
-            self.written = self.parts.target
+            self.unwritten = self.parts.merge(order, "--conformance-log-cases")
+            if self.unwritten is None:
+                self.written = self.parts.target
         finally:
             self.parts.remove()
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         if self.written is not None:
             terminalreporter.write_line(f"inngest-conformance cases: {self.written}")
+        if self.unwritten is not None:
+            terminalreporter.write_line(f"inngest-conformance: warning: {self.unwritten}")
 
     def pytest_unconfigure(self, config: pytest.Config) -> None:
         self.parts.remove()  # a session that never reached its end leaves no parts behind

@@ -24,6 +24,7 @@ from inngest_conformance.strategies import (
     default_oracle,
     is_rfc3339_datetime,
 )
+from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._rfc3339 import utc_key
 
 __all__ = [
@@ -42,7 +43,8 @@ class Verdict:
 
 
 class ReferenceValidator:
-    """Judges a record with the oracle; errors are ``path: message`` lines."""
+    """Judges a record with the oracle, under the kit's reading of OpenAPI's formats
+    (``int64`` out of range is an error); errors are ``path: message`` lines."""
 
     def __init__(self, oracle: Oracle | None = None) -> None:
         self.oracle = oracle or default_oracle()
@@ -55,7 +57,7 @@ class ReferenceValidator:
         return new
 
     def __call__(self, record: Any) -> Verdict:
-        errors = self.oracle.errors(record)
+        errors = self.oracle.errors(record, reading=OPENAPI_FORMAT)
         return Verdict(not errors, tuple(f"{e.path or '/'}: {e.message}" for e in errors))
 
 

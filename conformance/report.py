@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from inngest_conformance._adapters.base import Description
-from inngest_conformance._encode import canonical_sha256
+from inngest_conformance._encode import UNPAIRED, canonical_sha256
 from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
@@ -413,7 +413,7 @@ def write_reports(report: dict[str, Any], directory: str | os.PathLike[str]) -> 
                 raise IsADirectoryError(errno.EISDIR, "a folder is in the way", str(path))
             tmp = temporary_path(path)
             staged.append((tmp, path))
-            with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+            with open(tmp, "w", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
                 fh.write(text)
         for tmp, path in staged:
             os.replace(tmp, path)

@@ -1,12 +1,18 @@
 """The formats the oracle asserts, besides ``date-time``: each a strict check of its RFC.
 
 Draft 2020-12 makes ``format`` an annotation unless a validator opts into assertion; the
-kit's oracle asserts every format it generates for, at the ``format`` level, and never
-relies on what optional packages happen to be installed (python-jsonschema skips ``time``
-and ``uri`` without them, and its ``email`` check is only "has an @").  The near misses of
-each format (:data:`NEAR_MISSES`) are malformed under any reading of its RFC, so a
-validator that reads an RFC more liberally than this oracle never fails a requirement
-for it.
+kit's oracle asserts every format of the dialect's vocabulary it generates for
+(:data:`STRING_FORMATS`), at the ``format`` level, and never relies on what optional
+packages happen to be installed (python-jsonschema skips ``time`` and ``uri`` without
+them, and its ``email`` check is only "has an @").  The near misses of each format
+(:data:`NEAR_MISSES`) are malformed under any reading of its RFC, so a validator that
+reads an RFC more liberally than this oracle never fails a requirement for it.
+
+``int32`` and ``int64`` are OpenAPI's, not JSON Schema's: a draft 2020-12 validator
+ignores a format its vocabulary does not define, even with format assertion on.  The kit
+asserts them only under a *reading* of its own (:data:`READINGS`), which a record is
+judged by only when asked: a value outside their range is valid JSON Schema, and a case
+that breaks one says so (``Violation.reading``).
 
 Every check takes ASCII digits only: Python's ``\\d`` also matches other scripts' digits.
 """
@@ -15,6 +21,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from inngest_conformance.strategies._rfc3339 import datetime_error
 
@@ -74,13 +81,70 @@ STRING_FORMATS: dict[str, Callable[[str], str | None]] = {
     "uri": uri_error,
 }
 
-#: Integer formats (OpenAPI's; an annotation to JSON Schema, asserted at the format level).
+#: The format vocabulary of draft 2020-12 (its section 7.3): the formats a validator of the
+#: dialect may assert.  It ignores any other, format assertion on or off.
+DIALECT_FORMATS = frozenset(
+    {
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uuid",
+        "uri-template",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    }
+)
+
+#: Integer formats (OpenAPI's; outside the dialect's vocabulary, asserted only under the
+#: ``openapi-format`` reading).
 INTEGER_FORMATS: dict[str, tuple[int, int]] = {
     "int32": (-(2**31), 2**31 - 1),
     "int64": (-(2**63), 2**63 - 1),
 }
 
 SUPPORTED_FORMATS = (*STRING_FORMATS, *INTEGER_FORMATS)
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """A reading of the kit's beyond the dialect: formats it asserts that the dialect's
+    vocabulary does not define.  A record invalid only under a reading is valid to every
+    validator of the dialect; a requirement about it is a SHOULD, and its cases' violations
+    name the reading (``Violation.reading``)."""
+
+    name: str
+    formats: tuple[str, ...]
+    note: str
+    """What a case invalid under the reading says of itself (a test-suite file's comment)."""
+
+
+OPENAPI_FORMAT = "openapi-format"
+#: The kit's readings, by name.
+READINGS: dict[str, Reading] = {
+    OPENAPI_FORMAT: Reading(
+        OPENAPI_FORMAT,
+        tuple(INTEGER_FORMATS),
+        "invalid under OpenAPI's formats int32 and int64, the kit's reading: JSON Schema's "
+        "draft 2020-12 does not define them, so a validator of the dialect accepts this",
+    )
+}
+
+
+def reading_of(fmt: str | None) -> str | None:
+    """The reading under which the kit asserts ``fmt`` (``None``: the dialect asserts it)."""
+    return next((r.name for r in READINGS.values() if fmt in r.formats), None)
 
 
 def format_error(fmt: str, value: object) -> str | None:

@@ -2,8 +2,10 @@
 
 :data:`MALFORMATIONS` is a registry of operators, each taking a valid common-form
 date-time and breaking one specific rule of RFC 3339, so a report can say which rule an
-implementation under test failed to enforce.  :func:`gen_malformed_datetime` follows
-:mod:`.strategies._source`.
+implementation under test failed to enforce.  Besides the grammar's rules, each ASCII
+character of the form has its look-alikes (:data:`LOOKALIKES`, :data:`DIGIT_LOOKALIKES`):
+a value that reads right and is not, which lenient parsers and normalising checks let by.
+:func:`gen_malformed_datetime` follows :mod:`.strategies._source`.
 """
 
 from __future__ import annotations
@@ -16,8 +18,12 @@ from inngest_conformance.strategies._rfc3339 import COMMON_DATETIME, days_from_c
 from inngest_conformance.strategies._source import Source
 
 __all__ = [
+    "DIGIT_LOOKALIKES",
+    "LOOKALIKES",
     "MALFORMATIONS",
+    "OTHER_SEPARATORS",
     "SEPARATORS",
+    "SPACE_SEPARATORS",
     "Malformation",
     "gen_malformed_datetime",
     "malformation",
@@ -117,15 +123,29 @@ def _missing_offset(src: Source, valid: str) -> str:
     return str(replace(_parts(valid), zone=""))
 
 
-#: What stands between date and time instead of ``T`` (``t`` is valid): a space first, as
-#: SQL and many libraries write it.
-SEPARATORS = (" ", "_", "x", "", "/", ":", "-", "\t", "  ")
+#: What stands between date and time instead of ``T`` (``t`` is valid): spaces, as SQL and
+#: many libraries write it; nothing at all; another character.
+SPACE_SEPARATORS = (" ", "  ")
+OTHER_SEPARATORS = ("_", "x", "/", ":", "-", "\t")
+SEPARATORS = (*SPACE_SEPARATORS, "", *OTHER_SEPARATORS)
 
 
 @malformation("space-separator")
 def _space_separator(src: Source, valid: str) -> str:
-    """a space (or another character, or nothing) instead of 'T' between date and time"""
-    return str(replace(_parts(valid), sep=src.choice(SEPARATORS)))
+    """a space (or two) instead of 'T' between date and time"""
+    return str(replace(_parts(valid), sep=src.choice(SPACE_SEPARATORS)))
+
+
+@malformation("missing-separator")
+def _missing_separator(src: Source, valid: str) -> str:
+    """nothing between date and time (no 'T')"""
+    return str(replace(_parts(valid), sep=""))
+
+
+@malformation("other-separator")
+def _other_separator(src: Source, valid: str) -> str:
+    """another character ('_', 'x', '/', ':', '-', a tab) instead of 'T' between date and time"""
+    return str(replace(_parts(valid), sep=src.choice(OTHER_SEPARATORS)))
 
 
 @malformation("missing-seconds")
@@ -302,6 +322,131 @@ def _non_ascii_digit(src: Source, valid: str) -> str:
     i = positions[src.integer(0, len(positions) - 1)]  # any position will do
     digit = chr(src.choice(_FOREIGN_ZEROS) + int(valid[i]))
     return valid[:i] + digit + valid[i + 1 :]
+
+
+#: Characters a reader takes for the ASCII punctuation and letters of an RFC 3339 date-time
+#: (``-``, ``+``, ``:``, ``.``, ``T``, ``Z``): other dashes and signs, fullwidth and small
+#: forms, letters of other scripts.  Each is a code point of its own that a strict check
+#: refuses; a lenient one may not: pydantic reads U+2212 MINUS SIGN as an offset's sign,
+#: NFKC folds the fullwidth and small forms to ASCII, and ``datetime.fromisoformat`` takes
+#: any character between date and time.  The first of each is the likeliest to be met.
+LOOKALIKES: dict[str, tuple[str, ...]] = {
+    "-": (
+        "\u2212",  # MINUS SIGN
+        "\u2010",  # HYPHEN
+        "\u2011",  # NON-BREAKING HYPHEN
+        "\u2012",  # FIGURE DASH
+        "\u2013",  # EN DASH
+        "\u2014",  # EM DASH
+        "\ufe63",  # SMALL HYPHEN-MINUS
+        "\uff0d",  # FULLWIDTH HYPHEN-MINUS
+    ),
+    "+": (
+        "\uff0b",  # FULLWIDTH PLUS SIGN
+        "\u207a",  # SUPERSCRIPT PLUS SIGN
+        "\ufe62",  # SMALL PLUS SIGN
+        "\u02d6",  # MODIFIER LETTER PLUS SIGN
+        "\u2795",  # HEAVY PLUS SIGN
+    ),
+    ":": (
+        "\uff1a",  # FULLWIDTH COLON
+        "\u2236",  # RATIO
+        "\ua789",  # MODIFIER LETTER COLON
+        "\ufe55",  # SMALL COLON
+        "\u0589",  # ARMENIAN FULL STOP
+    ),
+    ".": (
+        "\uff0e",  # FULLWIDTH FULL STOP
+        "\u2024",  # ONE DOT LEADER
+        "\ufe52",  # SMALL FULL STOP
+        "\u3002",  # IDEOGRAPHIC FULL STOP
+    ),
+    "T": (
+        "\u0422",  # CYRILLIC CAPITAL LETTER TE
+        "\u03a4",  # GREEK CAPITAL LETTER TAU
+        "\uff34",  # FULLWIDTH LATIN CAPITAL LETTER T
+        "\u0442",  # CYRILLIC SMALL LETTER TE
+        "\u13a2",  # CHEROKEE LETTER I
+        "\u22a4",  # DOWN TACK
+    ),
+    "Z": (
+        "\u0396",  # GREEK CAPITAL LETTER ZETA
+        "\uff3a",  # FULLWIDTH LATIN CAPITAL LETTER Z
+        "\u13c3",  # CHEROKEE LETTER NO
+        "\u2124",  # DOUBLE-STRUCK CAPITAL Z
+        "\u1d22",  # LATIN LETTER SMALL CAPITAL Z
+    ),
+}
+
+#: For each ASCII digit, characters that look like it but are no decimal digit at all: its
+#: superscript, subscript and circled forms (``str.isdigit`` is true of them, NFKC folds
+#: them to the digit), and for 0 and 1 the letters taken for them.
+_SUPERSCRIPTS = "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+_SUBSCRIPTS = "".join(chr(0x2080 + d) for d in range(10))
+_CIRCLED = "\u24ea" + "".join(chr(0x2460 + d) for d in range(9))
+_LETTERS = {
+    "0": ("O", "o", "\u041e", "\u039f"),  # Latin, Cyrillic and Greek capital O
+    "1": ("l", "I", "\u01c0"),  # LATIN LETTER DENTAL CLICK
+}
+DIGIT_LOOKALIKES: dict[str, tuple[str, ...]] = {
+    str(d): (_SUPERSCRIPTS[d], _SUBSCRIPTS[d], _CIRCLED[d], *_LETTERS.get(str(d), ()))
+    for d in range(10)
+}
+
+
+def _swap(value: str, i: int, char: str) -> str:
+    return value[:i] + char + value[i + 1 :]
+
+
+@malformation("lookalike-hyphen")
+def _lookalike_hyphen(src: Source, valid: str) -> str:
+    """a dash that looks like '-' (U+2212 MINUS SIGN, a hyphen, an en dash...) in the date"""
+    return _swap(valid, src.choice((4, 7)), src.choice(LOOKALIKES["-"]))
+
+
+@malformation("lookalike-offset-sign")
+def _lookalike_offset_sign(src: Source, valid: str) -> str:
+    """an offset whose sign looks like '-' or '+' (U+2212 MINUS SIGN, fullwidth plus...)"""
+    sign = src.choice((*LOOKALIKES["-"], *LOOKALIKES["+"]))
+    return str(replace(_parts(valid), zone=sign + "05:00"))
+
+
+@malformation("lookalike-colon")
+def _lookalike_colon(src: Source, valid: str) -> str:
+    """a character that looks like ':' (fullwidth colon, U+2236 RATIO...) in the time or offset"""
+    colon = src.choice(LOOKALIKES[":"])
+    where = src.choice(("hour", "minute", "offset"))
+    if where == "offset":
+        return str(replace(_parts(valid), zone=f"+05{colon}30"))
+    return _swap(valid, 13 if where == "hour" else 16, colon)
+
+
+@malformation("lookalike-decimal-point")
+def _lookalike_decimal_point(src: Source, valid: str) -> str:
+    """a character that looks like '.' (fullwidth full stop, one dot leader...) before a fraction"""
+    p = _parts(valid)
+    digits = p.fraction[1:] or "5"
+    return str(replace(p, fraction=src.choice(LOOKALIKES["."]) + digits))
+
+
+@malformation("lookalike-t")
+def _lookalike_t(src: Source, valid: str) -> str:
+    """a letter that looks like 'T' (Cyrillic, Greek, fullwidth...) between date and time"""
+    return str(replace(_parts(valid), sep=src.choice(LOOKALIKES["T"])))
+
+
+@malformation("lookalike-z")
+def _lookalike_z(src: Source, valid: str) -> str:
+    """a letter that looks like 'Z' (Greek Zeta, fullwidth, Cherokee...) as the offset"""
+    return str(replace(_parts(valid), zone=src.choice(LOOKALIKES["Z"])))
+
+
+@malformation("lookalike-digit")
+def _lookalike_digit(src: Source, valid: str) -> str:
+    """a character that looks like a digit but is none (superscript, circled, a letter O or l)"""
+    positions = [i for i, c in enumerate(valid) if "0" <= c <= "9"]
+    i = positions[src.integer(0, len(positions) - 1)]  # any position will do
+    return _swap(valid, i, src.choice(DIGIT_LOOKALIKES[valid[i]]))
 
 
 @malformation("iso8601-only")

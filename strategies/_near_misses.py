@@ -18,7 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from inngest_conformance.strategies._formats import INTEGER_FORMATS, NEAR_MISSES, STRING_FORMATS
+from inngest_conformance.strategies._formats import (
+    INTEGER_FORMATS,
+    NEAR_MISSES,
+    STRING_FORMATS,
+    reading_of,
+)
 from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
 from inngest_conformance.strategies._subschema import (
     COMPOSITION,
@@ -63,6 +68,11 @@ class Rule:
     applies: Callable[[Node], bool]
     miss: Callable[[Source, Node, Any], tuple[Any, ...]]
     """``miss(src, node, valid)``: ``(detail, value)``, a value that breaks the keyword."""
+
+    def reading(self, node: Node) -> str | None:
+        """The kit's reading this rule's near misses at ``node`` are invalid under
+        (``None``: the dialect's own): a format outside the dialect's vocabulary."""
+        return reading_of(node.format) if self.keyword == "format" else None
 
 
 RULES: dict[str, Rule] = {}
@@ -349,16 +359,39 @@ def _not_multiple(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     return "half-way", base + m / 2
 
 
+def _out_of_range(node: Node) -> dict[str, int]:
+    """The near misses of an integer format that the node's other numeric keywords allow
+    (one past either end of the range, the nearest multiple past it under ``multipleOf``):
+    a case of the format's reading must be valid to the dialect, which ignores the format,
+    so a side its own bounds close has none (``minimum: 0`` closes the lower one)."""
+    out = {}
+    for detail, value in NEAR_MISSES.get(node.format or "", {}).items():
+        assert isinstance(value, int)
+        m = node.multiple_of
+        if m is not None:
+            if not (isinstance(m, int) or float(m).is_integer()):
+                continue
+            m = int(m)
+            value = -((-value) // m) * m if value > 0 else (value // m) * m
+        if (
+            (node.minimum is None or value >= node.minimum)
+            and (node.maximum is None or value <= node.maximum)
+            and (node.exclusive_minimum is None or value > node.exclusive_minimum)
+            and (node.exclusive_maximum is None or value < node.exclusive_maximum)
+        ):
+            out[detail] = value
+    return out
+
+
 @rule(
     "out-of-range-for-format",
     "format",
     "format",
-    "outside the range of {format}",
-    lambda n: _numeric(n) and n.format in INTEGER_FORMATS,
+    "outside the range of {format} (OpenAPI's format: JSON Schema has none of that name)",
+    lambda n: _numeric(n) and n.format in INTEGER_FORMATS and bool(_out_of_range(n)),
 )
 def _out_of_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    assert node.format is not None
-    misses = NEAR_MISSES[node.format]
+    misses = _out_of_range(node)
     detail = src.choice(tuple(misses))
     return detail, misses[detail]
 

@@ -6,6 +6,12 @@ format checker silently skips ``date-time`` unless an optional package is instal
 package is wrong about leap seconds and lower-case ``t``/``z``; the oracle never depends on
 what happens to be installed.
 
+What "valid" means is the dialect's: a format outside its vocabulary (OpenAPI's ``int32``,
+``int64``) is ignored, as every draft 2020-12 validator ignores it.  The kit's own reading
+of those formats is asked for by name (``reading="openapi-format"``): a generated valid
+record is valid under it too, and a case that breaks only such a format is judged by it
+(its ``Violation.reading`` says so).
+
 Errors are normalised so that a label can be compared with them: one error per missing
 required property and per unexpected property, each located at the property concerned
 (``/run_id``), not at the object that contains it.
@@ -79,17 +85,32 @@ def _json_equal(a: Any, b: Any) -> bool:
 class Oracle:
     """Decides validity against one :class:`RunSchema`."""
 
-    __slots__ = ("_known", "_validator", "schema")
+    __slots__ = ("_known", "_readings", "_validator", "schema")
 
     def __init__(self, schema: RunSchema | None = None) -> None:
         self.schema = schema or default_schema()
         self._validator = subschema_validator(self.schema.document)
+        self._readings: dict[str, Any] = {}
         self._known = {p.name: p for p in self.schema.properties}
 
-    def is_valid(self, instance: Any) -> bool:
-        return bool(self._validator.is_valid(instance))
+    def _judge(self, reading: str | None) -> Any:
+        """The validator of the dialect, or of the dialect and ``reading`` (made when first
+        asked for)."""
+        if reading is None:
+            return self._validator
+        judge = self._readings.get(reading)
+        if judge is None:
+            judge = self._readings[reading] = subschema_validator(
+                self.schema.document, reading=reading
+            )
+        return judge
 
-    def fast_is_valid(self, instance: Any) -> bool:
+    def is_valid(self, instance: Any, *, reading: str | None = None) -> bool:
+        """Whether ``instance`` is valid to the dialect (and, with ``reading``, under that
+        reading of the kit's too)."""
+        return bool(self._judge(reading).is_valid(instance))
+
+    def fast_is_valid(self, instance: Any, *, reading: str | None = None) -> bool:
         """The same decision as :meth:`is_valid`, computed straight from the analysed schema.
 
         For a flat schema (the run schema) the few facts the analysis keeps (required,
@@ -97,18 +118,21 @@ class Oracle:
         schema; checking them directly is about six times faster than the general
         validator.  A schema with compiled subschemas is judged by the general validator.
         The tests hold the two to the same verdict on tens of thousands of valid, invalid
-        and arbitrary documents; bulk fixtures use this one.
+        and arbitrary documents; bulk fixtures use this one.  (A flat schema has no format
+        of a reading: ``reading`` changes nothing there.)
         """
         if not self.schema.flat:
-            return bool(self._validator.is_valid(instance))
+            return self.is_valid(instance, reading=reading)
         return next(self._problems(instance), None) is None
 
-    def fast_error_keys(self, instance: Any) -> list[tuple[str, str]]:
+    def fast_error_keys(
+        self, instance: Any, *, reading: str | None = None
+    ) -> list[tuple[str, str]]:
         """``(path, keyword)`` of every error :meth:`errors` gives, sorted, without the
         general validator (as :meth:`fast_is_valid`, and held to :meth:`errors` by the
         tests the same way): what a label check needs, for bulk fixtures."""
         if not self.schema.flat:
-            return sorted({(e.path, e.keyword) for e in self.errors(instance)})
+            return sorted({(e.path, e.keyword) for e in self.errors(instance, reading=reading)})
         return sorted(set(self._problems(instance)))
 
     def _problems(self, instance: Any) -> Iterator[tuple[str, str]]:
@@ -132,10 +156,11 @@ class Oracle:
             if spec.format == "date-time" and isinstance(value, str) and datetime_error(value):
                 yield pointer(name), "format"
 
-    def errors(self, instance: Any) -> list[OracleError]:
-        """Every reason ``instance`` is invalid, sorted by path then keyword."""
+    def errors(self, instance: Any, *, reading: str | None = None) -> list[OracleError]:
+        """Every reason ``instance`` is invalid to the dialect (with ``reading``, under that
+        reading of the kit's too), sorted by path then keyword."""
         out: list[OracleError] = []
-        for error in self._validator.iter_errors(instance):
+        for error in self._judge(reading).iter_errors(instance):
             out.extend(self._normalise(error))
         return sorted(dict.fromkeys(out), key=lambda e: (e.path, e.keyword, e.message))
 

@@ -170,6 +170,15 @@ _FULL_TIME = re.compile(r"[0-9]{2}:[0-9]{2}:[0-9]{2}")
 _HOUR_MINUTE = re.compile(r"[0-9]{2}:[0-9]{2}(?![0-9:])")
 _LOOSE_TIME = re.compile(r"[0-9]{1,2}:[0-9]{1,2}:[0-9]{1,2}(?![0-9])")
 _ZONE = re.compile(r"[Zz]|[+-][0-9]{2}:[0-9]{2}")
+#: ASCII letters taken for digits (O for 0, l and I for 1), and the fields they would fill.
+_DIGIT_LETTERS = "OolI"
+_LETTERED_DATE = re.compile(r"[0-9OolI]{4}-[0-9OolI]{2}-[0-9OolI]{2}")
+_LETTERED_TIME = re.compile(r"[0-9OolI]{2}:[0-9OolI]{2}:[0-9OolI]{2}")
+
+
+def _letter_for_digit(value: str, field: str) -> str:
+    letter = next(c for c in field if c in _DIGIT_LETTERS)
+    return f"{value!r} has the letter {letter!r} where a digit belongs"
 
 
 def _shape_error(value: str) -> str:
@@ -185,6 +194,8 @@ def _shape_error(value: str) -> str:
             kind = "digit" if c.isdigit() else "character"
             return f"{value!r} contains non-ASCII {kind} {c!r} (U+{ord(c):04X})"
     if not _FULL_DATE.match(value):
+        if _LETTERED_DATE.match(value):
+            return _letter_for_digit(value, value[:10])
         if value[:1] in ("+", "-"):
             return f"{value!r} has a signed year; RFC 3339 years are exactly 4 digits"
         if re.match(r"[0-9]{8}T", value):
@@ -199,10 +210,14 @@ def _shape_error(value: str) -> str:
     rest = value[10:]
     if rest == "":
         return f"{value!r} is a date without a time"
+    if _FULL_TIME.match(rest):
+        return f"{value!r} has nothing between date and time; RFC 3339 requires 'T'"
     if rest[0] not in "Tt":
         return f"{value!r} has {rest[0]!r} between date and time instead of 'T'"
     time = rest[1:]
     if not _FULL_TIME.match(time):
+        if _LETTERED_TIME.match(time):
+            return _letter_for_digit(value, time[:8])
         if _HOUR_MINUTE.match(time):
             return f"{value!r} has no seconds; RFC 3339 requires HH:MM:SS"
         if _LOOSE_TIME.match(time):
@@ -213,9 +228,12 @@ def _shape_error(value: str) -> str:
         return f"{value!r} uses ',' as the decimal separator; RFC 3339 requires '.'"
     if tail[:1] == ".":
         digits = len(tail) - len(tail[1:].lstrip("0123456789")) - 1
+        after = tail[1 + digits :]
+        if after[:1] in tuple(_DIGIT_LETTERS):
+            return _letter_for_digit(value, after[:1])
         if digits == 0:
             return f"{value!r} has an empty fraction after '.'"
-        tail = tail[1 + digits :]
+        tail = after
     if tail == "":
         return f"{value!r} has no offset; RFC 3339 requires 'Z' or +HH:MM/-HH:MM"
     if re.fullmatch(r"[+-][0-9]{4}", tail):

@@ -21,6 +21,7 @@ from typing import Any
 from inngest_conformance._encode import canonical_sha256, pointer
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
 from inngest_conformance.strategies._files import read_text
+from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._subschema import (
     ANNOTATIONS,
     Compiler,
@@ -306,7 +307,8 @@ class _SubschemaCheck:
         kept = self._parts.get(id(subschema))
         if kept is None or kept[0] is not subschema:
             if self._validator is None:
-                self._validator = subschema_validator(self._document)
+                # The kit's reading: a generated valid value is valid under every reading.
+                self._validator = subschema_validator(self._document, reading=OPENAPI_FORMAT)
             if len(self._parts) >= self._KEEP:
                 self._parts.clear()
             kept = (subschema, self._validator.evolve(schema=subschema))

@@ -1,10 +1,12 @@
 """The oracle's validator: python-jsonschema's Draft 2020-12, with the kit's format checks.
 
-Format *assertion* for every format the kit generates for (:mod:`._formats`), registered
-explicitly: python-jsonschema's default format checker silently skips ``date-time`` unless
-an optional package is installed, and that package is wrong about leap seconds and
-lower-case ``t``/``z``.  The verdict is python-jsonschema's; only how errors are grouped
-differs (see :func:`_grouped`).
+Format *assertion* for every format of the dialect's vocabulary the kit generates for
+(:mod:`._formats`), registered explicitly: python-jsonschema's default format checker
+silently skips ``date-time`` unless an optional package is installed, and that package is
+wrong about leap seconds and lower-case ``t``/``z``.  The formats of a reading of the
+kit's (OpenAPI's ``int32``, ``int64``) are asserted only by a validator made for that
+reading: to the dialect they are unknown, and so ignored.  The verdict is
+python-jsonschema's; only how errors are grouped differs (see :func:`_grouped`).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from inngest_conformance.strategies._formats import SUPPORTED_FORMATS, format_error
+from inngest_conformance.strategies._formats import READINGS, STRING_FORMATS, format_error
 from jsonschema import Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 
-def _format_checker() -> FormatChecker:
-    """Every format the kit generates for, asserted by the kit's own checks."""
+def _format_checker(reading: str | None) -> FormatChecker:
+    """Every format of the dialect the kit generates for, and those of ``reading``,
+    asserted by the kit's own checks."""
     checker = FormatChecker(formats=())
 
     def check(fmt: str) -> None:
@@ -30,7 +33,7 @@ def _format_checker() -> FormatChecker:
 
         checker.checks(fmt, raises=ValueError)(_check)
 
-    for fmt in SUPPORTED_FORMATS:
+    for fmt in (*STRING_FORMATS, *(READINGS[reading].formats if reading is not None else ())):
         check(fmt)
     return checker
 
@@ -81,11 +84,13 @@ _Validator = validators.extend(
 )
 
 
-def subschema_validator(document: Mapping[str, Any]) -> Any:
-    """The oracle's validator for ``document`` (to judge parts of it with ``evolve``).
+def subschema_validator(document: Mapping[str, Any], *, reading: str | None = None) -> Any:
+    """The oracle's validator for ``document`` (to judge parts of it with ``evolve``):
+    the dialect's, or with ``reading`` (a name of :data:`.READINGS`) that reading's
+    formats asserted too.
 
     Without its ``$schema`` (the dialect was checked when the schema was read): a
     reference to the whole document would otherwise be judged by the validator class
     registered for the dialect, not this one, and report its errors differently."""
     body = {k: v for k, v in document.items() if k != "$schema"}
-    return _Validator(body, format_checker=_format_checker())
+    return _Validator(body, format_checker=_format_checker(reading))

@@ -41,6 +41,23 @@ def accepts_null_optional(record: Any) -> Verdict:
     return reference(record)
 
 
+def _ignores_app_id_of(*types: type) -> Callable[[Any], Verdict]:
+    def ignores(record: Any) -> Verdict:
+        if isinstance(record, dict) and type(record.get("app_id")) in types:
+            record = {k: v for k, v in record.items() if k != "app_id"}
+        return reference(record)
+
+    return ignores
+
+
+#: Two kinds of failure of one requirement (``schema:rejects-wrong-type:app_id``, kinds
+#: ``null`` and ``integer``), and each half fixed: a release that fixes one kind, or one
+#: that brings the other, must not pass for the same failure.
+accepts_null_or_integer_app_id = _ignores_app_id_of(type(None), int)
+accepts_null_app_id = _ignores_app_id_of(type(None))
+accepts_integer_app_id = _ignores_app_id_of(int)
+
+
 def accepts_non_object_output(record: Any) -> Verdict:
     if isinstance(record, dict) and "output" in record and not isinstance(record["output"], dict):
         record = {**record, "output": {}}
@@ -143,6 +160,28 @@ class LeavesCompleted(ReferenceStore):
             run["status"] = status
             return copy.deepcopy(run)
         return super().transition(run_id, status, at, output)
+
+
+class ReopensFinishedRuns(ReferenceStore):
+    """Allows COMPLETED -> RUNNING and FAILED -> RUNNING: two kinds of failure of one
+    requirement (``lifecycle:terminal-states-absorbing``); its subclass fixes one."""
+
+    reopens: tuple[str, ...] = ("COMPLETED", "FAILED")
+
+    def transition(
+        self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        run = self._run(run_id)
+        if run["status"] in self.reopens and status == "RUNNING":
+            run["status"] = status
+            return copy.deepcopy(run)
+        return super().transition(run_id, status, at, output)
+
+
+class ReopensFailedRuns(ReopensFinishedRuns):
+    """:class:`ReopensFinishedRuns` with COMPLETED -> RUNNING fixed."""
+
+    reopens = ("FAILED",)
 
 
 @dataclass

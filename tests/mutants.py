@@ -266,6 +266,14 @@ LENIENCIES: dict[str, tuple[str, Callable[[str], str]]] = {
     "misplaced-leap-second": ("2024-09-01T19:01:60Z", lambda v: v.replace(":60", ":59")),
     "extended-year": ("+02024-09-01T19:01:53Z", lambda v: re.sub(r"^\+0(\d{4})", r"\1", v)),
     "date-only": ("2024-09-01", lambda v: v + "T00:00:00Z" if len(v) == 10 else v),
+    # Look-alikes: pydantic's reading of U+2212 as '-', a check that NFKC-normalises first
+    # (fullwidth and small forms become ASCII), and one that reads other scripts' T and Z.
+    "minus-sign-offset": ("2024-09-01T19:01:53\u221205:00", lambda v: v.replace("\u2212", "-")),
+    "nfkc-folded": ("2024-09-01T19\uff1a01:53Z", lambda v: unicodedata.normalize("NFKC", v)),
+    "confusable-letters": (
+        "2024-09-01\u042219:01:53Z",
+        lambda v: v.translate({0x0422: "T", 0x03A4: "T", 0x0396: "Z"}),
+    ),
 }
 
 #: One valid RFC 3339 form each, and the too-strict check that refuses it.

@@ -4,14 +4,20 @@ models, jsonschema validators, lifecycle objects) and of their mistakes, and how
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+import fastjsonschema
 import jsonschema
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 from inngest_conformance._adapters import (
     Answer,
     ImplementationError,
@@ -21,8 +27,12 @@ from inngest_conformance._adapters import (
     Unsupported,
     load_target,
 )
+from inngest_conformance._requirements import Context, catalogue
+from inngest_conformance.strategies import Oracle, default_lifecycle, default_schema, runs
+from inngest_conformance.strategies._source import strategy
+from inngest_conformance.strategies._values import gen_json
 
-from tests.common import RECORD
+from tests.common import RECORD, run_cli
 from tests.fakes import ENV, TARGETS, fake_targets
 
 #: No test here leaves a child process running.
@@ -78,14 +88,120 @@ def test_sys_exit_is_an_implementation_error() -> None:
 @pytest.mark.parametrize(
     ("target", "expected"),
     [
-        (fake_targets.returns_none, "returned None; return True/False"),
-        (fake_targets.returns_dict, "returned dict {'valid': True}; return True/False"),
-        (lambda record: 1, "returned int 1"),
+        (fake_targets.returns_dict, "returned dict {'valid': True}, which reads as a verdict"),
+        (lambda record: 1, "returned int 1, which reads as a verdict"),
+        (lambda record: 0, "returned int 0, which reads as a verdict"),
+        (lambda record: "status is missing", "returned str 'status is missing', which reads"),
+        (lambda record: ["status is missing"], "returned list ['status is missing'], which"),
+        (lambda record: (), "returned tuple (), which reads as a verdict"),
     ],
 )
-def test_a_non_bool_answer_is_an_implementation_error(target: Any, expected: str) -> None:
-    with pytest.raises(ImplementationError, match=expected.replace("(", r"\(")):
+def test_a_return_that_may_be_a_verdict_is_an_implementation_error(
+    target: Any, expected: str
+) -> None:
+    """A number, a string, a list of errors or the wire answer may mean "no": reading it as
+    "accepted" would turn every refusal into an acceptance."""
+    with pytest.raises(ImplementationError) as caught:
         PythonAdapter(target).validate({})
+    assert expected in caught.value.reason
+    assert "return True/False" in caught.value.reason and "raise to refuse" in caught.value.reason
+
+
+def test_a_validate_method_that_returns_none_or_raises() -> None:
+    """``Validator.validate`` (and attrs validators) return ``None`` and raise to refuse."""
+    adapter = PythonAdapter(fake_targets.run_schema_validator.validate)
+    assert adapter.describe().roles == ("validator",)
+    assert adapter.validate(RECORD) == Answer(valid=True)
+    assert adapter.validate({**RECORD, "status": "DONE"}) == Answer(
+        valid=False, errors=(next(fake_targets.run_schema_validator.iter_errors(
+            {**RECORD, "status": "DONE"})).message,)
+    )  # fmt: skip
+    assert PythonAdapter(fake_targets.returns_none).validate({}) == Answer(valid=True)
+
+
+class _Parsed:
+    """What a parsing validator returns: a model, a struct, an attrs instance."""
+
+    def __init__(self, record: Any) -> None:
+        self.record = record
+
+
+@pytest.mark.parametrize(
+    "returns",
+    [
+        lambda record: record,
+        lambda record: copy.deepcopy(record),
+        lambda record: None,
+        _Parsed,
+        lambda record: {**record, "filled": "default"} if isinstance(record, dict) else record,
+    ],
+    ids=["the-record", "a-copy", "none", "an-object", "a-transformed-dict"],
+)
+@given(record=st.one_of(runs(), strategy(gen_json)))
+def test_a_validator_that_returns_or_raises_accepts_unless_it_raises(
+    returns: Callable[[Any], Any], record: Any
+) -> None:
+    """The validate-or-raise shape: whatever it returns (the record, a copy, ``None``, a
+    parsed object, the record with defaults filled in) accepts; a rejection class rejects.
+    (A bool is a verdict first: a document ``false`` returned as it came reads as "no".)"""
+    assume(not isinstance(record, bool))
+
+    def validate(value: Any) -> Any:
+        if isinstance(value, dict) and value.get("status") == "QUEUED":
+            raise ValueError("no queued runs here")
+        return returns(value)
+
+    answer = PythonAdapter(validate).validate(record)
+    refused = isinstance(record, dict) and record.get("status") == "QUEUED"
+    assert answer == (
+        Answer(valid=False, errors=("no queued runs here",)) if refused else Answer(valid=True)
+    )
+
+
+@given(record=strategy(gen_json))
+def test_a_scalar_or_list_that_is_the_record_itself_accepts(record: Any) -> None:
+    """A validator that returns its input accepts even when the input is a number, a
+    string or a list (a non-object document it wrongly lets through)."""
+    assume(not isinstance(record, bool))
+    assert PythonAdapter(lambda value: value).validate(record) == Answer(valid=True)
+
+
+@given(
+    record=st.one_of(runs(), strategy(gen_json)),
+    returned=st.one_of(
+        st.integers(),
+        st.floats(allow_nan=False),
+        st.text(),
+        st.lists(st.text(), max_size=3),
+        st.lists(st.text(), max_size=3).map(tuple),
+        st.fixed_dictionaries({"valid": st.booleans()}, optional={"errors": st.lists(st.text())}),
+    ),
+)
+def test_a_return_that_may_be_a_verdict_is_never_read_as_acceptance(
+    record: Any, returned: Any
+) -> None:
+    """Whatever the record, a number, string, list, tuple or wire answer returned in its
+    place is an error, never "accepted"; returned as the record itself, it accepts."""
+    assume(not isinstance(record, bool) and returned != record)
+    with pytest.raises(ImplementationError, match="which reads as a verdict"):
+        PythonAdapter(lambda value: returned).validate(record)
+
+
+def test_fastjsonschema_compiled_validator_is_certified_directly() -> None:
+    """fastjsonschema's compiled function returns the data or raises
+    ``JsonSchemaValueException`` (a ``ValueError``): each is an answer."""
+    validate = fastjsonschema.compile(dict(default_schema().document))
+    adapter = PythonAdapter(validate)
+    assert adapter.describe().roles == ("validator",)
+    assert adapter.validate(RECORD) == Answer(valid=True)
+    assert adapter.validate({**RECORD, "status": "DONE"}) == Answer(
+        valid=False,
+        errors=(
+            "data.status must be one of ['QUEUED', 'RUNNING', 'COMPLETED', "
+            "'FAILED', 'CANCELLED', 'PAUSED']",
+        ),
+    )
+    assert not adapter.validate([RECORD]).valid
 
 
 def test_a_pydantic_model_class() -> None:
@@ -215,3 +331,69 @@ def test_load_target_errors_say_what_to_do(spec: str, expected: str) -> None:
     assert expected in message
     assert "\n" not in message
     assert isinstance(caught.value, ValueError)
+
+
+FASTJSONSCHEMA_TARGET = """\
+import fastjsonschema
+from inngest_conformance.strategies import default_schema
+
+validate = fastjsonschema.compile(default_schema().document)
+validate_without_formats = fastjsonschema.compile(default_schema().document, use_formats=False)
+"""
+
+
+def _fastjsonschema_accepts(validate: Callable[[Any], Any], record: Any) -> bool:
+    try:
+        validate(copy.deepcopy(record))
+    except fastjsonschema.JsonSchemaValueException:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("target", ["validate", "validate_without_formats"])
+def test_certify_a_fastjsonschema_validator_gives_true_verdicts(
+    tmp_path: Path, target: str
+) -> None:
+    """Certified as a user does (``--target`` on the compiled function), fastjsonschema gets
+    an answer for every requirement: nothing errored, the schema level passes, and what it
+    does not assert of ``date-time`` fails at the format level only.  Each verdict is true:
+    a requirement fails exactly when fastjsonschema and the oracle disagree on one of its
+    directed cases or on its counterexamples."""
+    (tmp_path / "fjs.py").write_text(FASTJSONSCHEMA_TARGET)
+    done = run_cli(
+        tmp_path, "certify", "--target", f"fjs:{target}", "--profile", "quick",
+        "--report-dir", "out",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr, done.stderr
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    assert report["levels"] == {"schema": "passed", "format": "failed", "lifecycle": "skipped"}
+    outcomes = {r["id"]: r["outcome"] for r in report["requirements"]}
+    assert "errored" not in outcomes.values(), outcomes
+
+    namespace: dict[str, Any] = {}
+    exec(FASTJSONSCHEMA_TARGET, namespace)
+    compiled = namespace[target]
+    oracle = Oracle(default_schema())
+    ctx = Context(default_schema(), default_lifecycle())
+    kinds: set[str] = set()
+    for req in catalogue(ctx.schema, role="validator"):
+        records = [getattr(case, "record", case) for case in req.explicit(ctx)]
+        disagree = [
+            r for r in records if _fastjsonschema_accepts(compiled, r) != oracle.is_valid(r)
+        ]
+        row = next(r for r in report["requirements"] if r["id"] == req.id)
+        for failure in row.get("failures", []):
+            record = failure["counterexample"]
+            accepted = _fastjsonschema_accepts(compiled, record)
+            assert accepted != oracle.is_valid(record), failure
+            assert failure["answer"]["valid"] is accepted, failure
+            kinds.add(failure["kind"])
+        assert (row["outcome"] == "failed") is bool(disagree or row.get("failures")), req.id
+    failed = {rid for rid, outcome in outcomes.items() if outcome == "failed"}
+    assert failed == {f"format:rejects-malformed-date-time:{p}" for p in ("started_at", "ended_at")}
+    if target == "validate":
+        # Its date-time pattern reads digits with \d and takes +HHMM offsets.
+        assert {"non-ascii-digit", "offset-without-colon"} <= kinds, kinds
+    else:
+        assert {"garbage", "empty-string"} <= kinds, kinds

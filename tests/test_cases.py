@@ -301,7 +301,7 @@ def test_the_printed_reproduce_command_survives_a_real_shell(tmp_path: Path) -> 
             env=_env(),
         )
         assert shell.returncode == 1, (failure["reproduce"], shell.stdout, shell.stderr)
-        assert shell.stdout.startswith(f"still-fails   {ACCEPTS_ID}:")
+        assert shell.stdout.startswith(f"still-fails   {ACCEPTS_ID}[")
         assert f"  case_id:  {failure['case_id']}" in shell.stdout
         answer = _printed(shell.stdout, "answer")
         # The implementation got exactly the case: its error is the record it received.
@@ -323,7 +323,7 @@ def test_replay_case_exit_statuses(tmp_path: Path) -> None:
     at = words.index("--target") + 1
     fixed = run(tmp_path, *words[1:at], "inngest_conformance.reference:validator", *words[at + 1 :])
     assert fixed.returncode == 0, fixed.stdout + fixed.stderr
-    assert fixed.stdout.startswith(f"passes-now    {UNKNOWN_ID}:")
+    assert fixed.stdout.startswith(f"passes-now    {UNKNOWN_ID}[")
     assert _printed(fixed.stdout, "answer")["valid"] is False
     assert _printed(fixed.stdout, "expected") == row["expected"]
     # An unknown id: one line, naming a few known ones, exit 2.

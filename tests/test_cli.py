@@ -168,7 +168,7 @@ def test_a_planted_defect_fails_and_its_reproduce_command_reproduces_it(
     assert words[:3] == ["inngest-conformance", "replay", "first/report.json"]
     once = run(tmp_path, *words[1:])
     assert once.returncode == 1, once.stdout + once.stderr
-    assert once.stdout.startswith(f"still-fails   {ENUM_ID}:")
+    assert once.stdout.startswith(f"still-fails   {ENUM_ID}[")
     assert f"case_id:  {failed[0]['case_id']}" in once.stdout
     reran = [
         line.split("rerun:", 1)[1].strip()

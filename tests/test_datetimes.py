@@ -13,9 +13,14 @@ from fractions import Fraction
 import pytest
 from hypothesis import assume, find, given, settings
 from hypothesis import strategies as st
+from inngest_conformance.strategies import InvalidCase, default_oracle, invalid_runs, label_holds
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._malformed_datetimes import (
+    DIGIT_LOOKALIKES,
+    LOOKALIKES,
     MALFORMATIONS,
+    OTHER_SEPARATORS,
+    SPACE_SEPARATORS,
     Malformation,
     gen_malformed_datetime,
     malformation,
@@ -69,6 +74,22 @@ VALID = {
 INVALID = {
     "space-separator": ("2024-01-05 10:00:00Z", "instead of 'T'"),
     "letter-separator": ("2024-01-05X10:00:00Z", "instead of 'T'"),
+    "missing-separator": ("2024-01-0510:00:00Z", "nothing between date and time"),
+    "minus-sign-offset": (
+        "2024-01-05T10:00:00\u221205:00",
+        "non-ASCII character '\u2212' (U+2212)",
+    ),
+    "minus-sign-date": ("2024\u221201-05T10:00:00Z", "(U+2212)"),
+    "fullwidth-colon": ("2024-01-05T10\uff1a00:00Z", "(U+FF1A)"),
+    "ratio-colon": ("2024-01-05T10:00:00+05\u223630", "(U+2236)"),
+    "fullwidth-full-stop": ("2024-01-05T10:00:00\uff0e5Z", "(U+FF0E)"),
+    "cyrillic-te": ("2024-01-05\u042210:00:00Z", "(U+0422)"),
+    "greek-zeta": ("2024-01-05T10:00:00\u0396", "(U+0396)"),
+    "fullwidth-plus": ("2024-01-05T10:00:00\uff0b05:00", "(U+FF0B)"),
+    "superscript-digit": ("2024-01-05T10:00:0\u00b2Z", "non-ASCII digit '\u00b2' (U+00B2)"),
+    "letter-o-for-zero": ("2024-01-05T10:00:0OZ", "the letter 'O' where a digit belongs"),
+    "letter-l-for-one": ("2024-0l-05T10:00:00Z", "the letter 'l' where a digit belongs"),
+    "letter-o-in-fraction": ("2024-01-05T10:00:00.O5Z", "the letter 'O' where a digit belongs"),
     "offset-without-colon": ("2024-01-05T10:00:00+0530", "without a colon"),
     "offset-hours-only": ("2024-01-05T10:00:00+05", "without minutes"),
     "offset-hour-24": ("2024-01-05T10:00:00+24:00", "offset hour 24"),
@@ -437,6 +458,8 @@ def test_common_generation_stays_common() -> None:
 
 REQUIRED_MALFORMATIONS = {
     "space-separator",
+    "missing-separator",
+    "other-separator",
     "offset-without-colon",
     "offset-hour-24",
     "offset-minute-60",
@@ -456,6 +479,13 @@ REQUIRED_MALFORMATIONS = {
     "empty-fraction",
     "comma-fraction",
     "non-ascii-digit",
+    "lookalike-hyphen",
+    "lookalike-offset-sign",
+    "lookalike-colon",
+    "lookalike-decimal-point",
+    "lookalike-t",
+    "lookalike-z",
+    "lookalike-digit",
     "trailing-newline",
     "surrounding-whitespace",
     "date-only",
@@ -503,6 +533,138 @@ def test_malformed_values_are_rejected(case: tuple[str, str]) -> None:
     assert name in MALFORMATIONS
     assert datetime_error(value) is not None, case
     assert not is_rfc3339_datetime(value)
+
+
+#: Each look-alike back to the ASCII character it passes for.
+_ASCII_OF = {
+    look: ascii_char
+    for table in (LOOKALIKES, DIGIT_LOOKALIKES)
+    for ascii_char, looks in table.items()
+    for look in looks
+}
+#: The malformations that put a look-alike where RFC 3339 has ASCII, and nothing else.
+LOOKALIKE_MALFORMATIONS = tuple(name for name in MALFORMATIONS if name.startswith("lookalike-"))
+SEPARATOR_MALFORMATIONS = ("space-separator", "missing-separator", "other-separator")
+
+
+def _malformed(src: Source, name: str) -> tuple[str, str]:
+    valid = gen_datetime(src, common=True)
+    return valid, MALFORMATIONS[name].fn(src, valid)
+
+
+def test_every_punctuation_and_letter_of_a_date_time_has_look_alikes() -> None:
+    assert set(LOOKALIKES) == set("-+:.TZ")
+    assert set(DIGIT_LOOKALIKES) == set("0123456789")
+    assert LOOKALIKES["-"][0] == "\u2212"  # MINUS SIGN, which pydantic reads as '-'
+    assert len(_ASCII_OF) == sum(len(v) for t in (LOOKALIKES, DIGIT_LOOKALIKES) for v in t.values())
+    for look, ascii_char in _ASCII_OF.items():
+        assert look != ascii_char and len(look) == 1
+        # Nothing a strict reading could take for the character: no decimal digit, no space.
+        assert not look.isdecimal() and not look.isspace(), look
+    assert set(LOOKALIKE_MALFORMATIONS) == {
+        "lookalike-hyphen", "lookalike-offset-sign", "lookalike-colon",
+        "lookalike-decimal-point", "lookalike-t", "lookalike-z", "lookalike-digit",
+    }  # fmt: skip
+
+
+def check_lookalike(name: str, valid: str, value: str) -> None:
+    """The oracle refuses ``value``, names the look-alike as the reason, and takes the value
+    once each look-alike is read back as the ASCII character it passes for: the label is
+    the only thing wrong with it."""
+    looks = [c for c in value if c in _ASCII_OF]
+    assert looks, (name, value)
+    reason = datetime_error(value)
+    assert reason is not None, (name, value)
+    first = looks[0]
+    assert f"U+{ord(first):04X}" in reason if not first.isascii() else repr(first) in reason
+    read_back = "".join(_ASCII_OF.get(c, c) for c in value)
+    assert datetime_error(read_back) is None, (name, value, read_back)
+    # The same date-time with one character swapped (or an offset or a fraction put in to
+    # hold the look-alike: the date and time to the second stay those of the valid value).
+    assert read_back == valid or read_back[:19] == valid[:19], (name, value)
+    assert read_back == valid or name in (
+        "lookalike-offset-sign", "lookalike-colon", "lookalike-decimal-point"
+    ), (name, value)  # fmt: skip
+
+
+def check_separator(name: str, valid: str, value: str) -> None:
+    """Spaces, nothing, or another character between date and time, each under its own
+    name: ``T`` put back makes it valid, and the oracle's reason says what is there."""
+    separator = value[10 : len(value) - len(valid) + 11]
+    assert value[:10] + "T" + value[10 + len(separator) :] == valid, (name, value)
+    expected = {
+        "space-separator": SPACE_SEPARATORS,
+        "missing-separator": ("",),
+        "other-separator": OTHER_SEPARATORS,
+    }[name]
+    assert separator in expected, (name, value)
+    reason = datetime_error(value)
+    assert reason is not None
+    if separator:
+        assert f"has {separator[0]!r} between date and time instead of 'T'" in reason, reason
+    else:
+        assert "has nothing between date and time; RFC 3339 requires 'T'" in reason, reason
+
+
+@pytest.mark.parametrize("name", LOOKALIKE_MALFORMATIONS + SEPARATOR_MALFORMATIONS)
+def test_lookalike_and_separator_malformations_break_only_their_label(name: str) -> None:
+    check = check_lookalike if name in LOOKALIKE_MALFORMATIONS else check_separator
+    for seed in range(300):
+        check(name, *_malformed(RandomSource(seed), name))
+
+
+def _labelled(names: tuple[str, ...]) -> st.SearchStrategy[tuple[str, str, str]]:
+    return st.sampled_from(names).flatmap(
+        lambda name: strategy(_malformed, name).map(lambda pair: (name, *pair))
+    )
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None, database=None)
+@given(_labelled(LOOKALIKE_MALFORMATIONS))
+def test_a_lookalike_malformation_is_invalid_for_its_look_alike_only(
+    case: tuple[str, str, str],
+) -> None:
+    check_lookalike(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=2000, deadline=None, database=None)
+@given(_labelled(SEPARATOR_MALFORMATIONS))
+def test_a_separator_malformation_is_invalid_for_its_separator_only(
+    case: tuple[str, str, str],
+) -> None:
+    check_separator(*case)
+
+
+@pytest.mark.slow
+@settings(max_examples=3000, deadline=None, database=None)
+@given(invalid_runs(rules=["malformed-date-time"]))
+def test_malformed_date_time_records_fail_for_exactly_their_label(case: InvalidCase) -> None:
+    """On a record: the oracle refuses only the broken property, for its format, whichever
+    malformation the label names."""
+    assert case.violation.detail in MALFORMATIONS
+    assert label_holds(default_oracle(), case), (case, default_oracle().errors(case.record))
+    errors = default_oracle().errors(case.record)
+    assert [(e.path, e.keyword) for e in errors] == [(case.violation.path, "format")]
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(
+    strategy(gen_datetime),
+    st.integers(min_value=0),
+    st.characters(min_codepoint=0x80),
+    st.sampled_from(["swap", "insert"]),
+)
+def test_the_oracle_takes_no_non_ascii_character_anywhere(
+    valid: str, where: int, char: str, how: str
+) -> None:
+    """Strict however a character looks: any non-ASCII one put in or swapped in anywhere
+    in a valid date-time makes it invalid, as does a line break after it."""
+    i = where % (len(valid) + (how == "insert"))
+    value = valid[:i] + char + valid[i + (how == "swap") :]
+    assert datetime_error(value) is not None, value
+    assert datetime_error(valid + "\n") is not None
 
 
 def test_every_operator_is_drawn_within_budget() -> None:

@@ -12,6 +12,7 @@ import copy
 import importlib.util
 import json
 import subprocess
+import tokenize
 from pathlib import Path
 from typing import Any
 
@@ -332,32 +333,56 @@ def test_check_case_judges_an_errored_requirements_case_without_a_violation(
 # --- the test-suite file ---------------------------------------------------------------------
 
 
-def test_lifecycle_failures_are_left_out_of_the_test_suite_one_line_each(
+def test_lifecycle_failures_are_left_out_of_the_test_suite_in_one_line(
     defect_report: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     report = json.loads(defect_report.read_text("utf-8"))
-    lifecycle_row = {
-        "id": "lifecycle:rejects-illegal-transitions",
-        "outcome": "failed",
-        "message": "step 1: accepted the illegal transition QUEUED -> COMPLETED",
-        "counterexample": [],
-        "failures": [
-            {"kind": "QUEUED->COMPLETED", "counterexample": [], "expected": {"ok": False}},
-            {"kind": "RUNNING->QUEUED", "counterexample": [], "expected": {"ok": False}},
-        ],
-    }
-    report["requirements"].append(lifecycle_row)
+    transitions = [f"{a}->{b}" for a in ("QUEUED", "RUNNING", "PAUSED") for b in ("FAILED", "X")]
+    ids = [
+        "lifecycle:rejects-illegal-transitions",
+        "lifecycle:terminal-states-absorbing",
+        "lifecycle:accepts-legal-transitions",
+        "lifecycle:keeps-output",
+        "lifecycle:ids-never-change",
+    ]
+    for rid in ids:  # a store's report: many requirements, several kinds each
+        report["requirements"].append(
+            {
+                "id": rid,
+                "outcome": "failed",
+                "message": "step 1: accepted the illegal transition QUEUED -> COMPLETED",
+                "counterexample": [],
+                "failures": [
+                    {"kind": kind, "counterexample": [], "expected": {"ok": False}}
+                    for kind in transitions
+                ],
+            }
+        )
     path, suite = tmp_path / "report.json", tmp_path / "suite.json"
     path.write_text(json.dumps(report), "utf-8")
     assert main(["export", str(path), "--test-suite", str(suite)]) == 0
-    err = capsys.readouterr().err.splitlines()
-    assert err == [
-        f"inngest-conformance: left out of {suite}: lifecycle:rejects-illegal-transitions"
-        f"[{kind}]: a lifecycle program has no test-suite form"
-        for kind in ("QUEUED->COMPLETED", "RUNNING->QUEUED")
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"inngest-conformance: left out of {suite}: {len(ids) * len(transitions)} lifecycle "
+        f"failures ({', '.join(ids[:3])} and 2 more): a lifecycle program has no test-suite "
+        "form (--pytest exports it)"
     ]
+    assert f"wrote {suite}" in captured.out
     (group,) = json.loads(suite.read_text("utf-8"))
     assert len(group["tests"]) == len(report["requirements"][0]["failures"])
+
+    # A report of lifecycle failures only: the one line, and nothing written.
+    report["requirements"] = report["requirements"][1:2]
+    path.write_text(json.dumps(report), "utf-8")
+    suite.unlink()
+    assert main(["export", str(path), "--test-suite", str(suite)]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"inngest-conformance: left out of {suite}: {len(transitions)} lifecycle failures "
+        f"({ids[0]}): a lifecycle program has no test-suite form (--pytest exports it)"
+    ]
+    assert captured.out == f"{suite}: not written, no validator failure to put in it\n"
+    assert not suite.exists()
 
 
 def test_a_report_made_with_another_schema_is_refused(
@@ -425,3 +450,29 @@ def test_an_unwritable_destination_is_one_line_and_exit_2(
     assert main(["export", str(defect_report), "--pytest", str(target)]) == 2
     (line,) = capsys.readouterr().err.splitlines()
     assert f"cannot write {target}" in line
+
+
+@pytest.mark.parametrize("folder", ["coding=utf-7", "coding=unicode_escape"])
+def test_no_path_in_a_report_chooses_the_exported_modules_encoding(
+    defect_report: Path, tmp_path: Path, pytester: pytest.Pytester, folder: str
+) -> None:
+    """Python reads a source encoding from line 1 or 2: a report kept in a folder named
+    ``coding=utf-7`` once made ``+ACc-`` in a case close a string literal, and collecting
+    the exported tests ran the case's code."""
+    report = json.loads(defect_report.read_text("utf-8"))
+    (row,) = report["requirements"]
+    payload = "+ACc-+ACk-; open(+ACc-PWNED+ACc-, +ACc-w+ACc-)  +ACM-"
+    for failure in row["failures"]:
+        failure["counterexample"] = {**failure["counterexample"], "status": payload}
+    where = tmp_path / folder
+    where.mkdir()
+    (where / "report.json").write_text(json.dumps(report), "utf-8")
+    module = pytester.path / "test_regress.py"
+    assert main(["export", str(where / "report.json"), "--pytest", str(module)]) == 0
+    with module.open("rb") as fh:
+        assert tokenize.detect_encoding(fh.readline)[0] == "utf-8"
+    assert module.read_text("utf-8").splitlines()[0] == "# -*- coding: utf-8 -*-"
+    rows = params(load_module(module).test_regression)
+    assert {p.values[1]["status"] for p in rows} == {payload}  # read back as written
+    pytester.runpytest_inprocess(str(module), "--collect-only")
+    assert not (pytester.path / "PWNED").exists() and not Path("PWNED").exists()

@@ -12,6 +12,7 @@ import json
 import random
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -92,3 +93,34 @@ def test_every_ctrl_c_ends_the_run_with_130_and_an_interrupted_report(tmp_path: 
         validator.validate(report)
         assert report["interrupted"] is True and report["verdict"] == "error", where
         assert "interrupted" in report["verdict_text"]
+
+
+def _console_commands() -> list[list[str]]:
+    """``python -m inngest_conformance``, and the installed console script beside it."""
+    script = Path(sys.executable).with_name("inngest-conformance")
+    return [list(CLI), *([[str(script)]] if script.exists() else [])]
+
+
+@pytest.mark.parametrize("delay", [0.1, 0.15, 0.2, 0.3, 0.45, 0.6])
+def test_a_ctrl_c_while_the_command_starts_is_one_line_never_a_traceback(
+    tmp_path: Path, delay: float
+) -> None:
+    """Importing the engine takes a moment: a Ctrl-C then (before the command line's own
+    guard exists) ends the command as one later does, with 130 and one line."""
+    for n, command in enumerate(_console_commands()):
+        proc = subprocess.Popen(
+            [*command, "certify", "--target", "inngest_conformance.reference:validator",
+             "--profile", "quick", "--report-dir", f"r{n}"],
+            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, stderr = proc.communicate(timeout=PROMPT)
+        where = f"{command[-1]} after {delay} s: {proc.returncode} {stderr[-1500:]}"
+        if "Fatal Python error: init_import_site" in stderr:
+            continue  # the interpreter's own start-up, before any code of the kit runs
+        assert "Traceback" not in stderr and "Exception ignored" not in stderr, where
+        # Before the interpreter has its own handler, the signal's default ends it.
+        assert proc.returncode in (130, -signal.SIGINT, 0), where
+        if proc.returncode == 130:
+            assert stderr.strip().splitlines()[-1].startswith("inngest-conformance: interrupted")

@@ -263,7 +263,7 @@ def _metadata(wheel: Path, name: str) -> str:
 
 def test_the_wheel_declares_its_entry_points(wheel: Path) -> None:
     text = _metadata(wheel, "entry_points.txt")
-    assert "[console_scripts]\ninngest-conformance = inngest_conformance._cli:main" in text
+    assert "[console_scripts]\ninngest-conformance = inngest_conformance._console:main" in text
     assert "[pytest11]\ninngest_conformance = inngest_conformance.plugin" in text
 
 

@@ -22,7 +22,7 @@ from inngest_conformance._adapters import open_adapter
 from inngest_conformance._replay import replay_report
 from inngest_conformance._run import certify_adapter
 
-from tests.common import CLI, read_report
+from tests.common import CLI, read_report, run_cli
 
 ENUM_ID = "schema:rejects-not-in-enum:status"
 UNKNOWN_ID = "schema:rejects-unknown-property"
@@ -98,8 +98,8 @@ def test_replay_says_each_failure_still_fails(planted_report: Path) -> None:
 
     result = run(planted_report, "replay", "out/report.json", "--target", "planted:lax")
     assert result.returncode == 1, result.stderr
-    lines = result.stdout.splitlines()
-    assert sorted(line.split()[1].rstrip(":") for line in lines) == sorted(failed)
+    lines = status_lines(result.stdout)
+    assert sorted(line.split()[1] for line in lines) == sorted(kinds_of(report, *failed))
     assert all(line.split()[0] == "still-fails" for line in lines)
 
 
@@ -107,8 +107,124 @@ def test_replay_one_requirement(planted_report: Path) -> None:
     lax = ("--target", "planted:lax")
     result = run(planted_report, "replay", "out/report.json", "--requirement", UNKNOWN_ID, *lax)
     assert result.returncode == 1, result.stderr
-    assert [line.split()[:2] for line in result.stdout.splitlines()] == [
-        ["still-fails", f"{UNKNOWN_ID}:"]
+    kinds = kinds_of(read_report(planted_report / "out"), UNKNOWN_ID)
+    assert [line.split()[:2] for line in status_lines(result.stdout)] == [
+        ["still-fails", kind] for kind in kinds
+    ]
+
+
+def status_lines(stdout: str) -> list[str]:
+    """replay's line per kind of failure, without the case each sent."""
+    lines = stdout.splitlines()
+    assert [line.startswith("  sent:     ") for line in lines] == [False, True] * (len(lines) // 2)
+    return lines[::2]
+
+
+def kinds_of(report: dict[str, Any], *ids: str) -> list[str]:
+    """``ID[kind]:`` for every kind of failure of each of ``ids``, as replay names them."""
+    rows = {r["id"]: r for r in report["requirements"]}
+    return [f"{rid}[{f['kind']}]:" for rid in ids for f in rows[rid]["failures"]]
+
+
+APP_ID = "schema:rejects-wrong-type:app_id"
+
+
+@pytest.fixture(scope="module")
+def two_kinds_report(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A certify run of a validator failing one requirement in two kinds (null, integer)."""
+    folder = tmp_path_factory.mktemp("two-kinds")
+    result = run_cli(
+        folder, "certify", "--target", "tests.defects:accepts_null_or_integer_app_id",
+        "--profile", "quick", "--requirement", APP_ID, "--report-dir", "out",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    [row] = read_report(folder / "out")["requirements"]
+    assert [f["kind"] for f in row["failures"]] == ["null", "integer"]
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("target", "statuses", "code"),
+    [
+        ("accepts_integer_app_id", ["passes-now", "still-fails"], 1),
+        ("accepts_null_app_id", ["still-fails", "passes-now"], 1),
+        ("accepts_null_or_integer_app_id", ["still-fails", "still-fails"], 1),
+    ],
+    ids=["null-fixed", "integer-fixed", "nothing-fixed"],
+)
+def test_replay_sends_every_kind_and_a_half_fix_still_fails(
+    two_kinds_report: Path, target: str, statuses: list[str], code: int
+) -> None:
+    """Half a fix is not passes-now: each kind is sent again, a line each, with its case."""
+    [row] = read_report(two_kinds_report / "out")["requirements"]
+    result = run_cli(
+        two_kinds_report, "replay", "out/report.json", "--target", f"tests.defects:{target}"
+    )
+    assert result.returncode == code, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:2] for line in lines[::2]] == [
+        [status, f"{APP_ID}[{kind}]:"]
+        for status, kind in zip(statuses, ("null", "integer"), strict=True)
+    ]
+    assert lines[1::2] == [
+        f"  sent:     {json.dumps(f['counterexample'])}" for f in row["failures"]
+    ]
+
+
+@pytest.mark.slow
+def test_replay_of_a_store_sends_every_broken_transition(tmp_path: Path) -> None:
+    """A store that reopens completed and failed runs, then a release that fixes one."""
+    absorbing = "lifecycle:terminal-states-absorbing"
+    certified = run_cli(
+        tmp_path, "certify", "--target", "tests.defects:ReopensFinishedRuns", "--role",
+        "lifecycle", "--profile", "quick", "--requirement", absorbing, "--report-dir", "out",
+    )  # fmt: skip
+    assert certified.returncode == 1, certified.stdout + certified.stderr
+    [row] = read_report(tmp_path / "out")["requirements"]
+    kinds = [f["kind"] for f in row["failures"]]
+    assert sorted(kinds) == ["COMPLETED->RUNNING", "FAILED->RUNNING"]
+    half = ("--target", "tests.defects:ReopensFailedRuns")
+    result = run_cli(tmp_path, "replay", "out/report.json", *half)
+    assert result.returncode == 1, result.stdout + result.stderr
+    status = {"COMPLETED->RUNNING": "passes-now", "FAILED->RUNNING": "still-fails"}
+    assert [line.split()[:2] for line in status_lines(result.stdout)] == [
+        [status[kind], f"{absorbing}[{kind}]:"] for kind in kinds
+    ]
+    # Each program sent, clipped to a line (report.json has it whole).
+    for line, f in zip(result.stdout.splitlines()[1::2], row["failures"], strict=True):
+        shown = line.removeprefix("  sent:     ")
+        assert shown.endswith("...") and json.dumps(f["counterexample"]).startswith(shown[:-3])
+
+
+def test_replay_passes_now_only_when_every_kind_does(two_kinds_report: Path) -> None:
+    result = run_cli(
+        two_kinds_report,
+        "replay",
+        "out/report.json",
+        "--target",
+        "inngest_conformance.reference:validator",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [line.split()[0] for line in status_lines(result.stdout)] == ["passes-now"] * 2
+    # One kind by its case id: the case sent, then the answer against the expected one.
+    [row] = read_report(two_kinds_report / "out")["requirements"]
+    integer = row["failures"][1]
+    one = run_cli(
+        two_kinds_report,
+        "replay",
+        "out/report.json",
+        "--target",
+        "tests.defects:accepts_integer_app_id",
+        "--case",
+        integer["case_id"],
+    )
+    assert one.returncode == 1, one.stdout + one.stderr
+    assert one.stdout.splitlines() == [
+        f"still-fails   {APP_ID}[integer]: {integer['message']}",
+        f"  sent:     {json.dumps(integer['counterexample'])}",
+        f"  case_id:  {integer['case_id']}",
+        '  answer:   {"valid": true}',
+        f"  expected: {json.dumps(integer['expected'])}",
     ]
 
 
@@ -174,12 +290,15 @@ def test_replay_calls_a_failure_that_comes_and_goes_flaky(
     assert (row["id"], row["outcome"]) == (ENUM_ID, "failed")
 
     outcomes = replay_report(cert.report, target=target)
-    assert [(r.requirement, r.status) for r in outcomes] == [(ENUM_ID, "flaky")]
-    assert "of 3 times" in outcomes[0].message
+    assert [(r.requirement, r.kind) for r in outcomes] == [
+        (ENUM_ID, f["kind"]) for f in row["failures"]
+    ]
+    assert {r.status for r in outcomes} == {"flaky"}
+    assert all("of 3 times" in r.message for r in outcomes)
 
     # The same report against a steady implementation: the difference is the verdict.
     steady = replay_report(cert.report, target="inngest_conformance.reference:validator")
-    assert steady[0].status == "passes-now"
+    assert {r.status for r in steady} == {"passes-now"}
 
 
 # --- audit ------------------------------------------------------------------------------

@@ -11,12 +11,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from inngest_conformance._baseline import Baseline, Entry
 from inngest_conformance._output_files import STEP_SUMMARY, append_step_summary
 from inngest_conformance._render import to_step_summary
 from inngest_conformance.plugin import NODE, option_name
 
 from tests.common import CLI, REFERENCE, certify_obj, read_report
-from tests.defects import lowercases_status
+from tests.defects import accepts_null_or_integer_app_id, lowercases_status
 
 pytest_plugins = ["pytester"]
 
@@ -49,6 +50,37 @@ def test_the_summary_shows_the_verdict_levels_and_each_failure() -> None:
     assert json.dumps(row["counterexample"], ensure_ascii=False) in text
     assert f"reproduce: `{row['reproduce']}`" in text
     assert "| requirement |" not in text  # the full table is report.md's
+
+
+APP_ID = "schema:rejects-wrong-type:app_id"
+
+
+def test_against_a_baseline_the_summary_reads_as_the_exit_status() -> None:
+    """A known failure is listed apart with its reason, not among the failures; a new kind
+    of a baselined requirement and a fixed one are the failures, each saying why."""
+    entries = {ENUM_ID: Entry("status case", ()), APP_ID: Entry("app_id", ("null",))}
+    entries["schema:rejects-not-an-object"] = Entry("once", ("array",))
+    only = [ENUM_ID, APP_ID, "schema:rejects-not-an-object"]
+    baseline = Baseline("known.json", entries)
+    report = certify_obj(accepts_null_or_integer_app_id, only=only, baseline=baseline)
+    assert report["baseline"]["new"] == [APP_ID]
+    text = to_step_summary(report)
+    assert "baseline known.json: 0 known failures, 2 fixed, 1 new failure; the run fails." in text
+    failing = text.split("Failures (they fail the run):", 1)[1]
+    assert f"- `{APP_ID}` (MUST) failed:" in failing
+    assert "  - baseline: new kinds of failure, not in the baseline: integer" in failing
+    # Both pass with this defect (it judges the status and the document right): fixed.
+    for rid in (ENUM_ID, "schema:rejects-not-an-object"):
+        assert f"- `{rid}` fixed: remove it from the baseline" in failing
+    assert "Known failures (baseline):" not in text
+
+    known = Baseline("known.json", {APP_ID: Entry("app_id is not checked", ("integer", "null"))})
+    report = certify_obj(accepts_null_or_integer_app_id, only=[APP_ID], baseline=known)
+    text = to_step_summary(report)
+    assert "Failures" not in text and "the run passes." in text
+    assert text.split("Known failures (baseline):", 1)[1].strip().splitlines() == [
+        f"- `{APP_ID}` (MUST) known failure (baseline): app_id is not checked"
+    ]
 
 
 def test_a_hostile_counterexample_is_clipped_inside_one_code_span() -> None:

@@ -8,6 +8,8 @@ per requirement would show them one fix at a time.
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib.util
 import json
 import os
 import re
@@ -74,7 +76,10 @@ def test_each_distinct_failure_kind_has_its_own_example(project: Path) -> None:
     wrong = row(report, WRONG_TYPE)
     assert {"null", "integer", "number"} <= set(kinds(wrong)), kinds(wrong)
     malformed = row(report, MALFORMED)
-    expected = {"space-separator", "missing-offset", "offset-without-colon", "comma-fraction"}
+    expected = {
+        "space-separator", "other-separator", "missing-offset", "offset-without-colon",
+        "comma-fraction", "lookalike-offset-sign",
+    }  # fmt: skip
     assert expected <= set(kinds(malformed)), kinds(malformed)
 
     oracle = Oracle(resolve_schema(None))
@@ -122,6 +127,41 @@ def test_each_distinct_failure_kind_has_its_own_example(project: Path) -> None:
     same = {k: v for k, v in row(again, WRONG_TYPE).items() if k != "replay"}
     first = {k: v for k, v in wrong.items() if k != "replay"}
     assert json.dumps(same).replace("b/report.json", "a/report.json") == json.dumps(first)
+
+
+def test_a_pydantic_datetime_that_takes_a_minus_sign_look_alike_is_caught(project: Path) -> None:
+    """pydantic reads U+2212 MINUS SIGN as an offset's '-': the quick profile sends it (a
+    directed case), the report names it, and the example is one pydantic really takes and
+    the oracle really refuses.  The fixed model, whose check reads ASCII only, passes."""
+    done, report = certify(
+        project, "a", "--target", "first_try:InngestRun", "--requirement", MALFORMED
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    failure = next(
+        f for f in row(report, MALFORMED)["failures"] if f["kind"] == "lookalike-offset-sign"
+    )
+    record = failure["counterexample"]
+    assert record["started_at"] == "2019-01-01T00:00:00\u221205:00", failure
+    assert failure["answer"]["valid"] is True
+    assert not Oracle(resolve_schema(None)).is_valid(record)
+    model = _load(project / "first_try.py").InngestRun
+    parsed = model.model_validate(record).started_at
+    assert parsed.utcoffset() == dt.timedelta(hours=-5)  # taken for -05:00
+    assert "\u2212" in done.stdout and "lookalike-offset-sign" in done.stdout
+
+    fixed, report = certify(
+        project, "b", "--target", "run_model:InngestRun", "--requirement", MALFORMED
+    )
+    assert fixed.returncode == 0, fixed.stdout + fixed.stderr
+    assert row(report, MALFORMED)["outcome"] == "passed"
+
+
+def _load(path: Path) -> Any:
+    spec = importlib.util.spec_from_file_location(path.stem + "_under_test", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.mark.slow

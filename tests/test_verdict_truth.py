@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +23,14 @@ from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance.strategies import default_lifecycle, default_schema
 from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._invalid import PLATFORM_SPELLINGS, InvalidCase
-from inngest_conformance.strategies._malformed_datetimes import MALFORMATIONS, SEPARATORS
+from inngest_conformance.strategies._malformed_datetimes import (
+    DIGIT_LOOKALIKES,
+    LOOKALIKES,
+    MALFORMATIONS,
+    OTHER_SEPARATORS,
+    SEPARATORS,
+    SPACE_SEPARATORS,
+)
 from inngest_conformance.strategies._records import HOMOGLYPHS, gen_record, near_misses
 from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._schema import PropertySpec
@@ -32,6 +40,8 @@ from inngest_conformance.strategies._source import (
     RandomSource,
     every_value,
 )
+
+from tests.common import REFERENCE, run_cli
 
 CTX = Context(default_schema(), default_lifecycle())
 REQUIREMENTS = {r.id: r for r in catalogue(CTX.schema, role="validator")}
@@ -195,14 +205,61 @@ def test_directed_malformations_enumerate_every_spelling(name: str) -> None:
     for case in cases:
         others = {k: v for k, v in case.record.items() if k != name}
         assert others == base, case.record  # only the property under test is unusual
-    separators = {c.record[name] for c in cases if c.violation.detail == "space-separator"}
-    assert separators == {ordinary[:10] + s + ordinary[11:] for s in SEPARATORS}
-    assert ordinary[:10] + " " + ordinary[11:] in separators  # what @cfworker accepts
-    assert ordinary[:10] + ordinary[11:] in separators  # no separator at all
+
+    def spelled(detail: str) -> set[str]:
+        return {c.record[name] for c in cases if c.violation.detail == detail}
+
+    def between(separators: tuple[str, ...]) -> set[str]:
+        return {ordinary[:10] + s + ordinary[11:] for s in separators}
+
+    assert spelled("space-separator") == between(SPACE_SEPARATORS)
+    assert ordinary[:10] + " " + ordinary[11:] in spelled("space-separator")  # @cfworker's
+    assert spelled("missing-separator") == {ordinary[:10] + ordinary[11:]}
+    assert spelled("other-separator") == between(OTHER_SEPARATORS)
+    separated = spelled("space-separator") | spelled("missing-separator")
+    assert separated | spelled("other-separator") == between(SEPARATORS)
+    # Every look-alike of every punctuation mark and letter, each in a case of its own.
+    for detail, char in [
+        *(("lookalike-hyphen", c) for c in LOOKALIKES["-"]),
+        *(("lookalike-offset-sign", c) for c in LOOKALIKES["-"] + LOOKALIKES["+"]),
+        *(("lookalike-colon", c) for c in LOOKALIKES[":"]),
+        *(("lookalike-decimal-point", c) for c in LOOKALIKES["."]),
+        *(("lookalike-t", c) for c in LOOKALIKES["T"]),
+        *(("lookalike-z", c) for c in LOOKALIKES["Z"]),
+        *(("lookalike-digit", c) for c in DIGIT_LOOKALIKES[ordinary[0]]),
+    ]:
+        assert any(char in value for value in spelled(detail)), (detail, char)
+    assert "2019-01-01T00:00:00\u221205:00" in spelled("lookalike-offset-sign")  # pydantic's
+    assert spelled("lookalike-hyphen") >= {"2019\u221201-01T00:00:00Z", "2019-01\u221201T00:00:00Z"}
+    assert {"2019-01-01T00\uff1a00:00Z", "2019-01-01T00:00\uff1a00Z"} <= spelled("lookalike-colon")
+    assert "2019-01-01T00:00:00+05\uff1a30" in spelled("lookalike-colon")
     # Every spelling of every malformation is there once, each on the ordinary base.
     values = [json.dumps(c.record, sort_keys=True) for c in cases]
     assert len(values) == len(set(values))
     assert len(cases) > 3 * len(MALFORMATIONS)
+
+
+def test_quick_sends_every_spelling_of_every_date_time_malformation(tmp_path: Path) -> None:
+    """What a user's run sends (``--log-cases``): at ``quick``, in each date-time property,
+    every malformation and every look-alike of each punctuation mark, letter and digit."""
+    names = ("started_at", "ended_at")
+    rids = [f"format:rejects-malformed-date-time:{name}" for name in names]
+    args = [a for rid in rids for a in ("--requirement", rid)]
+    done = run_cli(
+        tmp_path, "certify", "--target", REFERENCE, "--profile", "quick", *args,
+        "--log-cases", "cases.jsonl", "--report-dir", "out",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "cases.jsonl").read_text().splitlines()]
+    ordinary = gen_datetime(MinimalSource(), common=True)
+    digits = DIGIT_LOOKALIKES[ordinary[0]] + DIGIT_LOOKALIKES[ordinary[-2]]
+    looks = {c for table in LOOKALIKES.values() for c in table} | set(digits)
+    for name, rid in zip(names, rids, strict=True):
+        directed = [x for x in lines if x["requirement"] == rid and x["phase"] == "directed"]
+        assert {x["expected"]["violation"]["detail"] for x in directed} == set(MALFORMATIONS)
+        sent = "".join(x["case"][name] for x in directed)
+        assert looks <= set(sent), looks - set(sent)
+        assert all(x["ok"] for x in directed)  # the reference refuses every one
 
 
 def test_directed_unknown_properties_have_every_near_miss_name() -> None:

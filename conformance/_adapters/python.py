@@ -20,13 +20,19 @@ takes what Python users already have, so nobody has to write glue to be tested. 
    called like a callable below);
 4. any other callable: ``fn(record)`` returning a bool, or an object with a ``valid``
    attribute (falsy rejects; ``errors`` optional); raising a rejection exception rejects.
+   Any other return accepts: the validate-or-raise shape of fastjsonschema's compiled
+   functions, ``model_validate``, msgspec's ``convert``, attrs classes and marshmallow's
+   ``load``, which return the record (or ``None``, or a model) and raise to refuse.  A
+   return that may be a verdict in another convention -- a number, a string, a list or
+   tuple, or a ``{"valid": ..}`` dict -- is an error unless it is the record itself.
 
 Which exceptions are rejections is ``rejections`` (by default ``ValueError`` -- which
 includes ``pydantic.ValidationError`` -- and ``jsonschema.ValidationError``; the user adds
 classes with ``--rejects-with MOD:CLASS``).  An exception of the implementation's own class
 that is not one of them is reported with a hint saying so.  Any other
-exception, a ``None`` or a non-bool answer is an :class:`ImplementationError`: a crash is
-never mistaken for a rejection.  Records are deep-copied on the way in so an
+exception, or a return that reads as a verdict the kit cannot take, is an
+:class:`ImplementationError`: a crash is never mistaken for a rejection, nor a refusal
+for an acceptance.  Records are deep-copied on the way in so an
 implementation that mutates its argument cannot corrupt the kit's cases, and records
 coming out must be JSON, as they would have to be on the wire.
 """
@@ -162,6 +168,26 @@ def _isoformat_datetimes(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_isoformat_datetimes(v) for v in value]
     return value
+
+
+def _reads_as_a_verdict(result: object, record: object) -> bool:
+    """Whether a return that is neither a bool nor an object with ``.valid`` may be a
+    verdict in another convention: a number (``0`` for no), a string (an error message),
+    a list of errors, or the wire protocol's ``{"valid": ..}``.  Read as "accepted", such a
+    return would turn every refusal into an acceptance, so it is an error, unless it is
+    the record itself (a validator that returns what it was given).
+    """
+    if isinstance(result, dict):
+        shaped = "valid" in result and set(result) <= {"valid", "errors"}
+        verdict_like = shaped and isinstance(result["valid"], bool)
+    else:
+        verdict_like = isinstance(result, int | float | str | bytes | list | tuple)
+    if not verdict_like or result is record:
+        return False
+    try:
+        return bool(result != record)
+    except Exception:
+        return True
 
 
 def _error_text(item: object) -> str:
@@ -322,8 +348,6 @@ class PythonAdapter:
             raise self._crash(what, exc, request) from None
         if isinstance(result, bool):
             return Answer(valid=result)
-        if result is None:
-            raise ImplementationError(f"{what} returned None; return True/False", request=request)
         if hasattr(result, "valid") and not isinstance(result, dict):
             errors = getattr(result, "errors", None) or ()
             if isinstance(errors, str):
@@ -334,11 +358,17 @@ class PythonAdapter:
                 texts = (str(errors),)
             valid = bool(result.valid)
             return Answer(valid=valid, errors=() if valid else texts)
-        raise ImplementationError(
-            f"{what} returned {type(result).__name__} {_one_line(repr(result), 80)}; "
-            "return True/False, or an object with .valid (and .errors)",
-            request=request,
-        )
+        if _reads_as_a_verdict(result, record):
+            raise ImplementationError(
+                f"{what} returned {type(result).__name__} {_one_line(repr(result), 80)}, "
+                "which reads as a verdict the kit cannot take: return True/False or an object "
+                "with .valid (and .errors), or return anything else (the record, None) to "
+                "accept and raise to refuse",
+                request=request,
+            )
+        # The validate-or-raise shape (fastjsonschema, pydantic, msgspec, attrs,
+        # marshmallow): it did not raise, so it accepted.
+        return Answer(valid=True)
 
     # Lifecycle --------------------------------------------------------------------------
 

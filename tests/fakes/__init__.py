@@ -1,8 +1,9 @@
 """Fake implementations, each breaking one rule.
 
 ``fake_targets`` and ``broken_target`` are Python targets (``tests.fakes.fake_targets:NAME``,
-imported from the repository root); the other modules are harness scripts run by path
-(:func:`fake`), which import ``_proto`` from their own folder.
+imported from the repository root), and so is ``third_party`` (validators of other
+projects, unchanged); the other modules are harness scripts run by path (:func:`fake`),
+which import ``_proto`` from their own folder.
 """
 
 from __future__ import annotations
