@@ -22,7 +22,6 @@ from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._adapters.wire import (
     DEFAULT_MAX_ANSWER_BYTES,
-    byte_size,
     timeout_seconds,
 )
 from inngest_conformance._baseline import Baseline, exit_status, rewritten, update_line, write
@@ -121,21 +120,13 @@ def _answer_limit_options(p: argparse.ArgumentParser) -> None:
         help="seconds to wait for a program's first answer (default 10)",
     )
     p.add_argument(
-        "--max-answer-bytes",
-        type=_answer_size,
+        "--max-answer-mb",
+        type=_megabytes,
         default=DEFAULT_MAX_ANSWER_BYTES,
-        metavar="N",
-        help="the largest answer a program or service may give, in bytes (16MiB, 512KiB; "
-        "default 16MiB): a longer one is a protocol error",
+        metavar="MB",
+        help="the largest answer a program or service may give (default 16 MiB); a longer "
+        "one is a protocol error",
     )
-
-
-def _answer_size(text: str) -> int:
-    """``--max-answer-bytes``: a size in bytes, with an optional KiB/MiB/GiB unit."""
-    try:
-        return byte_size(text, "--max-answer-bytes")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--max-answer-bytes ")) from None
 
 
 def _timeout(text: str) -> float:
@@ -667,7 +658,7 @@ def _certify_run(
         url=args.url,
         request_timeout=args.timeout,
         startup_timeout=args.startup_timeout,
-        max_answer_bytes=args.max_answer_bytes,
+        max_answer_bytes=args.max_answer_mb,
         rejects_with=tuple(args.rejects_with),
         schema=args.schema,
         lifecycle=args.lifecycle,
@@ -791,7 +782,7 @@ def _compare(args: argparse.Namespace) -> int:
             **{kind: value},
             request_timeout=args.timeout,
             startup_timeout=args.startup_timeout,
-            max_answer_bytes=args.max_answer_bytes,
+            max_answer_bytes=args.max_answer_mb,
             rejects_with=tuple(args.rejects_with) if kind == "target" else (),
             schema=args.schema,
             lifecycle=args.lifecycle,
@@ -989,7 +980,7 @@ def _replay(args: argparse.Namespace) -> int:
         only=args.requirement,
         timeout=args.timeout,
         startup_timeout=args.startup_timeout,
-        max_answer_bytes=args.max_answer_bytes,
+        max_answer_bytes=args.max_answer_mb,
         target=args.target,
         command=args.command,
         url=args.url,

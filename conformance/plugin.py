@@ -60,8 +60,8 @@ OPTIONS: dict[str, str] = {
     "schema": "a run schema file (default: the packaged one)",
     "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
     "timeout": "seconds to wait for one answer (default: 5)",
-    "max_answer_bytes": "the largest answer a program or service may give, in bytes "
-    "(16MiB, 512KiB; default: 16MiB): a longer one is a protocol error",
+    "max_answer_mb": "the largest answer a program or service may give, in MiB (default: "
+    "16): a longer one is a protocol error",
     "collect": "when the items of the named implementation are collected: auto (default: "
     "when no test paths are given, when the implementation is named on the command line, "
     "or when an inngest-conformance node id is), always, or never",
@@ -292,21 +292,21 @@ def _check_numbers(config: pytest.Config) -> None:
             timeout_seconds(timeout, option_name("timeout"))
         except UsageError as exc:
             raise pytest.UsageError(str(exc)) from None
-    if setting(config, "max_answer_bytes") is not None:
+    if setting(config, "max_answer_mb") is not None:
         max_answer_bytes(config)
 
 
 def max_answer_bytes(config: pytest.Config) -> int:
-    """``max_answer_bytes`` in bytes (the default when unset); a bad value is a usage
+    """``max_answer_mb`` in bytes (the default when unset); a bad value is a usage
     error."""
-    from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES, byte_size
+    from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES, megabytes
     from inngest_conformance.errors import UsageError
 
-    text = setting(config, "max_answer_bytes")
+    text = setting(config, "max_answer_mb")
     if text is None:
         return DEFAULT_MAX_ANSWER_BYTES
     try:
-        return byte_size(text, option_name("max_answer_bytes"))
+        return megabytes(text, option_name("max_answer_mb"))
     except UsageError as exc:
         raise pytest.UsageError(str(exc)) from None
 

@@ -64,8 +64,9 @@ def one_usage_error(result: pytest.RunResult) -> str:
         ("timeout", "soon"),
         ("timeout", "0"),
         ("timeout", "inf"),
-        ("max_answer_bytes", "lots"),
-        ("max_answer_bytes", "0"),
+        ("max_answer_mb", "lots"),
+        ("max_answer_mb", "0"),
+        ("max_answer_mb", "nan"),
         ("collect", "sometimes"),
     ],
 )
@@ -170,7 +171,7 @@ def test_a_target_and_a_suite_each_get_their_own_report(pytester: pytest.Pyteste
 
 
 def test_the_answer_size_limit_is_an_ini_key(pytester: pytest.Pytester) -> None:
-    """``conformance_max_answer_bytes``: an answer line over it errors the requirement, with
+    """``conformance_max_answer_mb``: an answer line over it errors the requirement, with
     the limit in the reason; the report keeps an excerpt, not the answer."""
     command = shlex.join([sys.executable, str(FAKES / "reference_faulty.py"), "huge-answer", "1"])
     pytester.makeini(
@@ -179,7 +180,7 @@ def test_the_answer_size_limit_is_an_ini_key(pytester: pytest.Pytester) -> None:
 conformance_command = {command}
 conformance_profile = quick
 conformance_report = out
-conformance_max_answer_bytes = 512KiB
+conformance_max_answer_mb = 0.5
 """
     )
     result = pytester.runpytest_subprocess(f"inngest-conformance::{ENUM_ID}")

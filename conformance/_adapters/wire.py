@@ -25,8 +25,6 @@ EXCERPT_BYTES = 8192
 #: The largest answer (a line, or an HTTP body) read by default: far more than any
 #: answer to the kit's cases needs, far less than what exhausts memory.
 DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
-_SIZE_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3}
-_SIZE_UNITS["gib"] = 1024**3
 
 
 #: The longest timeout accepted: a day.  (Longer ones overflow the clocks they are
@@ -49,17 +47,16 @@ def timeout_seconds(text: str, option: str, *, zero: bool = False) -> float:
     )
 
 
-def byte_size(text: str, option: str) -> int:
-    """``text`` (``16777216``, ``512KiB``, ``16MiB``, ``1G``) as a number of bytes above 0;
-    a bad value is a :class:`~inngest_conformance.errors.UsageError` naming ``option``."""
-    spelled = text.strip().lower().replace(" ", "")
-    number = spelled.rstrip("kmgib")
-    unit = spelled[len(number) :]
-    if number.isdigit() and unit in _SIZE_UNITS and int(number) > 0:
-        return int(number) * _SIZE_UNITS[unit]
-    raise UsageError(
-        f"{option} {text!r} is not a size above 0 in bytes; e.g. 16777216, 512KiB or 16MiB"
-    )
+def megabytes(text: str, option: str) -> int:
+    """``text``, a number of MiB above 0 (a fraction is fine: ``0.5``), as bytes; a bad
+    value is a :class:`~inngest_conformance.errors.UsageError` naming ``option``."""
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = math.nan
+    if not 0 < mb < math.inf:
+        raise UsageError(f"{option} {text!r} is not a number of MiB above 0, e.g. 16 or 0.5")
+    return max(1, int(mb * 1024 * 1024))
 
 
 def cut_snippet(head: bytes) -> str:
