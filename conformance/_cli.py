@@ -20,6 +20,10 @@ from typing import Any, NoReturn, TextIO
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
+from inngest_conformance._adapters.wire import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    timeout_seconds,
+)
 from inngest_conformance._baseline import Baseline, exit_status, rewritten, update_line, write
 from inngest_conformance._budget import Budget
 from inngest_conformance._case_log import check_log_path
@@ -98,20 +102,49 @@ def _implementation_options(p: argparse.ArgumentParser, what: str = "exactly one
         "--url", action=_Once, metavar="URL", help="a service answering the wire protocol"
     )
     _rejects_with_option(p)
+    _answer_limit_options(p)
+
+
+def _answer_limit_options(p: argparse.ArgumentParser) -> None:
+    """How long and how large one answer of a program or service may be."""
     p.add_argument(
         "--timeout",
-        type=float,
+        type=_timeout,
         default=5.0,
         metavar="S",
-        help="seconds to wait for one answer (default 5)",
+        help="seconds to wait for one whole answer (default 5)",
     )
     p.add_argument(
         "--startup-timeout",
-        type=float,
+        type=_startup_timeout,
         default=10.0,
         metavar="S",
         help="seconds to wait for a program's first answer (default 10)",
     )
+    p.add_argument(
+        "--max-answer-mb",
+        type=_megabytes,
+        default=DEFAULT_MAX_ANSWER_BYTES,
+        metavar="MB",
+        help="the largest answer a program or service may give (default 16 MiB); a longer "
+        "one is a protocol error",
+    )
+
+
+def _timeout(text: str) -> float:
+    """``--timeout``: seconds above 0 (not NaN, not infinite)."""
+    try:
+        return timeout_seconds(text, "--timeout")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout ")) from None
+
+
+def _startup_timeout(text: str) -> float:
+    """``--startup-timeout``: seconds, 0 or more."""
+    try:
+        return timeout_seconds(text, "--startup-timeout", zero=True)
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--startup-timeout ")) from None
 
 
 def _jobs(text: str) -> int:
@@ -400,8 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     for flag, meta in (("--target", "MOD:OBJ"), ("--command", "CMD"), ("--url", "URL")):
         g.add_argument(flag, action="append", default=[], metavar=meta)
     _rejects_with_option(p)
-    p.add_argument("--timeout", type=float, default=5.0, metavar="S")
-    p.add_argument("--startup-timeout", type=float, default=10.0, metavar="S")
+    _answer_limit_options(p)
     p.add_argument("--role", choices=tuple(ROLE_LEVELS))
     p.add_argument("--profile", choices=tuple(PROFILES), default="standard")
     p.add_argument("--seed", type=int, default=0)
@@ -630,6 +662,7 @@ def _certify_run(
         url=args.url,
         request_timeout=args.timeout,
         startup_timeout=args.startup_timeout,
+        max_answer_bytes=args.max_answer_mb,
         rejects_with=tuple(args.rejects_with),
         schema=args.schema,
         lifecycle=args.lifecycle,
@@ -753,6 +786,7 @@ def _compare(args: argparse.Namespace) -> int:
             **{kind: value},
             request_timeout=args.timeout,
             startup_timeout=args.startup_timeout,
+            max_answer_bytes=args.max_answer_mb,
             rejects_with=tuple(args.rejects_with) if kind == "target" else (),
             schema=args.schema,
             lifecycle=args.lifecycle,
@@ -949,6 +983,7 @@ def _replay(args: argparse.Namespace) -> int:
         only=args.requirement,
         timeout=args.timeout,
         startup_timeout=args.startup_timeout,
+        max_answer_bytes=args.max_answer_mb,
         target=args.target,
         command=args.command,
         url=args.url,

@@ -25,6 +25,7 @@ from typing import Any
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import ImplementationError, StartError, Unsupported
+from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES
 from inngest_conformance._encode import clip, one_line
 from inngest_conformance._engine import Judgement, case_id, case_record, judge, rebuild_case
 from inngest_conformance._planning import context, invocation
@@ -233,6 +234,7 @@ def replay_report(
     only: Sequence[str] = (),
     timeout: float = 5.0,
     startup_timeout: float = 10.0,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     target: str | None = None,
     command: str | None = None,
     url: str | None = None,
@@ -304,6 +306,7 @@ def replay_report(
             **{reach[0][2:]: reach[1]},
             request_timeout=timeout,
             startup_timeout=startup_timeout,
+            max_answer_bytes=max_answer_bytes,
             rejects_with=tuple(rejects) if reach[0] == "--target" else (),
             schema=options.schema,
             lifecycle=options.lifecycle,

@@ -46,10 +46,18 @@ def _missing(op: str, request: dict[str, Any], keys: tuple[str, ...]) -> dict[st
 
 
 def handle_request(adapter: Adapter, request: Any) -> dict[str, Any]:
-    """The protocol answer to one decoded request.
+    """The protocol answer to one decoded request, echoing the request's ``id`` if it has
+    one (so that the kit can match the answer to its request).
 
     :class:`ImplementationError` propagates: the caller decides how a crash is reported.
     """
+    answer = _answer(adapter, request)
+    if isinstance(request, dict) and "id" in request:
+        answer["id"] = request["id"]
+    return answer
+
+
+def _answer(adapter: Adapter, request: Any) -> dict[str, Any]:
     if not isinstance(request, dict) or not isinstance(request.get("op"), str):
         return {"error": 'a request is a JSON object with an "op", e.g. {"op": "describe"}'}
     op = request["op"]

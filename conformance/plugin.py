@@ -60,6 +60,8 @@ OPTIONS: dict[str, str] = {
     "schema": "a run schema file (default: the packaged one)",
     "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
     "timeout": "seconds to wait for one answer (default: 5)",
+    "max_answer_mb": "the largest answer a program or service may give, in MiB (default: "
+    "16): a longer one is a protocol error",
     "collect": "when the items of the named implementation are collected: auto (default: "
     "when no test paths are given, when the implementation is named on the command line, "
     "or when an inngest-conformance node id is), always, or never",
@@ -152,6 +154,7 @@ class _Session:
                 command=setting(self.config, "command"),
                 url=setting(self.config, "url"),
                 request_timeout=float(setting(self.config, "timeout") or 5.0),  # checked
+                max_answer_bytes=max_answer_bytes(self.config),  # checked
                 rejects_with=(setting(self.config, "rejects_with") or "").split(),
                 schema=setting(self.config, "schema"),
                 lifecycle=setting(self.config, "lifecycle"),
@@ -263,8 +266,8 @@ def pytest_configure_node(node: Any) -> None:
 
 
 def _check_numbers(config: pytest.Config) -> None:
-    """Seed and timeout, checked once, up front: a bad value is one usage error, not a
-    ValueError in every item."""
+    """Seed, timeout and answer size, checked once, up front: a bad value is one usage
+    error, not a ValueError in every item."""
     seed = setting(config, "seed")
     if seed is not None:
         try:
@@ -282,14 +285,30 @@ def _check_numbers(config: pytest.Config) -> None:
             raise pytest.UsageError(str(exc)) from None
     timeout = setting(config, "timeout")
     if timeout is not None:
+        from inngest_conformance._adapters.wire import timeout_seconds
+        from inngest_conformance.errors import UsageError
+
         try:
-            ok = float(timeout) > 0
-        except ValueError:
-            ok = False
-        if not ok:
-            raise pytest.UsageError(
-                f"{option_name('timeout')} {timeout!r} is not a number of seconds above 0"
-            )
+            timeout_seconds(timeout, option_name("timeout"))
+        except UsageError as exc:
+            raise pytest.UsageError(str(exc)) from None
+    if setting(config, "max_answer_mb") is not None:
+        max_answer_bytes(config)
+
+
+def max_answer_bytes(config: pytest.Config) -> int:
+    """``max_answer_mb`` in bytes (the default when unset); a bad value is a usage
+    error."""
+    from inngest_conformance._adapters.wire import DEFAULT_MAX_ANSWER_BYTES, megabytes
+    from inngest_conformance.errors import UsageError
+
+    text = setting(config, "max_answer_mb")
+    if text is None:
+        return DEFAULT_MAX_ANSWER_BYTES
+    try:
+        return megabytes(text, option_name("max_answer_mb"))
+    except UsageError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def read_budget(config: pytest.Config) -> Budget | None:

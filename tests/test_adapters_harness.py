@@ -130,3 +130,21 @@ def test_handle_request_passes_transition_output() -> None:
     )
     assert answer["ok"] is True
     assert answer["record"]["output"] == {"a": 1}
+
+
+def test_the_python_harness_echoes_each_requests_id() -> None:
+    """The kit matches an answer to its request by the id it sent (a harness answering
+    twice is then caught); a request without one is answered without one, as before."""
+    lines = [
+        '{"op": "validate", "record": {"status": "QUEUED"}, "id": 7}',
+        '{"op": "validate", "record": {}, "id": "x"}',
+        '{"op": "fly", "id": 9}',
+        '{"op": "validate", "id": 10}',
+        '{"op": "validate", "record": {}}',
+    ]
+    out = io.StringIO()
+    serve_stdio(PythonAdapter(fake_targets.has_status), io.StringIO("\n".join(lines)), out)
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [a.get("id") for a in answers] == [7, "x", 9, 10, None]
+    assert answers[0] == {"valid": True, "id": 7}
+    assert "id" not in answers[4]

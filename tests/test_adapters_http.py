@@ -11,7 +11,8 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+import tracemalloc
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -227,3 +228,157 @@ def test_make_http_server_in_process() -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# Hostile services: a raw socket on loopback, bounded in time and memory ---------------
+
+Talk = Callable[[socket.socket, threading.Event], None]
+
+
+@contextlib.contextmanager
+def raw_server(talk: Talk) -> Iterator[str]:
+    """A loopback service that reads each request and then does ``talk`` on the socket
+    (until the test ends: ``stop`` is set then)."""
+    stop = threading.Event()
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.05)
+    talkers: list[threading.Thread] = []
+
+    def talk_on(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            conn.settimeout(5.0)
+            while not stop.is_set() and b"\r\n\r\n" not in conn.recv(65536):
+                pass  # the request's body comes with its headers: it is small
+            talk(conn, stop)
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            talker = threading.Thread(target=talk_on, args=(conn,), daemon=True)
+            talker.start()
+            talkers.append(talker)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    finally:
+        stop.set()
+        acceptor.join(timeout=5)
+        listener.close()
+        for talker in talkers:
+            talker.join(timeout=5)
+
+
+def drip(data: bytes) -> Talk:
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        for byte in data:
+            conn.sendall(bytes([byte]))
+            if stop.wait(0.1):  # one byte every 0.1 s: every read is quick, none ends
+                return
+
+    return talk
+
+
+def endless_chunks(conn: socket.socket, stop: threading.Event) -> None:
+    conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    chunk = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+    for _ in range(1024):  # 64 MiB: bounded should the kit keep it all
+        if stop.is_set():
+            return
+        conn.sendall(chunk)
+
+
+def answers_twice(conn: socket.socket, stop: threading.Event) -> None:
+    response = b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n" + b'{"valid": true}'
+    conn.sendall(response)
+    stop.wait(0.05)
+    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 16\r\n\r\n" + b'{"valid": false}')
+    stop.wait(5)
+
+
+HEADERS = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 15\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "talk",
+    [drip(HEADERS + b'{"valid": true}'), drip(HEADERS[:-4] + b"X-Pad: " + b"x" * 200)],
+    ids=["headers", "header-without-end"],
+)
+def test_http_a_service_dripping_its_headers_is_cut_off(talk: Talk) -> None:
+    """Once never: each byte came well within the timeout, which bounded each read."""
+    with raw_server(talk) as url, HttpAdapter(url, timeout=0.5) as adapter:
+        started = time.monotonic()
+        with pytest.raises(ImplementationError) as caught:
+            adapter.validate({})
+        assert time.monotonic() - started < 1.5
+    assert caught.value.reason == "no answer within 0.5 s to {op: validate}"
+
+
+def test_http_a_service_dripping_its_body_is_cut_off() -> None:
+    body = b'{"valid": true, "pad": "' + b"x" * 100 + b'"}'
+    head = f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(head)
+        drip(body)(conn, stop)
+
+    with raw_server(talk) as url, HttpAdapter(url, timeout=0.5) as adapter:
+        started = time.monotonic()
+        with pytest.raises(ImplementationError, match=r"^no answer within 0\.5 s to \{op: valid"):
+            adapter.validate({})
+        assert time.monotonic() - started < 1.5
+
+
+def test_http_an_endless_chunked_body_costs_bounded_memory() -> None:
+    limit = 1024 * 1024
+    with raw_server(endless_chunks) as url, HttpAdapter(url, max_answer_bytes=limit) as adapter:
+        tracemalloc.start()
+        try:
+            with pytest.raises(ImplementationError) as caught:
+                adapter.validate({})
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 4 * limit, peak
+    assert caught.value.reason == (
+        f"protocol error: {url} answered more than 1048576 bytes (the answer size limit) "
+        f"to {{op: validate}}: '{'x' * 200}' (cut)"
+    )
+    assert caught.value.detail.endswith(
+        "\n\n(the first 8192 of 1048577 bytes read; the answer size limit is 1048576 bytes)"
+    )
+
+
+def test_http_a_body_announced_over_the_limit_is_not_read() -> None:
+    def talk(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000000000\r\n\r\n{")
+        stop.wait(5)
+
+    with raw_server(talk) as url, HttpAdapter(url, timeout=3.0) as adapter:
+        started = time.monotonic()
+        with pytest.raises(ImplementationError) as caught:
+            adapter.validate({})
+        assert time.monotonic() - started < 1.0
+    assert caught.value.reason == (
+        f"protocol error: {url} announced a body of 1000000000000 bytes, more than "
+        "16777216 (the answer size limit), to {op: validate}"
+    )
+
+
+def test_http_a_second_response_is_never_the_next_requests_answer() -> None:
+    with raw_server(answers_twice) as url, HttpAdapter(url) as adapter:
+        assert adapter.validate({}).valid
+        time.sleep(0.3)  # the second response is there before the next request
+        with pytest.raises(ImplementationError) as caught:
+            adapter.validate({})
+        assert caught.value.reason.startswith(
+            f"protocol error: {url} answered {{op: validate}} twice (it sent "
+            "'HTTP/1.1 200 OK\\r\\nContent-Length: 16"
+        )
+        assert caught.value.reason.endswith("after its response, before the next request)")

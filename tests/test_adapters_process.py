@@ -9,16 +9,20 @@ harness: ``test_adapters_harness.py``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
 import sys
 import threading
 import time
+import tracemalloc
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from inngest_conformance._adapters import (
     Answer,
     ImplementationError,
@@ -26,6 +30,7 @@ from inngest_conformance._adapters import (
     ProcessAdapter,
     Unsupported,
 )
+from inngest_conformance._adapters.process import _Lines
 
 from tests.common import NODE_HARNESS, RECORD, AdapterFor, alive, open_fds, wait_dead
 from tests.fakes import FAKES, fake
@@ -117,8 +122,7 @@ def test_a_harness_that_dies_before_its_request_is_started_once_for_it(
     def start_and_wait_for_the_end(self: ProcessAdapter, request: Any) -> Any:
         child = start(self, request)
         child.proc.wait(timeout=10)
-        for thread in child.threads:
-            thread.join(timeout=10)
+        child.thread.join(timeout=10)
         return child
 
     monkeypatch.setattr(ProcessAdapter, "_start", start_and_wait_for_the_end)
@@ -352,3 +356,278 @@ def test_the_node_ajv_harness(adapter_for: AdapterFor) -> None:
     assert "/status must be equal to one of the allowed values" in answer.errors
     with pytest.raises(Unsupported):
         adapter.reset()
+
+
+# Hostile harnesses: each written to the test's folder, each bounded in time and memory ---
+
+#: The protocol loop the scripts below share: a validator accepting everything, which
+#: calls ``misbehave(count, request, answer)`` (defined by each script) to answer.
+SERVE = """
+import json, os, sys, time
+
+def send(*answers):
+    sys.stdout.write("".join(json.dumps(a) + "\\n" for a in answers))
+    sys.stdout.flush()
+
+for count, line in enumerate(sys.stdin, start=1):
+    request = json.loads(line)
+    answer = {"valid": True, "id": request.get("id")}
+    if request.get("op") == "describe":
+        answer = {"error": "no describe", "id": request.get("id")}
+    misbehave(count, request, answer)
+"""
+
+
+def script(tmp_path: Path, misbehave: str) -> list[str]:
+    """A harness running :data:`SERVE` with ``misbehave`` (Python source) defined first."""
+    path = tmp_path / "harness.py"
+    path.write_text(f"{misbehave}\n{SERVE}")
+    return [sys.executable, str(path)]
+
+
+SETSID_GRANDCHILD = """
+import os, sys, time
+if os.fork() == 0:
+    os.setsid()  # leaves the child's session and process group, keeping its pipes
+    with open(sys.argv[1], "w") as out:
+        out.write(str(os.getpid()))
+    time.sleep(60)
+    os._exit(0)
+
+def misbehave(count, request, answer):
+    if request.get("record") == "exit":
+        os._exit(3)
+    send(answer)
+"""
+
+
+def _grandchild(pidfile: Path) -> int:
+    deadline = time.monotonic() + 5
+    while not pidfile.exists() or not pidfile.read_text():
+        assert time.monotonic() < deadline, "the grandchild never started"
+        time.sleep(0.01)
+    return int(pidfile.read_text())
+
+
+def test_a_grandchild_that_left_the_session_never_hangs_close(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    """Once close hung for ever: the stdout reader blocked in readline on a pipe the
+    grandchild kept open, and closing the pipe waited for the reader (Ctrl-C ignored)."""
+    pidfile = tmp_path / "grandchild.pid"
+    adapter = adapter_for([*script(tmp_path, SETSID_GRANDCHILD), str(pidfile)])
+    assert adapter.validate({}).valid
+    grandchild = _grandchild(pidfile)
+    assert os.getsid(grandchild) == grandchild != os.getsid(adapter.pid or 0)
+    closing = threading.Thread(target=adapter.close, daemon=True)
+    closing.start()
+    closing.join(timeout=4.0)
+    assert not closing.is_alive(), "close hung"
+    assert wait_dead(grandchild), "what the harness started outlived it"
+
+
+def test_a_harness_that_dies_while_its_grandchild_holds_the_pipes(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    """No end of stdout ever comes: the request times out, and the grandchild is ended
+    with the harness; the next request gets a fresh harness."""
+    pidfile = tmp_path / "grandchild.pid"
+    adapter = adapter_for([*script(tmp_path, SETSID_GRANDCHILD), str(pidfile)], request_timeout=0.5)
+    assert adapter.validate({}).valid
+    grandchild = _grandchild(pidfile)
+    started = time.monotonic()
+    with pytest.raises(ImplementationError, match=r"^no answer within 0\.5 s to \{op: validate\}"):
+        adapter.validate("exit")
+    assert time.monotonic() - started < 3.5
+    assert wait_dead(grandchild)
+    pidfile.unlink()
+    assert adapter.validate({}).valid and adapter.restarts == 1
+    adapter.close()
+    assert wait_dead(_grandchild(pidfile))
+
+
+ENDLESS_LINE = """
+def misbehave(count, request, answer):
+    if request.get("op") != "validate":
+        return send(answer)
+    block = b"x" * (1024 * 1024)
+    for _ in range(64):  # no newline, ever (64 MiB: bounded should the kit keep it all)
+        sys.stdout.buffer.write(block)
+        sys.stdout.buffer.flush()
+    time.sleep(60)
+"""
+
+
+def test_a_line_without_end_costs_bounded_memory(adapter_for: AdapterFor, tmp_path: Path) -> None:
+    """Once every byte was kept until the timeout (2.1 GB of memory for 1 GiB): now the
+    line is given up at the answer size limit and the harness ended at once."""
+    limit = 2 * 1024 * 1024
+    adapter = adapter_for(script(tmp_path, ENDLESS_LINE), max_answer_bytes=limit)
+    tracemalloc.start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(ImplementationError) as caught:
+            adapter.validate({})
+        elapsed = time.monotonic() - started
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert elapsed < 2.5, "cut off at the limit, not at the timeout"
+    assert peak < 4 * limit, peak
+    reason = caught.value.reason
+    assert reason.startswith(
+        "protocol error: answered a line of more than 2097152 bytes (the answer size limit) "
+        "to {op: validate}: 'xxxx"
+    )
+    assert reason.endswith("' (cut)") and len(reason) < 400
+    detail = caught.value.detail
+    assert detail.startswith("x" * 8192 + "\n\n(the first 8192 of ")
+    assert "bytes read; the answer size limit is 2097152 bytes)" in detail
+    assert len(detail) < 9000
+    assert adapter.pid is None, "a stream cut mid-line is out of step: a fresh child next"
+
+
+HUGE_ANSWER = """
+def misbehave(count, request, answer):
+    if request.get("op") == "validate" and request.get("record") == "huge":
+        answer = {"valid": False, "errors": ["y" * (3 * 1024 * 1024)], "id": request["id"]}
+    send(answer)
+"""
+
+
+def test_an_answer_over_the_limit_is_an_error_and_one_within_it_is_read(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    command = script(tmp_path, HUGE_ANSWER)
+    adapter = adapter_for(command, max_answer_bytes=1024 * 1024)
+    assert adapter.validate({}).valid
+    with pytest.raises(ImplementationError, match="more than 1048576 bytes") as caught:
+        adapter.validate("huge")
+    assert caught.value.reason.startswith(
+        "protocol error: answered a line of more than 1048576 bytes (the answer size limit) "
+        'to {op: validate}: \'{"valid": false, "errors": ["yyy'
+    )
+    assert adapter.validate({}).valid and adapter.restarts == 1
+    roomy = adapter_for(command, max_answer_bytes=4 * 1024 * 1024)
+    assert len(roomy.validate("huge").errors[0]) == 3 * 1024 * 1024
+
+
+TWICE_AT_ONCE = """
+def misbehave(count, request, answer):
+    if request.get("op") == "validate":
+        answer.pop("id")  # no id echoed: the second answer is told by its timing
+        return send(answer, {"valid": False})  # both lines in one write
+    send(answer)
+"""
+
+TWICE_LATE = """
+stale = None
+
+def misbehave(count, request, answer):
+    global stale
+    if stale is not None:  # the next request has been read: now the late answer
+        send(stale)
+    stale = {**answer, "valid": False} if request.get("op") == "validate" else None
+    send(answer)
+"""
+
+UNKNOWN_ID = """
+def misbehave(count, request, answer):
+    send({**answer, "id": 999} if request.get("op") == "get" else answer)
+"""
+
+
+def test_a_second_answer_before_the_next_request_is_an_error(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    adapter = adapter_for(script(tmp_path, TWICE_AT_ONCE))
+    assert adapter.validate({}).valid
+    with pytest.raises(ImplementationError) as caught:
+        adapter.validate({})
+    assert caught.value.reason == (
+        "protocol error: answered {op: validate} twice "
+        "(a second answer came after it, before the next request)"
+    )
+    assert caught.value.detail == '{"valid": false}'
+    assert adapter.pid is None
+    assert adapter.validate({}).valid and adapter.restarts == 1
+
+
+def test_a_late_second_answer_is_never_taken_for_the_next_requests(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    """Once the late ``{"valid": false}`` was the next request's answer (a counterexample
+    blamed on the wrong case): its id says whose answer it is."""
+    adapter = adapter_for(script(tmp_path, TWICE_LATE))
+    assert adapter.validate({}).valid
+    with pytest.raises(ImplementationError) as caught:
+        adapter.get("r1")
+    assert caught.value.reason == (
+        "protocol error: answered {op: validate} twice (its second answer came while "
+        "the kit waited for the answer to {op: get})"
+    )
+    assert caught.value.detail == '{"valid": false, "id": 1}'
+    assert adapter.validate({}).valid and adapter.restarts == 1
+
+
+def test_an_answer_with_the_id_of_no_request(adapter_for: AdapterFor, tmp_path: Path) -> None:
+    adapter = adapter_for(script(tmp_path, UNKNOWN_ID))
+    assert adapter.validate({}).valid
+    with pytest.raises(ImplementationError) as caught:
+        adapter.get("r1")
+    assert caught.value.reason == (
+        "protocol error: answered {op: get} with the id of no request sent to it: '999'"
+    )
+
+
+RECORDS_REQUESTS = """
+def misbehave(count, request, answer):
+    with open(sys.argv[1], "a") as out:
+        out.write(json.dumps(request) + "\\n")
+    send(answer)
+"""
+
+
+def test_each_request_line_carries_an_id_after_the_request(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    """An addition to the protocol, not a change: the request's own members come first
+    and as before, and a harness that ignores ``id`` is read in order as before."""
+    seen = tmp_path / "requests.jsonl"
+    adapter = adapter_for([*script(tmp_path, RECORDS_REQUESTS), str(seen)])
+    adapter.describe()
+    assert adapter.validate({"status": 1}).valid
+    with pytest.raises(ImplementationError):  # answers {"valid": ..} to get: wrong shape
+        adapter.get("r1")
+    lines = [json.loads(line) for line in seen.read_text().splitlines()]
+    assert lines == [
+        {"op": "describe", "id": 1},
+        {"op": "validate", "record": {"status": 1}, "id": 2},
+        {"op": "get", "run_id": "r1", "id": 3},
+    ]
+    assert [list(line)[-1] for line in lines] == ["id"] * 3
+
+
+@given(
+    lines=st.lists(st.binary(max_size=40).map(lambda b: b.replace(b"\n", b"")), max_size=8),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=10),
+    limit=st.integers(min_value=1, max_value=30),
+)
+def test_lines_are_cut_the_same_however_the_stream_is_read(
+    lines: list[bytes], cuts: list[int], limit: int
+) -> None:
+    """Whatever the reads a pipe delivers, each line within the limit comes out whole, in
+    order, and each longer one as one oversized mark keeping at most its start."""
+    stream = b"".join(line + b"\n" for line in lines)
+    pieces = [stream[a:b] for a, b in itertools.pairwise([0, *sorted(cuts), len(stream)])]
+    splitter = _Lines(limit)
+    out: list[bytes | int] = []
+    for piece in pieces:
+        for item in splitter.feed(piece):
+            if isinstance(item, bytes):
+                out.append(item)
+            else:
+                assert len(item.head) <= min(item.size, 8192) and item.size > limit
+                out.append(-1)
+    assert splitter.rest() == b""
+    assert out == [line + b"\n" if len(line) <= limit else -1 for line in lines]

@@ -6,11 +6,16 @@ plugin is loaded through its entry point, as users get it.
 
 from __future__ import annotations
 
+import json
+import shlex
+import sys
+
 import pytest
 from inngest_conformance._planning import context, plan
 from inngest_conformance.plugin import option_name
 
 from tests.common import REFERENCE, read_report
+from tests.fakes import FAKES
 
 pytest_plugins = ["pytester"]
 
@@ -54,7 +59,16 @@ def one_usage_error(result: pytest.RunResult) -> str:
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("seed", "abc"), ("timeout", "soon"), ("timeout", "0"), ("collect", "sometimes")],
+    [
+        ("seed", "abc"),
+        ("timeout", "soon"),
+        ("timeout", "0"),
+        ("timeout", "inf"),
+        ("max_answer_mb", "lots"),
+        ("max_answer_mb", "0"),
+        ("max_answer_mb", "nan"),
+        ("collect", "sometimes"),
+    ],
 )
 def test_a_bad_number_or_choice_is_one_usage_error(
     pytester: pytest.Pytester, option: str, value: str
@@ -219,3 +233,27 @@ def test_a_failing_item_prints_its_reproduce_and_rerun_lines(
         # No report to replay from: the requirement's run again, the same seed's case.
         assert f"  reproduce: {rerun.split(':', 1)[1].strip()}" in lines
         assert not any(x.startswith("  rerun: ") for x in lines)
+
+
+def test_the_answer_size_limit_is_an_ini_key(pytester: pytest.Pytester) -> None:
+    """``conformance_max_answer_mb``: an answer line over it errors the requirement, with
+    the limit in the reason; the report keeps an excerpt, not the answer."""
+    command = shlex.join([sys.executable, str(FAKES / "reference_faulty.py"), "huge-answer", "1"])
+    pytester.makeini(
+        f"""
+[pytest]
+conformance_command = {command}
+conformance_profile = quick
+conformance_report = out
+conformance_max_answer_mb = 0.5
+"""
+    )
+    result = pytester.runpytest_subprocess(f"inngest-conformance::{ENUM_ID}")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*answered a line of more than 524288 bytes*"])
+    (row,) = read_report(pytester.path / "out")["requirements"]
+    assert row["outcome"] == "errored"
+    assert row["message"].startswith(
+        "protocol error: answered a line of more than 524288 bytes (the answer size limit)"
+    )
+    assert len(json.dumps(row)) < 20_000

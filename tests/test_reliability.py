@@ -37,7 +37,7 @@ from inngest_conformance._planning import context
 from inngest_conformance._run import certify_adapter
 from inngest_conformance.report import report_schema
 
-from tests.common import CLI
+from tests.common import CLI, run_cli
 from tests.fakes import FAKES
 
 FAULTY = FAKES / "reference_faulty.py"
@@ -106,6 +106,21 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+#: Runs a command (``MEASURED + [FILE, *argv]``) and writes its peak resident memory
+#: (KiB, of the command or a process it waited for) to FILE.  A small process of its own:
+#: a child forked from the test process would count the test process's memory as its own.
+MEASURED = (
+    sys.executable,
+    "-c",
+    "import os, sys\n"
+    "pid = os.posix_spawn(sys.argv[2], sys.argv[2:], os.environ)\n"
+    "_, status, usage = os.wait4(pid, 0)\n"
+    "open(sys.argv[1], 'w').write(str(usage.ru_maxrss))\n"
+    "code = os.waitstatus_to_exitcode(status)\n"
+    "sys.exit(code if code >= 0 else 128 - code)",
+)
+
+
 @dataclass
 class Run:
     """What a user sees of one ``certify`` run."""
@@ -114,6 +129,9 @@ class Run:
     stdout: str
     stderr: str
     report: dict[str, Any] | None
+    max_rss: int = 0
+    """The peak resident memory of the run's process, or of a process it waited for
+    (its harness), in bytes."""
 
     def rows(self, outcome: str | None = None) -> list[dict[str, Any]]:
         assert self.report is not None
@@ -132,28 +150,31 @@ def certify(
     out = tmp_path / "reports"
     token = uuid.uuid4().hex
     options = ("--profile", "quick", "--timeout", "1", "--startup-timeout", "5")
-    result = subprocess.run(
-        [*CLI, "certify", *options, "--report-dir", str(out), *args],
-        cwd=tmp_path,
-        env={**os.environ, **(env or {}), MARK: token},
-        capture_output=True,
-        text=True,
-        timeout=bound,
-        check=False,
-    )
-    shown = result.stdout + result.stderr
+    streams = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
+    rss = tmp_path / "max_rss.txt"
+    with streams[0].open("wb") as stdout, streams[1].open("wb") as stderr:
+        result = subprocess.run(
+            [*MEASURED, str(rss), *CLI, "certify", *options, "--report-dir", str(out), *args],
+            cwd=tmp_path,
+            env={**os.environ, **(env or {}), MARK: token},
+            stdout=stdout,
+            stderr=stderr,
+            timeout=bound,
+            check=False,
+        )
+    run = Run(result.returncode, streams[0].read_text(), streams[1].read_text(), None)
+    run.max_rss = int(rss.read_text()) * 1024
+    shown = run.stdout + run.stderr
     assert "Traceback" not in shown, shown
     assert not survivors(token), "a process the run started outlived it"
-    report = None
     if (out / "report.json").exists():
-        report = json.loads((out / "report.json").read_text("utf-8"))
+        run.report = report = json.loads((out / "report.json").read_text("utf-8"))
         REPORT_VALIDATOR.validate(report)
         assert not [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
-    run = Run(result.returncode, result.stdout, result.stderr, report)
-    if report is not None:
+    if run.report is not None:
         for row in run.rows("errored"):
             assert row["message"].strip() and row["reproduce"].startswith("inngest-conformance")
-        assert f"verdict: {report['verdict']}" in result.stdout
+        assert f"verdict: {run.report['verdict']}" in run.stdout
     return run
 
 
@@ -399,6 +420,86 @@ def test_hangs_on_describe_as_a_store(tmp_path: Path) -> None:
     assert report["role"] == "lifecycle" and len(report["warnings"]) == 1
 
 
+@pytest.mark.slow
+def test_a_grandchild_that_left_the_session_is_ended_with_the_run(tmp_path: Path) -> None:
+    """Once the run hung for ever at its end: the harness's grandchild, in a session of its
+    own (``setsid``), kept the pipes open.  ``certify`` checks that no process survives."""
+    run = certify(tmp_path, "--command", faulty("setsid-grandchild"), *only(REJECT_ENUM))
+    judged(run, 0, "conformant")
+
+
+@pytest.mark.slow
+def test_answers_twice(tmp_path: Path) -> None:
+    """Each validate is answered again, wrongly, once the next request has been read.
+    Once that wrong answer was the next case's: a correct harness judged wrong on a case
+    it had answered right.  Now it is a protocol error, never a failure."""
+    run = certify(
+        tmp_path, "--command", faulty("answer-twice"), *only(ACCEPT_REQUIRED_ONLY, REJECT_ENUM)
+    )
+    assert not run.rows("failed")
+    for row in nothing_judged(run):
+        assert row["message"] == (
+            "protocol error: answered {op: validate} twice (its second answer came while "
+            "the kit waited for the answer to {op: validate})"
+        )
+        assert row["detail"].startswith('request: {"op": "validate", "record": ')
+
+
+#: The run's peak memory must stay far below what keeping a 1 GiB line took (2.1 GB).
+MEMORY_BOUND = 160 * 1024 * 1024
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fault", ["endless-line", "huge-answer 200"])
+def test_an_endless_or_huge_answer_line_costs_bounded_memory(tmp_path: Path, fault: str) -> None:
+    """1 GiB without a newline, or a 200 MB answer (once kept four times in report.json):
+    the line is given up at the default answer size limit, the harness ended, and the
+    report keeps a clipped excerpt and the size."""
+    run = certify(tmp_path, "--command", faulty(*fault.split()), *only(REJECT_ENUM))
+    (row,) = nothing_judged(run)
+    assert row["message"].startswith(
+        "protocol error: answered a line of more than 16777216 bytes (the answer size limit) "
+        "to {op: validate}: '"
+    )
+    assert row["message"].endswith("' (cut)")
+    assert "bytes read; the answer size limit is 16777216 bytes)" in row["detail"]
+    assert run.max_rss < MEMORY_BOUND, run.max_rss
+    assert (tmp_path / "reports" / "report.json").stat().st_size < 100_000
+
+
+@pytest.mark.slow
+def test_the_answer_size_limit_is_an_option(tmp_path: Path) -> None:
+    run = certify(
+        tmp_path,
+        "--command",
+        faulty("huge-answer", "1"),
+        "--max-answer-mb",
+        "0.5",
+        *only(REJECT_ENUM),
+    )
+    (row,) = nothing_judged(run)
+    assert row["message"].startswith("protocol error: answered a line of more than 524288 bytes")
+
+
+@pytest.mark.parametrize(
+    ("value", "why"),
+    [
+        ("lots", "not a number: 'lots'"),
+        ("0", "must be more than 0, not 0"),
+        ("nan", "must be more than 0, not nan"),
+    ],
+)
+def test_a_bad_answer_size_limit_is_refused_in_one_line(
+    tmp_path: Path, value: str, why: str
+) -> None:
+    result = run_cli(tmp_path, "certify", *REFERENCE, "--max-answer-mb", value)
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line == (
+        f"inngest-conformance certify: error: argument --max-answer-mb: {why} (see --help)"
+    )
+
+
 def test_a_command_that_cannot_start_is_refused_not_judged(tmp_path: Path) -> None:
     run = certify(tmp_path, "--command", "/nonexistent/harness --serve")
     assert run.code == 2 and run.report is None
@@ -449,6 +550,23 @@ def serving(behaviour: str) -> Iterator[str]:
             if behaviour == "never-answers":
                 release.wait(BOUND)
                 return
+            if behaviour == "drips":  # a byte every 0.1 s: each read is quick, none ends
+                for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 15\r\n\r\n" * 100:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    if release.wait(0.1):
+                        return
+            if behaviour == "endless-chunked":
+                self.send_response(200)
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                chunk = b"100000\r\n" + b" " * 0x100000 + b"\r\n"
+                with contextlib.suppress(ConnectionError):  # the kit hangs up
+                    for _ in range(1024):  # 1 GiB: bounded should the kit keep it all
+                        if release.is_set():
+                            return
+                        self.wfile.write(chunk)
+                return
             status, body = {
                 "500": (500, b"<h1>boom</h1>\n<p>it broke</p>"),
                 "not-json": (200, b"<html>valid</html>"),
@@ -494,6 +612,26 @@ def test_http_a_service_that_never_answers(tmp_path: Path) -> None:
     for row in nothing_judged(run):
         assert row["message"] == "no answer within 1.0 s to {op: validate}"
         assert row["detail"].startswith('request: {"op": "validate"')
+
+
+@pytest.mark.slow
+def test_http_a_service_that_drips_is_cut_off(tmp_path: Path) -> None:
+    """Once never: each byte came well within the timeout, which bounded each read."""
+    with serving("drips") as url:
+        run = certify(tmp_path, "--url", url, *only(REJECT_ENUM))
+    for row in nothing_judged(run):
+        assert row["message"] == "no answer within 1.0 s to {op: validate}"
+
+
+def test_http_an_endless_chunked_body_costs_bounded_memory(tmp_path: Path) -> None:
+    with serving("endless-chunked") as url:
+        run = certify(tmp_path, "--url", url, *only(REJECT_ENUM))
+    for row in nothing_judged(run):
+        assert row["message"].startswith(
+            f"protocol error: {url} answered more than 16777216 bytes (the answer size limit) "
+            "to {op: validate}: '"
+        )
+    assert run.max_rss < MEMORY_BOUND, run.max_rss
 
 
 def test_http_500s(tmp_path: Path) -> None:
@@ -697,11 +835,14 @@ def test_many_runs_in_one_process_leak_no_fds_threads_or_children() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("escaped", [False, True], ids=["", "grandchild-in-own-session"])
 def test_ctrl_c_mid_run_keeps_the_results_and_leaves_no_implementation_behind(
-    tmp_path: Path,
+    tmp_path: Path, escaped: bool
 ) -> None:
     """The kit interrupted while an implementation hangs: a report of what was judged
-    (the rest skipped), exit 130, and the child, in its own session, ended all the same."""
+    (the rest skipped), exit 130, and the child, in its own session, ended all the same;
+    also when the child started a process that left that session holding its pipes (once
+    the kit then hung for ever, ignoring Ctrl-C)."""
     token = uuid.uuid4().hex
     hanging = tmp_path / "hanging"
     hangs = ("--command", faulty("hang-on-paused"))
@@ -710,7 +851,12 @@ def test_ctrl_c_mid_run_keeps_the_results_and_leaves_no_implementation_behind(
     proc = subprocess.Popen(
         [*CLI, "certify", *hangs, "--profile", "quick", "--timeout", "60", *reports, *three],
         cwd=tmp_path,
-        env={**os.environ, MARK: token, "REFERENCE_FAULTY_HANGING": str(hanging)},
+        env={
+            **os.environ,
+            MARK: token,
+            "REFERENCE_FAULTY_HANGING": str(hanging),
+            **({"REFERENCE_FAULTY_SETSID": "1"} if escaped else {}),
+        },
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,

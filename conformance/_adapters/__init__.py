@@ -26,6 +26,7 @@ from .base import (
 from .http import HttpAdapter
 from .process import ProcessAdapter
 from .python import PythonAdapter, load_target, rejection_classes
+from .wire import DEFAULT_MAX_ANSWER_BYTES
 
 __all__ = [
     "Adapter",
@@ -87,6 +88,7 @@ def open_adapter(
     obj: Any = None,
     request_timeout: float = 5.0,
     startup_timeout: float = 10.0,
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
     rejects_with: Sequence[str] = (),
     schema: str | None = None,
     lifecycle: str | None = None,
@@ -94,7 +96,9 @@ def open_adapter(
     """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
 
     ``rejects_with`` names (``"MOD:CLASS"``) exception classes a Python implementation
-    raises to refuse, besides ``ValueError`` and ``jsonschema.ValidationError``.
+    raises to refuse, besides ``ValueError`` and ``jsonschema.ValidationError``;
+    ``request_timeout`` bounds each whole answer and ``max_answer_bytes`` its size, for a
+    program or a service.
     """
     given = [
         k
@@ -119,10 +123,13 @@ def open_adapter(
         return PythonAdapter(obj, rejections=rejections)
     if command is not None:
         return ProcessAdapter(
-            command, startup_timeout=startup_timeout, request_timeout=request_timeout
+            command,
+            startup_timeout=startup_timeout,
+            request_timeout=request_timeout,
+            max_answer_bytes=max_answer_bytes,
         )
     assert url is not None
-    return HttpAdapter(url, timeout=request_timeout)
+    return HttpAdapter(url, timeout=request_timeout, max_answer_bytes=max_answer_bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +143,7 @@ class AdapterSpec:
     url: str | None = None
     request_timeout: float = 5.0
     startup_timeout: float = 10.0
+    max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES
     rejects_with: tuple[str, ...] = ()
     schema: str | None = None
     """The run's ``--schema`` (a path; ``None``: the packaged schema), for a Python target
@@ -152,5 +160,6 @@ class AdapterSpec:
             url=self.url,
             request_timeout=self.request_timeout,
             startup_timeout=self.startup_timeout,
+            max_answer_bytes=self.max_answer_bytes,
             rejects_with=self.rejects_with,
         )

@@ -3,15 +3,24 @@
 Named ``process`` rather than ``subprocess`` so that it never shadows the standard module.
 
 The child is the code under test, so it is expected to misbehave: print banners, hang,
-crash, flood stderr, answer garbage or huge lines.  None of that may hang or crash the
-kit.  Hence the shape of this module:
+crash, flood stderr, answer garbage, huge lines or twice, start processes that outlive it.
+None of that may hang or crash the kit.  Hence the shape of this module:
 
-* stdout is read by one reader thread per child into a queue, so a request can wait with
-  a timeout without ``select`` on pipes and lines of any length work;
-* stderr is drained continuously by another thread into a bounded tail, so a child that
-  writes a lot of it never blocks on a full pipe, and the tail is there to explain crashes;
+* one pump thread per child reads its stdout and stderr with ``os.read`` as they come
+  (never a buffered ``readline``, which blocks ``close`` for as long as it waits), so a
+  request can wait with a timeout, and a stop can always end the pump through a wake-up
+  pipe even when a process the child started keeps the pipes open;
+* a line is kept only up to the answer size limit (``max_answer_bytes``): beyond it the
+  rest of the line is discarded as it arrives and the request in flight is a protocol
+  error, so a child writing without end costs a bounded amount of memory;
+* stderr is drained continuously into a bounded tail, so a child that writes a lot of it
+  never blocks on a full pipe, and the tail is there to explain crashes;
 * the child runs in its own session, so a hung child is killed together with anything it
-  started (``os.killpg``), and the next request starts a fresh one;
+  started (``os.killpg``); a process that left the session (``setsid``) is found by a
+  token in its environment (``/proc``, on Linux) and killed too; the next request starts a
+  fresh child;
+* each request line carries an ``id``; an answer that echoes it is matched by it, so a
+  second answer to an earlier request is never taken for this one's;
 * requests are written without blocking past the request's deadline.
 
 Threads are per child, never per request: a request costs one write and one queue get.
@@ -19,30 +28,50 @@ Threads are per child, never per request: a request costs one write and one queu
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import json
 import os
 import queue
 import select
+import selectors
 import shlex
 import signal
 import subprocess
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Mapping, Sequence
-from typing import IO, Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from inngest_conformance.errors import UsageError
 
 from .base import ImplementationError, StartError
-from .wire import WireAdapter, op_label, seconds, snippet
+from .wire import (
+    DEFAULT_MAX_ANSWER_BYTES,
+    EXCERPT_BYTES,
+    WireAdapter,
+    cut_snippet,
+    op_label,
+    oversized,
+    seconds,
+    snippet,
+)
 
 STDERR_TAIL_BYTES = 8192
 #: Non-JSON answer lines remembered (by their first bytes) so that a restarted child
 #: giving the same one is not taken for printing a banner.
 _KEPT_NOT_JSON_ANSWERS = 64
 _KEY_BYTES = 1024
+#: The environment variable carrying a token unique to one child: every process it starts
+#: inherits it, also one that leaves the child's session, and so can be found and ended.
+CHILD_TOKEN = "INNGEST_CONFORMANCE_CHILD"
+#: Seconds a stopped child's pipes are given to reach their end (the rest of a traceback
+#: on stderr) before the pump is woken and told to stop reading.
+_DRAIN_SECONDS = 1.0
 _EOF = None
 
 
@@ -66,23 +95,110 @@ class _Tail:
         return data.decode("utf-8", errors="replace")
 
 
-def _read_lines(stream: IO[bytes], lines: queue.SimpleQueue[bytes | None]) -> None:
-    try:
-        for line in iter(stream.readline, b""):
-            lines.put(line)
-    except (OSError, ValueError):
-        pass
-    finally:
-        lines.put(_EOF)
+@dataclass(frozen=True, slots=True)
+class _Oversized:
+    """A stdout line grew past the answer size limit: its first bytes, and how many were
+    read before the pump gave up keeping it."""
+
+    head: bytes
+    size: int
 
 
-def _drain(stream: IO[bytes], tail: _Tail) -> None:
-    read = getattr(stream, "read1", stream.read)
-    try:
-        while chunk := read(65536):
-            tail.append(chunk)
-    except (OSError, ValueError):
-        pass
+_Item = list[bytes] | _Oversized | None
+
+
+class _Lines:
+    """Cuts a byte stream into lines of at most ``limit`` bytes (newline excluded)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._partial = bytearray()
+        self._discarding = False
+
+    def feed(self, chunk: bytes) -> list[bytes | _Oversized]:
+        """The lines ``chunk`` ends, and a mark for each line that grew past the limit,
+        in the order they came."""
+        out: list[bytes | _Oversized] = []
+        start = 0
+        while True:
+            end = chunk.find(b"\n", start)
+            piece = chunk[start:] if end < 0 else chunk[start : end + 1]
+            if not self._discarding:
+                self._partial += piece
+                if len(self._partial) - (end >= 0) > self.limit:
+                    out.append(_Oversized(bytes(self._partial[:EXCERPT_BYTES]), len(self._partial)))
+                    self._partial.clear()
+                    self._discarding = end < 0
+                elif end >= 0:
+                    out.append(bytes(self._partial))
+                    self._partial.clear()
+            elif end >= 0:
+                self._discarding = False
+            if end < 0:
+                return out
+            start = end + 1
+
+    def rest(self) -> bytes:
+        """A last line without a newline, at the end of the stream."""
+        rest = b"" if self._discarding else bytes(self._partial)
+        self._partial.clear()
+        return rest
+
+
+def _pump(
+    out_fd: int,
+    err_fd: int,
+    wake_fd: int,
+    items: queue.SimpleQueue[_Item],
+    tail: _Tail,
+    limit: int,
+) -> None:
+    """Read the child's stdout (into ``items``) and stderr (into ``tail``) until both end
+    or ``wake_fd`` is readable; put ``None`` once stdout has ended or the pump stops."""
+    lines = _Lines(limit)
+    ended = False
+    with selectors.DefaultSelector() as selector:
+        for fd in (out_fd, err_fd, wake_fd):
+            selector.register(fd, selectors.EVENT_READ)
+        try:
+            while len(selector.get_map()) > 1:
+                for key, _ in selector.select():
+                    if key.fd == wake_fd:
+                        return
+                    try:
+                        chunk = os.read(key.fd, 65536)
+                    except BlockingIOError:
+                        continue
+                    except OSError:
+                        chunk = b""
+                    if key.fd == err_fd:
+                        if chunk:
+                            tail.append(chunk)
+                        else:
+                            selector.unregister(err_fd)
+                        continue
+                    if not chunk:
+                        selector.unregister(out_fd)
+                        rest = lines.rest()
+                        if rest:
+                            items.put([rest])
+                        items.put(_EOF)
+                        ended = True
+                        continue
+                    batch: list[bytes] = []
+                    for item in lines.feed(chunk):
+                        if isinstance(item, bytes):
+                            batch.append(item)
+                            continue
+                        if batch:
+                            items.put(batch)
+                            batch = []
+                        items.put(item)
+                    if batch:
+                        items.put(batch)
+        finally:
+            if not ended:
+                items.put(_EOF)
 
 
 def _signal_group(pgid: int, sig: int) -> None:
@@ -90,11 +206,44 @@ def _signal_group(pgid: int, sig: int) -> None:
         os.killpg(pgid, sig)
 
 
-def _finalize(proc: subprocess.Popen[bytes]) -> None:
+def _carriers(token: str) -> list[int]:
+    """Live processes (other than this one) whose environment carries ``token``: every
+    process a child started, also one in a session of its own.  Empty without ``/proc``."""
+    needle = f"{CHILD_TOKEN}={token}".encode()
+    found: list[int] = []
+    try:
+        entries = list(Path("/proc").iterdir())
+    except OSError:
+        return found
+    me = os.getpid()
+    for entry in entries:
+        if not entry.name.isdigit() or int(entry.name) == me:
+            continue
+        try:
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if needle in environ.split(b"\0"):
+            found.append(int(entry.name))
+    return found
+
+
+def _end_escaped(token: str) -> None:
+    """Kill what a child started that left its process group (each found process and
+    its own group), so that nothing it started outlives it."""
+    for pid in _carriers(token):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pid, signal.SIGKILL)
+
+
+def _finalize(proc: subprocess.Popen[bytes], token: str) -> None:
     if proc.poll() is None:
         _signal_group(proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=1.0)
+    _end_escaped(token)
 
 
 def _exit_text(returncode: int) -> str:
@@ -108,34 +257,53 @@ def _exit_text(returncode: int) -> str:
 
 
 class _Child:
-    """One running child process with its reader threads."""
+    """One running child process with its pump thread."""
 
-    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+    def __init__(self, proc: subprocess.Popen[bytes], token: str, limit: int) -> None:
         self.proc = proc
         self.pid = proc.pid
-        self.lines: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+        self.token = token
+        self.items: queue.SimpleQueue[_Item] = queue.SimpleQueue()
+        self.pending: collections.deque[bytes] = collections.deque()
+        """Lines taken from ``items`` (which delivers them a read at a time) not yet used."""
         self.stderr = _Tail()
         self.answered = False
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self.stdin_fd = proc.stdin.fileno()
         os.set_blocking(self.stdin_fd, False)
-        self.threads = [
-            threading.Thread(
-                target=_read_lines,
-                args=(proc.stdout, self.lines),
-                daemon=True,
-                name=f"conformance-stdout-{proc.pid}",
-            ),
-            threading.Thread(
-                target=_drain,
-                args=(proc.stderr, self.stderr),
-                daemon=True,
-                name=f"conformance-stderr-{proc.pid}",
-            ),
-        ]
-        for thread in self.threads:
-            thread.start()
-        self.finalizer = weakref.finalize(self, _finalize, proc)
+        self._wake_r, self._wake_w = os.pipe()
+        self.thread = threading.Thread(
+            target=self._run,
+            args=(proc.stdout.fileno(), proc.stderr.fileno(), limit),
+            daemon=True,
+            name=f"conformance-pipes-{proc.pid}",
+        )
+        self.thread.start()
+        self.finalizer = weakref.finalize(self, _finalize, proc, token)
+
+    def _run(self, out_fd: int, err_fd: int, limit: int) -> None:
+        """The pump, then the pipes it read closed by the thread that read them (a close
+        from another thread could close a descriptor number already reused)."""
+        try:
+            _pump(out_fd, err_fd, self._wake_r, self.items, self.stderr, limit)
+        finally:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream is not None:
+                    with contextlib.suppress(OSError):
+                        stream.close()
+            with contextlib.suppress(OSError):
+                os.close(self._wake_r)
+
+    def next_item(self, timeout: float) -> bytes | _Oversized | None:
+        """The next stdout line, an oversized line, or ``None`` at its end; raises
+        ``queue.Empty`` after ``timeout`` seconds."""
+        if self.pending:
+            return self.pending.popleft()
+        item = self.items.get(timeout=timeout)
+        if isinstance(item, list):
+            self.pending.extend(item[1:])
+            return item[0]
+        return item
 
     def wait_exited(self, timeout: float) -> bool:
         """Wait until the child has exited, without reaping it, so its group id stays ours."""
@@ -155,7 +323,8 @@ class _Child:
             time.sleep(0.005)
 
     def stop(self, graceful: bool) -> int:
-        """End the child and everything in its process group; return its exit status."""
+        """End the child, everything in its process group and anything it started that
+        left the group; return its exit status.  Bounded in time whatever those do."""
         proc = self.proc
         if graceful:
             with contextlib.suppress(OSError):
@@ -167,12 +336,19 @@ class _Child:
         # Also reaches grandchildren still in the group after the child itself exited.
         _signal_group(self.pid, signal.SIGKILL)
         returncode = proc.wait()
-        for thread in self.threads:
-            thread.join(timeout=1.0)
-        for stream in (proc.stdin, proc.stdout, proc.stderr):
-            if stream is not None:
-                with contextlib.suppress(OSError):
-                    stream.close()
+        _end_escaped(self.token)
+        # The pump reads on to the end of both pipes (the rest of a traceback), unless
+        # something still holds them open: then it is woken and stops.
+        self.thread.join(timeout=_DRAIN_SECONDS)
+        if self.thread.is_alive():
+            with contextlib.suppress(OSError):
+                os.write(self._wake_w, b"x")
+            self.thread.join(timeout=_DRAIN_SECONDS)
+        with contextlib.suppress(OSError):
+            os.close(self._wake_w)
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
         self.finalizer.detach()
         return returncode
 
@@ -182,12 +358,13 @@ class ProcessAdapter(WireAdapter):
 
     The child starts on the first request and is restarted by the request after it
     crashed, exited or was killed for not answering (or for answering a line that is not
-    JSON, after which its answers could not be matched to requests).  ``restarts`` counts
-    those restarts, ``crashes`` describes each end (reason and stderr tail), ``warnings``
-    quotes the banner lines skipped before the first answer, and ``ever_answered`` tells
-    whether the child ever gave one answer.  ``env`` adds variables to this process's
-    environment for the child; a ``command`` given as a string is split like a POSIX shell
-    would, without running one.
+    JSON, too long a line or twice, after which its answers could not be matched to
+    requests).  ``restarts`` counts those restarts, ``crashes`` describes each end (reason
+    and stderr tail), ``warnings`` quotes the banner lines skipped before the first answer,
+    and ``ever_answered`` tells whether the child ever gave one answer.  ``env`` adds
+    variables to this process's environment for the child; a ``command`` given as a
+    string is split like a POSIX shell would, without running one.  ``max_answer_bytes``
+    bounds one answer line (without its newline).
     """
 
     def __init__(
@@ -196,6 +373,7 @@ class ProcessAdapter(WireAdapter):
         *,
         startup_timeout: float = 10.0,
         request_timeout: float = 5.0,
+        max_answer_bytes: int = DEFAULT_MAX_ANSWER_BYTES,
         env: Mapping[str, str] | None = None,
         cwd: str | os.PathLike[str] | None = None,
     ) -> None:
@@ -212,6 +390,7 @@ class ProcessAdapter(WireAdapter):
             )
         self.startup_timeout = startup_timeout
         self.request_timeout = request_timeout
+        self.max_answer_bytes = max_answer_bytes
         self.env = None if env is None else {**os.environ, **env}
         self.cwd = cwd
         self.restarts = 0
@@ -221,6 +400,11 @@ class ProcessAdapter(WireAdapter):
         self._started_once = False
         self._closed = False
         self._lock = threading.Lock()
+        self._last_id = 0
+        self._ops: collections.OrderedDict[int, str] = collections.OrderedDict()
+        """The op of each recent request by its id, to name the one a stray answer echoes."""
+        self._answered_op: str | None = None
+        """The op of the last request the current child answered."""
 
     @property
     def display_name(self) -> str:
@@ -248,6 +432,8 @@ class ProcessAdapter(WireAdapter):
                 f"cannot start {self.command!r}: the folder {os.fspath(self.cwd)!r} does not exist",
                 request=request,
             )
+        token = uuid.uuid4().hex
+        env = {**(os.environ if self.env is None else self.env), CHILD_TOKEN: token}
         try:
             proc = subprocess.Popen(
                 self.argv,
@@ -255,7 +441,7 @@ class ProcessAdapter(WireAdapter):
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
-                env=self.env,
+                env=env,
                 start_new_session=True,
                 close_fds=True,
             )
@@ -281,7 +467,8 @@ class ProcessAdapter(WireAdapter):
         if self._started_once:
             self.restarts += 1
         self._started_once = True
-        self._child = _Child(proc)
+        self._answered_op = None
+        self._child = _Child(proc, token, self.max_answer_bytes)
         return self._child
 
     def _end(
@@ -299,6 +486,16 @@ class ProcessAdapter(WireAdapter):
         self.crashes.append(f"{crash}\n{tail}".rstrip())
         self._child = None
         return ImplementationError(reason, detail=tail, request=request)
+
+    def _out_of_step(
+        self, child: _Child, reason: str, request: Any, quoted: str
+    ) -> ImplementationError:
+        """End ``child``, whose answers can no longer be matched to requests, for a line
+        ``quoted`` in the detail with the stderr tail."""
+        ended = self._end(child, reason, request, killed=True)
+        if ended.detail.strip():
+            quoted += f"\n\nstderr:\n{ended.detail}"
+        return ImplementationError(reason, detail=quoted, request=request)
 
     def _exited(self, child: _Child, request: Any) -> ImplementationError:
         if not child.wait_exited(1.0):
@@ -327,39 +524,65 @@ class ProcessAdapter(WireAdapter):
             # a child started for this request that dies before reading it is.
             child = self._child
             if child is not None:
-                self._take_unsolicited(child)  # ends it if it exited between requests
+                self._take_unsolicited(child, request)  # ends it if it exited meanwhile
                 child = self._child
             fresh = child is None
             if child is None:
                 child = self._start(request)
-            data = (json.dumps(request) + "\n").encode()
+            self._last_id += 1
+            rid = self._last_id
+            self._ops[rid] = op_label(request)
+            if len(self._ops) > 64:
+                self._ops.popitem(last=False)
+            # The id goes last, after the op, and only on the wire: what a report quotes
+            # of the request is the request itself.
+            data = (json.dumps({**request, "id": rid}) + "\n").encode()
             while True:
                 timeout = self.request_timeout
                 if not child.answered:
                     timeout += self.startup_timeout
                 deadline = time.monotonic() + timeout
                 if self._write(child, data, deadline, timeout, request):
-                    return self._read_answer(child, deadline, timeout, request)
+                    return self._read_answer(child, deadline, timeout, request, rid)
                 error = self._exited(child, request)
                 if fresh:
                     raise error
                 child, fresh = self._start(request), True
 
-    def _take_unsolicited(self, child: _Child) -> None:
+    def _take_unsolicited(self, child: _Child, request: Any) -> None:
+        """Look at what the child printed since its last answer, before ``request`` is
+        sent: a second answer makes the child's answers unmatched, so ``request`` errors
+        (and goes to no one); a stray line that is not JSON is a warning."""
         while True:
             try:
-                line = child.lines.get_nowait()
+                line = child.next_item(0.0)
             except queue.Empty:
                 return
             if line is _EOF:
                 self._exited(child, None)
                 return
+            if isinstance(line, _Oversized):
+                self._warn(
+                    f"printed a line of more than {self.max_answer_bytes} bytes (the answer "
+                    f"size limit) no request asked for: {cut_snippet(line.head)}"
+                )
+                self._end(child, "printed too long a line no request asked for", None)
+                return
             if not line.strip():
                 continue
-            if child.answered:
-                self._warn(f"printed a line no request asked for: {snippet(line.rstrip())}")
-            else:
+            if not child.answered:
                 self._banner(line)
+                continue
+            try:
+                json.loads(line)
+            except (ValueError, RecursionError):
+                self._warn(f"printed a line no request asked for: {snippet(line.rstrip())}")
+                continue
+            reason = (
+                f"protocol error: answered {self._answered_op or 'a request'} twice "
+                "(a second answer came after it, before the next request)"
+            )
+            raise self._out_of_step(child, reason, request, _quoted(line))
 
     def _banner(self, line: bytes) -> None:
         self._warn(f"skipped a line printed before the first answer: {snippet(line.rstrip())}")
@@ -392,14 +615,24 @@ class ProcessAdapter(WireAdapter):
             view = view[written:]
         return True
 
-    def _read_answer(self, child: _Child, deadline: float, timeout: float, request: Any) -> Any:
+    def _read_answer(
+        self, child: _Child, deadline: float, timeout: float, request: Any, rid: int
+    ) -> Any:
         while True:
             try:
-                line = child.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+                line = child.next_item(max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 raise self._timed_out(child, timeout, request) from None
             if line is _EOF:
                 raise self._exited(child, request)
+            if isinstance(line, _Oversized):
+                reason = (
+                    f"protocol error: answered a line of more than {self.max_answer_bytes} "
+                    f"bytes (the answer size limit) to {op_label(request)}: "
+                    f"{cut_snippet(line.head)}"
+                )
+                quoted = oversized(line.head, line.size, self.max_answer_bytes, "read")
+                raise self._out_of_step(child, reason, request, quoted)
             if not line.strip():
                 continue
             try:
@@ -415,11 +648,32 @@ class ProcessAdapter(WireAdapter):
                 reason = f"protocol error: answered a line that is not JSON: {snippet(text)}"
                 # The answer may still follow this line: from here on, answers could no
                 # longer be matched to requests, so the next request goes to a fresh child.
-                ended = self._end(child, reason, request, killed=True)
-                quoted = text[:8192].decode("utf-8", errors="replace")
-                if ended.detail.strip():
-                    quoted += f"\n\nstderr:\n{ended.detail}"
-                raise ImplementationError(reason, detail=quoted, request=request) from None
+                raise self._out_of_step(child, reason, request, _quoted(text)) from None
+            if isinstance(answer, dict) and "id" in answer:
+                echoed = answer.pop("id")
+                if echoed != rid or isinstance(echoed, bool):
+                    raise self._out_of_step(
+                        child, self._stray(echoed, request), request, _quoted(line)
+                    )
             child.answered = True
             self.ever_answered = True
+            self._answered_op = op_label(request)
             return answer
+
+    def _stray(self, echoed: Any, request: Any) -> str:
+        """Why an answer echoing the id ``echoed`` is not the answer to ``request``."""
+        earlier = self._ops.get(echoed) if isinstance(echoed, int) else None
+        if earlier is not None and not isinstance(echoed, bool):
+            return (
+                f"protocol error: answered {earlier} twice (its second answer came while "
+                f"the kit waited for the answer to {op_label(request)})"
+            )
+        return (
+            f"protocol error: answered {op_label(request)} with the id of no request sent "
+            f"to it: {snippet(json.dumps(echoed), 80)}"
+        )
+
+
+def _quoted(line: bytes) -> str:
+    """A stdout line as a report's detail quotes it: its first bytes."""
+    return line.rstrip(b"\r\n")[:EXCERPT_BYTES].decode("utf-8", errors="replace")

@@ -9,13 +9,69 @@ object into one decoded JSON answer (:meth:`WireAdapter._exchange`).
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from inngest_conformance._vocabulary import ROLES
+from inngest_conformance.errors import UsageError
 
 from .base import Answer, Description, ImplementationError, LifecycleAnswer, Unsupported
 
 SNIPPET_LIMIT = 200
+#: Bytes of what a service sent unasked that a message quotes.
+SNIPPET_BYTES = SNIPPET_LIMIT
+#: Bytes of an answer a report's ``detail`` keeps, at most.
+EXCERPT_BYTES = 8192
+#: The largest answer (a line, or an HTTP body) read by default: far more than any
+#: answer to the kit's cases needs, far less than what exhausts memory.
+DEFAULT_MAX_ANSWER_BYTES = 16 * 1024 * 1024
+
+
+#: The longest timeout accepted: a day.  (Longer ones overflow the clocks they are
+#: waited on, and no answer is worth waiting longer for.)
+MAX_TIMEOUT = 86400.0
+
+
+def timeout_seconds(text: str, option: str, *, zero: bool = False) -> float:
+    """``text`` as a timeout: a number of seconds above 0 (or 0 itself, when ``zero``), at
+    most :data:`MAX_TIMEOUT`; a bad value is a usage error naming ``option``."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if (value >= 0 if zero else value > 0) and value <= MAX_TIMEOUT:
+        return value
+    least = "0 or more" if zero else "above 0"
+    raise UsageError(
+        f"{option} {text!r} is not a number of seconds {least}, at most {MAX_TIMEOUT:g}"
+    )
+
+
+def megabytes(text: str, option: str) -> int:
+    """``text``, a number of MiB above 0 (a fraction is fine: ``0.5``), as bytes; a bad
+    value is a :class:`~inngest_conformance.errors.UsageError` naming ``option``."""
+    try:
+        mb = float(text)
+    except ValueError:
+        mb = math.nan
+    if not 0 < mb < math.inf:
+        raise UsageError(f"{option} {text!r} is not a number of MiB above 0, e.g. 16 or 0.5")
+    return max(1, int(mb * 1024 * 1024))
+
+
+def cut_snippet(head: bytes) -> str:
+    """The start of an answer too long to keep, quoted for a one-line message."""
+    return snippet(head[:SNIPPET_LIMIT]) + " (cut)"
+
+
+def oversized(head: bytes, size: int, limit: int, verb: str) -> str:
+    """What a report's detail keeps of an answer over the size limit: its first bytes and
+    how much of it there was, never the answer itself."""
+    excerpt = head[:EXCERPT_BYTES].decode("utf-8", errors="replace")
+    return (
+        f"{excerpt}\n\n(the first {min(len(head), EXCERPT_BYTES)} of {size} bytes {verb}; "
+        f"the answer size limit is {limit} bytes)"
+    )
 
 
 def snippet(text: str | bytes, limit: int = SNIPPET_LIMIT) -> str:

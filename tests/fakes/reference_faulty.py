@@ -19,9 +19,16 @@ fault is the only thing wrong with it.  Faults:
 ``stderr-64k``            writes 64 KiB to stderr before every answer
 ``big-line-every-10``     pads every tenth answer to more than 4 MB (still correct)
 ``random [SEED]``         answers every validate with a coin toss
+``answer-twice``          answers every validate, then answers it again (wrongly) once the
+                          next request has been read, with the first one's id
+``setsid-grandchild``     starts a process that leaves the session (``setsid``) and keeps
+                          stdout and stderr open for an hour; then serves correctly
+``endless-line``          answers the first validate with 1 GiB and no newline, then hangs
+``huge-answer MB``        answers every validate with a line of MB megabytes
 
 A hang first creates the file named by ``$REFERENCE_FAULTY_HANGING``, if set, so that a
-test can wait for the hang itself rather than for a while.
+test can wait for the hang itself rather than for a while.  With ``$REFERENCE_FAULTY_SETSID``
+set, any fault also starts the process of ``setsid-grandchild``.
 """
 
 from __future__ import annotations
@@ -51,6 +58,10 @@ FAULTS = (
     "stderr-64k",
     "big-line-every-10",
     "random",
+    "answer-twice",
+    "setsid-grandchild",
+    "endless-line",
+    "huge-answer",
 )
 BIG = 4 * 1024 * 1024 + 1
 
@@ -90,14 +101,23 @@ def main(argv: list[str]) -> int:
         return 3
     if fault == "slow-start":
         time.sleep(3)
+    escapes = fault == "setsid-grandchild" or "REFERENCE_FAULTY_SETSID" in os.environ
+    if escapes and os.fork() == 0:
+        os.setsid()
+        time.sleep(3600)
+        os._exit(0)
     if fault == "banner":
         sys.stdout.write("reference-faulty 0.0.1 starting\nlistening on stdin\n")
         sys.stdout.flush()
 
+    late: dict[str, Any] | None = None
     for count, line in enumerate(sys.stdin, start=1):
         request = json.loads(line)
         op = request.get("op")
         record = request.get("record")
+        if late is not None:
+            send(late)
+            late = None
         if fault == "crash-after" and count > int(arg):
             raise RuntimeError(f"crashed on request {count}")
         if fault == "hang-on-op" and op == arg:
@@ -120,6 +140,20 @@ def main(argv: list[str]) -> int:
         if fault == "wrong-shape" and op == "validate":
             send({"valid": "yes"})
             continue
+        if fault == "endless-line" and op == "validate":
+            block = b"x" * (1024 * 1024)
+            for _ in range(1024):
+                sys.stdout.buffer.write(block)
+            sys.stdout.flush()
+            hang()
+        if fault == "huge-answer" and op == "validate":
+            # Written a megabyte at a time: the harness itself stays small.
+            sys.stdout.buffer.write(b'{"valid": false, "errors": ["')
+            for _ in range(int(arg)):
+                sys.stdout.buffer.write(b"x" * (1024 * 1024))
+            sys.stdout.buffer.write(b'"]}\n')
+            sys.stdout.flush()
+            continue
         if fault == "random" and op == "validate":
             send({"valid": coin.random() < 0.5})
             continue
@@ -130,6 +164,8 @@ def main(argv: list[str]) -> int:
         if fault == "big-line-every-10" and count % 10 == 0:
             answer["padding"] = "x" * BIG
         send(answer)
+        if fault == "answer-twice" and op == "validate":
+            late = {**answer, "valid": not answer["valid"]}
     return 0
 
 
