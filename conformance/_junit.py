@@ -50,7 +50,7 @@ def _message(value: Any) -> str:
 def _evidence(row: dict[str, Any]) -> str:
     """A failure's text: what was wrong, the case, the answer, what was expected, and the
     command that reruns it."""
-    lines = [f"{row['id']} ({row['keyword']}): {_text(row.get('message', ''))}"]
+    lines = [f"{_text(row['id'], 300)} ({row['keyword']}): {_text(row.get('message', ''))}"]
     lines.append(f"counterexample: {_text(row.get('counterexample'))}")
     if row["outcome"] == "failed":
         lines.append(f"answer: {_text(row.get('answer'))}")

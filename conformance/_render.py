@@ -235,14 +235,19 @@ def _text(report: dict[str, Any]) -> str:
 
 def _md_cell(value: Any, limit: int = 160) -> str:
     """Text for a Markdown line or table cell: what Markdown would read as markup escaped
-    (``&`` and ``<`` start entities and HTML, ``|`` ends a cell), nothing else (``->``
-    stays ``->``)."""
+    (``&`` and ``<`` start entities and HTML, ``|`` ends a cell, ``[`` and ``]`` make links
+    and images, ``://`` and ``www.`` make autolinks), nothing else (``->`` stays ``->``).
+    An implementation's text is data: it never becomes a link, an image or a heading."""
     return (
         visible(value, limit=limit)
         .replace("\\", "\\\\")
         .replace("|", "\\|")
         .replace("&", "&amp;")
         .replace("<", "&lt;")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("://", ":\\/\\/")
+        .replace("www.", "www\\.")
     )
 
 
@@ -307,7 +312,7 @@ def _md_compare(section: dict[str, Any]) -> list[str]:
     ]
     for row in section["matrix"]:
         cells = " | ".join(row["outcomes"][n] for n in names)
-        lines.append(f"| `{row['id']}` | {cells} |")
+        lines.append(f"| {_md_code(row['id'])} | {cells} |")
     totals = section["totals"]
     lines.append(
         "| **totals** (passed/failed/errored) | "
@@ -407,7 +412,7 @@ def _md_failures(failures: list[dict[str, Any]]) -> list[str]:
     lines = ["", "## Failures", ""]
     for r in failures:
         lines += [
-            f"### `{r['id']}` — {r['outcome']}" + (" (flaky)" if r.get("flaky") else ""),
+            f"### {_md_code(r['id'])} — {r['outcome']}" + (" (flaky)" if r.get("flaky") else ""),
             "",
             f"- message: {_md_cell(r.get('message', ''), 400)}",
             *_md_counterexample(r.get("counterexample")),
@@ -475,7 +480,7 @@ def _md_coverage(report: dict[str, Any]) -> list[str]:
         done, total = coverage_counts(cov)
         never = ", ".join(cov.get("never", [])) or "—"
         lines.append(
-            f"| `{r['id']}` | {f'{done} of {total}' if total else '—'} "
+            f"| {_md_code(r['id'])} | {f'{done} of {total}' if total else '—'} "
             f"| {_md_cell(exercised_text(cov), 600)} | {_md_cell(never, 400)} |"
         )
     return lines
@@ -509,7 +514,8 @@ def to_markdown(report: dict[str, Any]) -> str:
     ]
     for r in report["requirements"]:
         lines.append(
-            f"| `{r['id']}` | {r['level']} | {r['keyword']} | {r['outcome']} | {r['examples']} "
+            f"| {_md_code(r['id'])} | {r['level']} | {r['keyword']} | {r['outcome']} "
+            f"| {r['examples']} "
             f"| {_md_cell(r['statement'] + declared_note(r))} |"
         )
     lines += ["", f"_{cases_note(report)}_"]
@@ -544,7 +550,7 @@ def _md_failure_lines(row: dict[str, Any], whose: str = "") -> list[str]:
     """One failure in a short summary: the requirement, its message, the counterexample
     (clipped) and the command that reruns it."""
     lines = [
-        f"- `{row['id']}`{whose} ({row['keyword']}) {row['outcome']}: "
+        f"- {_md_code(row['id'])}{whose} ({row['keyword']}) {row['outcome']}: "
         + _md_cell(row.get("message", ""), 300),
         f"  - counterexample: {_md_code(row.get('counterexample'), 300)}",
     ]
@@ -603,7 +609,7 @@ def to_step_summary(report: dict[str, Any]) -> str:
         where = standing(judged, key)
         if where == "known":
             say = f"{KNOWN}: {_md_cell(baseline_say(judged, 'known', key), 300)}"
-            parts["known"].append(f"- `{row['id']}`{whose} ({row['keyword']}) {say}")
+            parts["known"].append(f"- {_md_code(row['id'])}{whose} ({row['keyword']}) {say}")
             continue
         shown = _md_failure_lines(row, whose)
         if where is not None:
@@ -625,7 +631,9 @@ def to_step_summary(report: dict[str, Any]) -> str:
 
 def _md_command(command: str) -> str:
     """A command as Markdown code, whole: a command is only useful whole, and shlex quoting
-    already keeps it on one line.  A backtick inside takes a longer fence."""
+    already keeps it on one line (a newline or control character inside a quoted word is
+    escaped, so it cannot start a heading).  A backtick inside takes a longer fence."""
+    command = visible(command, limit=len(command) * 12 + 1)
     fence = "`" * (max((len(m) for m in re.findall("`+", command)), default=0) + 1)
     pad = " " if command.startswith("`") or command.endswith("`") else ""
     return f"{fence}{pad}{command}{pad}{fence}"

@@ -1,4 +1,5 @@
-"""Hostile files given to the kit: audited lines, schemas, tables and reports.
+"""Hostile input given to the kit: audited lines, schemas, tables, reports, and the text
+implementations answer with.
 
 Each case drives the command line the way a user (or an attacker) would, bounded in time:
 a bad line is reported as that line, a file that cannot be a file of records or a schema
@@ -10,12 +11,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shlex
 import stat
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree as ET
 
 import pytest
 from hypothesis import given, settings
@@ -358,3 +362,67 @@ def test_a_lone_surrogate_in_an_answer_never_costs_the_report(
     answers = json.dumps([r.get("answer") for r in report["requirements"]])
     assert "\\ud800" in answers and "\\udfff" in answers, answers
     assert (folder / "report.html").exists() and (folder / "report.md").exists()
+
+
+# --- an implementation's text is data in every output -----------------------------------------
+
+HOSTILE_NAME = (
+    "evil\x1b[31mRED\x07 <img src=x onerror=alert(1)>\n# Heading "
+    "[click](javascript:alert(1)) ![t](https://evil.example/t.png) www.evil.example"
+)
+
+
+def test_a_hostile_name_is_inert_in_the_terminal_markdown_junit_and_step_summary(
+    tmp_path: Path,
+) -> None:
+    harness = [sys.executable, "-m", "inngest_conformance.harness", "--target",
+               "tests.defects:lowercases_status", "--name", HOSTILE_NAME]  # fmt: skip
+    summary = tmp_path / "summary.md"
+    env = {**os.environ, "GITHUB_STEP_SUMMARY": str(summary)}
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parents[1]), env.get("PYTHONPATH", "")])
+    result = subprocess.run(
+        [*CLI, "compare", "--target", REFERENCE, "--command", shlex.join(harness),
+         "--profile", "quick", "--levels", "schema", "--report-dir", "out",
+         "--junit", "out/junit.xml"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    for text in (result.stdout, result.stderr):
+        assert not any(c in text for c in "\x1b\x07"), text
+    assert "\\u001b[31mRED" in result.stdout
+    markdown = (tmp_path / "out" / "report.md").read_text("utf-8") + summary.read_text("utf-8")
+    assert not any(line.lstrip().startswith("# Heading") for line in markdown.splitlines())
+    assert not any(c in markdown for c in "\x1b\x07")
+    # Inside code spans text is inert; outside them nothing may be markup.
+    prose = re.sub(r"(`+)(?s:.*?)\1", "", markdown)
+    assert "<img" not in prose and not re.search(r"(?<!\\)\]\(javascript:", prose)
+    assert "![t](" not in prose and "https://evil" not in prose and "www.evil" not in prose
+    assert "&lt;img" in prose and "\\[click\\]" in prose
+    ET.parse(tmp_path / "out" / "junit.xml")  # well-formed whatever the name holds
+
+
+def test_a_control_character_in_a_property_name_keeps_junit_well_formed(tmp_path: Path) -> None:
+    schema = {
+        "type": "object",
+        "required": ["run_id", "status"],
+        "properties": {
+            "run_id": {"type": "string"},
+            "status": {"enum": ["QUEUED", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLED"]},
+            "a\x01b\x1bc": {"type": "string"},
+        },
+        "additionalProperties": False,
+    }
+    (tmp_path / "schema.json").write_text(json.dumps(schema), "utf-8")
+    (tmp_path / "lax.py").write_text("def validate(record):\n    return True\n", "utf-8")
+    result = run_cli(
+        tmp_path, "certify", "--target", "lax:validate", "--schema", "schema.json",
+        "--profile", "quick", "--levels", "schema", "--report-dir", "out",
+        "--junit", "out/junit.xml",
+    )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    tree = ET.parse(tmp_path / "out" / "junit.xml")
+    names = [case.get("name", "") for case in tree.iter("testcase")]
+    assert any("\\u0001" in n for n in names), names
+    assert "\x1b" not in result.stdout
+    markdown = (tmp_path / "out" / "report.md").read_text("utf-8")
+    assert "\x01" not in markdown and "\x1b" not in markdown
