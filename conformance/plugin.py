@@ -733,15 +733,23 @@ class ReportWriter:
         self.rows.setdefault(group, []).append(json.loads(str(props[RESULT_KEY])))
 
     @pytest.hookimpl(trylast=True)
-    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         from inngest_conformance._output_files import append_step_summary
+        from inngest_conformance._run import mark_interrupted
         from inngest_conformance.report import with_report_path, write_reports
 
         state = _state(self.config)
+        # -x, --maxfail or Ctrl-C: the items not reached are not in the report, which is
+        # then marked interrupted, never a verdict on part of the suite.
+        stopped = bool(session.shouldfail or session.shouldstop) or (
+            exitstatus == pytest.ExitCode.INTERRUPTED
+        )
         reports = []
         for group in sorted(self.rows):
             suite = self.suites.get(group)
             report = session_report(state, self.rows[group], suite)
+            if stopped:
+                report = mark_interrupted(report)
             if not suite:
                 from inngest_conformance._baseline import with_baseline
 

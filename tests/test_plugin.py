@@ -465,3 +465,24 @@ def test_the_suite_helper_is_exported() -> None:
     test = testing.suite("validator_fixture")
     marks = [m for m in getattr(test, "pytestmark", []) if m.name == "parametrize"]
     assert marks[0].args == ("requirement_id", VALIDATOR_IDS)
+
+
+def test_a_session_stopped_by_x_writes_a_report_marked_interrupted(
+    pytester: pytest.Pytester,
+) -> None:
+    """``-x`` stops at the first failure: the report holds what ran, and says it is not a
+    verdict on the whole suite (it read 'non-conformant' for 17 of 22, unmarked)."""
+    pytester.makepyfile(planted=ACCEPTS_LOWER_CASE)
+    target = (option_name("target"), "planted:accepts_lower_case_status", *QUICK)
+    result = pytester.runpytest_subprocess(*target, option_name("report"), "out", "-x")
+    assert result.ret == 1
+    report = read_report(pytester.path / "out")
+    check_report_shape(report)
+    assert len(report["requirements"]) < len(VALIDATOR_IDS)
+    assert report["interrupted"] is True and report["verdict"] == "error"
+    assert "interrupted" in report["verdict_text"]
+    # The whole session's report is a verdict, and says nothing of an interruption.
+    pytester.runpytest_subprocess(*target, option_name("report"), "whole")
+    whole = read_report(pytester.path / "whole")
+    assert "interrupted" not in whole and whole["verdict"] == "non-conformant"
+    assert len(whole["requirements"]) == len(VALIDATOR_IDS)
