@@ -50,8 +50,8 @@ def main() -> int:
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
             reconfigure(errors="backslashreplace")
-    sys.stdout = _Terminal(sys.stdout)  # type: ignore[assignment]
-    sys.stderr = _Terminal(sys.stderr)  # type: ignore[assignment]
+    sys.stdout = _Terminal(sys.stdout)
+    sys.stderr = _Terminal(sys.stderr)
     try:
         from inngest_conformance._cli import main as cli_main
 
