@@ -100,7 +100,8 @@ def test_the_hints_advice_works(tmp_path: Path) -> None:
     )
     report = certify_obj(checked, only=FORMAT_REJECTS)
     # With a format checker, date-time is asserted only where rfc3339-validator is installed,
-    # as the hint says: there it passes, elsewhere the hint stays.
+    # as the hint says: there the hint goes (rfc3339-validator still lets some malformations
+    # through, the look-alike digits among them), elsewhere the hint stays.
     try:
         import rfc3339_validator  # noqa: F401
     except ImportError:
@@ -108,7 +109,10 @@ def test_the_hints_advice_works(tmp_path: Path) -> None:
     else:
         asserted = True
     assert ("hints" not in report) == asserted
-    assert {r["outcome"] for r in report["requirements"]} == {"passed" if asserted else "failed"}
+    if not asserted:
+        assert {r["outcome"] for r in report["requirements"]} == {"failed"}
+    else:
+        assert all(r["met"] > 0 for r in report["requirements"] if r["outcome"] == "failed")
 
 
 def test_the_format_hint_names_the_schemas_own_format() -> None:

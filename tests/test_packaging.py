@@ -67,6 +67,7 @@ PUBLIC: dict[str, list[str]] = {
         "RunInfo",
         "build_report",
         "certificate",
+        "checked_report",
         "fingerprint",
         "report_schema",
         "verdict_text",
