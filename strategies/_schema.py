@@ -22,12 +22,14 @@ from inngest_conformance._encode import canonical_sha256, pointer
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
+from inngest_conformance.strategies._limits import JSON_HOOKS, check_document
 from inngest_conformance.strategies._subschema import (
     ANNOTATIONS,
     Compiler,
     Node,
     Step,
     Unsatisfiable,
+    check_references,
     gen_node,
     routes,
 )
@@ -208,6 +210,7 @@ def schema_from_dict(document: Any) -> RunSchema:
     """Analyse a schema document; :class:`SchemaError` says what is wrong and where."""
     if not isinstance(document, dict):
         raise SchemaError(f"a run schema must be a JSON object, not {type(document).__name__}")
+    check_document(document, "", SchemaError)
     dialect = document.get("$schema", DRAFT_2020_12)
     if not isinstance(dialect, str) or dialect.rstrip("#") != DRAFT_2020_12:
         raise SchemaError(f"$schema is {dialect!r}; the kit reads draft 2020-12 ({DRAFT_2020_12})")
@@ -235,6 +238,7 @@ def schema_from_dict(document: Any) -> RunSchema:
         isinstance(v, list) and all(isinstance(n, str) for n in v) for v in dependent.values()
     ):
         raise SchemaError("'dependentRequired' must map property names to lists of names")
+    check_references(document)
     compiler = Compiler(document, _SubschemaCheck(document))
     properties = []
     for n, s in props.items():
@@ -346,9 +350,16 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
         where = os.fspath(path)
         text = read_text(path, "schema", SchemaError)
     try:
-        document = json.loads(text)
+        document = json.loads(text, **JSON_HOOKS)
     except json.JSONDecodeError as exc:
         raise SchemaError(f"schema {where} is not JSON: {exc}") from None
+    except RecursionError:
+        # Python's JSON reader recurses per level; :func:`check_document` words the limit.
+        raise SchemaError(
+            f"schema {where}: nests deeper than Python's JSON reader goes (about a thousand "
+            "levels of arrays and objects); the kit reads schemas up to its depth limit "
+            "(see the README's limits)"
+        ) from None
     try:
         return schema_from_dict(document)
     except SchemaError as exc:

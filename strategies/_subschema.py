@@ -26,13 +26,14 @@ import functools
 import math
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from inngest_conformance._encode import canonical_json, pointer
 from inngest_conformance.errors import SchemaError
 from inngest_conformance.strategies._datetimes import gen_datetime
+from inngest_conformance.strategies._limits import max_depth, max_size
 from inngest_conformance.strategies._formats import (
     INTEGER_FORMATS,
     STRING_FORMATS,
@@ -223,6 +224,9 @@ class Compiler:
         """``is_valid(subschema, value)``: the oracle's verdict on one subschema."""
         self.order: list[Node] = []
         """Every node compiled, in the order first reached (the catalogue's order)."""
+        self.deepest = max_depth() + MAX_DEPTH
+        """How deep a generated value may nest: a schema within the depth limit nests no
+        deeper without recursion, so a value past it follows a recursion that never ends."""
 
     def resolve(self, ref: str, where: str) -> tuple[Any, ...]:
         if not ref.startswith("#"):
@@ -417,6 +421,86 @@ class Compiler:
 
     def nodes(self) -> list[Node]:
         return list(self.order)
+
+
+#: Keywords whose subschemas apply to the same value as the schema holding them: a cycle of
+#: these (and ``$ref``) never moves into the value, so no validator or generator ends it.
+_IN_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
+_IN_PLACE = ("not", "if", "then", "else")
+_INTO_MAPS = ("properties", "patternProperties", "$defs")
+_INTO = ("additionalProperties", "items", "contains", "propertyNames")
+
+
+def _subschemas(
+    raw: Any, path: str, compiler: Compiler
+) -> list[tuple[str, Any, bool]]:
+    """The subschemas ``raw`` (at ``path``) holds or refers to: ``(path, schema, in place)``,
+    in place when it applies to the same value (``$ref``, composition)."""
+    if not isinstance(raw, dict):
+        return []
+    out: list[tuple[str, Any, bool]] = []
+    ref = raw.get("$ref")
+    if isinstance(ref, str):
+        try:
+            out.append((*compiler.resolve(ref, path), True))
+        except SchemaError:
+            pass  # the compiler names a reference that leads nowhere
+    for key in _IN_PLACE_LISTS:
+        if isinstance(raw.get(key), list):
+            out += [(f"{path}/{key}/{i}", s, True) for i, s in enumerate(raw[key])]
+    out += [(f"{path}/{key}", raw[key], True) for key in _IN_PLACE if key in raw]
+    for key in _INTO_MAPS:
+        if isinstance(raw.get(key), dict):
+            out += [(path + pointer(key, k), s, False) for k, s in raw[key].items()]
+    if isinstance(raw.get("prefixItems"), list):
+        out += [(f"{path}/prefixItems/{i}", s, False) for i, s in enumerate(raw["prefixItems"])]
+    out += [(f"{path}/{key}", raw[key], False) for key in _INTO if key in raw]
+    return out
+
+
+def check_references(document: Mapping[str, Any]) -> None:
+    """Refuse, naming it, a cycle of ``$ref`` and composition that never moves into the
+    value (``$defs/a`` referring to itself, ``a -> b -> a``, ``a: {allOf: [{$ref: a}]}``):
+    checking a value against it would loop for ever.  A recursion through a property or an
+    item (a tree of spans) moves into the value at each turn and is followed as usual.
+    Both walks are iterative, each location visited once: any depth, any number of
+    references, linear time."""
+    compiler = Compiler(document, lambda sub, value: True)
+    locations: dict[str, Any] = {"": document}
+    queue: list[str] = [""]
+    while queue:
+        path = queue.pop()
+        for child, value, _ in _subschemas(locations[path], path, compiler):
+            if child not in locations:
+                locations[child] = value
+                queue.append(child)
+    state: dict[str, bool] = {}  # False while on the chain being followed, True once done
+
+    def in_place(path: str) -> Iterator[str]:
+        return (c for c, _, inside in _subschemas(locations[path], path, compiler) if inside)
+
+    for root in locations:
+        if root in state:
+            continue
+        state[root] = False
+        chain: list[tuple[str, Iterator[str]]] = [(root, in_place(root))]
+        while chain:
+            here, rest = chain[-1]
+            child = next(rest, None)
+            if child is None:
+                state[here] = True
+                chain.pop()
+            elif child not in state:
+                state[child] = False
+                chain.append((child, in_place(child)))
+            elif state[child] is False:
+                names = [p for p, _ in chain]
+                cycle = [*names[names.index(child) :], child]
+                raise SchemaError(
+                    f"{child or '#'}: a $ref cycle never reaches a value "
+                    f"({' -> '.join(p or '#' for p in cycle)}); each turn of a recursion "
+                    "must go through a property or an item"
+                )
 
 
 # --- valid values ----------------------------------------------------------------------
@@ -905,6 +989,11 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
     strings, small numbers, when ``plain``).  :class:`Unsatisfiable` when none is found."""
     while node.ref is not None:
         node = node.ref
+    if node.compiler is not None and depth > node.compiler.deepest:
+        raise Unsatisfiable(
+            f"{node.schema_path or '#'}: every value nests deeper than {node.compiler.deepest} "
+            "levels (a recursion every value must take never ends)"
+        )
     if not node.composed:
         value = _gen_plainly(src, node, depth, plain)
         if _needs_check(node) and not node.is_valid(value):
