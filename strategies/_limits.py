@@ -115,6 +115,9 @@ def _unreadable(value: Any) -> str | None:
         return value.text
     if isinstance(value, float) and not math.isfinite(value):
         return repr(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1024:
-        return f"an integer of {value.bit_length()} bits"
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 1000:
+        try:
+            float(value)
+        except OverflowError:
+            return f"an integer of {len(str(value).lstrip('-'))} digits"
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -309,10 +310,18 @@ def _past(src: Source, node: Node, bound: float, sign: int) -> tuple[str, Any]:
     side = "below" if sign < 0 else "above"
     detail = src.choice((f"one-{side}", f"far-{side}"))
     if detail.startswith("one-"):
-        return detail, bound + sign * step
-    if _int_like(node):
-        return detail, -(2**63) if sign < 0 else 2**64
-    return detail, sign * 1e308
+        if abs(bound) >= 2**53 and step == 1:
+            # A double this large has no step of 1: count in integers.
+            return detail, math.floor(bound) + 1 if sign > 0 else math.ceil(bound) - 1
+        near = bound + sign * step
+        return detail, near if math.isfinite(near) else sign * _PAST_DOUBLES
+    far = (2**64 if sign > 0 else -(2**63)) if _int_like(node) else sign * 1e308
+    # A bound beyond int64 (or 1e308) is passed by an integer no double holds.
+    return detail, far if (far - bound) * sign > 0 else sign * _PAST_DOUBLES
+
+
+#: An integer past every double (JSON has no limit on a number's size).
+_PAST_DOUBLES = 2**1024
 
 
 @rule(

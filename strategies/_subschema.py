@@ -655,35 +655,66 @@ def _plain_matches(node: Node, pattern: str) -> tuple[str, ...]:
     )
 
 
+_WINDOW = 2.0**53
+
+
+def _beyond(bound: float, integer: bool, sign: int) -> float:
+    """The nearest value past an exclusive ``bound`` the kit generates (``sign`` 1 above,
+    -1 below): the next integer, or a millionth of the bound further; exact for an integer
+    bound too large for a double's steps, and never past the largest double."""
+    if integer:
+        if abs(bound) < _WINDOW:
+            return bound + sign
+        return math.floor(bound) + 1 if sign > 0 else math.ceil(bound) - 1
+    moved = bound + sign * 1e-6 * max(1, abs(bound))
+    return moved if math.isfinite(moved) else math.nextafter(bound, sign * math.inf)
+
+
 def _bounds(node: Node, integer: bool) -> tuple[float, float]:
-    lo, hi = -(2.0**53), 2.0**53
-    if node.minimum is not None:
-        lo = max(lo, node.minimum)
+    """The range generation draws from: the node's bounds (and its format's range) within
+    ±2**53, or next to the bounds where the whole range lies beyond that window
+    (``minimum: 1e308``, an integer minimum of 10**300)."""
+    lows = [b for b in (node.minimum,) if b is not None]
+    highs = [b for b in (node.maximum,) if b is not None]
     if node.exclusive_minimum is not None:
-        lo = max(
-            lo,
-            node.exclusive_minimum + (1 if integer else 1e-6 * max(1, abs(node.exclusive_minimum))),
-        )
-    if node.maximum is not None:
-        hi = min(hi, node.maximum)
+        lows.append(_beyond(node.exclusive_minimum, integer, 1))
     if node.exclusive_maximum is not None:
-        hi = min(
-            hi,
-            node.exclusive_maximum - (1 if integer else 1e-6 * max(1, abs(node.exclusive_maximum))),
-        )
+        highs.append(_beyond(node.exclusive_maximum, integer, -1))
     bounds = INTEGER_FORMATS.get(node.format or "")
     if bounds is not None:
-        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
-    return lo, hi
+        lows.append(bounds[0])
+        highs.append(bounds[1])
+    least, most = (max(lows) if lows else None), (min(highs) if highs else None)
+    lo = -_WINDOW if least is None else max(-_WINDOW, least)
+    hi = _WINDOW if most is None else min(_WINDOW, most)
+    if lo <= hi or (least is not None and most is not None and least > most):
+        return lo, hi
+    span = 2**53  # an int: an integer bound keeps every digit
+    if least is not None and least > _WINDOW:
+        return least, least + span if most is None else min(most, least + span)
+    assert most is not None
+    return (most - span if least is None else max(least, most - span)), most
+
+
+def _multiples(lo: float, hi: float, m: float) -> tuple[int, int]:
+    """The least and the greatest ``k`` with ``lo <= k * m <= hi`` (exact for an integer
+    ``m``; for a fractional one a quotient past every double is taken at 1e300, and the
+    value is checked against the bounds after)."""
+    if isinstance(m, int):
+        return -(-math.ceil(lo) // m), math.floor(hi) // m
+    q_lo, q_hi = (max(min(q, 1e300), -1e300) for q in (lo / m, hi / m))
+    return math.ceil(q_lo), math.floor(q_hi)
 
 
 def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | float:
     """A number within the node's bounds (and format's range), a multiple of its
     ``multipleOf``: small and non-negative where it can be, at a bound now and then."""
     lo, hi = _bounds(node, integer)
+    if not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
+        raise Unsatisfiable(f"{node.schema_path}: no number in range that a double holds")
     m = node.multiple_of
     if m is not None:
-        k_lo, k_hi = math.ceil(lo / m), math.floor(hi / m)
+        k_lo, k_hi = _multiples(lo, hi, m)
         if k_lo > k_hi:
             raise Unsatisfiable(f"{node.schema_path}: no multiple of {m} in range")
         k_lo, k_hi = max(k_lo, -(10**6)), max(min(k_hi, 10**6), max(k_lo, -(10**6)))
@@ -694,7 +725,10 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
             else src.integer(k_lo, k_hi)
         )
         value = k * m
-        return int(value) if isinstance(value, int) or value.is_integer() else value
+        value = int(value) if isinstance(value, int) or value.is_integer() else value
+        if not lo <= value <= hi:
+            raise Unsatisfiable(f"{node.schema_path}: no multiple of {m} found in range")
+        return value
     if integer:
         ilo, ihi = math.ceil(lo), math.floor(hi)
         if ilo > ihi:
@@ -715,7 +749,10 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
             return src.integer(math.ceil(low), math.floor(top))
         return low
     value = src.floating()
-    return value if lo <= value <= hi else lo + (hi - lo) * src.integer(0, 1000) / 1000
+    if lo <= value <= hi:
+        return value
+    inside = lo + (hi - lo) * src.integer(0, 1000) / 1000
+    return inside if lo <= inside <= hi else lo
 
 
 def json_key(value: Any) -> str:
