@@ -71,6 +71,8 @@ def unique_names(descriptions: Sequence[Description]) -> list[str]:
 
 def draw_cases(ctx: Context, req: Requirement, n: int, seed: int) -> list[Any]:
     """The cases every implementation gets for ``req``: the directed ones, then ``n`` drawn."""
+    if req.unbuilt is not None:
+        return []  # no case of it is built (see ``Requirement.unbuilt``)
     src = RandomSource(requirement_seed(seed, req.id))
     return [*req.explicit(ctx), *(req.sample(ctx, src) for _ in range(n))]
 

@@ -558,6 +558,15 @@ def run_requirement(
     saved there by earlier runs (:func:`database_key`), and saves its own.
     """
     declared = declared or Declared()
+    if req.unbuilt is not None:
+        return Result(
+            req,
+            "errored",
+            0,
+            requirement_seed(run_seed, req.id),
+            message=req.unbuilt,
+            detail=f"to leave it out, declare it: --skip '{req.id}' --reason TEXT",
+        )
     with interrupts() as guard, guard.raising():
         result = _search(
             ctx, req, adapter, examples, run_seed, declared, guard, observe, directed, database

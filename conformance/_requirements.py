@@ -56,6 +56,7 @@ from inngest_conformance.strategies._invalid import (
     gen_invalid,
     reading_of_target,
     rule_of,
+    unbuilt,
     variants,
 )
 from inngest_conformance.strategies._near_misses import boundary_values, statement
@@ -103,6 +104,9 @@ class Requirement:
     )
     subject: str | None = None
     """The property the requirement is about, if one (its variants are named for it)."""
+    unbuilt: str | None = None
+    """Why the kit builds no case of it (a near miss past its size limit): such a
+    requirement is ``errored`` with this reason, never searched."""
 
     def cases(self, ctx: Context) -> st.SearchStrategy[Any]:
         """The Hypothesis strategy of this requirement's cases."""
@@ -336,6 +340,10 @@ def _reject_statement(schema: RunSchema, target: Target) -> str:
     return OPERATORS[target.rule].description.replace("A ", "rejects a ", 1).rstrip(".")
 
 
+def _no_explicit(ctx: Context) -> list[Any]:
+    return []
+
+
 def _rejects(schema: RunSchema) -> list[Requirement]:
     """One requirement per target: a MUST, but where the cases are invalid only under a
     reading of the kit's (OpenAPI's ``int64``), which every validator of the dialect may
@@ -344,6 +352,7 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
     for target in targets(schema):
         level = rule_of(target)[1]
         rid = f"{level}:rejects-{target.requirement_suffix}"
+        why = unbuilt(schema, target)
         out.append(
             Requirement(
                 id=rid,
@@ -353,8 +362,9 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
                 role="validator",
                 kind="reject",
                 gen=functools.partial(_invalid_case, target),
-                explicit=functools.partial(_invalid_variants, target),
+                explicit=_no_explicit if why else functools.partial(_invalid_variants, target),
                 subject=None if target.nested else target.property,
+                unbuilt=why,
             )
         )
     return out

@@ -27,6 +27,7 @@ from inngest_conformance.strategies._invalid import (
     gen_invalid,
     label_holds,
     targets,
+    unbuilt,
 )
 from inngest_conformance.strategies._lifecycle_model import (
     Fields,
@@ -185,6 +186,10 @@ def invalid_runs(
     among = targets(resolved, rules=rules, properties=properties, levels=levels)
     if not among:
         raise InvalidArgument("no invalidation applies to that choice of rules/properties/levels")
+    built = tuple(t for t in among if unbuilt(resolved, t) is None)
+    if not built:
+        raise InvalidArgument(f"{among[0].name}: {unbuilt(resolved, among[0])}")
+    among = built
     oracle = Oracle(resolved)
     return strategy(gen_invalid, resolved, among=among).filter(lambda c: label_holds(oracle, c))
 

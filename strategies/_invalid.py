@@ -28,6 +28,7 @@ from inngest_conformance.strategies._malformed_datetimes import (
     gen_malformed_datetime,
 )
 from inngest_conformance.strategies._near_misses import RULES, miss, rules_of
+from inngest_conformance.strategies._near_misses import unbuilt as _unbuilt_rule
 from inngest_conformance.strategies._oracle import Oracle
 from inngest_conformance.strategies._records import (
     HOMOGLYPHS,
@@ -44,6 +45,7 @@ from inngest_conformance.strategies._source import (
     MinimalSource,
     RandomSource,
     Source,
+    Unsatisfiable,
     every_value,
 )
 from inngest_conformance.strategies._subschema import Node, gen_along, put
@@ -469,6 +471,13 @@ def targets(
     return tuple(out)
 
 
+def unbuilt(schema: RunSchema, target: Target) -> str | None:
+    """Why ``target``'s cases are not built (its near miss would be larger than the kit
+    builds a value of: ``maxLength: 1000000000``), or ``None`` when they are."""
+    place = schema.places.get(target.property or "") if target.nested else None
+    return None if place is None else _unbuilt_rule(target.rule, place[0])
+
+
 def _covered(spec: PropertySpec, rule: str) -> bool:
     """Whether a record-level operator already asks what ``rule`` asks of a property's own
     subschema (its type, its enum, its date-time format): one requirement each."""
@@ -568,7 +577,10 @@ def gen_invalid(
 ) -> InvalidCase:
     """An invalid case for one of ``among`` (default: every target of the schema)."""
     choices = tuple(among) if among is not None else targets(schema)
-    return apply_target(src, schema, src.choice(choices))
+    built = tuple(t for t in choices if unbuilt(schema, t) is None)
+    if not built:
+        raise Unsatisfiable(f"{choices[0].name}: {unbuilt(schema, choices[0])}")
+    return apply_target(src, schema, src.choice(built))
 
 
 def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidCase]:

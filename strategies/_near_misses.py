@@ -25,6 +25,7 @@ from inngest_conformance.strategies._formats import (
     STRING_FORMATS,
     reading_of,
 )
+from inngest_conformance.strategies._limits import SIZE_VARIABLE
 from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
 from inngest_conformance.strategies._subschema import (
     COMPOSITION,
@@ -35,6 +36,7 @@ from inngest_conformance.strategies._subschema import (
     gen_node,
     inline,
     json_key,
+    largest,
     members,
     merge,
     retry_source,
@@ -210,21 +212,30 @@ def _too_long(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     return ("one-long" if filler == "x" else "one-long-astral"), text + filler * max(pad, 1)
 
 
+#: Characters at each end of a long string where :func:`_edits` makes its edits.
+_EDIT_ENDS = 128
+
+
 def _edits(text: str) -> Iterator[tuple[str, str]]:
+    """One-edit variants of ``text``; in a long string only near its ends (each edit copies
+    the string: every position of a long one would be quadratic)."""
     yield "empty", ""
     yield "leading-space", " " + text
     yield "trailing-space", text + " "
     yield "trailing-newline", text + "\n"
-    for i in range(len(text)):
+    n = len(text)
+    at = range(n) if n <= 2 * _EDIT_ENDS else [*range(_EDIT_ENDS), *range(n - _EDIT_ENDS, n)]
+    for i in at:
         yield "deleted", text[:i] + text[i + 1 :]
-    for i, c in enumerate(text):
+    for i in at:
+        c = text[i]
         swap = "a" if c.isdigit() else ("0" if c.isalpha() else "x")
         yield "replaced", text[:i] + swap + text[i + 1 :]
         if c.isalpha() and c.swapcase() != c:
             yield "case", text[:i] + c.swapcase() + text[i + 1 :]
         if c.isascii() and c.isdigit():
             yield "non-ascii-digit", text[:i] + chr(0x0660 + int(c)) + text[i + 1 :]
-    for i in range(len(text) + 1):
+    for i in [*at, n] if n else [0]:
         yield "inserted", text[:i] + "x" + text[i:]
         yield "inserted", text[:i] + "0" + text[i:]
 
@@ -807,6 +818,26 @@ def _breaks_all_of(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     )
 
 
+def unbuilt(rule_name: str, node: Node) -> str | None:
+    """Why rule ``rule_name``'s near misses at ``node`` are not built: one past a bound
+    above the most the kit builds a value of (:func:`._subschema.largest`), which would
+    hold the whole oversized value; ``None`` when they are built."""
+    bounds = {
+        "too-long": ("maxLength", node.max_length, "characters"),
+        "too-many-items": ("maxItems", node.max_items, "items"),
+        "too-many-properties": ("maxProperties", node.max_properties, "properties"),
+    }
+    if rule_name not in bounds:
+        return None
+    key, bound, what = bounds[rule_name]
+    if bound is None or bound < largest(node):
+        return None
+    return (
+        f"not built: {key} {bound} is broken only by a value of {bound + 1} {what}, more "
+        f"than the {largest(node)} the kit builds ({SIZE_VARIABLE} raises the limit)"
+    )
+
+
 def statement(rule_name: str, node: Node) -> str:
     """What a requirement about ``rule_name`` at ``node`` says (after ``rejects ...``)."""
     raw = node.raw if isinstance(node.raw, dict) else {}
@@ -863,13 +894,14 @@ def boundary_values(node: Node) -> list[tuple[str, Any]]:
     if _strings_apply(node) and node.format is None and node.pattern is None:
         if node.min_length:
             out.append(("shortest", "a" * node.min_length))
-        if node.max_length is not None:
+        if _small(node, node.max_length):
+            assert node.max_length is not None
             out.append(("longest", "a" * node.max_length))
             out.append(("longest-astral", "😀" * node.max_length))
     if _arrays_apply(node) and (node.items is None or isinstance(node.items, Node)):
         sub = node.items if isinstance(node.items, Node) else None
         for name, count in (("fewest-items", node.min_items), ("most-items", node.max_items)):
-            if count and not node.prefix_items:
+            if count and not node.prefix_items and _small(node, count):
                 try:
                     items = [
                         gen_node(_FILL, sub, MAX_DEPTH, True) if sub else i for i in range(count)
@@ -878,3 +910,8 @@ def boundary_values(node: Node) -> list[tuple[str, Any]]:
                     continue
                 out.append((name, items))
     return [(name, value) for name, value in out if node.is_valid(value)]
+
+
+def _small(node: Node, count: int | None) -> bool:
+    """Whether a boundary value of ``count`` characters or items is one the kit builds."""
+    return count is not None and count <= largest(node)

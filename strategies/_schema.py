@@ -332,8 +332,7 @@ def _check_generable(schema: RunSchema) -> None:
                 gen_node(src, spec.node, 1, plain=isinstance(src, MinimalSource))
             except Unsatisfiable as exc:
                 raise SchemaError(
-                    f"properties/{spec.name}: the kit found no value this subschema "
-                    f"accepts ({exc}); its keywords may contradict each other"
+                    f"properties/{spec.name}: the kit found no value this subschema accepts: {exc}"
                 ) from None
 
 

@@ -21,6 +21,7 @@ around one, at any place.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
@@ -33,12 +34,12 @@ from typing import Any
 from inngest_conformance._encode import canonical_json, pointer
 from inngest_conformance.errors import SchemaError
 from inngest_conformance.strategies._datetimes import gen_datetime
-from inngest_conformance.strategies._limits import max_depth, max_size
 from inngest_conformance.strategies._formats import (
     INTEGER_FORMATS,
     STRING_FORMATS,
     SUPPORTED_FORMATS,
 )
+from inngest_conformance.strategies._limits import SIZE_VARIABLE, max_depth, max_size
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,
     HypothesisSource,
@@ -224,6 +225,8 @@ class Compiler:
         """``is_valid(subschema, value)``: the oracle's verdict on one subschema."""
         self.order: list[Node] = []
         """Every node compiled, in the order first reached (the catalogue's order)."""
+        self.largest = max_size()
+        """The most characters, items or properties of a value the kit builds."""
         self.deepest = max_depth() + MAX_DEPTH
         """How deep a generated value may nest: a schema within the depth limit nests no
         deeper without recursion, so a value past it follows a recursion that never ends."""
@@ -431,9 +434,7 @@ _INTO_MAPS = ("properties", "patternProperties", "$defs")
 _INTO = ("additionalProperties", "items", "contains", "propertyNames")
 
 
-def _subschemas(
-    raw: Any, path: str, compiler: Compiler
-) -> list[tuple[str, Any, bool]]:
+def _subschemas(raw: Any, path: str, compiler: Compiler) -> list[tuple[str, Any, bool]]:
     """The subschemas ``raw`` (at ``path``) holds or refers to: ``(path, schema, in place)``,
     in place when it applies to the same value (``$ref``, composition)."""
     if not isinstance(raw, dict):
@@ -441,10 +442,8 @@ def _subschemas(
     out: list[tuple[str, Any, bool]] = []
     ref = raw.get("$ref")
     if isinstance(ref, str):
-        try:
+        with contextlib.suppress(SchemaError):  # the compiler names a ref leading nowhere
             out.append((*compiler.resolve(ref, path), True))
-        except SchemaError:
-            pass  # the compiler names a reference that leads nowhere
     for key in _IN_PLACE_LISTS:
         if isinstance(raw.get(key), list):
             out += [(f"{path}/{key}/{i}", s, True) for i, s in enumerate(raw[key])]
@@ -886,7 +885,12 @@ def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
     if allowed is not None:
         return copy.deepcopy(src.choice(allowed))
     kinds = node.types or (_implied_types(node) if plain or depth >= MAX_DEPTH else JSON_TYPES)
-    kind = src.choice(kinds)
+    possible = tuple(k for k in kinds if no_room(node, k) is None)
+    if not possible and not node.types:
+        possible = tuple(k for k in JSON_TYPES if no_room(node, k) is None)
+    if not possible:
+        raise Unsatisfiable(f"{node.schema_path or '#'}: {no_room(node, kinds[0])}")
+    kind = src.choice(possible)
     if kind == "string":
         return _gen_string(src, node, plain)
     if kind == "integer":
@@ -902,6 +906,39 @@ def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
     if node.types:
         return None
     return _any_json(src, depth)
+
+
+def largest(node: Node) -> int:
+    """The most characters, items or properties the kit builds a value of (see
+    :func:`._limits.max_size`), read once per schema."""
+    return node.compiler.largest if node.compiler is not None else max_size()
+
+
+def no_room(node: Node, kind: str) -> str | None:
+    """Why no value of JSON type ``kind`` fits the node's counts (a least count above its
+    greatest, or above what the kit builds), or ``None`` when one does."""
+    counts = {
+        "string": ("minLength", node.min_length, "maxLength", node.max_length, "characters"),
+        "array": ("minItems", node.min_items, "maxItems", node.max_items, "items"),
+        "object": (
+            "minProperties",
+            node.min_properties,
+            "maxProperties",
+            node.max_properties,
+            "properties",
+        ),
+    }
+    if kind not in counts:
+        return None
+    low_key, low, high_key, high, what = counts[kind]
+    if high is not None and low > high:
+        return f"{low_key} {low} is above {high_key} {high}"
+    if low > largest(node):
+        return (
+            f"{low_key} {low} asks for more {what} than the {largest(node)} the kit builds "
+            f"a value of ({SIZE_VARIABLE} raises the limit)"
+        )
+    return None
 
 
 def _implied_types(node: Node) -> tuple[str, ...]:
@@ -1038,7 +1075,10 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
                 value = _gen_plainly(retry_source(src, attempt), node, depth, plain)
                 if node.is_valid(value):
                     return value
-            raise Unsatisfiable(f"{node.schema_path}: no value found that it accepts")
+            raise Unsatisfiable(
+                f"{node.schema_path}: no value found that it accepts in {TRIES} tries; its "
+                "keywords may contradict each other"
+            )
         return value
     assert node.compiler is not None
     for attempt in range(TRIES):
@@ -1055,7 +1095,10 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
             continue
         if node.is_valid(value):
             return value
-    raise Unsatisfiable(f"{node.schema_path}: no value found that it accepts")
+    raise Unsatisfiable(
+        f"{node.schema_path}: no value found that it accepts in {TRIES} tries; its keywords "
+        "may contradict each other"
+    )
 
 
 def _needs_check(node: Node) -> bool:
