@@ -291,6 +291,15 @@ def _check_model(model: LifecycleModel) -> None:
                     f"lifecycle table has {short_repr(prop)} in absent[{status!r}], which is not a "
                     "property name; use a non-empty string"
                 )
+            for part in ("run_id", "status"):
+                if prop == getattr(model.fields, part):
+                    # The kit files every record under its id and reads its status: a
+                    # record without them is no record of a run in that status.
+                    raise LifecycleError(
+                        f"lifecycle table's absent[{status!r}] names {prop!r}, the record's "
+                        f"{'id' if part == 'run_id' else 'status'} (fields[{part!r}]), which "
+                        "every record carries; leave it out of absent"
+                    )
     for s in sorted(model.terminal):
         known(s, "terminal")
     for a, b in sorted(model.transitions):

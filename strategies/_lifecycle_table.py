@@ -23,6 +23,7 @@ from inngest_conformance._encode import one_line, short_repr
 from inngest_conformance.errors import LifecycleError
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._lifecycle_model import FIELDS, Fields, LifecycleModel
+from inngest_conformance.strategies._limits import JSON_HOOKS, check_document
 
 if TYPE_CHECKING:
     from inngest_conformance.strategies._schema import RunSchema
@@ -82,6 +83,7 @@ def lifecycle_from_dict(
             f"lifecycle table must be a mapping with keys 'initial', 'transitions' and "
             f"optionally 'terminal', got {type(data).__name__} {short_repr(data)}"
         )
+    check_document(data, "lifecycle table", LifecycleError)
     for key in data:
         if key not in _KEYS:
             raise LifecycleError(
@@ -119,6 +121,16 @@ def lifecycle_from_dict(
                     f"lifecycle table's fields[{part!r}] names property {name!r}, which the "
                     f"schema does not have; its properties are {', '.join(schema.names)}"
                 )
+        named_status = dict(data.get("fields", {})).get("status")
+        if isinstance(named_status, str) and not schema.statuses_of(named_status):
+            # Without an enum the states are the table's alone, and nothing ties the
+            # property's values to them: a store would be judged against statuses the
+            # schema never spoke of.
+            raise LifecycleError(
+                f"lifecycle table's fields['status'] names property {named_status!r}, which "
+                "has no enum of status names in the schema; the status property's enum is "
+                'the lifecycle\'s states: give it one, e.g. "enum": ["QUEUED", "RUNNING"]'
+            )
         if statuses is None:
             statuses = schema.statuses_of(fields.status) or None
         _check_id(schema, fields.run_id)
@@ -267,17 +279,28 @@ def load_lifecycle(
             raise LifecycleError(
                 f"cannot parse lifecycle table {name} as TOML: {one_line(str(err))}"
             ) from err
+        except RecursionError:
+            raise _too_deep(name) from None
     else:
         try:
-            data = json.loads(text, object_pairs_hook=_reject_duplicate_keys(name))
+            data = json.loads(text, object_pairs_hook=_reject_duplicate_keys(name), **JSON_HOOKS)
         except json.JSONDecodeError as err:
             raise LifecycleError(
                 f"cannot parse lifecycle table {name} as JSON: {one_line(str(err))}"
             ) from err
+        except RecursionError:
+            raise _too_deep(name) from None
     try:
         return lifecycle_from_dict(data, statuses=statuses, schema=schema)
     except LifecycleError as err:
         raise LifecycleError(f"{name}: {err}") from err
+
+
+def _too_deep(name: str) -> LifecycleError:
+    return LifecycleError(
+        f"cannot parse lifecycle table {name}: it nests deeper than Python's parser goes "
+        "(about a thousand levels); a table is a few levels deep"
+    )
 
 
 @lru_cache(maxsize=1)
