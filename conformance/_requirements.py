@@ -59,6 +59,7 @@ from inngest_conformance.strategies._invalid import (
     unbuilt,
     variants,
 )
+from inngest_conformance.strategies._limits import MAX_MEMBERS, spread
 from inngest_conformance.strategies._near_misses import boundary_values, statement
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (
@@ -198,8 +199,23 @@ def _enum_case(spec: PropertySpec, src: Source, ctx: Context) -> Any:
 
 
 def _enum_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
-    """One explicit case per enum member: each is tried whatever the search draws."""
-    return [_with_value(MinimalSource(), ctx.schema, spec, m) for m in spec.enum or ()]
+    """One explicit case per enum member (of a long enum, :data:`MAX_MEMBERS` spread from
+    the first to the last): each is tried whatever the search draws."""
+    members = spread(spec.enum or (), MAX_MEMBERS)
+    return [_with_value(MinimalSource(), ctx.schema, spec, m) for m in members]
+
+
+def _members_text(spec: PropertySpec) -> str:
+    """The enum as a statement lists it: each member, or of a long enum the first few and
+    how many were tried by name."""
+    members = spec.enum or ()
+    if len(members) <= MAX_MEMBERS:
+        return ", ".join(str(m) for m in members)
+    shown = ", ".join(str(m) for m in members[:8])
+    return (
+        f"{shown}, ... {len(members)} in all; each run tries {MAX_MEMBERS} by name, spread "
+        "evenly from the first to the last, and draws the others at random"
+    )
 
 
 def _rfc3339_examples(spec: PropertySpec, ctx: Context) -> list[Any]:
@@ -286,7 +302,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
         )
     for spec in schema.properties:
         if spec.enum is not None:
-            members = ", ".join(str(m) for m in spec.enum)
+            members = _members_text(spec)
             out.append(
                 Requirement(
                     id=enum_requirement_id(spec.name),

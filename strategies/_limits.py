@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
 from inngest_conformance._encode import clip, pointer
 from inngest_conformance.errors import ConformanceError, UsageError
+
+T = TypeVar("T")
 
 SIZE_VARIABLE = "INNGEST_CONFORMANCE_MAX_SIZE"
 DEPTH_VARIABLE = "INNGEST_CONFORMANCE_MAX_DEPTH"
@@ -30,6 +33,20 @@ MAX_DEPTH = 64
 DEPTH_CEILING = 200
 #: Most digits of an integer in a schema: past it, a number is beyond every double.
 MAX_DIGITS = 309
+
+
+#: Most members of one enum tried by name each run (``accepts-every-value``): each check of
+#: a value reads the whole enum, so trying each of 100000 would take most of an hour.
+MAX_MEMBERS = 256
+
+
+def spread(items: Sequence[T], most: int) -> tuple[T, ...]:
+    """``items``, or ``most`` of them spread evenly from the first to the last where there
+    are more: the same every run."""
+    n = len(items)
+    if n <= most:
+        return tuple(items)
+    return tuple(items[i * (n - 1) // (most - 1)] for i in range(most))
 
 
 def _limit(variable: str, default: int, ceiling: int | None = None) -> int:

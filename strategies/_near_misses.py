@@ -11,7 +11,9 @@ node's bounds, for the directed cases of ``schema:accepts-boundary-values``.
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import json
 import math
 import re
@@ -25,7 +27,7 @@ from inngest_conformance.strategies._formats import (
     STRING_FORMATS,
     reading_of,
 )
-from inngest_conformance.strategies._limits import SIZE_VARIABLE
+from inngest_conformance.strategies._limits import SIZE_VARIABLE, spread
 from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
 from inngest_conformance.strategies._subschema import (
     COMPOSITION,
@@ -133,7 +135,13 @@ def _wrong_type(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     return kind, copy.deepcopy(src.choice(_WRONG_VALUES[kind]))
 
 
+@functools.lru_cache(maxsize=64)
 def _other_members(node: Node) -> list[tuple[str, Any]]:
+    """Near misses of the node's members, made once per node (an enum may be long)."""
+    return _misses_of_members(node)
+
+
+def _misses_of_members(node: Node) -> list[tuple[str, Any]]:
     allowed = members(node) or ()
     out: list[tuple[str, Any]] = []
     for m in allowed:
@@ -165,7 +173,8 @@ def _other_members(node: Node) -> list[tuple[str, Any]]:
     lambda n: n.enum is not None,
 )
 def _not_in_enum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    return src.choice(_other_members(node) or [("other", "\u0000")])
+    detail, value = src.choice(_other_members(node) or [("other", "\u0000")])
+    return detail, copy.deepcopy(value)
 
 
 @rule(
@@ -176,7 +185,8 @@ def _not_in_enum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     lambda n: n.const is not None,
 )
 def _not_const(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    return src.choice(_other_members(node) or [("other", "\u0000")])
+    detail, value = src.choice(_other_members(node) or [("other", "\u0000")])
+    return detail, copy.deepcopy(value)
 
 
 def _strings_apply(n: Node) -> bool:
@@ -637,7 +647,15 @@ def _composition(
     candidates: list[tuple[str, Any]] = []
     for kind, values in _WRONG_VALUES.items():
         candidates += [(f"type:{kind}", v) for v in values]
-    subs = [*node.all_of, *node.any_of, *node.one_of, node.then, node.else_, node.not_, node.if_]
+    subs = [
+        *sampled(node.all_of),
+        *sampled(node.any_of),
+        *sampled(node.one_of),
+        node.then,
+        node.else_,
+        node.not_,
+        node.if_,
+    ]
     plain = {k: v for k, v in node.raw.items() if k not in COMPOSITION}
     for sub in subs:
         if isinstance(sub, dict) and node.compiler is not None:
@@ -660,13 +678,53 @@ def _composition(
                     candidates.append((f"{r.name}:{detail}", near))
             if isinstance(base, dict) and isinstance(valid, dict):
                 candidates.append(("mixed", {**valid, **base}))
+    own = {k: v for k, v in node.raw.items() if k not in keywords}
+    assert node.compiler is not None
+    if any(len(b) > MAX_BRANCHES for b in (node.all_of, node.any_of, node.one_of)):
+        return _first_accepted(src, node, candidates, accept, own)
     good = [(d, v) for d, v in candidates if accept(v)]
     if not good:
         raise Unsatisfiable(f"{node.schema_path}: no near miss found")
-    own = {k: v for k, v in node.raw.items() if k not in keywords}
-    assert node.compiler is not None
     only = [(d, v) for d, v in good if node.compiler.is_valid(own, v)]
     return Miss(*src.choice(only or good))
+
+
+def _first_accepted(
+    src: Source,
+    node: Node,
+    candidates: list[tuple[str, Any]],
+    accept: Callable[[Any], bool],
+    own: dict[str, Any],
+) -> Miss:
+    """:func:`_composition`'s choice where the branches are many (each check of a value
+    then reads them all): the candidates in an order ``src`` draws, the first that
+    ``accept`` and the node's other keywords take, or else the first ``accept`` takes."""
+    assert node.compiler is not None
+    fallback: tuple[str, Any] | None = None
+    left = list(candidates)
+    while left:
+        detail, value = left.pop(src.integer(0, len(left) - 1))
+        if not node.compiler.is_valid(own, value):
+            if fallback is None and accept(value):
+                fallback = (detail, value)
+            continue
+        if accept(value):
+            return Miss(detail, value)
+    if fallback is None:
+        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
+    return Miss(*fallback)
+
+
+#: Most branches of one ``allOf``, ``anyOf`` or ``oneOf`` a composition near miss is drawn
+#: from: each branch is a few values checked against the whole node, so a list of
+#: thousands would take minutes per case.
+MAX_BRANCHES = 16
+
+
+def sampled(branches: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``branches``, or :data:`MAX_BRANCHES` of them spread evenly (the first and the last
+    among them) where there are more: the same every run, and said in the statement."""
+    return spread(branches, MAX_BRANCHES)
 
 
 def _matches(compiler: Compiler | None, sub: Any, value: Any) -> bool:
@@ -697,9 +755,10 @@ def _matching_none(
 ) -> tuple[Any, ...]:
     """A near miss that matches none of ``branches`` (the node's ``keyword``)."""
     c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: not any(_matches(c, b, v) for b in branches), (keyword,)
-    )
+    # One check against all the branches at once (the node's own list, so the validator
+    # made for it is kept): a check per branch would be a validator each.
+    whole = {keyword: node.raw[keyword]}
+    return _composition(src, node, valid, lambda v: not _matches(c, whole, v), (keyword,))
 
 
 @rule(
@@ -711,8 +770,10 @@ def _matching_none(
 )
 def _several(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     c = node.compiler
+    one, some = {"oneOf": node.raw["oneOf"]}, {"anyOf": node.raw["oneOf"]}
+    # More than one branch: some branch, but not exactly one.
     return _composition(
-        src, node, valid, lambda v: sum(_matches(c, b, v) for b in node.one_of) > 1, ("oneOf",)
+        src, node, valid, lambda v: _matches(c, some, v) and not _matches(c, one, v), ("oneOf",)
     )
 
 
@@ -813,9 +874,8 @@ def _conditional(
 )
 def _breaks_all_of(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     c = node.compiler
-    return _composition(
-        src, node, valid, lambda v: not all(_matches(c, b, v) for b in node.all_of), ("allOf",)
-    )
+    whole = {"allOf": node.raw["allOf"]}
+    return _composition(src, node, valid, lambda v: not _matches(c, whole, v), ("allOf",))
 
 
 def unbuilt(rule_name: str, node: Node) -> str | None:
@@ -846,10 +906,15 @@ def statement(rule_name: str, node: Node) -> str:
     values["types"] = " or ".join(node.types)
     values["property"] = " or ".join(node.required) or "a required property"
     values.setdefault("prefixItems", str(len(node.prefix_items)))
-    try:
-        return text.format(**values)
-    except (KeyError, IndexError):
-        return text
+    with contextlib.suppress(KeyError, IndexError):
+        text = text.format(**values)
+    keyword = RULES[rule_name].keyword
+    if keyword in COMPOSITION and len(raw.get(keyword, ())) > MAX_BRANCHES:
+        text += (
+            f" (its near misses drawn from {MAX_BRANCHES} of its {len(raw[keyword])} "
+            "branches, spread evenly from the first to the last)"
+        )
+    return text
 
 
 def rules_of(node: Node) -> tuple[str, ...]:

@@ -1024,7 +1024,8 @@ def merge(a: Any, b: Any) -> Any:
         elif key in ("maximum", "maxLength", "maxItems", "maxProperties", "exclusiveMaximum"):
             out[key] = min(out[key], value)
         elif key == "enum":
-            kept = [m for m in out[key] if json_key(m) in {json_key(v) for v in value}]
+            keys = {json_key(v) for v in value}
+            kept = [m for m in out[key] if json_key(m) in keys]
             out[key] = kept or out[key]
         elif key in ANNOTATIONS or out[key] == value:
             continue
