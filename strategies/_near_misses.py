@@ -27,7 +27,7 @@ from inngest_conformance.strategies._formats import (
     STRING_FORMATS,
     reading_of,
 )
-from inngest_conformance.strategies._limits import SIZE_VARIABLE, spread
+from inngest_conformance.strategies._limits import MAX_MEMBERS, SIZE_VARIABLE, spread
 from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
 from inngest_conformance.strategies._subschema import (
     COMPOSITION,
@@ -136,9 +136,11 @@ def _wrong_type(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
 
 
 @functools.lru_cache(maxsize=64)
-def _other_members(node: Node) -> list[tuple[str, Any]]:
-    """Near misses of the node's members, made once per node (an enum may be long)."""
-    return _misses_of_members(node)
+def _other_members(node: Node) -> tuple[tuple[str, Any], ...]:
+    """Near misses of the node's members, made once per node; of a long enum, those of
+    :data:`._limits.MAX_MEMBERS` members' worth spread from the first to the last (each is
+    a directed case)."""
+    return spread(_misses_of_members(node), 3 * MAX_MEMBERS)
 
 
 def _misses_of_members(node: Node) -> list[tuple[str, Any]]:
@@ -173,7 +175,7 @@ def _misses_of_members(node: Node) -> list[tuple[str, Any]]:
     lambda n: n.enum is not None,
 )
 def _not_in_enum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    detail, value = src.choice(_other_members(node) or [("other", "\u0000")])
+    detail, value = src.choice(_other_members(node) or (("other", "\u0000"),))
     return detail, copy.deepcopy(value)
 
 
@@ -185,7 +187,7 @@ def _not_in_enum(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     lambda n: n.const is not None,
 )
 def _not_const(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
-    detail, value = src.choice(_other_members(node) or [("other", "\u0000")])
+    detail, value = src.choice(_other_members(node) or (("other", "\u0000"),))
     return detail, copy.deepcopy(value)
 
 

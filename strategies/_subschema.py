@@ -485,18 +485,18 @@ def check_references(document: Mapping[str, Any]) -> None:
         chain: list[tuple[str, Iterator[str]]] = [(root, in_place(root))]
         while chain:
             here, rest = chain[-1]
-            child = next(rest, None)
-            if child is None:
+            step = next(rest, None)
+            if step is None:
                 state[here] = True
                 chain.pop()
-            elif child not in state:
-                state[child] = False
-                chain.append((child, in_place(child)))
-            elif state[child] is False:
+            elif step not in state:
+                state[step] = False
+                chain.append((step, in_place(step)))
+            elif state[step] is False:
                 names = [p for p, _ in chain]
-                cycle = [*names[names.index(child) :], child]
+                cycle = [*names[names.index(step) :], step]
                 raise SchemaError(
-                    f"{child or '#'}: a $ref cycle never reaches a value "
+                    f"{step or '#'}: a $ref cycle never reaches a value "
                     f"({' -> '.join(p or '#' for p in cycle)}); each turn of a recursion "
                     "must go through a property or an item"
                 )
