@@ -759,7 +759,7 @@ def _matching_none(
     c = node.compiler
     # One check against all the branches at once (the node's own list, so the validator
     # made for it is kept): a check per branch would be a validator each.
-    whole = {keyword: node.raw[keyword]}
+    whole = {"anyOf": node.raw[keyword]}  # matching none: not matching any
     return _composition(src, node, valid, lambda v: not _matches(c, whole, v), (keyword,))
 
 

@@ -557,3 +557,21 @@ def test_the_plugin_refuses_a_ref_cycle_as_a_usage_error(
     errors = [line for line in result.stderr.lines if line.strip()]
     assert len(errors) == 1 and "/$defs/a -> /$defs/b -> /$defs/a" in errors[0], errors
     assert "Traceback" not in result.stdout.str() + result.stderr.str()
+
+
+def test_a_no_one_branch_near_miss_matches_no_branch() -> None:
+    """Matching none of a oneOf's branches is not matching any (matching two is the other
+    rule's): each directed case is checked branch by branch."""
+    from inngest_conformance._requirements import Context, catalogue
+    from inngest_conformance.strategies import resolve_lifecycle
+
+    branches = [{"required": ["x"]}, {"required": ["y"]}]
+    sub = {"type": "object", "oneOf": branches}
+    schema = resolve_schema(record({"a": sub}, required=["a"]))
+    ctx = Context(schema, resolve_lifecycle(None, schema))
+    req = next(r for r in catalogue(schema, model=ctx.model) if r.id.endswith("no-one-branch:/a"))
+    cases = req.explicit(ctx)
+    assert cases
+    for case in cases:
+        value = case.record["a"]
+        assert not isinstance(value, dict) or not ({"x", "y"} & set(value))
