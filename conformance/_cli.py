@@ -50,6 +50,7 @@ from inngest_conformance._render import (
     fixed_kinds,
     hint_texts,
     search_note,
+    visible,
 )
 from inngest_conformance._replay import replay_report
 from inngest_conformance._requirements import Context, Requirement
@@ -1059,9 +1060,12 @@ def _requirements(args: argparse.Namespace) -> int:
     for level in LEVELS:
         for r in reqs:
             if r.level == level:
-                sys.stdout.write(f"{r.id:<{width}}  {r.keyword:<6} {r.statement}\n")
+                # An id, a statement or a variant may hold what a schema's enum holds (a
+                # newline, NUL): one line each, whatever it is.
+                rid = visible(r.id, limit=len(r.id) * 12 + 1)
+                sys.stdout.write(f"{rid:<{width}}  {r.keyword:<6} {visible(r.statement)}\n")
                 for v in variants.get(r.id, ()):
-                    sys.stdout.write(f"  {r.id}[{v}]\n")
+                    sys.stdout.write(f"  {rid}[{visible(v, limit=len(v) * 12 + 1)}]\n")
     return 0
 
 

@@ -86,7 +86,8 @@ def failure_kinds(row: dict[str, Any]) -> str:
     lines = [f"  {len(failures)} kinds of failure (report.json has each in full):\n"]
     if all(is_program(f.get("counterexample")) for f in failures):
         for f in failures:
-            lines.append(f"    {f['kind']}: {visible(f.get('message', ''), limit=KIND_LINE * 3)}\n")
+            kind = visible(f["kind"], limit=80)
+            lines.append(f"    {kind}: {visible(f.get('message', ''), limit=KIND_LINE * 3)}\n")
             if f.get("case_id") and f.get("case_id") == row.get("case_id"):
                 lines.append("      (the program above)\n")
             else:
@@ -102,7 +103,7 @@ def failure_kinds(row: dict[str, Any]) -> str:
             shown = "{... " + visible(case, limit=KIND_LINE)[1:]
         else:
             shown = visible(case, limit=KIND_LINE)
-        lines.append(f"    {f['kind']:<{width}}  {shown}\n")
+        lines.append(f"    {visible(f['kind'], limit=80):<{width}}  {shown}\n")
     return "".join(lines)
 
 

@@ -426,3 +426,27 @@ def test_a_control_character_in_a_property_name_keeps_junit_well_formed(tmp_path
     assert "\x1b" not in result.stdout
     markdown = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert "\x01" not in markdown and "\x1b" not in markdown
+
+
+def test_enum_members_with_newlines_and_nul_keep_the_terminal_one_line_each(
+    tmp_path: Path,
+) -> None:
+    statuses = ["QUEUED", "RUNNING", "PAUSED", "COMPLETED", "FAILED", "CANCELLED"]
+    schema = {
+        "type": "object",
+        "required": ["run_id", "status"],
+        "properties": {
+            "run_id": {"type": "string"},
+            "status": {"enum": statuses},
+            "kind": {"enum": ["a\nb", "c\x00d", "e\x1b[2Jf"]},
+        },
+    }
+    (tmp_path / "schema.json").write_text(json.dumps(schema), "utf-8")
+    result = run_cli(tmp_path, "requirements", "--schema", "schema.json", "--variants")
+    assert result.returncode == 0, result.stderr
+    assert "\x00" not in result.stdout and "\x1b" not in result.stdout
+    lines = result.stdout.splitlines()
+    # Every line is an id with its keyword and statement, or a variant of one: no member
+    # starts a line of its own.
+    assert all(line.startswith(("schema:", "format:", "lifecycle:", "  ")) for line in lines)
+    assert any("a\\u000ab" in line for line in lines), lines
