@@ -14,7 +14,6 @@ import os
 import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -375,6 +374,7 @@ def test_a_satisfiable_range_far_out_is_generated_and_judged(
     assert {r["outcome"] for r in report["requirements"]} == {"passed"}
 
 
+@pytest.mark.slow
 def test_a_long_enum_is_tried_by_a_spread_of_its_members() -> None:
     from inngest_conformance._requirements import Context, catalogue
     from inngest_conformance._variants import variant_names
@@ -383,7 +383,6 @@ def test_a_long_enum_is_tried_by_a_spread_of_its_members() -> None:
     members = [f"m{i}" for i in range(100_000)]
     schema = resolve_schema(record({"a": {"enum": members}}))
     ctx = Context(schema, resolve_lifecycle(None, schema))
-    started = time.perf_counter()
     req = next(
         r for r in catalogue(schema, model=ctx.model) if r.id == "schema:accepts-every-value:a"
     )
@@ -397,7 +396,8 @@ def test_a_long_enum_is_tried_by_a_spread_of_its_members() -> None:
     )
     misses = near.explicit(ctx)
     assert misses and all(not ctx.oracle.is_valid(c.record) for c in misses)
-    assert time.perf_counter() - started < 30
+    # Bounded by construction: a spread of members, never all 100,000 of them.
+    assert len(misses) <= 4 * MAX_MEMBERS, len(misses)
 
 
 def test_a_composition_of_thousands_of_branches_is_bounded() -> None:
@@ -410,11 +410,9 @@ def test_a_composition_of_thousands_of_branches_is_bounded() -> None:
         r for r in catalogue(schema, model=ctx.model) if r.id == "schema:rejects-no-branch:/a"
     )
     assert f"from {MAX_BRANCHES} of its 5000 branches" in req.statement
-    started = time.perf_counter()
     for seed in range(3):
         case = req.sample(ctx, RandomSource(seed))
         assert not ctx.oracle.is_valid(case.record)
-    assert time.perf_counter() - started < 30
 
 
 @pytest.mark.slow
