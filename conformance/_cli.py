@@ -22,6 +22,7 @@ from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
 from inngest_conformance._adapters.wire import (
     DEFAULT_MAX_ANSWER_BYTES,
+    megabytes,
     timeout_seconds,
 )
 from inngest_conformance._baseline import Baseline, exit_status, rewritten, update_line, write
@@ -160,25 +161,20 @@ def _jobs(text: str) -> int:
 
 
 def _megabytes(text: str) -> int:
-    """``--max-line-mb``: a positive size in MiB (a fraction is fine), as bytes."""
+    """``--max-line-mb``, ``--max-answer-mb``: a size in MiB above 0 (``0.5`` is fine), as
+    bytes."""
     try:
-        mb = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not mb > 0 or mb != mb or mb == float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-    return max(1, int(mb * 1024 * 1024))
+        return megabytes(text, "MB")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("MB ")) from None
 
 
 def _seconds(text: str) -> float:
-    """A positive number of seconds."""
+    """``--record-timeout``: seconds above 0 (not NaN, not infinite)."""
     try:
-        seconds = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < seconds < float("inf"):
-        raise argparse.ArgumentTypeError(f"must be more than 0, not {text}")
-    return seconds
+        return timeout_seconds(text, "S")
+    except UsageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("S ")) from None
 
 
 def _rejects_with_option(p: argparse.ArgumentParser) -> None:

@@ -121,7 +121,7 @@ def test_an_overlong_line_is_a_bad_line_skipped_without_being_held(tmp_path: Pat
     assert message == "line 2 is longer than 10485 bytes (--max-line-mb)"
     assert read_report(tmp_path / "out")["audited"]["records"] == 2
     bad = run_cli(tmp_path, "audit", "runs.jsonl", "--max-line-mb", "0")
-    assert "--max-line-mb: must be more than 0" in one_line_error(bad)
+    assert "--max-line-mb: '0' is not a number of MiB above 0" in one_line_error(bad)
 
 
 DEVICE_COMMANDS = {

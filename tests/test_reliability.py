@@ -484,9 +484,9 @@ def test_the_answer_size_limit_is_an_option(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "why"),
     [
-        ("lots", "not a number: 'lots'"),
-        ("0", "must be more than 0, not 0"),
-        ("nan", "must be more than 0, not nan"),
+        ("lots", "'lots' is not a number of MiB above 0, e.g. 16 or 0.5"),
+        ("0", "'0' is not a number of MiB above 0, e.g. 16 or 0.5"),
+        ("nan", "'nan' is not a number of MiB above 0, e.g. 16 or 0.5"),
     ],
 )
 def test_a_bad_answer_size_limit_is_refused_in_one_line(
