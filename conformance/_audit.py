@@ -19,7 +19,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import Any
@@ -49,26 +48,40 @@ class _Overdue(Exception):
     """A record's judgement ran past :data:`RECORD_TIMEOUT`."""
 
 
-@contextmanager
-def _deadline(seconds: float) -> Iterator[None]:
-    """Raise :class:`_Overdue` in the block after ``seconds`` (on the main thread, where a
-    timer signal can interrupt a regular expression; elsewhere, no bound)."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield
-        return
+class _Timer:
+    """The deadline of each record's judgement: :class:`_Overdue` is raised in a record's
+    judgement after ``seconds``.  Its handler is set once for a whole audit (on the main
+    thread, where a timer signal can interrupt a regular expression; elsewhere there is
+    no bound), the timer armed per record."""
 
-    def overdue(signum: int, frame: Any) -> None:
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.active = False
+        self._previous: Any = None
+
+    def __enter__(self) -> _Timer:
+        if threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer"):
+            self._previous = signal.signal(signal.SIGALRM, self._overdue)
+            self.active = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self._previous)
+            self.active = False
+
+    @staticmethod
+    def _overdue(signum: int, frame: Any) -> None:
         raise _Overdue
 
-    previous = signal.signal(signal.SIGALRM, overdue)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+    def arm(self) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+
+    def disarm(self) -> None:
+        if self.active:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
 
 #: The longest line ``audit`` reads, in bytes (``audit --max-line-mb`` sets another): a
@@ -162,6 +175,8 @@ class Extent:
     runs: int = 0
     transitions: int = 0
     cases: Counter[str] = field(default_factory=Counter)
+    lines: int = 0
+    """The non-blank lines read, JSON or not."""
 
     def to_json(self) -> dict[str, int]:
         return {"records": self.records, "runs": self.runs, "transitions": self.transitions}
@@ -206,9 +221,9 @@ class _Seen:
 class _Audit:
     """Judges records one at a time, keeping per run only what later records are held to."""
 
-    def __init__(self, ctx: Context, record_timeout: float = RECORD_TIMEOUT) -> None:
+    def __init__(self, ctx: Context, timer: _Timer) -> None:
         self.ctx = ctx
-        self.record_timeout = record_timeout
+        self.timer = timer
         self.found: dict[str, _Failures] = {}
         self.undecided = _Failures()
         self.extent = Extent()
@@ -229,11 +244,12 @@ class _Audit:
         extent.records += 1
         extent.cases.update((VALID, FORMATS))
         try:
-            with _deadline(self.record_timeout):
-                errors = [] if ctx.oracle.fast_is_valid(record) else ctx.oracle.errors(record)
+            self.timer.arm()
+            errors = [] if ctx.oracle.fast_is_valid(record) else ctx.oracle.errors(record)
+            self.timer.disarm()
         except _Overdue:
             self.undecided.add(
-                f"line {number} was not judged within {self.record_timeout:g} s "
+                f"line {number} was not judged within {self.timer.seconds:g} s "
                 "(--record-timeout): a pattern of the schema may backtrack without end",
                 record,
                 {"valid": True},
@@ -325,14 +341,18 @@ class _Audit:
         return results
 
 
-def audit_records(ctx: Context, rows: Iterable[tuple[int, Any]]) -> tuple[list[Result], Extent]:
+def audit_records(
+    ctx: Context, rows: Iterable[tuple[int, Any]], record_timeout: float = RECORD_TIMEOUT
+) -> tuple[list[Result], Extent]:
     """Judge every row (``(line number, value)``) as it comes: each failing requirement
     names every bad line (up to :data:`LISTED`, then a count) with all of its errors, the
     first line as its counterexample.  A requirement no row could break is skipped with
     why.  Memory holds what later records of a run are judged against, not the rows."""
-    audit = _Audit(ctx)
-    for number, record in rows:
-        audit.feed(number, record)
+    with _Timer(record_timeout) as timer:
+        audit = _Audit(ctx, timer)
+        for number, record in rows:
+            audit.feed(number, record)
+    audit.extent.lines = audit.lines
     return audit.finish(), audit.extent
 
 
@@ -347,12 +367,9 @@ def audit_file(
     ``max_line`` bytes, each record judged within ``record_timeout`` seconds); a file with
     no line to judge is a usage error."""
     started_at, t0 = now_iso(), time.perf_counter()
-    audit = _Audit(ctx, record_timeout)
-    for number, record in _lines(path, max_line):
-        audit.feed(number, record)
-    if not audit.lines:
+    results, extent = audit_records(ctx, _lines(path, max_line), record_timeout)
+    if not extent.lines:
         raise UsageError(f"{path} holds no records: nothing to audit")
-    results, extent = audit.finish(), audit.extent
     info = RunInfo(
         ctx,
         "source",
