@@ -14,9 +14,9 @@ import signal
 import sys
 import textwrap
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn, TextIO, TypeVar
 
 from inngest_conformance._adapters import AdapterSpec
 from inngest_conformance._adapters.base import Adapter, ImplementationError
@@ -111,7 +111,7 @@ def _answer_limit_options(p: argparse.ArgumentParser) -> None:
     """How long and how large one answer of a program or service may be."""
     p.add_argument(
         "--timeout",
-        type=_timeout,
+        type=_seconds,
         default=5.0,
         metavar="S",
         help="seconds to wait for one whole answer (default 5)",
@@ -133,20 +133,28 @@ def _answer_limit_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def _timeout(text: str) -> float:
-    """``--timeout``: seconds above 0 (not NaN, not infinite)."""
-    try:
-        return timeout_seconds(text, "--timeout")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--timeout ")) from None
+T = TypeVar("T")
 
 
-def _startup_timeout(text: str) -> float:
-    """``--startup-timeout``: seconds, 0 or more."""
-    try:
-        return timeout_seconds(text, "--startup-timeout", zero=True)
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("--startup-timeout ")) from None
+def _argument_type(parse: Callable[..., T], **options: Any) -> Callable[[str], T]:
+    """An argparse ``type`` from one of the wire module's parsers (``timeout_seconds``,
+    ``megabytes``): its one-line usage error becomes argparse's, which names the option."""
+
+    def convert(text: str) -> T:
+        try:
+            return parse(text, "VALUE", **options)
+        except UsageError as exc:
+            raise argparse.ArgumentTypeError(str(exc).removeprefix("VALUE ")) from None
+
+    return convert
+
+
+#: ``--timeout``, ``--record-timeout``: seconds above 0, at most a day (not NaN, not inf).
+_seconds = _argument_type(timeout_seconds)
+#: ``--startup-timeout``: seconds, 0 or more.
+_startup_timeout = _argument_type(timeout_seconds, zero=True)
+#: ``--max-line-mb``, ``--max-answer-mb``: a size in MiB above 0 (``0.5`` is fine), as bytes.
+_megabytes = _argument_type(megabytes)
 
 
 def _jobs(text: str) -> int:
@@ -158,23 +166,6 @@ def _jobs(text: str) -> int:
     if jobs < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {jobs}")
     return jobs
-
-
-def _megabytes(text: str) -> int:
-    """``--max-line-mb``, ``--max-answer-mb``: a size in MiB above 0 (``0.5`` is fine), as
-    bytes."""
-    try:
-        return megabytes(text, "MB")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("MB ")) from None
-
-
-def _seconds(text: str) -> float:
-    """``--record-timeout``: seconds above 0 (not NaN, not infinite)."""
-    try:
-        return timeout_seconds(text, "S")
-    except UsageError as exc:
-        raise argparse.ArgumentTypeError(str(exc).removeprefix("S ")) from None
 
 
 def _rejects_with_option(p: argparse.ArgumentParser) -> None:
