@@ -4,8 +4,11 @@ Everything the kit generates and every requirement it checks follows from this a
 the properties, which are required, each one's JSON types, enum and format, and whether
 unknown properties are allowed.  Nothing about the run record is hard-coded elsewhere, so
 a newer schema (one more status, one more property) changes the kit's behaviour with no
-code change.  A schema using keywords the kit cannot derive cases from is refused up front,
-naming them, rather than silently generating cases that ignore them.
+code change.  A schema of another shape (a root that is an array or a string, composition,
+``patternProperties`` or a subschema of ``additionalProperties`` at the root) is compiled
+whole, as one :class:`Node`, and its records are that node's values.  A schema using
+keywords the kit cannot derive cases from is refused up front, naming them, rather than
+silently generating cases that ignore them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._limits import JSON_HOOKS, check_document
+from inngest_conformance.strategies._source import MinimalSource, RandomSource
 from inngest_conformance.strategies._subschema import (
     ANNOTATIONS,
     Compiler,
@@ -37,6 +41,10 @@ from inngest_conformance.strategies._validation import subschema_validator
 from inngest_conformance.strategies._values import JSON_TYPES as JSON_TYPES
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+ROOT = "#"
+"""How a requirement id and a target name the root of a schema compiled whole (a record
+that is an array, a string, a composition): its JSON pointer is empty, and ``/`` is the
+pointer of a property named ``""``."""
 SUPPORTED_FORMATS = ("date-time",)
 """The formats of a flat property; a compiled one has every format of :mod:`._formats`."""
 
@@ -95,6 +103,11 @@ class RunSchema:
     recursion: tuple[str, tuple[Step, ...]] | None = field(default=None, compare=False, repr=False)
     """Where a record holds records again (``$ref: "#"``): the property and the steps
     below it, by the shortest way; ``None`` when it never does."""
+    root: Node | None = field(default=None, compare=False, repr=False)
+    """The whole schema compiled as one node, when it is not the flat record shape (a
+    root that is not an object, composition, ``patternProperties`` ... at the root):
+    records are that node's values, and its places (the root's is :data:`ROOT`) are under
+    the record property ``""``.  ``None`` for a flat record schema such as the run schema."""
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickled (to a worker process) as its document, and read again there: the
@@ -159,16 +172,6 @@ def _types(where: str, value: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _unsupported(where: str, keys: set[str]) -> SchemaError:
-    names = ", ".join(sorted(keys))
-    return SchemaError(
-        f"{where} uses {names}, which the kit cannot derive cases from at the root of a "
-        "record; supported there: type, required, properties, additionalProperties "
-        "(true or false), dependentRequired, $defs and annotations (inside a property, "
-        "the README's 'Requirements and levels' lists the vocabulary)"
-    )
-
-
 def _is_flat(sub: Any) -> bool:
     """Whether a property's subschema is only a type, an enum and a date-time format."""
     if sub is True or sub == {}:
@@ -214,11 +217,8 @@ def schema_from_dict(document: Any) -> RunSchema:
     dialect = document.get("$schema", DRAFT_2020_12)
     if not isinstance(dialect, str) or dialect.rstrip("#") != DRAFT_2020_12:
         raise SchemaError(f"$schema is {dialect!r}; the kit reads draft 2020-12 ({DRAFT_2020_12})")
-    extra = set(document) - _ROOT_KEYWORDS
-    if extra:
-        raise _unsupported("the schema", extra)
-    if _types("the schema", document.get("type")) != ("object",):
-        raise SchemaError("the schema's 'type' must be 'object': a run record is a JSON object")
+    if not _record_shaped(document):
+        return _root_schema(document)
     props = document.get("properties", {})
     if not isinstance(props, dict) or not props:
         raise SchemaError("the schema has no 'properties' to derive records from")
@@ -229,10 +229,6 @@ def schema_from_dict(document: Any) -> RunSchema:
     if missing:
         raise SchemaError(f"'required' names {missing[0]!r}, which 'properties' does not define")
     additional = document.get("additionalProperties", True)
-    if not isinstance(additional, bool):
-        raise _unsupported(
-            "the schema's additionalProperties (a subschema)", {"additionalProperties"}
-        )
     dependent = document.get("dependentRequired", {})
     if not isinstance(dependent, dict) or not all(
         isinstance(v, list) and all(isinstance(n, str) for n in v) for v in dependent.values()
@@ -262,6 +258,45 @@ def schema_from_dict(document: Any) -> RunSchema:
         recursion=_recursion(properties),
     )
     _check_generable(schema)
+    return schema
+
+
+def _record_shaped(document: Mapping[str, Any]) -> bool:
+    """Whether the schema is the flat record shape the kit reads property by property (a
+    ``type: object`` root with properties, required, additionalProperties true or false,
+    dependentRequired and definitions): otherwise it is compiled whole (:func:`_root_schema`)."""
+    return (
+        not set(document) - _ROOT_KEYWORDS
+        and document.get("type") in ("object", ["object"])
+        and isinstance(document.get("additionalProperties", True), bool)
+    )
+
+
+def _root_schema(document: Mapping[str, Any]) -> RunSchema:
+    """A schema of any other shape, compiled whole: its records are the root node's
+    values, and every place under it, the root's own included, has its requirements."""
+    check_references(document)
+    compiler = Compiler(document, _SubschemaCheck(document))
+    root = compiler.node("", document, "")
+    nodes = compiler.nodes()
+    found = routes({"": root})
+    schema = RunSchema(
+        properties=(),
+        additional_properties=True,
+        title=str(document.get("title", "")),
+        sha256=canonical_sha256(document),
+        document=document,
+        nodes=tuple(nodes),
+        places={
+            n.place or ROOT: (n, *found[id(n)]) for n in nodes if id(n) in found and n.ref is None
+        },
+        root=root,
+    )
+    for src in (MinimalSource(), RandomSource(0), RandomSource(1)):
+        try:
+            gen_node(src, root, 0, plain=isinstance(src, MinimalSource))
+        except Unsatisfiable as exc:
+            raise SchemaError(f"the kit found no value the schema accepts: {exc}") from None
     return schema
 
 
@@ -322,8 +357,6 @@ class _SubschemaCheck:
 
 def _check_generable(schema: RunSchema) -> None:
     """Refuse a schema whose properties no value can be generated for, naming where."""
-    from inngest_conformance.strategies._source import MinimalSource, RandomSource
-
     for spec in schema.properties:
         if spec.node is None:
             continue
