@@ -524,6 +524,23 @@ def _lifecycle(schema: RunSchema, model: LifecycleModel) -> list[Requirement]:
     ]
 
 
+def lifecycle_unjudged(schema: RunSchema, model: LifecycleModel) -> str | None:
+    """Why the schema gives rise to no lifecycle requirement (its records lack the
+    properties the lifecycle table's ``fields`` name), or ``None`` when it gives some."""
+    if _lifecycle(schema, model):
+        return None
+    names = model.fields.named()
+    wanted = [str(names[n]) for n in ("run_id", "status") if names[n] is not None]
+    missing = [n for n in wanted if not schema.has(n)]
+    shape = "the schema is compiled whole, not read property by property" if schema.root else ""
+    return (
+        "the lifecycle level is not judged: the schema's records have no "
+        f"{' and no '.join(missing or wanted)} property"
+        + (f" ({shape})" if shape else "")
+        + ", which the lifecycle table's fields name"
+    )
+
+
 def catalogue(
     schema: RunSchema, *, role: str | None = None, model: LifecycleModel | None = None
 ) -> tuple[Requirement, ...]:

@@ -904,6 +904,10 @@ def _breaks_dependent_schema(src: Source, node: Node, valid: Any) -> tuple[Any, 
         value[name] = gen_node(_FILL, prop, MAX_DEPTH, True) if prop is not None else None
     if not _matches(c, sub, value):
         return Miss(f"{name}-added", value)
+    for other in (k for k in valid if k != name) if isinstance(valid, dict) else ():
+        without = {k: v for k, v in value.items() if k != other}
+        if not _matches(c, sub, without):
+            return Miss(f"{name}-without-{other}", without)
 
     def accept(v: Any) -> bool:
         return isinstance(v, dict) and name in v and not _matches(c, sub, v)

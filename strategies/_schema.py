@@ -219,9 +219,7 @@ def schema_from_dict(document: Any) -> RunSchema:
         raise SchemaError(f"$schema is {dialect!r}; the kit reads draft 2020-12 ({DRAFT_2020_12})")
     if not _record_shaped(document):
         return _root_schema(document)
-    props = document.get("properties", {})
-    if not isinstance(props, dict) or not props:
-        raise SchemaError("the schema has no 'properties' to derive records from")
+    props = document["properties"]
     required = document.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise SchemaError(f"'required' must be a list of property names, not {required!r}")
@@ -264,11 +262,14 @@ def schema_from_dict(document: Any) -> RunSchema:
 def _record_shaped(document: Mapping[str, Any]) -> bool:
     """Whether the schema is the flat record shape the kit reads property by property (a
     ``type: object`` root with properties, required, additionalProperties true or false,
-    dependentRequired and definitions): otherwise it is compiled whole (:func:`_root_schema`)."""
+    dependentRequired and definitions): otherwise it is compiled whole (:func:`_root_schema`),
+    an object of no named properties (``{"type": "object"}``) too."""
     return (
         not set(document) - _ROOT_KEYWORDS
         and document.get("type") in ("object", ["object"])
         and isinstance(document.get("additionalProperties", True), bool)
+        and isinstance(document.get("properties"), dict)
+        and bool(document["properties"])
     )
 
 

@@ -251,7 +251,6 @@ UNSUPPORTED: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]]
     ("property-not-an-object", _set(("properties", "run_id"), 5), ("run_id", "5")),
     ("required-undefined", _set(("required",), ["run_id", "attempt"]), ("'attempt'",)),
     ("required-not-a-list", _set(("required",), "run_id"), ("required",)),
-    ("no-properties", _set(("properties",), {}), ("properties",)),
     ("properties-not-an-object", _set(("properties",), []), ("properties",)),
 ]
 
@@ -310,6 +309,11 @@ ROOT_SHAPES: list[tuple[str, Callable[[dict[str, Any]], None], tuple[str, ...]]]
         ("schema:rejects-wrong-type:/additionalProperties",),
     ),
     (
+        "no-properties",
+        _set(("properties",), {}),
+        ("schema:rejects-missing-required:#", "schema:rejects-wrong-type:#"),
+    ),
+    (
         "root-dependentSchemas",
         _set(("dependentSchemas",), {"output": {"required": ["ended_at"]}}),
         ("schema:rejects-breaks-dependent-schema:#",),
@@ -342,7 +346,7 @@ def test_other_shapes_are_compiled_whole(
     assert set(ids) <= found
     if schema.root is not None:
         # Compiled whole, a property is a place: ``/run_id``, as a nested one is named.
-        assert "schema:rejects-wrong-type:/run_id" in found
+        assert ("schema:rejects-wrong-type:/run_id" in found) == bool(doc["properties"])
         assert not any(r.startswith("schema:rejects-not-an-object") for r in found)
     else:
         # A property's own subschema: the record is still read property by property.
