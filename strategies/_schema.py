@@ -19,6 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from inngest_conformance._encode import canonical_sha256, pointer
@@ -26,6 +27,7 @@ from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._limits import JSON_HOOKS, check_document
+from inngest_conformance.strategies._references import bundle, external_references
 from inngest_conformance.strategies._source import MinimalSource, RandomSource
 from inngest_conformance.strategies._subschema import (
     ANNOTATIONS,
@@ -209,14 +211,30 @@ def _property(name: str, sub: Any, required: bool) -> PropertySpec:
     return PropertySpec(name, types, tuple(enum) if enum is not None else None, fmt, required)
 
 
-def schema_from_dict(document: Any) -> RunSchema:
-    """Analyse a schema document; :class:`SchemaError` says what is wrong and where."""
+def schema_from_dict(
+    document: Any, *, schema_dir: str | os.PathLike[str] | None = None
+) -> RunSchema:
+    """Analyse a schema document; :class:`SchemaError` says what is wrong and where.
+
+    ``schema_dir``: the folder the documents its ``$ref`` names live in (by path, or by
+    their ``$id``); they are read from there, never fetched.  Without it, a reference to
+    another document is refused naming it."""
     if not isinstance(document, dict):
         raise SchemaError(f"a run schema must be a JSON object, not {type(document).__name__}")
     check_document(document, "", SchemaError)
     dialect = document.get("$schema", DRAFT_2020_12)
     if not isinstance(dialect, str) or dialect.rstrip("#") != DRAFT_2020_12:
         raise SchemaError(f"$schema is {dialect!r}; the kit reads draft 2020-12 ({DRAFT_2020_12})")
+    outside = external_references(document)
+    if outside:
+        if schema_dir is None:
+            where, ref = outside[0]
+            raise SchemaError(
+                f"{where}: $ref {ref!r} names another document, and no folder of schemas "
+                "was given to read it from: give the schema by its path, with the documents "
+                "it refers to in its folder"
+            )
+        document = bundle(document, schema_dir)
     if not _record_shaped(document):
         return _root_schema(document)
     props = document["properties"]
@@ -371,7 +389,8 @@ def _check_generable(schema: RunSchema) -> None:
 
 
 def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
-    """The packaged run schema, or the one at ``path``."""
+    """The packaged run schema, or the one at ``path`` (the documents its ``$ref`` names
+    are read from its folder)."""
     if path is None:
         text = (
             resources.files("inngest_conformance.strategies")
@@ -393,8 +412,10 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
             "levels of arrays and objects); the kit reads schemas up to its depth limit "
             "(see the README's limits)"
         ) from None
+    # The folder of a schema given by path holds the documents it refers to.
+    folder = Path(path).parent if path is not None else None
     try:
-        return schema_from_dict(document)
+        return schema_from_dict(document, schema_dir=folder)
     except SchemaError as exc:
         raise SchemaError(f"schema {where}: {exc}") from None
 

@@ -430,3 +430,140 @@ def test_drawn_root_schemas_are_held_to_python_jsonschema(
                 break  # no near miss found: what the kit reports, not a wrong label
             if label_holds(oracle, case):
                 assert not check.is_valid(case.record), (document, target, case)
+
+
+# --- references to other documents -------------------------------------------------------
+
+#: A folder of schemas: the root refers to a definition in another file, which refers to a
+#: third file beside it (by a path relative to its own ``$id``).
+FOLDER: dict[str, dict[str, Any]] = {
+    "root.json": {"$ref": "defs/item.json#/$defs/item"},
+    "defs/item.json": {
+        "$id": "https://example.com/defs/item.json",
+        "$defs": {
+            "id": {"type": "string", "minLength": 2},
+            "item": {
+                "type": "object",
+                "properties": {"id": {"$ref": "#/$defs/id"}, "owner": {"$ref": "user.json"}},
+                "required": ["id"],
+            },
+        },
+    },
+    "defs/user.json": {
+        "$id": "https://example.com/defs/user.json",
+        "type": "object",
+        "properties": {"name": {"type": "string", "maxLength": 4}},
+        "required": ["name"],
+        "additionalProperties": False,
+    },
+}
+
+#: python-jsonschema with a ``referencing`` registry of the folder's files.
+REGISTRY_TARGET = """\
+import json
+from pathlib import Path
+
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+HERE = Path(__file__).parent / "schemas"
+pairs = []
+for path in HERE.rglob("*.json"):
+    doc = json.loads(path.read_text())
+    resource = Resource.from_contents(doc, default_specification=DRAFT202012)
+    pairs.append((path.relative_to(HERE).as_posix(), resource))
+    if "$id" in doc:
+        pairs.append((doc["$id"], resource))
+validator = jsonschema.Draft202012Validator(
+    json.loads((HERE / "root.json").read_text()), registry=Registry().with_resources(pairs)
+)
+"""
+
+
+def _folder(tmp_path: Path, files: dict[str, dict[str, Any]] = FOLDER) -> Path:
+    folder = tmp_path / "schemas"
+    for name, doc in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(doc), encoding="utf-8")
+    (tmp_path / "reg_target.py").write_text(REGISTRY_TARGET, encoding="utf-8")
+    return folder
+
+
+WANTED_ACROSS = (
+    "schema:rejects-missing-required:#",
+    "schema:rejects-too-short:/id",
+    "schema:rejects-missing-required:/owner",
+    "schema:rejects-too-long:/owner/name",
+)
+
+
+@pytest.mark.parametrize("target", [REFERENCE, "reg_target:validator"])
+def test_the_cli_follows_references_into_the_schemas_folder(tmp_path: Path, target: str) -> None:
+    folder = _folder(tmp_path)
+    result = run_cli(
+        tmp_path,
+        "certify",
+        "--target",
+        target,
+        "--schema",
+        str(folder / "root.json"),
+        "--profile",
+        "quick",
+        "--report-dir",
+        "out",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = read_report(tmp_path / "out")
+    _check_conformant(report, WANTED_ACROSS)
+
+
+def test_a_reference_is_read_from_the_folder_and_bundled(tmp_path: Path) -> None:
+    from inngest_conformance.strategies import load_schema
+
+    folder = _folder(tmp_path)
+    schema = load_schema(folder / "root.json")
+    # One self-contained document: what the oracle, the workers and the hash read.
+    assert all(not r.startswith(("defs/", "http", "user")) for r in _refs(schema.document))
+    assert schema_from_dict(schema.document).sha256 == schema.sha256
+    check = jsonschema.Draft202012Validator(schema.document)
+    for i in range(20):
+        assert check.is_valid(gen_record(RandomSource(i), schema))
+    # A file without an $id, beside one with: found by the $id's folder.
+    files = json.loads(json.dumps(FOLDER))
+    del files["defs/user.json"]["$id"]
+    folder = _folder(tmp_path / "no-id", files)
+    assert "/owner/name" in load_schema(folder / "root.json").places
+
+
+def _refs(document: Any) -> list[str]:
+    out: list[str] = []
+    if isinstance(document, dict):
+        if isinstance(document.get("$ref"), str):
+            out.append(document["$ref"])
+        for value in document.values():
+            out += _refs(value)
+    elif isinstance(document, list):
+        for value in document:
+            out += _refs(value)
+    return out
+
+
+def test_a_reference_nothing_can_resolve_is_refused_in_one_line(tmp_path: Path) -> None:
+    from inngest_conformance.strategies import load_schema
+
+    with pytest.raises(SchemaError) as given_none:
+        schema_from_dict(FOLDER["root.json"])
+    assert "'defs/item.json#/$defs/item'" in str(given_none.value)
+    assert "no folder of schemas" in str(given_none.value)
+    (tmp_path / "alone.json").write_text(
+        json.dumps({"$ref": "https://example.org/elsewhere.json"}), encoding="utf-8"
+    )
+    with pytest.raises(SchemaError) as missing:
+        load_schema(tmp_path / "alone.json")
+    message = str(missing.value)
+    assert "https://example.org/elsewhere.json" in message and "never from a network" in message
+    assert "\n" not in message + str(given_none.value)
+    result = run_cli(tmp_path, "requirements", "--schema", "alone.json")
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
