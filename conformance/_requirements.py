@@ -138,7 +138,7 @@ class Requirement:
 def _with_value(src: Any, schema: RunSchema, spec: PropertySpec, value: Any) -> dict[str, Any]:
     """A plain record (every other value one nobody argues about) with ``value`` at
     ``spec``: a requirement about one property can only fail because of that property."""
-    record = gen_record(src, schema, plain=True)
+    record: dict[str, Any] = gen_record(src, schema, plain=True)
     record[spec.name] = value
     return record
 

@@ -581,7 +581,7 @@ def _embedded(src: Source, schema: RunSchema, case: InvalidCase) -> InvalidCase:
 
 def plain_base(src: Source, schema: RunSchema, target: Target) -> dict[str, Any]:
     """The plain valid record an operator breaks, holding the property it targets."""
-    record = gen_record(src, schema, plain=True)
+    record: dict[str, Any] = gen_record(src, schema, plain=True)
     if target.property is not None and target.property not in record and not target.nested:
         spec = schema.spec(target.property)
         record[target.property] = gen_value(src, spec, plain=True)

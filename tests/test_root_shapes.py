@@ -222,7 +222,7 @@ PLANTED: list[tuple[str, tuple[str, ...], str]] = [
 
 
 def _without(document: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
-    out = json.loads(json.dumps(document))
+    out: dict[str, Any] = json.loads(json.dumps(document))
     where: Any = out
     for token in path[:-1]:
         where = where[int(token)] if isinstance(where, list) else where[token]
