@@ -37,6 +37,8 @@ from inngest_conformance.strategies._source import Unsatisfiable
 
 from tests.common import REFERENCE, certify_obj, read_report, run_cli
 
+pytest_plugins = ["pytester"]
+
 #: shape -> (the schema, requirement ids its catalogue must have)
 SHAPES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
     "string": (
@@ -309,6 +311,33 @@ def test_fixtures_and_audit_take_a_root_that_is_not_an_object(tmp_path: Path) ->
     rows = {r["id"]: r for r in read_report(tmp_path / "out")["requirements"]}
     assert rows["source:emits-valid-records"]["outcome"] == "failed"
     assert rows["source:emits-valid-records"]["counterexample"] == invalid[0]["record"]
+
+
+def test_the_plugin_certifies_against_a_root_that_is_not_an_object(
+    pytester: pytest.Pytester,
+) -> None:
+    """The plugin's door: one item per requirement of an array root, ``#`` in the ids."""
+    from inngest_conformance.plugin import option_name
+
+    document, wanted = SHAPES["array"]
+    (pytester.path / "schema.json").write_text(json.dumps(document), encoding="utf-8")
+    result = pytester.runpytest_subprocess(
+        option_name("target"),
+        REFERENCE,
+        option_name("schema"),
+        "schema.json",
+        option_name("profile"),
+        "quick",
+        option_name("report"),
+        "out",
+        "-rA",
+    )
+    ids = [r.id for r in catalogue(schema_from_dict(document), role="validator")]
+    assert result.ret == 0, result.stdout.str()
+    result.assert_outcomes(passed=len(ids))
+    for rid in wanted:
+        assert f"inngest-conformance::{rid}" in result.stdout.str()
+    _check_conformant(read_report(pytester.path / "out"), wanted)
 
 
 # --- drawn root-shaped schemas -----------------------------------------------------------
