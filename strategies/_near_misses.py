@@ -535,6 +535,14 @@ def _missing_required(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     value = dict(valid) if isinstance(valid, dict) else {}
     name = src.choice(node.required)
     value.pop(name, None)
+    # Still as many properties as minProperties asks: optional ones in the missing one's
+    # stead, so that only ``required`` is broken.
+    for other, sub in node.properties.items():
+        if len(value) >= node.min_properties:
+            break
+        if other != name and other not in value:
+            with contextlib.suppress(Unsatisfiable):
+                value[other] = gen_node(_FILL, sub, MAX_DEPTH, True)
     return Miss(name, value, name)
 
 

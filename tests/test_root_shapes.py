@@ -126,6 +126,20 @@ SHAPES: dict[str, tuple[dict[str, Any], tuple[str, ...]]] = {
         },
         ("schema:rejects-unevaluated-property:#", "schema:rejects-wrong-type:/b"),
     ),
+    "tree": (
+        {
+            "type": "object",
+            "properties": {
+                "kids": {"type": "array", "items": {"$ref": "#"}},
+                "v": {"type": "integer", "minimum": 0},
+            },
+            "required": ["v"],
+            "additionalProperties": False,
+            "minProperties": 1,
+        },
+        # Without v, the record still has a property (kids): only required is broken.
+        ("schema:rejects-missing-required:#", "schema:rejects-below-minimum:/v"),
+    ),
     "unevaluated-items": (
         {"type": "array", "prefixItems": [{"type": "string"}], "unevaluatedItems": False},
         ("schema:rejects-unevaluated-item:#", "schema:rejects-wrong-type:/prefixItems/0"),
