@@ -165,7 +165,7 @@ def _unsupported(where: str, keys: set[str]) -> SchemaError:
         f"{where} uses {names}, which the kit cannot derive cases from at the root of a "
         "record; supported there: type, required, properties, additionalProperties "
         "(true or false), dependentRequired, $defs and annotations (inside a property, "
-        "the README's 'Requirements and levels' lists the vocabulary)"
+        "the documentation's 'The schema vocabulary' lists what it reads)"
     )
 
 
@@ -357,7 +357,7 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
         raise SchemaError(
             f"schema {where}: nests deeper than Python's JSON reader goes (about a thousand "
             "levels of arrays and objects); the kit reads schemas up to its depth limit "
-            "(see the README's limits)"
+            "(see 'Limits' in the documentation's 'The schema vocabulary')"
         ) from None
     try:
         return schema_from_dict(document)

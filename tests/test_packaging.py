@@ -27,7 +27,7 @@ from tests.common import ROOT
 FOLDERS = {"conformance": "inngest_conformance", "strategies": "inngest_conformance.strategies"}
 
 #: Every public module and what it exports.  A name appearing or disappearing here is a
-#: change of the kit's API: update this table, the README and CHANGELOG.md together.
+#: change of the kit's API: update this table, docs/reference/install.md and CHANGELOG.md together.
 PUBLIC: dict[str, list[str]] = {
     "inngest_conformance": [
         "Certification",
