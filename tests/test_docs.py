@@ -1,7 +1,7 @@
 """The documentation holds to the code: the generated reference pages are what a fresh
 generation writes, the module map names every module, the README stays short and every
 relative link of the README and the pages leads to a file, every page is in the site's
-navigation, and the licence file is the declared licence.
+navigation, the licence file is the declared licence, and nox runs what CI runs.
 
 The pages' code blocks are run by ``tests/test_readme.py``; ``mkdocs build --strict`` (in
 ``.ci/run``) checks the site's own links and anchors.
@@ -9,6 +9,7 @@ The pages' code blocks are run by ``tests/test_readme.py``; ``mkdocs build --str
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import sys
@@ -155,3 +156,38 @@ def test_the_licence_file_is_the_declared_licence() -> None:
     assert text.startswith("MIT License\n")
     assert "Permission is hereby granted, free of charge, to any person obtaining a copy" in text
     assert 'THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND' in text
+
+
+def _ci_commands() -> str:
+    """``.ci/run`` with its venv prefixes dropped (``"$V/ruff"`` is ``ruff``) and the
+    configuration named as nox names it."""
+    text = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    text = re.sub(r'"\$\w+/([^"]*)"', r"\1", text)
+    return text.replace("$ROOT/pyproject.toml", "pyproject.toml")
+
+
+def _nox_constants() -> dict[str, Any]:
+    tree = ast.parse((ROOT / "noxfile.py").read_text(encoding="utf-8"))
+    return {
+        node.targets[0].id: ast.literal_eval(node.value)
+        for node in tree.body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.targets[0], ast.Name)
+        and node.targets[0].id.isupper()
+        and isinstance(node.value, ast.Tuple)
+    }
+
+
+def test_nox_runs_the_commands_ci_runs() -> None:
+    ci = _ci_commands()
+    nox = _nox_constants()
+    commands = [
+        *nox["LINT"],
+        nox["TYPES_PACKAGE"],
+        nox["TYPES_TESTS"],
+        nox["SUITE"],
+        *nox["DOCS"],
+    ]
+    assert len(commands) == 7
+    for command in commands:
+        assert " ".join(command) in ci, f"noxfile.py runs {command}, .ci/run does not"
