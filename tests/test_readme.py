@@ -183,6 +183,7 @@ SLOW = {
     "skip",
     "other-schema",
     "span",
+    "wire",
 }
 
 
