@@ -25,7 +25,7 @@ SIZE_VARIABLE = "INNGEST_CONFORMANCE_MAX_SIZE"
 DEPTH_VARIABLE = "INNGEST_CONFORMANCE_MAX_DEPTH"
 
 #: Most characters of a string, items of an array or properties of an object the kit builds
-#: (a value at a bound above it is not built: see the README's limits).
+#: (a value at a bound above it is not built: see 'Limits' in docs/reference/schema-vocabulary.md).
 MAX_SIZE = 10_000
 #: Deepest nesting of JSON arrays and objects in a schema or lifecycle document.
 MAX_DEPTH = 64

@@ -410,7 +410,7 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
         raise SchemaError(
             f"schema {where}: nests deeper than Python's JSON reader goes (about a thousand "
             "levels of arrays and objects); the kit reads schemas up to its depth limit "
-            "(see the README's limits)"
+            "(see 'Limits' in the documentation's 'The schema vocabulary')"
         ) from None
     # The folder of a schema given by path holds the documents it refers to.
     folder = Path(path).parent if path is not None else None

@@ -283,7 +283,7 @@ class Compiler:
         if unknown:
             raise SchemaError(
                 f"{where} uses {', '.join(sorted(unknown))}, which the kit cannot derive "
-                "cases from (the README's 'Requirements and levels' lists what it can)"
+                "cases from (the documentation's 'The schema vocabulary' lists what it can)"
             )
         sp, place = node.schema_path, node.place
         if "$ref" in raw:

@@ -195,7 +195,7 @@ def test_every_case_of_an_openapi_format_is_valid_to_the_dialect(x: dict[str, An
     document = _record_schema(x)
     try:
         schema = schema_from_dict(document)
-    except SchemaError:  # bounds no value meets: refused up front, as the README says
+    except SchemaError:  # bounds no value meets: refused up front, as the documentation says
         return
     oracle, pj, rs = Oracle(schema), python_jsonschema(document), jsonschema_rs_of(document)
     found = [t for t in targets(schema) if t.rule == "out-of-range-for-format"]

@@ -341,17 +341,18 @@ def test_quick_finds_every_mutant_of_the_change(mutant: Mutant) -> None:
     _check_found(_changed_schema()[0], mutant, blamed_only=True, shrink=False)
 
 
-def test_readme_quotes_the_figure_the_marks_give() -> None:
-    """The README's figure is the count of mutants not marked missed; the slow suite holds
-    the marks to the truth (strict xfail), this test holds the README to the marks."""
+def test_the_docs_quote_the_figure_the_marks_give() -> None:
+    """The documentation's figure ("How strong is the kit?") is the count of mutants not
+    marked missed; the slow suite holds the marks to the truth (strict xfail), this test
+    holds the page to the marks."""
     from pathlib import Path
 
     from tests.mutants import Outcome
 
     _, mutants, _ = _run_schema()
     outcomes = [Outcome(m.id, m.id not in MISSED, (), "") for m in mutants]
-    readme = (Path(__file__).parent.parent / "README.md").read_text()
-    assert figure(outcomes, mutants) in readme
+    page = Path(__file__).parent.parent / "docs" / "explanation" / "how-strong.md"
+    assert figure(outcomes, mutants) in page.read_text(encoding="utf-8")
 
 
 def test_figure_counts_found_mutants() -> None:

@@ -1,5 +1,5 @@
-"""What a user installs: the wheel's contents, the public surface, and a plugin that costs
-nothing until asked.
+"""What a user installs: the wheel's contents, the sdist's documentation, the public surface,
+and a plugin that costs nothing until asked.
 
 The wheel is the one CI built (``INNGEST_CONFORMANCE_WHEEL``), or one built here from the
 checkout; the import checks run against whatever ``inngest_conformance`` this interpreter
@@ -13,8 +13,11 @@ import importlib
 import json
 import os
 import pkgutil
+import re
+import shutil
 import subprocess
 import sys
+import tarfile
 import zipfile
 from email.parser import Parser
 from pathlib import Path
@@ -27,7 +30,7 @@ from tests.common import ROOT
 FOLDERS = {"conformance": "inngest_conformance", "strategies": "inngest_conformance.strategies"}
 
 #: Every public module and what it exports.  A name appearing or disappearing here is a
-#: change of the kit's API: update this table, the README and CHANGELOG.md together.
+#: change of the kit's API: update this table, docs/reference/install.md and CHANGELOG.md together.
 PUBLIC: dict[str, list[str]] = {
     "inngest_conformance": [
         "Certification",
@@ -266,6 +269,60 @@ def test_the_wheel_declares_its_entry_points(wheel: Path) -> None:
     text = _metadata(wheel, "entry_points.txt")
     assert "[console_scripts]\ninngest-conformance = inngest_conformance._console:main" in text
     assert "[pytest11]\ninngest_conformance = inngest_conformance.plugin" in text
+
+
+# --- the sdist ------------------------------------------------------------------------------
+
+
+#: What a checkout holds that a clean copy of its sources does not.
+LOCAL_ONLY = (
+    "*.egg-info",
+    ".git",
+    "build",
+    "dist",
+    "site",
+    ".nox",
+    ".venv",
+    ".hypothesis",
+    "__pycache__",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+    "reports",
+)
+
+
+@pytest.fixture(scope="module")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    given = os.environ.get("INNGEST_CONFORMANCE_SDIST")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("sdist")
+    # From a copy without the checkout's egg-info, whose file list setuptools would reuse.
+    source = tmp_path_factory.mktemp("source") / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*LOCAL_ONLY))
+    build = f"from setuptools import build_meta; build_meta.build_sdist({str(out)!r})"
+    done = subprocess.run([sys.executable, "-c", build], cwd=source, capture_output=True)
+    if done.returncode != 0:
+        pytest.skip("no setuptools to build an sdist with here (CI passes the one it built)")
+    (built,) = out.glob("*.tar.gz")
+    return built
+
+
+@pytest.mark.slow
+def test_the_sdist_holds_the_pages_its_readme_links_to(sdist: Path) -> None:
+    """The README is the package's description and links into docs/ and the contributor's
+    files: an unpacked sdist has every one, and what the site is built from."""
+    with tarfile.open(sdist) as tf:
+        names = {n.partition("/")[2] for n in tf.getnames()}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    linked = {
+        target.partition("#")[0] for target in re.findall(r"\]\(([^)\s:#]+)(?:#[^)]*)?\)", readme)
+    }
+    assert linked and linked <= names
+    pages = {p.relative_to(ROOT).as_posix() for p in (ROOT / "docs").rglob("*") if p.is_file()}
+    assert pages - names == set()
+    assert {"mkdocs.yml", "LICENSE", "ARCHITECTURE.md", "CONTRIBUTING.md"} <= names
 
 
 def test_the_wheel_metadata_renders_the_readme_and_caps_nothing(wheel: Path) -> None:

@@ -539,7 +539,7 @@ def test_the_cli_certifies_the_reference_against_another_schema(tmp_path: Path) 
     assert any(r["id"] == "schema:rejects-pattern-mismatch:/name" for r in report["requirements"])
 
 
-#: What ajv with ajv-formats gets wrong at the format level, by schema (the README says so).
+#: What ajv with ajv-formats gets wrong at the format level, by schema (as the docs say).
 AJV_FORMAT_FAILURES = {
     "event": {"format:rejects-out-of-range-for-format:/ts"},
     "function": set(),
