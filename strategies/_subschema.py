@@ -977,16 +977,17 @@ def _branch(src: Source, node: Node) -> Node:
         parts.append(node.else_)
     merged: Any = {}
     for part in parts:
-        merged = merge(merged, inline(node.compiler, part))
+        merged = merge(merged, inline(node.compiler, part, node.schema_path or "#"))
     node.branches[key] = made = synthetic(node.compiler, merged, node.place)
     return made
 
 
-def inline(compiler: Compiler, sub: Any) -> Any:
-    """``sub`` with a top-level ``$ref`` replaced by what it points at (for merging)."""
+def inline(compiler: Compiler, sub: Any, where: str = "a merged subschema") -> Any:
+    """``sub`` with a top-level ``$ref`` replaced by what it points at (for merging);
+    ``where`` is the pointer of the composed location a refusal names."""
     for _ in range(8):
         if isinstance(sub, dict) and set(sub) - ANNOTATIONS == {"$ref"}:
-            sub = compiler.resolve(str(sub["$ref"]), "a merged subschema")[1]
+            sub = compiler.resolve(str(sub["$ref"]), where)[1]
         else:
             break
     return sub

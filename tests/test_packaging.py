@@ -74,6 +74,7 @@ PUBLIC: dict[str, list[str]] = {
         "write_reports",
     ],
     "inngest_conformance.strategies": [
+        "DRAFTS",
         "OPERATORS",
         "Fields",
         "HypothesisSource",
