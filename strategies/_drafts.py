@@ -10,7 +10,8 @@ each of them five dialects, a document is rewritten once, keyword by keyword, in
 ``exclusiveMinimum``/``exclusiveMaximum`` are the numbers of draft 6; ``id`` is ``$id``;
 and up to draft 7 the siblings of a ``$ref`` are dropped, as those drafts ignore them.
 
-A keyword the draft does not define is an annotation (draft 2020-12 says so, and the older
+A keyword the draft does not define is an annotation, and so is a ``format`` no draft
+defines (a validator ignores a format it does not know) (draft 2020-12 says so, and the older
 drafts ignore what they do not know): it is left out of the translation, wherever a keyword
 may stand (never inside ``enum``, ``const``, ``default`` or ``examples``, never a property
 name), and counted, so a report can say once what was not judged.  The implementation under
@@ -28,6 +29,7 @@ from typing import Any, Literal
 
 from inngest_conformance._encode import pointer
 from inngest_conformance.errors import SchemaError
+from inngest_conformance.strategies._formats import SUPPORTED_FORMATS
 
 Draft = Literal["4", "6", "7", "2019-09", "2020-12"]
 DRAFTS: tuple[Draft, ...] = ("4", "6", "7", "2019-09", "2020-12")
@@ -148,6 +150,32 @@ _QUIET = frozenset(
         "contentEncoding",
     }
 )
+#: The formats some draft defines: any other ``format`` is an annotation (a validator
+#: ignores a format it does not know), unless the kit reads it (OpenAPI's ``int32``...).
+DEFINED_FORMATS = frozenset(
+    {
+        "date-time",
+        "date",
+        "time",
+        "duration",
+        "email",
+        "idn-email",
+        "hostname",
+        "idn-hostname",
+        "ipv4",
+        "ipv6",
+        "uri",
+        "uri-reference",
+        "iri",
+        "iri-reference",
+        "uuid",
+        "uri-template",
+        "json-pointer",
+        "relative-json-pointer",
+        "regex",
+    }
+)
+_READ_FORMATS = DEFINED_FORMATS | set(SUPPORTED_FORMATS)
 _ONE = ("additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
 _ONE += ("unevaluatedProperties", "unevaluatedItems")
 _MAPS = ("properties", "patternProperties", "dependentSchemas")
@@ -184,7 +212,7 @@ class Translation:
     """The draft the published document was read as."""
     ignored: Mapping[str, int]
     """Each keyword left out (unknown to the draft, inert, or beside a ``$ref`` the draft
-    ignores), with how many times it occurs."""
+    ignores), and each ``format NAME`` no draft defines, with how many times it occurs."""
     moves: Mapping[str, str] = field(default_factory=dict, repr=False)
     """Where a location of the translation came from, for each one whose pointer is not
     its parent's followed by the same tokens: ``/$defs/a`` from ``/definitions/a``."""
@@ -316,6 +344,9 @@ class _Translator:
             if key == "id":
                 out["$id"] = value
                 return
+        if key == "format" and isinstance(value, str) and value not in _READ_FORMATS:
+            self.ignored[f"format {value}"] += 1
+            return
         if key == "$ref":
             out["$ref"] = value
             if isinstance(value, str):

@@ -329,7 +329,7 @@ def test_refusals_name_the_published_pointer() -> None:
         "$schema": DIALECTS["7"],
         "type": "object",
         "properties": {"a": {"$ref": "#/definitions/t"}},
-        "definitions": {"t": {"type": "array", "items": [{"type": "string", "format": "x"}]}},
+        "definitions": {"t": {"type": "array", "items": [{"type": "string", "format": "hostname"}]}},
     }
     with pytest.raises(SchemaError) as info:
         schema_from_dict(doc)
@@ -368,3 +368,11 @@ def test_a_ref_beside_other_keywords_is_read_as_an_all_of() -> None:
     oracle = Oracle(schema)
     assert oracle.is_valid({**record, "output": record})
     assert not oracle.is_valid({**record, "output": {}})
+
+
+def test_a_format_no_draft_defines_is_an_annotation() -> None:
+    doc = {"properties": {"a": {"format": "pep508-identifier"}, "b": {"format": "hostname"}}}
+    t = translate(doc, "7")
+    assert t.document["properties"] == {"a": {}, "b": {"format": "hostname"}}
+    assert t.ignored == {"format pep508-identifier": 1}
+    assert translate({"format": "int64"}).document["format"] == "int64"  # the kit reads it
