@@ -176,8 +176,8 @@ DEFINED_FORMATS = frozenset(
     }
 )
 _READ_FORMATS = DEFINED_FORMATS | set(SUPPORTED_FORMATS)
-_ONE = ("additionalProperties", "not", "if", "then", "else", "contains", "propertyNames")
-_ONE += ("unevaluatedProperties", "unevaluatedItems")
+_ONE: tuple[str, ...] = ("additionalProperties", "not", "if", "then", "else", "contains")
+_ONE += ("propertyNames", "unevaluatedProperties", "unevaluatedItems")
 _MAPS = ("properties", "patternProperties", "dependentSchemas")
 _LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 
@@ -189,7 +189,7 @@ def read_draft(document: Mapping[str, Any], draft: str | None = None) -> Draft:
         raise SchemaError(f"draft {draft!r} is not one of {', '.join(DRAFTS)}")
     dialect = document.get("$schema")
     if dialect is None:
-        return draft if draft is not None else "2020-12"  # type: ignore[return-value]
+        return "2020-12" if draft is None else DRAFTS[DRAFTS.index(draft)]
     named = _SPELLINGS.get(dialect) if isinstance(dialect, str) else None
     if named is None:
         raise SchemaError(
@@ -197,9 +197,7 @@ def read_draft(document: Mapping[str, Any], draft: str | None = None) -> Draft:
             + ", ".join(f"{d} ({DIALECTS[d]})" for d in DRAFTS)
         )
     if draft is not None and draft != named:
-        raise SchemaError(
-            f"$schema says draft {named} and --draft says {draft}: drop one of them"
-        )
+        raise SchemaError(f"$schema says draft {named} and --draft says {draft}: drop one of them")
     return named
 
 
@@ -327,8 +325,7 @@ class _Translator:
         for name, sub in value.items():
             if name in defs:
                 raise SchemaError(
-                    f"{old or '#'}: definitions and $defs both define {name!r}; "
-                    "keep one of them"
+                    f"{old or '#'}: definitions and $defs both define {name!r}; keep one of them"
                 )
             where = new + pointer("$defs", name)
             self.place(old + pointer(key, name), where)
@@ -426,6 +423,7 @@ class _Translator:
             if beside_ref and key not in _BESIDE_REF:
                 return self.copy(ref, tokens)
             if key in ("definitions", "$defs") and isinstance(value, dict) and name in value:
+                assert name is not None
                 out += ["$defs", name]
                 node, i = value[name], i + 2
             elif key == "items" and isinstance(value, list) and self.draft != "2020-12":
@@ -437,6 +435,7 @@ class _Translator:
                 out.append("items")
                 node, i = value, i + 1
             elif key == "dependencies" and isinstance(value, dict) and name in value:
+                assert name is not None
                 if isinstance(value[name], list):
                     return self.copy(ref, tokens)
                 out += ["dependentSchemas", name]

@@ -21,7 +21,6 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "data" / "real-schemas"
@@ -61,20 +60,31 @@ def schemas() -> list[Path]:
 
 def certify(schema: Path, target: str, *, timeout: float = TIMEOUT) -> Outcome:
     """``inngest-conformance certify --target TARGET --schema SCHEMA --profile quick``."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     with tempfile.TemporaryDirectory() as out:
         argv = [sys.executable, "-m", "inngest_conformance", "certify", "--target", target]
         argv += ["--schema", str(schema), "--profile", "quick", "--report-dir", out, "--quiet"]
         start = time.perf_counter()
         try:
             done = subprocess.run(
-                argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False
+                argv,
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                check=False,
             )
         except subprocess.TimeoutExpired:
             return Outcome(schema.stem, target, "timeout", None, time.perf_counter() - start)
         seconds = time.perf_counter() - start
         lines = done.stderr.strip().splitlines()
-        outcome = Outcome(schema.stem, target, "", done.returncode, seconds, stderr_lines=len(lines))
+        outcome = Outcome(
+            schema.stem, target, "", done.returncode, seconds, stderr_lines=len(lines)
+        )
         if "Traceback" in done.stderr:
             outcome.status, outcome.reason = "traceback", lines[-1] if lines else ""
             return outcome
@@ -83,7 +93,11 @@ def certify(schema: Path, target: str, *, timeout: float = TIMEOUT) -> Outcome:
             outcome.status, outcome.reason = "refused", " / ".join(lines)
             return outcome
         data = json.loads(report.read_text())
-        outcome.status, outcome.verdict, outcome.counts = "accepted", data["verdict"], data["counts"]
+        outcome.status, outcome.verdict, outcome.counts = (
+            "accepted",
+            data["verdict"],
+            data["counts"],
+        )
         outcome.failed = [
             f"{r['id']} ({r['outcome']}): {r.get('message', '')}"
             for r in data["requirements"]
@@ -108,7 +122,11 @@ def _table(outcomes: list[Outcome]) -> str:
     rows.append(
         f"{len(outcomes)} schemas: "
         + ", ".join(f"{n} {s}" for s, n in sorted(totals.items()))
-        + ("; verdicts: " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items())) if verdicts else "")
+        + (
+            "; verdicts: " + ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items()))
+            if verdicts
+            else ""
+        )
     )
     return "\n".join(rows)
 
@@ -126,7 +144,10 @@ def main(argv: list[str] | None = None) -> int:
     for path in chosen:
         outcomes.append(certify(path, target, timeout=args.timeout))
         o = outcomes[-1]
-        print(f"{o.schema}: {o.status} {o.verdict or o.reason[:160]} ({o.seconds:.1f} s)", file=sys.stderr)
+        print(
+            f"{o.schema}: {o.status} {o.verdict or o.reason[:160]} ({o.seconds:.1f} s)",
+            file=sys.stderr,
+        )
     print(_table(outcomes))
     if args.json:
         Path(args.json).write_text(json.dumps([asdict(o) for o in outcomes], indent=1) + "\n")

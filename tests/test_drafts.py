@@ -57,7 +57,12 @@ INSTANCES = st.recursive(
 INSTANCES = INSTANCES | st.dictionaries(st.sampled_from(NAMES), INSTANCES, min_size=1)
 INSTANCES = INSTANCES | st.lists(INSTANCES, min_size=1, max_size=3)
 #: Keywords no draft defines, and some one draft defines that another does not.
-FOREIGN = ("x-vendor", "markdownDescription", "enumDescriptions", "allowTrailingCommas")
+FOREIGN: tuple[str, ...] = (
+    "x-vendor",
+    "markdownDescription",
+    "enumDescriptions",
+    "allowTrailingCommas",
+)
 FOREIGN += ("const", "contains", "if", "prefixItems", "additionalItems", "dependencies")
 FOREIGN += ("dependentRequired", "minContains", "$recursiveRef", "examples")
 
@@ -141,9 +146,7 @@ def _value(key: str, draft: Draft, depth: int, into: bool) -> st.SearchStrategy[
             st.lists(st.sampled_from(NAMES), unique=True) | sub(),
             max_size=2,
         ),
-        "items": (sub(True) | st.lists(sub(True), max_size=3))
-        if draft != "2020-12"
-        else sub(True),
+        "items": (sub(True) | st.lists(sub(True), max_size=3)) if draft != "2020-12" else sub(True),
         "prefixItems": st.lists(sub(True), max_size=3),
         "additionalItems": sub(True) if draft != "4" else st.booleans() | schemas(draft, depth),
         "additionalProperties": sub(True) if draft != "4" else st.booleans() | sub(True),
@@ -202,7 +205,7 @@ def test_translation_keeps_every_verdict(draft: Draft, data: st.DataObject) -> N
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_translation_keeps_every_verdict_thoroughly(draft: Draft, data: st.DataObject) -> None:
-    test_translation_keeps_every_verdict.hypothesis.inner_test(draft, data)  # type: ignore[attr-defined]
+    test_translation_keeps_every_verdict.hypothesis.inner_test(draft, data)
 
 
 # --- each rule, by example ------------------------------------------------------------------
@@ -278,7 +281,10 @@ def test_unknown_keywords_are_left_out_only_where_keywords_stand() -> None:
         "x-vendor": {"type": "string"},
         "markdownDescription": "**run**",
         "properties": {
-            "markdownDescription": {"enum": [{"x-vendor": 1}], "default": {"allowTrailingCommas": 1}},
+            "markdownDescription": {
+                "enum": [{"x-vendor": 1}],
+                "default": {"allowTrailingCommas": 1},
+            },
             "b": {"enumDescriptions": ["one"], "enum": ["one"], "x-vendor": 2},
         },
     }
@@ -329,7 +335,9 @@ def test_refusals_name_the_published_pointer() -> None:
         "$schema": DIALECTS["7"],
         "type": "object",
         "properties": {"a": {"$ref": "#/definitions/t"}},
-        "definitions": {"t": {"type": "array", "items": [{"type": "string", "format": "hostname"}]}},
+        "definitions": {
+            "t": {"type": "array", "items": [{"type": "string", "format": "hostname"}]}
+        },
     }
     with pytest.raises(SchemaError) as info:
         schema_from_dict(doc)

@@ -38,7 +38,9 @@ class FollowingJsonschemaRs:
 
     def __init__(self, document: Any = None) -> None:
         self._validator = (
-            None if document is None else jsonschema_rs.validator_for(document, validate_formats=True)
+            None
+            if document is None
+            else jsonschema_rs.validator_for(document, validate_formats=True)
         )
 
     def for_schema(self, schema: Any) -> FollowingJsonschemaRs:
