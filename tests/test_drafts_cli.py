@@ -110,3 +110,19 @@ def test_the_plugin_reads_a_draft_by_option_and_ini(pytester: pytest.Pytester) -
     refused = pytester.runpytest_subprocess(*base)
     assert refused.ret == pytest.ExitCode.USAGE_ERROR
     refused.stderr.fnmatch_lines(["*$schema says draft 7 and --draft says 4*"])
+
+
+def test_a_schema_hook_that_fails_is_one_line() -> None:
+    """A target that cannot take the schema (jsonschema-rs refuses a regex of Python's)
+    says so in one line, however many lines its own error has."""
+    from inngest_conformance._adapters import follow
+    from inngest_conformance.errors import TargetError
+
+    class Picky:
+        def for_schema(self, schema: object) -> object:
+            raise ValueError("not a regex\n\nFailed validating 'format'\n  in schema")
+
+    with pytest.raises(TargetError) as info:
+        follow(Picky(), str(DRAFT_07))
+    assert "\n" not in str(info.value)
+    assert "Picky.for_schema" in str(info.value) and "Failed validating" in str(info.value)

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._encode import clip, one_line
 from ..errors import TargetError, UsageError
 from .base import (
     Adapter,
@@ -81,7 +82,8 @@ def follow(
             obj = hook(argument())
         except Exception as exc:
             raise TargetError(
-                f"{type(obj).__name__}.{name}({path!r}) failed: {type(exc).__name__}: {exc}"
+                f"{type(obj).__name__}.{name}({path!r}) failed: {type(exc).__name__}: "
+                + clip(one_line(str(exc)), 400)
             ) from exc
     return obj
 
