@@ -384,3 +384,20 @@ def test_a_format_no_draft_defines_is_an_annotation() -> None:
     assert t.document["properties"] == {"a": {}, "b": {"format": "hostname"}}
     assert t.ignored == {"format pep508-identifier": 1}
     assert translate({"format": "int64"}).document["format"] == "int64"  # the kit reads it
+
+
+@pytest.mark.parametrize(
+    ("sub", "named"),
+    [
+        ({"anyOf": [{"type": "string", "format": "hostname"}, {"type": "integer"}]}, "/x "),
+        ({"oneOf": [{"properties": {"a": {"type": "string", "pattern": "(a)\\1"}}}]}, "/x/a "),
+    ],
+)
+def test_a_refusal_inside_a_composition_names_a_place_not_merged_json(
+    sub: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(SchemaError) as info:
+        schema_from_dict({"type": "object", "properties": {"x": sub}})
+    message = str(info.value)
+    assert message.startswith(named) and "<merged>" not in message and "{" not in message
+    assert "\n" not in message
