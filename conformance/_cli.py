@@ -726,6 +726,7 @@ def _certify_run(
         code = exit_status(report, code)
     if cert.exit_code == 2:
         reasons = [r.message for r in cert.results if r.outcome in ("errored", "skipped")]
+        reasons = reasons or [w for w in report.get("warnings", ()) if "not judged" in w]
         sys.stderr.write(
             f"{PROG}: error: nothing could be judged"
             + (f": {reasons[0]}" if reasons else "")

@@ -10,6 +10,7 @@ from the properties the lifecycle speaks of (``status``, ``started_at``, ``ended
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ from inngest_conformance.strategies._records import (
     gen_value,
     record_like_outputs,
 )
+from inngest_conformance.strategies._schema import ROOT
 from inngest_conformance.strategies._source import MinimalSource, strategy
 from inngest_conformance.strategies._subschema import gen_along, put
 
@@ -136,7 +138,7 @@ class Requirement:
 def _with_value(src: Any, schema: RunSchema, spec: PropertySpec, value: Any) -> dict[str, Any]:
     """A plain record (every other value one nobody argues about) with ``value`` at
     ``spec``: a requirement about one property can only fail because of that property."""
-    record = gen_record(src, schema, plain=True)
+    record: dict[str, Any] = gen_record(src, schema, plain=True)
     record[spec.name] = value
     return record
 
@@ -164,7 +166,10 @@ def _valid_examples(ctx: Context) -> list[Any]:
     """The directed valid records: outputs that look like records, and every adversarial
     string (empty, control characters, markup, 10,000 characters, ...) in each plain string
     property, one at a time on a plain record, so that a length, pattern or character limit
-    the schema does not have is met at every profile."""
+    the schema does not have is met at every profile.  Of a schema compiled whole, each
+    adversarial string its root accepts (a record that is a string)."""
+    if ctx.schema.root is not None:
+        return [s for s in ADVERSARIAL_STRINGS if ctx.oracle.is_valid(s, reading=OPENAPI_FORMAT)]
     base = gen_record(MinimalSource(), ctx.schema, plain=True)
     strings = [
         {**base, spec.name: value}
@@ -183,12 +188,16 @@ def _boundary_examples(ctx: Context) -> list[Any]:
     the value at the subschema's place: what an off-by-one implementation rejects."""
     out = []
     base = gen_record(MinimalSource(), ctx.schema, plain=True)  # the same for every bound
+    root = ctx.schema.root
     for node, prop, steps in ctx.schema.places.values():
-        spec = ctx.schema.spec(prop)
-        assert spec.node is not None
         for _, value in boundary_values(node):
-            held, _ = gen_along(MinimalSource(), spec.node, steps, put(value), 1)
-            record = {**copy.deepcopy(base), prop: held}
+            if root is not None:
+                record, _ = gen_along(MinimalSource(), root, steps, put(value), 0)
+            else:
+                spec = ctx.schema.spec(prop)
+                assert spec.node is not None
+                held, _ = gen_along(MinimalSource(), spec.node, steps, put(value), 1)
+                record = {**copy.deepcopy(base), prop: held}
             if ctx.oracle.is_valid(record, reading=OPENAPI_FORMAT):
                 out.append(record)
     return out
@@ -253,18 +262,29 @@ def _program(focus: str, src: Source, ctx: Context) -> Any:
 
 
 def _accepts(schema: RunSchema) -> list[Requirement]:
+    valid = Requirement(
+        id="schema:accepts-valid-records",
+        level="schema",
+        keyword="MUST",
+        statement="accepts every valid record: any status, optional properties present or "
+        "absent, adversarial strings, deep outputs",
+        role="validator",
+        kind="accept",
+        gen=_valid,
+        explicit=_valid_examples,
+    )
+    if schema.root is not None:
+        # A schema compiled whole has no record properties to be required or optional.
+        return [
+            dataclasses.replace(
+                valid,
+                statement="accepts every value the schema describes, drawn from its root: "
+                "each branch, optional properties present or absent, adversarial strings",
+            ),
+            *_boundary_requirement(schema),
+        ]
     out = [
-        Requirement(
-            id="schema:accepts-valid-records",
-            level="schema",
-            keyword="MUST",
-            statement="accepts every valid record: any status, optional properties present or "
-            "absent, adversarial strings, deep outputs",
-            role="validator",
-            kind="accept",
-            gen=_valid,
-            explicit=_valid_examples,
-        ),
+        valid,
         Requirement(
             id="schema:accepts-required-only",
             level="schema",
@@ -286,20 +306,7 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
             gen=functools.partial(_valid, with_optional=True),
         ),
     ]
-    if any(boundary_values(node) for node, _, _ in schema.places.values()):
-        out.append(
-            Requirement(
-                id="schema:accepts-boundary-values",
-                level="schema",
-                keyword="MUST",
-                statement="accepts values at every bound of its subschemas: minimum and maximum, "
-                "exact lengths and counts, an integer written 1.0, -0",
-                role="validator",
-                kind="accept",
-                gen=_valid,
-                explicit=_boundary_examples,
-            )
-        )
+    out += _boundary_requirement(schema)
     for spec in schema.properties:
         if spec.enum is not None:
             members = _members_text(spec)
@@ -334,11 +341,30 @@ def _accepts(schema: RunSchema) -> list[Requirement]:
     return out
 
 
+def _boundary_requirement(schema: RunSchema) -> list[Requirement]:
+    if not any(boundary_values(node) for node, _, _ in schema.places.values()):
+        return []
+    return [
+        Requirement(
+            id="schema:accepts-boundary-values",
+            level="schema",
+            keyword="MUST",
+            statement="accepts values at every bound of its subschemas: minimum and maximum, "
+            "exact lengths and counts, an integer written 1.0, -0",
+            role="validator",
+            kind="accept",
+            gen=_valid,
+            explicit=_boundary_examples,
+        )
+    ]
+
+
 def _reject_statement(schema: RunSchema, target: Target) -> str:
     name = target.property
     if target.nested:
         node = schema.places[name or ""][0]
-        return f"rejects {name} {statement(target.rule, node)}"
+        where = "a record" if name == ROOT else name
+        return f"rejects {where} {statement(target.rule, node)}"
     if target.rule == "missing-required":
         return f"rejects a record without {name}"
     if target.rule == "wrong-type":
@@ -496,6 +522,23 @@ def _lifecycle(schema: RunSchema, model: LifecycleModel) -> list[Requirement]:
         if all(names[n] is not None and schema.has(str(names[n])) for n in needs)
         and (rid != NOT_STARTED or starts_later(model))
     ]
+
+
+def lifecycle_unjudged(schema: RunSchema, model: LifecycleModel) -> str | None:
+    """Why the schema gives rise to no lifecycle requirement (its records lack the
+    properties the lifecycle table's ``fields`` name), or ``None`` when it gives some."""
+    if _lifecycle(schema, model):
+        return None
+    names = model.fields.named()
+    wanted = [str(names[n]) for n in ("run_id", "status") if names[n] is not None]
+    missing = [n for n in wanted if not schema.has(n)]
+    shape = "the schema is compiled whole, not read property by property" if schema.root else ""
+    return (
+        "the lifecycle level is not judged: the schema's records have no "
+        f"{' and no '.join(missing or wanted)} property"
+        + (f" ({shape})" if shape else "")
+        + ", which the lifecycle table's fields name"
+    )
 
 
 def catalogue(

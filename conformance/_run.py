@@ -37,7 +37,7 @@ from inngest_conformance._planning import (
     in_catalogue_order,
     plan,
 )
-from inngest_conformance._requirements import Context
+from inngest_conformance._requirements import Context, lifecycle_unjudged
 from inngest_conformance._variants import Declared
 from inngest_conformance._vocabulary import Outcome, Profile, Role
 from inngest_conformance.errors import UsageError
@@ -184,6 +184,10 @@ def certify_adapter(
             desc = description or describe(adapter)
         chosen = choose_role(adapter, role, desc)
         requirements = plan(run.ctx, chosen, only=only, levels=levels, exceptions=exceptions)
+        if chosen == "lifecycle" and not requirements and not only:
+            why = lifecycle_unjudged(run.ctx.schema, run.ctx.model)
+            if why is not None:
+                adapter.warnings.append(why)
         if baseline is not None:
             baseline = baseline.checked(run.ctx, chosen)
         interrupted = False

@@ -40,7 +40,7 @@ from inngest_conformance.strategies._records import (
     near_misses,
 )
 from inngest_conformance.strategies._rfc3339 import is_common_datetime
-from inngest_conformance.strategies._schema import JSON_TYPES, PropertySpec, RunSchema
+from inngest_conformance.strategies._schema import JSON_TYPES, ROOT, PropertySpec, RunSchema
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,
     MinimalSource,
@@ -107,7 +107,8 @@ class InvalidCase:
 @dataclass(frozen=True, slots=True)
 class Target:
     """One operator applied to one property (``None``: to the document as a whole), or one
-    rule of a compiled subschema at its place (a JSON pointer: ``/triggers/items/event``)."""
+    rule of a compiled subschema at its place (a JSON pointer: ``/triggers/items/event``;
+    :data:`.ROOT` for the root of a schema compiled whole)."""
 
     rule: str
     property: str | None
@@ -119,11 +120,14 @@ class Target:
     @builtins.property
     def nested(self) -> bool:
         """Whether the target is a rule of a compiled subschema (named by its place)."""
-        return self.property is not None and self.property.startswith("/")
+        return self.property is not None and (
+            self.property.startswith("/") or self.property == ROOT
+        )
 
     @builtins.property
     def requirement_suffix(self) -> str:
-        """How a requirement id names the target: ``rule:property``, ``rule:/place``."""
+        """How a requirement id names the target: ``rule:property``, ``rule:/place``,
+        ``rule:#`` (the root)."""
         if self.nested:
             return f"{self.rule}:{self.property}"
         return self.name.replace("/", ":")
@@ -250,7 +254,13 @@ def wrong_type(
     )
 
 
-@operator("not-an-object", keyword="type", level="schema", applies=lambda schema: [None])
+@operator(
+    "not-an-object",
+    keyword="type",
+    level="schema",
+    # A schema compiled whole has the root's own type rule (``wrong-type:#``) instead.
+    applies=lambda schema: [None] if schema.root is None else [],
+)
 def not_an_object(
     src: Source, schema: RunSchema, record: dict[str, Any], name: str | None
 ) -> tuple[Any, Violation]:
@@ -469,7 +479,7 @@ def targets(
                 continue
             if levels is not None and r.level not in levels:
                 continue
-            if not steps and _covered(schema.spec(prop), name):
+            if not steps and schema.root is None and _covered(schema.spec(prop), name):
                 continue
             out.append(Target(name, place))
     return tuple(out)
@@ -519,19 +529,24 @@ def _apply_nested(src: Source, schema: RunSchema, target: Target, base: Source) 
     subschema's rule."""
     assert target.property is not None
     node, prop, steps = schema.places[target.property]
-    record = plain_base(base, schema, Target(target.rule, prop))
-    spec = schema.spec(prop)
-    assert spec.node is not None
     made: list[Any] = ["", None]
 
     def leaf(at: Node, valid: Any) -> Any:
         made[0], value, made[1] = miss(target.rule, src, at, valid)
         return value
 
-    value, path = gen_along(base, spec.node, steps, leaf, 1)
+    record: Any
+    if schema.root is not None:
+        record, path = gen_along(base, schema.root, steps, leaf, 0)
+    else:
+        record = plain_base(base, schema, Target(target.rule, prop))
+        spec = schema.spec(prop)
+        assert spec.node is not None
+        value, path = gen_along(base, spec.node, steps, leaf, 1)
+        record[prop] = value
+        path = (prop, *path)
     if made[1] is not None:  # a missing or unexpected property: the oracle's location
         path = (*path, made[1])
-    record[prop] = value
     keyword, level, _ = rule_of(target)
     return InvalidCase(
         record,
@@ -539,7 +554,7 @@ def _apply_nested(src: Source, schema: RunSchema, target: Target, base: Source) 
             rule=target.rule,
             keyword=keyword,
             schema_path=f"{node.schema_path}/{keyword}",
-            path=pointer(prop, *path),
+            path=pointer(*path),
             level=level,
             property=target.property,
             detail=str(made[0]),
@@ -566,7 +581,7 @@ def _embedded(src: Source, schema: RunSchema, case: InvalidCase) -> InvalidCase:
 
 def plain_base(src: Source, schema: RunSchema, target: Target) -> dict[str, Any]:
     """The plain valid record an operator breaks, holding the property it targets."""
-    record = gen_record(src, schema, plain=True)
+    record: dict[str, Any] = gen_record(src, schema, plain=True)
     if target.property is not None and target.property not in record and not target.nested:
         spec = schema.spec(target.property)
         record[target.property] = gen_value(src, spec, plain=True)

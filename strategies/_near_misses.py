@@ -535,6 +535,14 @@ def _missing_required(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     value = dict(valid) if isinstance(valid, dict) else {}
     name = src.choice(node.required)
     value.pop(name, None)
+    # Still as many properties as minProperties asks: optional ones in the missing one's
+    # stead, so that only ``required`` is broken.
+    for other, sub in node.properties.items():
+        if len(value) >= node.min_properties:
+            break
+        if other != name and other not in value:
+            with contextlib.suppress(Unsatisfiable):
+                value[other] = gen_node(_FILL, sub, MAX_DEPTH, True)
     return Miss(name, value, name)
 
 
@@ -641,23 +649,29 @@ def _composition(
     valid: Any,
     accept: Callable[[Any], bool],
     keywords: tuple[str, ...] = (),
+    branches: tuple[Any, ...] | None = None,
 ) -> tuple[Any, ...]:
     """A near miss of the node's own value (by any rule of its branches' facts) that
     ``accept`` takes; the candidates are the other rules' misses and values of other types.
     Those the node's other keywords (all but ``keywords``) accept come first: a value that
-    breaks only the composition, where there is one."""
+    breaks only the composition, where there is one.  ``branches``: the subschemas whose
+    values and misses are the candidates (by default the node's composition)."""
     candidates: list[tuple[str, Any]] = []
     for kind, values in _WRONG_VALUES.items():
         candidates += [(f"type:{kind}", v) for v in values]
-    subs = [
-        *sampled(node.all_of),
-        *sampled(node.any_of),
-        *sampled(node.one_of),
-        node.then,
-        node.else_,
-        node.not_,
-        node.if_,
-    ]
+    subs = (
+        list(branches)
+        if branches is not None
+        else [
+            *sampled(node.all_of),
+            *sampled(node.any_of),
+            *sampled(node.one_of),
+            node.then,
+            node.else_,
+            node.not_,
+            node.if_,
+        ]
+    )
     plain = {k: v for k, v in node.raw.items() if k not in COMPOSITION}
     for sub in subs:
         if isinstance(sub, dict) and node.compiler is not None:
@@ -878,6 +892,102 @@ def _breaks_all_of(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     c = node.compiler
     whole = {"allOf": node.raw["allOf"]}
     return _composition(src, node, valid, lambda v: not _matches(c, whole, v), ("allOf",))
+
+
+@rule(
+    "breaks-dependent-schema",
+    "dependentSchemas",
+    "schema",
+    "with a property its dependentSchemas names, but not matching the schema it names",
+    lambda n: _objects_apply(n) and bool(n.dependent_schemas),
+)
+def _breaks_dependent_schema(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    c = node.compiler
+    assert c is not None
+    name = src.choice(tuple(node.dependent_schemas))
+    sub = node.dependent_schemas[name]
+    value = dict(valid) if isinstance(valid, dict) else {}
+    if name not in value:
+        prop = node.properties.get(name)
+        value[name] = gen_node(_FILL, prop, MAX_DEPTH, True) if prop is not None else None
+    if not _matches(c, sub, value):
+        return Miss(f"{name}-added", value)
+    for other in (k for k in valid if k != name) if isinstance(valid, dict) else ():
+        without = {k: v for k, v in value.items() if k != other}
+        if not _matches(c, sub, without):
+            return Miss(f"{name}-without-{other}", without)
+
+    def accept(v: Any) -> bool:
+        return isinstance(v, dict) and name in v and not _matches(c, sub, v)
+
+    present = merge({"required": [name]}, inline(c, sub))
+    return _composition(src, node, valid, accept, ("dependentSchemas",), (present,))
+
+
+def _names_in(compiler: Compiler, raw: Any, depth: int = 0) -> set[str]:
+    """Every property name ``raw`` and its in-place subschemas define: none of them is a
+    name an unevaluated property can have."""
+    raw = inline(compiler, raw)
+    if not isinstance(raw, dict) or depth > MAX_DEPTH:
+        return set()
+    names = set(raw.get("properties", {})) | set(raw.get("required", []))
+    subs = [*raw.get("allOf", ()), *raw.get("anyOf", ()), *raw.get("oneOf", ())]
+    subs += [raw[k] for k in ("if", "then", "else") if k in raw]
+    subs += list(raw.get("dependentSchemas", {}).values())
+    for sub in subs:
+        names |= _names_in(compiler, sub, depth + 1)
+    return names
+
+
+def _breaking(compiler: Compiler, sub: Any) -> Any:
+    """A simple value ``sub`` (an ``unevaluated...`` subschema) rejects, or ``None``."""
+    for values in _WRONG_VALUES.values():
+        for v in values:
+            if sub is False or not compiler.is_valid(sub, v):
+                return v
+    return None
+
+
+@rule(
+    "unevaluated-property",
+    "unevaluatedProperties",
+    "schema",
+    "with a property none of its subschemas evaluates, that its unevaluatedProperties rejects",
+    lambda n: (
+        _objects_apply(n)
+        and n.unevaluated_properties is not None
+        and n.additional is True
+        and not n.pattern_properties
+    ),
+)
+def _unevaluated_property(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.compiler is not None
+    value = dict(valid) if isinstance(valid, dict) else {}
+    known = _names_in(node.compiler, node.raw)
+    names = [n for n in ("extra", "x_unevaluated", "__proto__", "") if n not in known]
+    name = src.choice(names or ["x-" + "-".join(sorted(known))])
+    value[name] = _breaking(node.compiler, node.unevaluated_properties)
+    return Miss("unevaluated", value)
+
+
+@rule(
+    "unevaluated-item",
+    "unevaluatedItems",
+    "schema",
+    "with an item none of its subschemas evaluates, that its unevaluatedItems rejects",
+    lambda n: (
+        _arrays_apply(n)
+        and n.unevaluated_items is not None
+        and n.items is None
+        and n.contains is None
+    ),
+)
+def _unevaluated_item(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
+    assert node.compiler is not None
+    items = list(valid) if isinstance(valid, list) else []
+    while len(items) < len(node.prefix_items):
+        items.append(gen_node(_FILL, node.prefix_items[len(items)], MAX_DEPTH, True))
+    return "one-more", [*items, _breaking(node.compiler, node.unevaluated_items)]
 
 
 def unbuilt(rule_name: str, node: Node) -> str | None:

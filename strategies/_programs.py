@@ -138,7 +138,7 @@ def gen_create_record(
     one is ``now`` (milliseconds, as :func:`format_instant` takes them), so that the
     program's later transitions come after it."""
     fields = model.fields
-    record = gen_record(src, schema, common_datetimes=True)
+    record: dict[str, Any] = gen_record(src, schema, common_datetimes=True)
     for absent in (*model.absent_in(model.initial), fields.ended_at):
         if absent is not None:
             record.pop(absent, None)

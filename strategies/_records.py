@@ -172,13 +172,16 @@ def gen_record(
     common_datetimes: bool = False,
     with_optional: bool | None = None,
     plain: bool = False,
-) -> dict[str, Any]:
-    """A record the schema accepts.
+) -> Any:
+    """A record the schema accepts: an object, or of a schema compiled whole
+    (:attr:`RunSchema.root`) any value its root accepts.
 
     ``with_optional`` forces every optional property present (``True``) or absent
     (``False``); by default each is present about half the time.  ``plain`` makes every
     value one no reasonable implementation argues about (see the module docstring).
     """
+    if schema.root is not None:
+        return gen_node(src, schema.root, 0, plain)
     record: dict[str, Any] = {}
     last_datetime: str | None = None
     optional = [spec.name for spec in schema.properties if not spec.required]

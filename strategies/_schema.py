@@ -4,8 +4,11 @@ Everything the kit generates and every requirement it checks follows from this a
 the properties, which are required, each one's JSON types, enum and format, and whether
 unknown properties are allowed.  Nothing about the run record is hard-coded elsewhere, so
 a newer schema (one more status, one more property) changes the kit's behaviour with no
-code change.  A schema using keywords the kit cannot derive cases from is refused up front,
-naming them, rather than silently generating cases that ignore them.
+code change.  A schema of another shape (a root that is an array or a string, composition,
+``patternProperties`` or a subschema of ``additionalProperties`` at the root) is compiled
+whole, as one :class:`Node`, and its records are that node's values.  A schema using
+keywords the kit cannot derive cases from is refused up front, naming them, rather than
+silently generating cases that ignore them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from inngest_conformance._encode import canonical_sha256, pointer
@@ -24,6 +28,8 @@ from inngest_conformance.strategies._drafts import Translation, translate
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._limits import JSON_HOOKS, check_document
+from inngest_conformance.strategies._references import bundle, external_references
+from inngest_conformance.strategies._source import MinimalSource, RandomSource
 from inngest_conformance.strategies._subschema import (
     ANNOTATIONS,
     Compiler,
@@ -38,6 +44,10 @@ from inngest_conformance.strategies._validation import subschema_validator
 from inngest_conformance.strategies._values import JSON_TYPES as JSON_TYPES
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+ROOT = "#"
+"""How a requirement id and a target name the root of a schema compiled whole (a record
+that is an array, a string, a composition): its JSON pointer is empty, and ``/`` is the
+pointer of a property named ``""``."""
 SUPPORTED_FORMATS = ("date-time",)
 """The formats of a flat property; a compiled one has every format of :mod:`._formats`."""
 
@@ -104,6 +114,11 @@ class RunSchema:
     ignored: Mapping[str, int] = field(default_factory=dict, compare=False)
     """The keywords left unjudged (unknown to the draft, or beside a ``$ref`` the draft
     ignores), each with how often it occurs."""
+    root: Node | None = field(default=None, compare=False, repr=False)
+    """The whole schema compiled as one node, when it is not the flat record shape (a
+    root that is not an object, composition, ``patternProperties`` ... at the root):
+    records are that node's values, and its places (the root's is :data:`ROOT`) are under
+    the record property ``""``.  ``None`` for a flat record schema such as the run schema."""
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickled (to a worker process) as its document, and read again there: the
@@ -184,16 +199,6 @@ def _types(where: str, value: Any) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _unsupported(where: str, keys: set[str]) -> SchemaError:
-    names = ", ".join(sorted(keys))
-    return SchemaError(
-        f"{where} uses {names}, which the kit cannot derive cases from at the root of a "
-        "record; supported there: type, required, properties, additionalProperties "
-        "(true or false), dependentRequired, $defs and annotations (inside a property, "
-        "the README's 'Requirements and levels' lists the vocabulary)"
-    )
-
-
 def _is_flat(sub: Any) -> bool:
     """Whether a property's subschema is only a type, an enum and a date-time format."""
     if sub is True or sub == {}:
@@ -231,13 +236,29 @@ def _property(name: str, sub: Any, required: bool) -> PropertySpec:
     return PropertySpec(name, types, tuple(enum) if enum is not None else None, fmt, required)
 
 
-def schema_from_dict(document: Any, draft: str | None = None) -> RunSchema:
+def schema_from_dict(
+    document: Any, draft: str | None = None, *, schema_dir: str | os.PathLike[str] | None = None
+) -> RunSchema:
     """Analyse a schema document of the draft its ``$schema`` names (else ``draft``, else
     2020-12); :class:`SchemaError` says what is wrong and where (a JSON pointer of the
-    published document)."""
+    published document).
+
+    ``schema_dir``: the folder the documents its ``$ref`` names live in (by path, or by
+    their ``$id``); they are read from there, never fetched.  Without it, a reference to
+    another document is refused naming it."""
     if not isinstance(document, dict):
         raise SchemaError(f"a run schema must be a JSON object, not {type(document).__name__}")
     check_document(document, "", SchemaError)
+    outside = external_references(document)
+    if outside:
+        if schema_dir is None:
+            where, ref = outside[0]
+            raise SchemaError(
+                f"{where}: $ref {ref!r} names another document, and no folder of schemas "
+                "was given to read it from: give the schema by its path, with the documents "
+                "it refers to in its folder"
+            )
+        document = bundle(document, schema_dir)
     translation = translate(document, draft)
     try:
         return _analysed(translation, document)
@@ -259,14 +280,9 @@ def _analysed(translation: Translation, published: dict[str, Any]) -> RunSchema:
     document = translation.document
     if document == published:
         document = published  # the very object: a schema needing no translation is kept
-    extra = set(document) - _ROOT_KEYWORDS
-    if extra:
-        raise _unsupported("the schema", extra)
-    if _types("the schema", document.get("type")) != ("object",):
-        raise SchemaError("the schema's 'type' must be 'object': a run record is a JSON object")
-    props = document.get("properties", {})
-    if not isinstance(props, dict) or not props:
-        raise SchemaError("the schema has no 'properties' to derive records from")
+    if not _record_shaped(document):
+        return _root_schema(document, translation, published)
+    props = document["properties"]
     required = document.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
         raise SchemaError(f"'required' must be a list of property names, not {required!r}")
@@ -274,10 +290,6 @@ def _analysed(translation: Translation, published: dict[str, Any]) -> RunSchema:
     if missing:
         raise SchemaError(f"'required' names {missing[0]!r}, which 'properties' does not define")
     additional = document.get("additionalProperties", True)
-    if not isinstance(additional, bool):
-        raise _unsupported(
-            "the schema's additionalProperties (a subschema)", {"additionalProperties"}
-        )
     dependent = document.get("dependentRequired", {})
     if not isinstance(dependent, dict) or not all(
         isinstance(v, list) and all(isinstance(n, str) for n in v) for v in dependent.values()
@@ -310,6 +322,53 @@ def _analysed(translation: Translation, published: dict[str, Any]) -> RunSchema:
         ignored=translation.ignored,
     )
     _check_generable(schema)
+    return schema
+
+
+def _record_shaped(document: Mapping[str, Any]) -> bool:
+    """Whether the schema is the flat record shape the kit reads property by property (a
+    ``type: object`` root with properties, required, additionalProperties true or false,
+    dependentRequired and definitions): otherwise it is compiled whole (:func:`_root_schema`),
+    an object of no named properties (``{"type": "object"}``) too."""
+    return (
+        not set(document) - _ROOT_KEYWORDS
+        and document.get("type") in ("object", ["object"])
+        and isinstance(document.get("additionalProperties", True), bool)
+        and isinstance(document.get("properties"), dict)
+        and bool(document["properties"])
+    )
+
+
+def _root_schema(
+    document: Mapping[str, Any], translation: Translation, published: Mapping[str, Any]
+) -> RunSchema:
+    """A schema of any other shape, compiled whole: its records are the root node's
+    values, and every place under it, the root's own included, has its requirements."""
+    check_references(document)
+    compiler = Compiler(document, _SubschemaCheck(document, translation.draft))
+    root = compiler.node("", document, "")
+    nodes = compiler.nodes()
+    found = routes({"": root})
+    schema = RunSchema(
+        properties=(),
+        additional_properties=True,
+        title=str(document.get("title", "")),
+        sha256=canonical_sha256(published),
+        document=document,
+        nodes=tuple(nodes),
+        places={
+            n.place or ROOT: (n, *found[id(n)]) for n in nodes if id(n) in found and n.ref is None
+        },
+        root=root,
+        draft=translation.draft,
+        published=None if document is published else published,
+        ignored=translation.ignored,
+    )
+    for src in (MinimalSource(), RandomSource(0), RandomSource(1)):
+        try:
+            gen_node(src, root, 0, plain=isinstance(src, MinimalSource))
+        except Unsatisfiable as exc:
+            raise SchemaError(f"the kit found no value the schema accepts: {exc}") from None
     return schema
 
 
@@ -373,8 +432,6 @@ class _SubschemaCheck:
 
 def _check_generable(schema: RunSchema) -> None:
     """Refuse a schema whose properties no value can be generated for, naming where."""
-    from inngest_conformance.strategies._source import MinimalSource, RandomSource
-
     for spec in schema.properties:
         if spec.node is None:
             continue
@@ -389,7 +446,7 @@ def _check_generable(schema: RunSchema) -> None:
 
 def load_schema(path: str | os.PathLike[str] | None = None, draft: str | None = None) -> RunSchema:
     """The packaged run schema, or the one at ``path`` (read as ``draft`` when it has no
-    ``$schema``)."""
+    ``$schema``; the documents its ``$ref`` names are read from its folder)."""
     if path is None:
         text = (
             resources.files("inngest_conformance.strategies")
@@ -411,8 +468,10 @@ def load_schema(path: str | os.PathLike[str] | None = None, draft: str | None = 
             "levels of arrays and objects); the kit reads schemas up to its depth limit "
             "(see the README's limits)"
         ) from None
+    # The folder of a schema given by path holds the documents it refers to.
+    folder = Path(path).parent if path is not None else None
     try:
-        return schema_from_dict(document, draft)
+        return schema_from_dict(document, draft, schema_dir=folder)
     except SchemaError as exc:
         raise SchemaError(f"schema {where}: {exc}") from None
 

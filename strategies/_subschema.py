@@ -110,6 +110,9 @@ KEYWORDS = ANNOTATIONS | {
     "minProperties",
     "maxProperties",
     "dependentRequired",
+    "dependentSchemas",
+    "unevaluatedProperties",
+    "unevaluatedItems",
     "$ref",
     "$defs",
     "allOf",
@@ -121,7 +124,9 @@ KEYWORDS = ANNOTATIONS | {
     "else",
 }
 
-COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
+COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas")
+"""Keywords whose subschemas apply to the value itself (``dependentSchemas`` when its
+property is present): generation draws from a branch of them merged with the rest."""
 
 _SIMPLEST = MinimalSource()
 
@@ -169,6 +174,12 @@ class Node:
     min_properties: int = 0
     max_properties: int | None = None
     dependent_required: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    dependent_schemas: dict[str, Any] = field(default_factory=dict)
+    """Each property's ``dependentSchemas`` subschema (raw, as composition branches are)."""
+    unevaluated_properties: Any = None
+    """``unevaluatedProperties`` (raw: ``False`` or a subschema), ``None`` when absent."""
+    unevaluated_items: Any = None
+    """``unevaluatedItems`` (raw), ``None`` when absent."""
     ref: Node | None = None
     all_of: tuple[Any, ...] = ()
     any_of: tuple[Any, ...] = ()
@@ -178,7 +189,7 @@ class Node:
     then: Any = None
     else_: Any = None
     compiler: Compiler | None = field(default=None, repr=False)
-    branches: dict[tuple[int, int, bool], Node] = field(default_factory=dict, repr=False)
+    branches: dict[tuple[int, int, bool, int], Node] = field(default_factory=dict, repr=False)
     """The merged branches of a composed node drawn so far (see :func:`_branch`)."""
     plain_matches: tuple[str, ...] = field(default=(), repr=False)
     """Strings matching the node's pattern, drawn once: a plain value is one of them."""
@@ -200,6 +211,7 @@ class Node:
             or self.one_of
             or self.not_ is not None
             or self.if_ is not None
+            or self.dependent_schemas
         )
 
     def is_valid(self, value: Any) -> bool:
@@ -294,7 +306,7 @@ class Compiler:
             node.ref = self.node(path, target, place if path else "")
             return
         types = raw.get("type")
-        if types is not None:
+        if "type" in raw:
             names = [types] if isinstance(types, str) else types
             if not isinstance(names, list) or not names or any(n not in JSON_TYPES for n in names):
                 raise SchemaError(f"{where}: 'type' must name JSON types, not {types!r}")
@@ -430,6 +442,21 @@ class Compiler:
         if not isinstance(dependent, dict):
             raise SchemaError(f"{where}: 'dependentRequired' must be an object")
         node.dependent_required = {k: tuple(v) for k, v in dependent.items()}
+        schemas = raw.get("dependentSchemas", {})
+        if not isinstance(schemas, dict) or not all(
+            isinstance(s, (dict, bool)) for s in schemas.values()
+        ):
+            raise SchemaError(f"{where}: 'dependentSchemas' must map names to subschemas")
+        node.dependent_schemas = {k: s for k, s in schemas.items() if s is not True and s != {}}
+        for key, attr in (
+            ("unevaluatedProperties", "unevaluated_properties"),
+            ("unevaluatedItems", "unevaluated_items"),
+        ):
+            sub = raw.get(key)
+            if sub is not None and not isinstance(sub, (dict, bool)):
+                raise SchemaError(f"{where}: '{key}' must be a subschema")
+            if sub is not None and sub is not True and sub != {}:
+                setattr(node, attr, sub)
 
     def nodes(self) -> list[Node]:
         return list(self.order)
@@ -439,8 +466,16 @@ class Compiler:
 #: these (and ``$ref``) never moves into the value, so no validator or generator ends it.
 _IN_PLACE_LISTS = ("allOf", "anyOf", "oneOf")
 _IN_PLACE = ("not", "if", "then", "else")
+_IN_PLACE_MAPS = ("dependentSchemas",)
 _INTO_MAPS = ("properties", "patternProperties", "$defs")
-_INTO = ("additionalProperties", "items", "contains", "propertyNames")
+_INTO = (
+    "additionalProperties",
+    "items",
+    "contains",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
 
 
 def _subschemas(raw: Any, path: str, compiler: Compiler) -> list[tuple[str, Any, bool]]:
@@ -457,6 +492,9 @@ def _subschemas(raw: Any, path: str, compiler: Compiler) -> list[tuple[str, Any,
         if isinstance(raw.get(key), list):
             out += [(f"{path}/{key}/{i}", s, True) for i, s in enumerate(raw[key])]
     out += [(f"{path}/{key}", raw[key], True) for key in _IN_PLACE if key in raw]
+    for key in _IN_PLACE_MAPS:
+        if isinstance(raw.get(key), dict):
+            out += [(path + pointer(key, k), s, True) for k, s in raw[key].items()]
     for key in _INTO_MAPS:
         if isinstance(raw.get(key), dict):
             out += [(path + pointer(key, k), s, False) for k, s in raw[key].items()]
@@ -790,7 +828,7 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
     seen: set[str] = set()
     for i in range(n):
         sub: Node | bool | None = node.prefix_items[i] if i < len(node.prefix_items) else node.items
-        if sub is False:
+        if sub is False or (sub is None and node.unevaluated_items is False):
             break
         for _ in range(8):
             value = (
@@ -828,7 +866,7 @@ def _extra_name(src: Source, node: Node, taken: Any) -> tuple[str, Node | None] 
         name = _from_regex(src, regex)
         if name not in node.properties and name not in taken:
             return name, node.pattern_properties[regex]
-    if node.additional is False:
+    if node.additional is False or node.unevaluated_properties is False:
         return None
     name = "x_" + WORDS[(src.integer(0, len(WORDS) - 1) + len(taken)) % len(WORDS)]
     if (
@@ -970,7 +1008,10 @@ def _branch(src: Source, node: Node) -> Node:
     one_of = src.integer(0, len(node.one_of) - 1) if len(node.one_of) > 1 else 0
     # ``then`` first: the simplest value takes the branch the schema spells out.
     then = node.if_ is not None and not src.boolean() and node.then is not None
-    key = (any_of, one_of, then)
+    # Each dependentSchemas property present (a bit each; the simplest value has none).
+    present = [name for name in node.dependent_schemas if src.boolean()]
+    mask = sum(1 << i for i, name in enumerate(node.dependent_schemas) if name in present)
+    key = (any_of, one_of, then, mask)
     known = node.branches.get(key)
     if known is not None:
         return known
@@ -984,6 +1025,8 @@ def _branch(src: Source, node: Node) -> Node:
         parts += [node.if_, node.then]
     elif node.if_ is not None and node.else_ is not None:
         parts.append(node.else_)
+    for name in present:
+        parts += [{"required": [name]}, node.dependent_schemas[name]]
     merged: Any = {}
     for part in parts:
         merged = merge(merged, inline(node.compiler, part, node.schema_path or "#"))
@@ -1123,6 +1166,8 @@ def _needs_check(node: Node) -> bool:
         or node.max_properties is not None
         or node.min_properties
         or node.dependent_required
+        or node.unevaluated_properties is not None
+        or node.unevaluated_items is not None
         or (node.max_length is not None and node.format is not None)
         or (node.min_length and node.format is not None)
         or (node.multiple_of is not None and not float(node.multiple_of).is_integer())

@@ -63,6 +63,17 @@ def _grouped(keyword: str, message: str) -> Any:
                     yield ValidationError(f"property name {name!r}: {inner.message}")
                     return
             return
+        if keyword == "dependentSchemas":
+            if not isinstance(instance, dict):
+                return
+            for name, sub in value.items():
+                if name not in instance:
+                    continue
+                inner = next(validator.descend(instance, sub, schema_path=name), None)
+                if inner is not None:
+                    yield ValidationError(f"{message} {name!r}: {inner.message}")
+                    return
+            return
         for i, sub in enumerate(value):  # allOf
             inner = next(validator.descend(instance, sub, schema_path=i), None)
             if inner is not None:
@@ -72,7 +83,8 @@ def _grouped(keyword: str, message: str) -> Any:
     return check
 
 
-#: Draft 2020-12 with ``if``/``then``/``else``, ``propertyNames`` and ``allOf`` errors
+#: Draft 2020-12 with ``if``/``then``/``else``, ``propertyNames``, ``allOf`` and
+#: ``dependentSchemas`` errors
 #: reported whole, at the instance the keyword applies to (the verdict is the same).
 _Validator = validators.extend(
     Draft202012Validator,
@@ -80,6 +92,7 @@ _Validator = validators.extend(
         "if": _grouped("if", "matches its if, and not its"),
         "propertyNames": _grouped("propertyNames", ""),
         "allOf": _grouped("allOf", "does not match allOf branch"),
+        "dependentSchemas": _grouped("dependentSchemas", "does not match the dependentSchemas of"),
     },
 )
 

@@ -675,8 +675,8 @@ def _draft_03(document: dict[str, Any]) -> None:
     document["$schema"] = "http://json-schema.org/draft-03/schema#"
 
 
-def _pattern_properties(document: dict[str, Any]) -> None:
-    document["patternProperties"] = {"^x-": {"type": "string"}}
+def _dynamic_ref(document: dict[str, Any]) -> None:
+    document["$dynamicRef"] = "#meta"
 
 
 NO_INITIAL = {
@@ -703,9 +703,9 @@ REFUSALS: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
         lambda p: [*REFERENCE, "--schema", _schema(p, _draft_03)],
         ["draft-03", "2020-12"],
     ),
-    "schema-with-pattern-properties": (
-        lambda p: [*REFERENCE, "--schema", _schema(p, _pattern_properties)],
-        ["patternProperties"],
+    "schema-with-dynamic-ref": (
+        lambda p: [*REFERENCE, "--schema", _schema(p, _dynamic_ref)],
+        ["$dynamicRef"],
     ),
     "lifecycle-without-initial": (
         lambda p: [*STORE, "--lifecycle", _file(p, "lifecycle.json", NO_INITIAL)],
