@@ -61,7 +61,7 @@ from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import checked_report, with_report_path, write_reports
-from inngest_conformance.strategies import Oracle
+from inngest_conformance.strategies import DRAFTS, Oracle
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 
@@ -215,9 +215,19 @@ def read_budget(args: argparse.Namespace) -> Budget | None:
     return Budget.of(args.max_time, args.rounds)
 
 
-def _schema_options(p: argparse.ArgumentParser) -> None:
+def _schema_options(p: argparse.ArgumentParser, *, draft: bool = True) -> None:
     p.add_argument("--schema", metavar="PATH", help="a run schema (default: the packaged one)")
+    if draft:
+        _draft_option(p)
     p.add_argument("--lifecycle", metavar="PATH", help="a lifecycle table, JSON or TOML")
+
+
+def _draft_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--draft",
+        choices=DRAFTS,
+        help="the JSON Schema draft of a --schema without $schema (default 2020-12)",
+    )
 
 
 def _junit_option(p: argparse.ArgumentParser) -> None:
@@ -490,6 +500,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="run one record through the oracle")
     p.add_argument("file", metavar="FILE.json")
     p.add_argument("--schema", metavar="PATH")
+    _draft_option(p)
 
     p = sub.add_parser(
         "replay",
@@ -532,7 +543,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the validator failures in the JSON Schema Test Suite format",
     )
-    _schema_options(p)
+    _schema_options(p, draft=False)
 
     p = sub.add_parser("requirements", help="list the requirement catalogue")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -606,7 +617,7 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
 
 
 def _certify(args: argparse.Namespace) -> int:
-    ctx = context(args.schema, args.lifecycle)
+    ctx = context(args.schema, args.lifecycle, args.draft)
     levels, exceptions = scope(args)
     baseline = read_baseline(args)
     budget = read_budget(args)
@@ -618,6 +629,7 @@ def _certify(args: argparse.Namespace) -> int:
         schema=schema_paths.get("schema"),
         lifecycle=schema_paths.get("lifecycle"),
         rejects_with=args.rejects_with,
+        draft=args.draft,
     )
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
@@ -654,6 +666,7 @@ def _certify_run(
         rejects_with=tuple(args.rejects_with),
         schema=args.schema,
         lifecycle=args.lifecycle,
+        draft=args.draft,
     )
     with guard.raising():
         adapter: Adapter = spec.open()
@@ -742,7 +755,7 @@ def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
 
 
 def _compare(args: argparse.Namespace) -> int:
-    ctx = context(args.schema, args.lifecycle)
+    ctx = context(args.schema, args.lifecycle, args.draft)
     levels = _levels(args)
     baseline = read_baseline(args)
     budget = read_budget(args)
@@ -765,11 +778,14 @@ def _compare(args: argparse.Namespace) -> int:
             schema=schema_paths.get("schema"),
             lifecycle=schema_paths.get("lifecycle"),
             rejects_with=args.rejects_with if kind == "target" else (),
+            draft=args.draft,
         )
         for kind, value in specs
     ]
     words = [word for kind, value in specs for word in (f"--{kind}", value)]
-    words += invocation(schema=schema_paths.get("schema"), lifecycle=schema_paths.get("lifecycle"))
+    words += invocation(
+        schema=schema_paths.get("schema"), lifecycle=schema_paths.get("lifecycle"), draft=args.draft
+    )
     opens = [
         AdapterSpec(
             **{kind: value},
@@ -779,6 +795,7 @@ def _compare(args: argparse.Namespace) -> int:
             rejects_with=tuple(args.rejects_with) if kind == "target" else (),
             schema=args.schema,
             lifecycle=args.lifecycle,
+            draft=args.draft,
         )
         for kind, value in specs
     ]
@@ -900,7 +917,7 @@ def _read_json(path: str, what: str) -> Any:
 def _validate(args: argparse.Namespace) -> int:
     """The dialect's verdict (exit 1 on an error); an error under the kit's reading of
     OpenAPI's formats alone is shown, marked, and leaves the record valid."""
-    ctx = context(args.schema)
+    ctx = context(args.schema, draft=args.draft)
     document = _read_json(args.file, "record")
     oracle = Oracle(ctx.schema)
     errors = oracle.errors(document)
@@ -918,7 +935,7 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _fixtures(args: argparse.Namespace) -> int:
-    ctx = context(args.schema, args.lifecycle)
+    ctx = context(args.schema, args.lifecycle, args.draft)
     try:
         paths = write_fixtures(
             args.out,
@@ -942,7 +959,7 @@ def _fixtures(args: argparse.Namespace) -> int:
 def _audit(args: argparse.Namespace) -> int:
     from inngest_conformance._audit import MAX_LINE_BYTES, RECORD_TIMEOUT, audit_file
 
-    ctx = context(args.schema, args.lifecycle)
+    ctx = context(args.schema, args.lifecycle, args.draft)
     report_dir = Path(args.report_dir)
     _check_writable(report_dir)
     cert = audit_file(
@@ -1035,7 +1052,7 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _requirements(args: argparse.Namespace) -> int:
-    ctx = context(args.schema, args.lifecycle)
+    ctx = context(args.schema, args.lifecycle, args.draft)
     reqs = [r for role in ROLE_LEVELS for r in plan(ctx, role)]
     variants = {r.id: variant_names(ctx, r) for r in reqs} if args.variants else {}
     if args.format == "json":

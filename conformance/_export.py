@@ -285,7 +285,7 @@ def suite_groups(ctx: Context, columns: Sequence[ExportedColumn]) -> tuple[list[
     groups: list[dict[str, Any]] = []
     programs: list[str] = []  # the requirements of the failures left out, once each
     n_programs = 0
-    document = dict(ctx.schema.document)
+    document = dict(ctx.schema.self_describing)
     by_id = {r.id: r for r in catalogue(ctx.schema, model=ctx.model)}
     for col in columns:
         whose = f" [{col.column}]" if col.column else ""

@@ -207,7 +207,7 @@ def _test_suite(
     for g, (description, cases) in enumerate(groups):
         yield ("," if g else "") + "\n  {\n"
         yield f'    "description": {dump(description, 2)},\n'
-        yield f'    "schema": {dump(dict(schema.document), 2)},\n'
+        yield f'    "schema": {dump(dict(schema.self_describing), 2)},\n'
         yield '    "tests": ['
         empty = True
         for t, case in enumerate(cases):

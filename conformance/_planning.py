@@ -28,10 +28,11 @@ from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
 from inngest_conformance.strategies._files import read_text
 
 
-def context(schema: Any = None, lifecycle: Any = None) -> Context:
+def context(schema: Any = None, lifecycle: Any = None, draft: str | None = None) -> Context:
     """What a run is judged against: a schema and a lifecycle table, each a path, a
-    document, an object or ``None`` for the bundled one."""
-    resolved = resolve_schema(schema)
+    document, an object or ``None`` for the bundled one; ``draft`` is the JSON Schema draft
+    of a schema without ``$schema`` (``--draft``)."""
+    resolved = resolve_schema(schema, draft)
     return Context(resolved, resolve_lifecycle(lifecycle, resolved))
 
 
@@ -43,6 +44,7 @@ def invocation(
     schema: str | None = None,
     lifecycle: str | None = None,
     rejects_with: Sequence[str] = (),
+    draft: str | None = None,
 ) -> list[str]:
     """The certify arguments that name a run's implementation, schema, lifecycle table and
     rejection classes, in that order: what a report records, and its ``reproduce`` and
@@ -53,6 +55,7 @@ def invocation(
         ("command", command),
         ("url", url),
         ("schema", schema),
+        ("draft", draft),
         ("lifecycle", lifecycle),
     )
     words = [word for flag, value in named if value is not None for word in (f"--{flag}", value)]

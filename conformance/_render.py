@@ -538,6 +538,8 @@ def to_markdown(report: dict[str, Any]) -> str:
         lines += [f"- `{e['id']}`: {_md_cell(e['reason'], 400)}" for e in report["exceptions"]]
     if report["warnings"]:
         lines += ["", "## Warnings", "", *(f"- {_md_cell(w, 400)}" for w in report["warnings"])]
+    if schema_note(report):
+        lines += ["", _md_cell(schema_note(report), 2000)]
     lines += [
         "",
         f"Schema sha256 `{report['schema']['sha256']}`, lifecycle model sha256 "
@@ -545,6 +547,20 @@ def to_markdown(report: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def schema_note(report: dict[str, Any]) -> str:
+    """One line on how the schema was read, when not plainly as draft 2020-12: its draft,
+    and the keywords left unjudged (empty for the run schema)."""
+    schema = report["schema"]
+    parts = []
+    if schema.get("draft"):
+        parts.append(f"Schema read as draft {schema['draft']}.")
+    ignored = schema.get("ignored_keywords") or {}
+    if ignored:
+        named = ", ".join(f"{k} ({n})" for k, n in ignored.items())
+        parts.append(f"Not judged (keywords the draft does not define, or ignores): {named}.")
+    return " ".join(parts)
 
 
 def _md_failure_lines(row: dict[str, Any], whose: str = "") -> list[str]:
@@ -879,6 +895,7 @@ def to_html(report: dict[str, Any]) -> str:
         + baseline
         + (f"<h2>Declared exceptions (not claimed)</h2><ul>{exceptions}</ul>" if exceptions else "")
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
+        + (f'<p class="meta">{_h(schema_note(report))}</p>' if schema_note(report) else "")
         + f'<p class="meta">schema sha256 <code>{_h(report["schema"]["sha256"])}</code> · '
         f"lifecycle model sha256 <code>{_h(report['lifecycle_model']['sha256'])}</code> · "
         f"fingerprint <code>{_h(report.get('fingerprint', ''))}</code></p>"

@@ -77,7 +77,7 @@ def _recorded(report: dict[str, Any], key: str = "invocation") -> list[str]:
 def recorded_options(words: Sequence[str]) -> argparse.Namespace:
     """The schema, lifecycle table and rejection classes a recorded invocation names."""
     parser = argparse.ArgumentParser(add_help=False)
-    for flag in ("--schema", "--lifecycle"):
+    for flag in ("--schema", "--draft", "--lifecycle"):
         parser.add_argument(flag)
     parser.add_argument("--rejects-with", action="append", default=[])
     ns, _ = parser.parse_known_args(list(words))
@@ -95,10 +95,10 @@ def _recorded_context(
     that quotes none of it."""
     paths = [p for p in (options.schema, options.lifecycle) if p is not None]
     if trusted or not paths:
-        return context(options.schema, options.lifecycle)
+        return context(options.schema, options.lifecycle, options.draft)
     named = " and ".join(paths)
     try:
-        ctx = context(options.schema, options.lifecycle)
+        ctx = context(options.schema, options.lifecycle, options.draft)
     except ConformanceError:
         raise UsageError(
             f"the report names {named}, which cannot be read as the schema and lifecycle "
@@ -310,6 +310,7 @@ def replay_report(
             rejects_with=tuple(rejects) if reach[0] == "--target" else (),
             schema=options.schema,
             lifecycle=options.lifecycle,
+            draft=options.draft,
         ).open()
         try:
             for row in group.rows:

@@ -58,6 +58,8 @@ OPTIONS: dict[str, str] = {
     "junit": "write the conformance results as JUnit XML to this file (one testsuite per "
     "implementation)",
     "schema": "a run schema file (default: the packaged one)",
+    "draft": "the JSON Schema draft of a schema without $schema: 4, 6, 7, 2019-09 or 2020-12 "
+    "(default: 2020-12)",
     "lifecycle": "a lifecycle table, JSON or TOML (default: the packaged one)",
     "timeout": "seconds to wait for one answer (default: 5)",
     "max_answer_mb": "the largest answer a program or service may give, in MiB (default: "
@@ -120,7 +122,9 @@ class _Session:
         from inngest_conformance._planning import context
 
         self.config = config
-        self.ctx = context(setting(config, "schema"), setting(config, "lifecycle"))
+        self.ctx = context(
+            setting(config, "schema"), setting(config, "lifecycle"), setting(config, "draft")
+        )
         self._adapter: Any = None
         self.rows: list[dict[str, Any]] = []
         self.requirements: list[Any] | None = None
@@ -158,6 +162,7 @@ class _Session:
                 rejects_with=(setting(self.config, "rejects_with") or "").split(),
                 schema=setting(self.config, "schema"),
                 lifecycle=setting(self.config, "lifecycle"),
+                draft=setting(self.config, "draft"),
             )
         return self._adapter
 
@@ -573,6 +578,7 @@ def invocation_words(config: pytest.Config) -> list[str]:
         schema=setting(config, "schema"),
         lifecycle=setting(config, "lifecycle"),
         rejects_with=(setting(config, "rejects_with") or "").split(),
+        draft=setting(config, "draft"),
     )
 
 

@@ -36,6 +36,7 @@ from inngest_conformance.errors import UsageError
 
 if TYPE_CHECKING:
     from inngest_conformance._budget import Budget
+    from inngest_conformance.strategies import RunSchema
 
 __all__ = [
     "CERTIFICATE_FORMAT",
@@ -275,6 +276,18 @@ def with_report_path(report: dict[str, Any], report_path: str) -> dict[str, Any]
     return out
 
 
+def _schema_entry(schema: RunSchema) -> dict[str, Any]:
+    """The report's ``schema``: its hash and title; the draft it was read as, unless 2020-12,
+    and the keywords no draft defines that were left unjudged, if any (so the run schema's
+    entry is as it always was)."""
+    entry: dict[str, Any] = {"sha256": schema.sha256, "title": schema.title}
+    if schema.draft != "2020-12":
+        entry["draft"] = schema.draft
+    if schema.ignored:
+        entry["ignored_keywords"] = dict(schema.ignored)
+    return entry
+
+
 def build_report(
     info: RunInfo,
     results: Sequence[Result],
@@ -306,7 +319,7 @@ def build_report(
     report = {
         "format": FORMAT,
         "kit": {"version": __version__},
-        "schema": {"sha256": info.ctx.schema.sha256, "title": info.ctx.schema.title},
+        "schema": _schema_entry(info.ctx.schema),
         "lifecycle_model": {"sha256": info.ctx.model.sha256},
         "seed": info.seed,
         "profile": info.profile,

@@ -83,7 +83,7 @@ def suite(
     identity = {
         "fixture": fixture,
         "role": role,
-        "schema": None if schema is None else ctx.schema.document,
+        "schema": None if schema is None else ctx.schema.source,
         "lifecycle": None if lifecycle is None else ctx.model.to_json(),
     }
 

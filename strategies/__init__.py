@@ -19,6 +19,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
+from inngest_conformance.strategies._drafts import DIALECTS, DRAFTS, read_draft
 from inngest_conformance.strategies._invalid import (
     OPERATORS,
     InvalidCase,
@@ -60,6 +61,7 @@ from inngest_conformance.strategies._status_sequences import (
 )
 
 __all__ = [
+    "DRAFTS",
     "OPERATORS",
     "Fields",
     "HypothesisSource",
@@ -101,16 +103,21 @@ SchemaLike = RunSchema | Mapping[str, Any] | str | os.PathLike[str] | None
 ModelLike = LifecycleModel | Mapping[str, Any] | str | os.PathLike[str] | None
 
 
-def resolve_schema(schema: SchemaLike) -> RunSchema:
-    """A :class:`RunSchema` from an analysed schema, a document, or a path."""
+def resolve_schema(schema: SchemaLike, draft: str | None = None) -> RunSchema:
+    """A :class:`RunSchema` from an analysed schema, a document, or a path; a document
+    without ``$schema`` is read as ``draft`` (one of :data:`DRAFTS`; default 2020-12)."""
     if schema is None:
+        if draft is not None:
+            read_draft(default_schema().document, draft)
         return default_schema()
     if isinstance(schema, RunSchema):
+        if draft is not None and draft != schema.draft:
+            read_draft({"$schema": DIALECTS[schema.draft]}, draft)  # type: ignore[index]
         return schema
     if isinstance(schema, Mapping):
-        return schema_from_dict(dict(schema))
+        return schema_from_dict(dict(schema), draft)
     if isinstance(schema, (str, os.PathLike)):
-        return load_schema(schema)
+        return load_schema(schema, draft)
     raise InvalidArgument(f"schema={schema!r} must be a RunSchema, a schema dict or a path")
 
 

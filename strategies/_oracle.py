@@ -89,7 +89,7 @@ class Oracle:
 
     def __init__(self, schema: RunSchema | None = None) -> None:
         self.schema = schema or default_schema()
-        self._validator = subschema_validator(self.schema.document)
+        self._validator = subschema_validator(self.schema.document, draft=self.schema.draft)
         self._readings: dict[str, Any] = {}
         self._known = {p.name: p for p in self.schema.properties}
 
@@ -101,7 +101,7 @@ class Oracle:
         judge = self._readings.get(reading)
         if judge is None:
             judge = self._readings[reading] = subschema_validator(
-                self.schema.document, reading=reading
+                self.schema.document, reading=reading, draft=self.schema.draft
             )
         return judge
 

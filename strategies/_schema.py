@@ -24,6 +24,7 @@ from typing import Any
 
 from inngest_conformance._encode import canonical_sha256, pointer
 from inngest_conformance.errors import SchemaError as SchemaError  # re-exported
+from inngest_conformance.strategies._drafts import Translation, translate
 from inngest_conformance.strategies._files import read_text
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._limits import JSON_HOOKS, check_document
@@ -105,6 +106,14 @@ class RunSchema:
     recursion: tuple[str, tuple[Step, ...]] | None = field(default=None, compare=False, repr=False)
     """Where a record holds records again (``$ref: "#"``): the property and the steps
     below it, by the shortest way; ``None`` when it never does."""
+    draft: str = "2020-12"
+    """The draft the published document was read as (:data:`._drafts.DRAFTS`)."""
+    published: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
+    """The document as given, when it is not :attr:`document` (which is its translation
+    into draft 2020-12, without the keywords no draft defines)."""
+    ignored: Mapping[str, int] = field(default_factory=dict, compare=False)
+    """The keywords left unjudged (unknown to the draft, or beside a ``$ref`` the draft
+    ignores), each with how often it occurs."""
     root: Node | None = field(default=None, compare=False, repr=False)
     """The whole schema compiled as one node, when it is not the flat record shape (a
     root that is not an object, composition, ``patternProperties`` ... at the root):
@@ -114,13 +123,29 @@ class RunSchema:
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         # Pickled (to a worker process) as its document, and read again there: the
         # compiled subschemas hold the oracle's validator, which does not pickle.
-        return (schema_from_dict, (self.document,))
+        return (schema_from_dict, (self.source, self.draft))
+
+    @property
+    def source(self) -> Mapping[str, Any]:
+        """The document as published: what an implementation under test is given."""
+        return self.document if self.published is None else self.published
+
+    @property
+    def self_describing(self) -> Mapping[str, Any]:
+        """The published document with a ``$schema`` naming the draft it was read as (for
+        a file others read alone, such as a test-suite file)."""
+        source = self.source
+        if "$schema" in source or self.draft == "2020-12":
+            return source
+        from inngest_conformance.strategies._drafts import DIALECTS
+
+        return {"$schema": DIALECTS[self.draft], **source}  # type: ignore[index]
 
     @property
     def flat(self) -> bool:
         """Whether every property is a type, an enum or a date-time (the fast oracle's
-        own checks are then the whole schema)."""
-        return not self.nodes and not self.dependent_required
+        own checks are then the whole schema; not in draft 4, whose integers differ)."""
+        return not self.nodes and not self.dependent_required and self.draft != "4"
 
     @property
     def required(self) -> tuple[str, ...]:
@@ -212,9 +237,11 @@ def _property(name: str, sub: Any, required: bool) -> PropertySpec:
 
 
 def schema_from_dict(
-    document: Any, *, schema_dir: str | os.PathLike[str] | None = None
+    document: Any, draft: str | None = None, *, schema_dir: str | os.PathLike[str] | None = None
 ) -> RunSchema:
-    """Analyse a schema document; :class:`SchemaError` says what is wrong and where.
+    """Analyse a schema document of the draft its ``$schema`` names (else ``draft``, else
+    2020-12); :class:`SchemaError` says what is wrong and where (a JSON pointer of the
+    published document).
 
     ``schema_dir``: the folder the documents its ``$ref`` names live in (by path, or by
     their ``$id``); they are read from there, never fetched.  Without it, a reference to
@@ -222,9 +249,6 @@ def schema_from_dict(
     if not isinstance(document, dict):
         raise SchemaError(f"a run schema must be a JSON object, not {type(document).__name__}")
     check_document(document, "", SchemaError)
-    dialect = document.get("$schema", DRAFT_2020_12)
-    if not isinstance(dialect, str) or dialect.rstrip("#") != DRAFT_2020_12:
-        raise SchemaError(f"$schema is {dialect!r}; the kit reads draft 2020-12 ({DRAFT_2020_12})")
     outside = external_references(document)
     if outside:
         if schema_dir is None:
@@ -235,8 +259,29 @@ def schema_from_dict(
                 "it refers to in its folder"
             )
         document = bundle(document, schema_dir)
+    translation = translate(document, draft)
+    try:
+        return _analysed(translation, document)
+    except SchemaError as exc:
+        raise SchemaError(_published_words(str(exc), translation)) from None
+
+
+def _published_words(message: str, translation: Translation) -> str:
+    """A refusal naming its place as the published document spells it (a translation's
+    ``/$defs/a/prefixItems/0`` is the published ``/definitions/a/items/0``)."""
+    if not translation.moves or not message.startswith("/"):
+        return message
+    head, sep, rest = message.partition(" ")
+    end = head.rstrip(":")
+    return translation.published_pointer(end) + head[len(end) :] + sep + rest
+
+
+def _analysed(translation: Translation, published: dict[str, Any]) -> RunSchema:
+    document = translation.document
+    if document == published:
+        document = published  # the very object: a schema needing no translation is kept
     if not _record_shaped(document):
-        return _root_schema(document)
+        return _root_schema(document, translation, published)
     props = document["properties"]
     required = document.get("required", [])
     if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
@@ -251,7 +296,7 @@ def schema_from_dict(
     ):
         raise SchemaError("'dependentRequired' must map property names to lists of names")
     check_references(document)
-    compiler = Compiler(document, _SubschemaCheck(document))
+    compiler = Compiler(document, _SubschemaCheck(document, translation.draft))
     properties = []
     for n, s in props.items():
         if _is_flat(s):
@@ -266,12 +311,15 @@ def schema_from_dict(
         properties=tuple(properties),
         additional_properties=additional,
         title=str(document.get("title", "")),
-        sha256=canonical_sha256(document),
+        sha256=canonical_sha256(published),
         document=document,
         nodes=tuple(nodes),
         places={n.place: (n, *found[id(n)]) for n in nodes if id(n) in found and n.ref is None},
         dependent_required={k: tuple(v) for k, v in dependent.items()},
         recursion=_recursion(properties),
+        draft=translation.draft,
+        published=None if document is published else published,
+        ignored=translation.ignored,
     )
     _check_generable(schema)
     return schema
@@ -291,11 +339,13 @@ def _record_shaped(document: Mapping[str, Any]) -> bool:
     )
 
 
-def _root_schema(document: Mapping[str, Any]) -> RunSchema:
+def _root_schema(
+    document: Mapping[str, Any], translation: Translation, published: Mapping[str, Any]
+) -> RunSchema:
     """A schema of any other shape, compiled whole: its records are the root node's
     values, and every place under it, the root's own included, has its requirements."""
     check_references(document)
-    compiler = Compiler(document, _SubschemaCheck(document))
+    compiler = Compiler(document, _SubschemaCheck(document, translation.draft))
     root = compiler.node("", document, "")
     nodes = compiler.nodes()
     found = routes({"": root})
@@ -303,13 +353,16 @@ def _root_schema(document: Mapping[str, Any]) -> RunSchema:
         properties=(),
         additional_properties=True,
         title=str(document.get("title", "")),
-        sha256=canonical_sha256(document),
+        sha256=canonical_sha256(published),
         document=document,
         nodes=tuple(nodes),
         places={
             n.place or ROOT: (n, *found[id(n)]) for n in nodes if id(n) in found and n.ref is None
         },
         root=root,
+        draft=translation.draft,
+        published=None if document is published else published,
+        ignored=translation.ignored,
     )
     for src in (MinimalSource(), RandomSource(0), RandomSource(1)):
         try:
@@ -356,8 +409,9 @@ class _SubschemaCheck:
 
     _KEEP = 1024
 
-    def __init__(self, document: Mapping[str, Any]) -> None:
+    def __init__(self, document: Mapping[str, Any], draft: str) -> None:
         self._document = document
+        self._draft = draft
         self._validator: Any = None
         self._parts: dict[int, tuple[Any, Any]] = {}
 
@@ -366,7 +420,9 @@ class _SubschemaCheck:
         if kept is None or kept[0] is not subschema:
             if self._validator is None:
                 # The kit's reading: a generated valid value is valid under every reading.
-                self._validator = subschema_validator(self._document, reading=OPENAPI_FORMAT)
+                self._validator = subschema_validator(
+                    self._document, reading=OPENAPI_FORMAT, draft=self._draft
+                )
             if len(self._parts) >= self._KEEP:
                 self._parts.clear()
             kept = (subschema, self._validator.evolve(schema=subschema))
@@ -388,9 +444,9 @@ def _check_generable(schema: RunSchema) -> None:
                 ) from None
 
 
-def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
-    """The packaged run schema, or the one at ``path`` (the documents its ``$ref`` names
-    are read from its folder)."""
+def load_schema(path: str | os.PathLike[str] | None = None, draft: str | None = None) -> RunSchema:
+    """The packaged run schema, or the one at ``path`` (read as ``draft`` when it has no
+    ``$schema``; the documents its ``$ref`` names are read from its folder)."""
     if path is None:
         text = (
             resources.files("inngest_conformance.strategies")
@@ -415,7 +471,7 @@ def load_schema(path: str | os.PathLike[str] | None = None) -> RunSchema:
     # The folder of a schema given by path holds the documents it refers to.
     folder = Path(path).parent if path is not None else None
     try:
-        return schema_from_dict(document, schema_dir=folder)
+        return schema_from_dict(document, draft, schema_dir=folder)
     except SchemaError as exc:
         raise SchemaError(f"schema {where}: {exc}") from None
 

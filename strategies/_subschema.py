@@ -195,6 +195,15 @@ class Node:
     """Strings matching the node's pattern, drawn once: a plain value is one of them."""
 
     @property
+    def where(self) -> str:
+        """The location a message names: its JSON pointer, or for a subschema the kit
+        merged from a composition's branches (whose key is the merged JSON) the place in
+        the record it is drawn for."""
+        if self.schema_path.startswith("<merged>"):
+            return f"{self.place or '/'} (its composition's branches merged)"
+        return self.schema_path or "#"
+
+    @property
     def composed(self) -> bool:
         return bool(
             self.all_of
@@ -272,7 +281,7 @@ class Compiler:
         return node
 
     def _fill(self, node: Node, raw: Any) -> None:
-        where = node.schema_path or "the schema"
+        where = node.where if node.schema_path else "the schema"
         if raw is True or raw == {}:
             return
         if raw is False:
@@ -748,12 +757,12 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
     ``multipleOf``: small and non-negative where it can be, at a bound now and then."""
     lo, hi = _bounds(node, integer)
     if not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
-        raise Unsatisfiable(f"{node.schema_path}: no number in range that a double holds")
+        raise Unsatisfiable(f"{node.where}: no number in range that a double holds")
     m = node.multiple_of
     if m is not None:
         k_lo, k_hi = _multiples(lo, hi, m)
         if k_lo > k_hi:
-            raise Unsatisfiable(f"{node.schema_path}: no multiple of {m} in range")
+            raise Unsatisfiable(f"{node.where}: no multiple of {m} in range")
         k_lo, k_hi = max(k_lo, -(10**6)), max(min(k_hi, 10**6), max(k_lo, -(10**6)))
         start = min(max(k_lo, 0), k_hi)
         k = (
@@ -764,12 +773,12 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
         value = k * m
         value = int(value) if isinstance(value, int) or value.is_integer() else value
         if not lo <= value <= hi:
-            raise Unsatisfiable(f"{node.schema_path}: no multiple of {m} found in range")
+            raise Unsatisfiable(f"{node.where}: no multiple of {m} found in range")
         return value
     if integer:
         ilo, ihi = math.ceil(lo), math.floor(hi)
         if ilo > ihi:
-            raise Unsatisfiable(f"{node.schema_path}: no integer in range")
+            raise Unsatisfiable(f"{node.where}: no integer in range")
         start = min(max(0, ilo), ihi)
         style = 0 if plain else src.integer(0, 3)
         if style == 0:
@@ -778,7 +787,7 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
             return src.choice((ilo, ihi))
         return src.integer(ilo, ihi)
     if lo > hi:
-        raise Unsatisfiable(f"{node.schema_path}: no number in range")
+        raise Unsatisfiable(f"{node.where}: no number in range")
     if plain or src.boolean():
         low = min(max(0.0, lo), hi)
         top = min(hi, low + 1000)
@@ -813,7 +822,7 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
     lo = node.min_items
     hi = node.max_items if node.max_items is not None else lo + _WIDTH
     if hi < lo:
-        raise Unsatisfiable(f"{node.schema_path}: maxItems is below minItems")
+        raise Unsatisfiable(f"{node.where}: maxItems is below minItems")
     n = lo if plain or depth >= MAX_DEPTH else src.integer(lo, min(hi, lo + _WIDTH))
     out: list[Any] = []
     seen: set[str] = set()
@@ -927,7 +936,7 @@ def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
     if not possible and not node.types:
         possible = tuple(k for k in JSON_TYPES if no_room(node, k) is None)
     if not possible:
-        raise Unsatisfiable(f"{node.schema_path or '#'}: {no_room(node, kinds[0])}")
+        raise Unsatisfiable(f"{node.where}: {no_room(node, kinds[0])}")
     kind = src.choice(possible)
     if kind == "string":
         return _gen_string(src, node, plain)
@@ -1020,16 +1029,17 @@ def _branch(src: Source, node: Node) -> Node:
         parts += [{"required": [name]}, node.dependent_schemas[name]]
     merged: Any = {}
     for part in parts:
-        merged = merge(merged, inline(node.compiler, part))
+        merged = merge(merged, inline(node.compiler, part, node.schema_path or "#"))
     node.branches[key] = made = synthetic(node.compiler, merged, node.place)
     return made
 
 
-def inline(compiler: Compiler, sub: Any) -> Any:
-    """``sub`` with a top-level ``$ref`` replaced by what it points at (for merging)."""
+def inline(compiler: Compiler, sub: Any, where: str = "a merged subschema") -> Any:
+    """``sub`` with a top-level ``$ref`` replaced by what it points at (for merging);
+    ``where`` is the pointer of the composed location a refusal names."""
     for _ in range(8):
         if isinstance(sub, dict) and set(sub) - ANNOTATIONS == {"$ref"}:
-            sub = compiler.resolve(str(sub["$ref"]), "a merged subschema")[1]
+            sub = compiler.resolve(str(sub["$ref"]), where)[1]
         else:
             break
     return sub
@@ -1109,7 +1119,7 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
         node = node.ref
     if node.compiler is not None and depth > node.compiler.deepest:
         raise Unsatisfiable(
-            f"{node.schema_path or '#'}: every value nests deeper than {node.compiler.deepest} "
+            f"{node.where}: every value nests deeper than {node.compiler.deepest} "
             "levels (a recursion every value must take never ends)"
         )
     if not node.composed:
@@ -1120,7 +1130,7 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
                 if node.is_valid(value):
                     return value
             raise Unsatisfiable(
-                f"{node.schema_path}: no value found that it accepts in {TRIES} tries; its "
+                f"{node.where}: no value found that it accepts in {TRIES} tries; its "
                 "keywords may contradict each other"
             )
         return value
@@ -1140,7 +1150,7 @@ def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> An
         if node.is_valid(value):
             return value
     raise Unsatisfiable(
-        f"{node.schema_path}: no value found that it accepts in {TRIES} tries; its keywords "
+        f"{node.where}: no value found that it accepts in {TRIES} tries; its keywords "
         "may contradict each other"
     )
 
@@ -1266,4 +1276,4 @@ def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | i
         found = _extra_name(src, node, obj)
         if found is not None and found[1] is node.additional:
             return obj, found[0], found[1]
-    raise Unsatisfiable(f"{node.schema_path}: no name for an additional property")
+    raise Unsatisfiable(f"{node.where}: no name for an additional property")

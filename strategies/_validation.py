@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from inngest_conformance.strategies._formats import READINGS, STRING_FORMATS, format_error
-from jsonschema import Draft202012Validator, FormatChecker, validators
+from jsonschema import Draft4Validator, Draft202012Validator, FormatChecker, validators
 from jsonschema.exceptions import ValidationError
 
 
@@ -97,13 +97,23 @@ _Validator = validators.extend(
 )
 
 
-def subschema_validator(document: Mapping[str, Any], *, reading: str | None = None) -> Any:
+#: The same, with draft 4's types: its ``integer`` is a number written without a fraction
+#: (``2.0`` is not one), which no keyword of draft 2020-12 can say.
+_Validator4 = validators.extend(_Validator, type_checker=Draft4Validator.TYPE_CHECKER)
+
+
+def subschema_validator(
+    document: Mapping[str, Any], *, reading: str | None = None, draft: str = "2020-12"
+) -> Any:
     """The oracle's validator for ``document`` (to judge parts of it with ``evolve``):
     the dialect's, or with ``reading`` (a name of :data:`.READINGS`) that reading's
-    formats asserted too.
+    formats asserted too.  ``document`` is in draft 2020-12 (a translation, see
+    :mod:`._drafts`); ``draft`` is the one it was translated from, for the one rule a
+    translation cannot carry (draft 4's integers).
 
     Without its ``$schema`` (the dialect was checked when the schema was read): a
     reference to the whole document would otherwise be judged by the validator class
     registered for the dialect, not this one, and report its errors differently."""
     body = {k: v for k, v in document.items() if k != "$schema"}
-    return _Validator(body, format_checker=_format_checker(reading))
+    cls = _Validator4 if draft == "4" else _Validator
+    return cls(body, format_checker=_format_checker(reading))

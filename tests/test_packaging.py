@@ -77,6 +77,7 @@ PUBLIC: dict[str, list[str]] = {
         "write_reports",
     ],
     "inngest_conformance.strategies": [
+        "DRAFTS",
         "OPERATORS",
         "Fields",
         "HypothesisSource",

@@ -671,8 +671,8 @@ def _schema(tmp_path: Path, change: Callable[[dict[str, Any]], None]) -> str:
     return _file(tmp_path, "schema.json", document)
 
 
-def _draft_07(document: dict[str, Any]) -> None:
-    document["$schema"] = "http://json-schema.org/draft-07/schema#"
+def _draft_03(document: dict[str, Any]) -> None:
+    document["$schema"] = "http://json-schema.org/draft-03/schema#"
 
 
 def _dynamic_ref(document: dict[str, Any]) -> None:
@@ -699,9 +699,9 @@ REFUSALS: dict[str, tuple[Callable[[Path], list[str]], list[str]]] = {
         lambda p: [*REFERENCE, "--schema", _file(p, "schema.json", [1, 2])],
         ["schema.json", "must be a JSON object"],
     ),
-    "schema-not-2020-12": (
-        lambda p: [*REFERENCE, "--schema", _schema(p, _draft_07)],
-        ["draft-07", "2020-12"],
+    "schema-of-an-unread-draft": (
+        lambda p: [*REFERENCE, "--schema", _schema(p, _draft_03)],
+        ["draft-03", "2020-12"],
     ),
     "schema-with-dynamic-ref": (
         lambda p: [*REFERENCE, "--schema", _schema(p, _dynamic_ref)],

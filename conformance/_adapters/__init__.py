@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .._encode import clip, one_line
 from ..errors import TargetError, UsageError
 from .base import (
     Adapter,
@@ -49,7 +50,9 @@ __all__ = [
 ]
 
 
-def follow(obj: object, schema: str | None, lifecycle: str | None = None) -> object:
+def follow(
+    obj: object, schema: str | None, lifecycle: str | None = None, draft: str | None = None
+) -> object:
     """``obj`` made to follow the run's schema and lifecycle table, by its hooks.
 
     An in-process implementation that reads whatever schema it is given (the reference
@@ -64,8 +67,12 @@ def follow(obj: object, schema: str | None, lifecycle: str | None = None) -> obj
     from inngest_conformance.strategies import load_schema, resolve_lifecycle, resolve_schema
 
     steps = (
-        ("for_schema", schema, lambda: load_schema(str(schema))),
-        ("for_lifecycle", lifecycle, lambda: resolve_lifecycle(lifecycle, resolve_schema(schema))),
+        ("for_schema", schema, lambda: load_schema(str(schema), draft)),
+        (
+            "for_lifecycle",
+            lifecycle,
+            lambda: resolve_lifecycle(lifecycle, resolve_schema(schema, draft)),
+        ),
     )
     for name, path, argument in steps:
         hook = getattr(obj, name, None)
@@ -75,7 +82,8 @@ def follow(obj: object, schema: str | None, lifecycle: str | None = None) -> obj
             obj = hook(argument())
         except Exception as exc:
             raise TargetError(
-                f"{type(obj).__name__}.{name}({path!r}) failed: {type(exc).__name__}: {exc}"
+                f"{type(obj).__name__}.{name}({path!r}) failed: {type(exc).__name__}: "
+                + clip(one_line(str(exc)), 400)
             ) from exc
     return obj
 
@@ -92,6 +100,7 @@ def open_adapter(
     rejects_with: Sequence[str] = (),
     schema: str | None = None,
     lifecycle: str | None = None,
+    draft: str | None = None,
 ) -> Adapter:
     """An adapter for exactly one of ``target``, ``command``, ``url`` or ``obj``.
 
@@ -117,7 +126,7 @@ def open_adapter(
         )
     rejections = rejection_classes(rejects_with)
     if target is not None:
-        loaded = follow(load_target(target), schema, lifecycle)
+        loaded = follow(load_target(target), schema, lifecycle, draft)
         return PythonAdapter(loaded, name=target, rejections=rejections)
     if obj is not None:
         return PythonAdapter(obj, rejections=rejections)
@@ -150,11 +159,14 @@ class AdapterSpec:
     that follows the schema it is certified against (see :func:`follow`)."""
     lifecycle: str | None = None
     """The run's ``--lifecycle`` (a path; ``None``: the packaged table), likewise."""
+    draft: str | None = None
+    """The run's ``--draft``: the draft of a schema without ``$schema``."""
 
     def open(self) -> Adapter:
         return open_adapter(
             schema=self.schema,
             lifecycle=self.lifecycle,
+            draft=self.draft,
             target=self.target,
             command=self.command,
             url=self.url,
