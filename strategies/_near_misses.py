@@ -687,7 +687,7 @@ def _composition(
         return _first_accepted(src, node, candidates, accept, own)
     good = [(d, v) for d, v in candidates if accept(v)]
     if not good:
-        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
+        raise Unsatisfiable(f"{node.where}: no near miss found")
     only = [(d, v) for d, v in good if node.compiler.is_valid(own, v)]
     return Miss(*src.choice(only or good))
 
@@ -714,7 +714,7 @@ def _first_accepted(
         if accept(value):
             return Miss(detail, value)
     if fallback is None:
-        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
+        raise Unsatisfiable(f"{node.where}: no near miss found")
     return Miss(*fallback)
 
 

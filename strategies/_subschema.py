@@ -124,6 +124,8 @@ KEYWORDS = ANNOTATIONS | {
 COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else")
 
 _SIMPLEST = MinimalSource()
+#: How the schema path of a node :func:`synthetic` made starts.
+_MERGED = "<merged>"
 
 #: How deep generation nests containers before it takes the fewest items and properties
 #: a node allows (so a recursive schema's values end).
@@ -192,6 +194,14 @@ class Node:
             or self.not_ is not None
             or self.if_ is not None
         )
+
+    @property
+    def where(self) -> str:
+        """Where the node is, for a message: its pointer in the schema, or for a node
+        merged from branches (:func:`synthetic`) the place it stands for, never its JSON."""
+        if self.schema_path.startswith(_MERGED):
+            return f"{self.place or '#'} (its branches merged)"
+        return self.schema_path or "#"
 
     def is_valid(self, value: Any) -> bool:
         assert self.compiler is not None
@@ -608,15 +618,18 @@ def _fit_length(src: Source, node: Node, text: str) -> str:
     return text
 
 
-def _gen_string(src: Source, node: Node, plain: bool) -> str:
+def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> str:
+    """A string the node's own keywords allow; a date-time or time in the common form
+    (``YYYY-MM-DDTHH:MM:SS[.fraction]Z``: no leap second, no year 0000) when ``plain`` or
+    ``common``, as a record of the schema level holds it at any depth."""
     fmt = node.format
     if fmt in STRING_FORMATS:
         if fmt == "date-time":
-            return gen_datetime(src, common=plain)
+            return gen_datetime(src, common=plain or common)
         if fmt == "date":
             return gen_datetime(src, common=True)[:10]
         if fmt == "time":
-            return gen_datetime(src, common=plain)[11:]
+            return gen_datetime(src, common=plain or common)[11:]
         if fmt == "uuid":
             return gen_uuid(src)
         if fmt == "email":
@@ -710,12 +723,12 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
     ``multipleOf``: small and non-negative where it can be, at a bound now and then."""
     lo, hi = _bounds(node, integer)
     if not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
-        raise Unsatisfiable(f"{node.schema_path}: no number in range that a double holds")
+        raise Unsatisfiable(f"{node.where}: no number in range that a double holds")
     m = node.multiple_of
     if m is not None:
         k_lo, k_hi = _multiples(lo, hi, m)
         if k_lo > k_hi:
-            raise Unsatisfiable(f"{node.schema_path}: no multiple of {m} in range")
+            raise Unsatisfiable(f"{node.where}: no multiple of {m} in range")
         k_lo, k_hi = max(k_lo, -(10**6)), max(min(k_hi, 10**6), max(k_lo, -(10**6)))
         start = min(max(k_lo, 0), k_hi)
         k = (
@@ -726,12 +739,12 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
         value = k * m
         value = int(value) if isinstance(value, int) or value.is_integer() else value
         if not lo <= value <= hi:
-            raise Unsatisfiable(f"{node.schema_path}: no multiple of {m} found in range")
+            raise Unsatisfiable(f"{node.where}: no multiple of {m} found in range")
         return value
     if integer:
         ilo, ihi = math.ceil(lo), math.floor(hi)
         if ilo > ihi:
-            raise Unsatisfiable(f"{node.schema_path}: no integer in range")
+            raise Unsatisfiable(f"{node.where}: no integer in range")
         start = min(max(0, ilo), ihi)
         style = 0 if plain else src.integer(0, 3)
         if style == 0:
@@ -740,7 +753,7 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
             return src.choice((ilo, ihi))
         return src.integer(ilo, ihi)
     if lo > hi:
-        raise Unsatisfiable(f"{node.schema_path}: no number in range")
+        raise Unsatisfiable(f"{node.where}: no number in range")
     if plain or src.boolean():
         low = min(max(0.0, lo), hi)
         top = min(hi, low + 1000)
@@ -769,13 +782,13 @@ def json_key(value: Any) -> str:
     return canonical_json(norm(value))
 
 
-def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
+def _gen_array(src: Source, node: Node, depth: int, plain: bool, common: bool = False) -> list[Any]:
     """An array of the fewest items the node allows (plain, or deep), or up to
     :data:`_WIDTH` more; distinct where it asks, with an item its ``contains`` takes."""
     lo = node.min_items
     hi = node.max_items if node.max_items is not None else lo + _WIDTH
     if hi < lo:
-        raise Unsatisfiable(f"{node.schema_path}: maxItems is below minItems")
+        raise Unsatisfiable(f"{node.where}: maxItems is below minItems")
     n = lo if plain or depth >= MAX_DEPTH else src.integer(lo, min(hi, lo + _WIDTH))
     out: list[Any] = []
     seen: set[str] = set()
@@ -785,7 +798,7 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
             break
         for _ in range(8):
             value = (
-                gen_node(src, sub, depth + 1, plain)
+                gen_node(src, sub, depth + 1, plain, common=common)
                 if isinstance(sub, Node)
                 else _any_json(src, depth)
             )
@@ -794,7 +807,7 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
         seen.add(json_key(value))
         out.append(value)
     if node.contains is not None and not any(node.contains.is_valid(v) for v in out):
-        value = gen_node(src, node.contains, depth + 1, plain)
+        value = gen_node(src, node.contains, depth + 1, plain, common=common)
         position = (
             src.integer(len(node.prefix_items), len(out))
             if len(out) >= len(node.prefix_items)
@@ -831,14 +844,22 @@ def _extra_name(src: Source, node: Node, taken: Any) -> tuple[str, Node | None] 
     return name, node.additional if isinstance(node.additional, Node) else None
 
 
-def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, Any]:
+def _gen_object(
+    src: Source, node: Node, depth: int, plain: bool, common: bool = False
+) -> dict[str, Any]:
     """An object with the required properties, each optional one half the time (none,
-    plain or deep), the properties they depend on, and extra ones where allowed."""
+    plain or deep, but as many as ``minProperties`` still wants, in order), the
+    properties they depend on, and extra ones where allowed."""
     out: dict[str, Any] = {}
     optional = [n for n in node.properties if n not in node.required]
     deep = depth >= MAX_DEPTH or plain
     mask = 0 if deep or not optional else src.integer(0, 2 ** len(optional) - 1)
     chosen = [n for n in node.properties if n in node.required or (mask >> optional.index(n)) & 1]
+    for name in optional:  # defined properties first: ``additionalProperties`` may be false
+        if len(set(chosen) | set(node.required)) >= node.min_properties:
+            break
+        if name not in chosen:
+            chosen.append(name)
     for name in list(chosen):
         for dependent in node.dependent_required.get(name, ()):
             if dependent not in chosen:
@@ -848,7 +869,11 @@ def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, A
             chosen.append(name)
     for name in chosen:
         sub = node.properties.get(name)
-        out[name] = gen_node(src, sub, depth + 1, plain) if sub is not None else _plain_any(src)
+        out[name] = (
+            gen_node(src, sub, depth + 1, plain, common=common)
+            if sub is not None
+            else _plain_any(src)
+        )
     # Extra properties: as many as minProperties still wants, a few more now and then.
     wanted = max(0, node.min_properties - len(out))
     extras = wanted if deep else max(wanted, src.integer(0, 2) if src.boolean(0.25) else 0)
@@ -859,7 +884,11 @@ def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, A
         if found is None:
             continue
         name, sub = found
-        out[name] = gen_node(src, sub, depth + 1, plain) if sub is not None else _plain_any(src)
+        out[name] = (
+            gen_node(src, sub, depth + 1, plain, common=common)
+            if sub is not None
+            else _plain_any(src)
+        )
         extras -= 1
     if node.max_properties is not None:
         while len(out) > node.max_properties:
@@ -880,7 +909,7 @@ def members(node: Node) -> tuple[Any, ...] | None:
     return node.enum
 
 
-def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
+def _gen_plainly(src: Source, node: Node, depth: int, plain: bool, common: bool = False) -> Any:
     allowed = members(node)
     if allowed is not None:
         return copy.deepcopy(src.choice(allowed))
@@ -889,18 +918,18 @@ def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
     if not possible and not node.types:
         possible = tuple(k for k in JSON_TYPES if no_room(node, k) is None)
     if not possible:
-        raise Unsatisfiable(f"{node.schema_path or '#'}: {no_room(node, kinds[0])}")
+        raise Unsatisfiable(f"{node.where}: {no_room(node, kinds[0])}")
     kind = src.choice(possible)
     if kind == "string":
-        return _gen_string(src, node, plain)
+        return _gen_string(src, node, plain, common)
     if kind == "integer":
         return _gen_number(src, node, True, plain)
     if kind == "number":
         return _gen_number(src, node, not plain and src.boolean(0.3), plain)
     if kind == "array":
-        return _gen_array(src, node, depth, plain)
+        return _gen_array(src, node, depth, plain, common)
     if kind == "object":
-        return _gen_object(src, node, depth, plain)
+        return _gen_object(src, node, depth, plain, common)
     if kind == "boolean":
         return src.boolean()
     if node.types:
@@ -1039,7 +1068,7 @@ def merge(a: Any, b: Any) -> Any:
 
 def synthetic(compiler: Compiler, raw: Any, place: str) -> Node:
     """A node for a schema written by :func:`merge` (generation only: never a place)."""
-    key = "<merged>" + canonical_json(raw)
+    key = _MERGED + canonical_json(raw)
     known = compiler._nodes.get(key)
     if known is not None:
         return known
@@ -1059,47 +1088,80 @@ def retry_source(src: Source, attempt: int) -> Source:
     return RandomSource(attempt)
 
 
-def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> Any:
+def gen_node(
+    src: Source, node: Node, depth: int = 0, plain: bool = False, *, common: bool = False
+) -> Any:
     """A value ``node`` accepts (a plain one: fewest items and properties, realistic
-    strings, small numbers, when ``plain``).  :class:`Unsatisfiable` when none is found."""
+    strings, small numbers, when ``plain``; date-times in the common form at any depth
+    when ``common``).  :class:`Unsatisfiable` when none is found.
+
+    The first half of the tries draw as asked; the later ones draw freely (optional
+    properties, more items: ``common`` still holds), since a value the schema accepts may
+    need what a plain one leaves out (an optional ``const`` that tells ``oneOf`` branches
+    apart)."""
     while node.ref is not None:
         node = node.ref
     if node.compiler is not None and depth > node.compiler.deepest:
         raise Unsatisfiable(
-            f"{node.schema_path or '#'}: every value nests deeper than {node.compiler.deepest} "
+            f"{node.where}: every value nests deeper than {node.compiler.deepest} "
             "levels (a recursion every value must take never ends)"
         )
     if not node.composed:
-        value = _gen_plainly(src, node, depth, plain)
+        value = _gen_plainly(src, node, depth, plain, common)
         if _needs_check(node) and not node.is_valid(value):
             for attempt in range(1, TRIES):
-                value = _gen_plainly(retry_source(src, attempt), node, depth, plain)
+                value = _gen_plainly(
+                    retry_source(src, attempt), node, depth, _plain_at(plain, attempt), common
+                )
                 if node.is_valid(value):
                     return value
             raise Unsatisfiable(
-                f"{node.schema_path}: no value found that it accepts in {TRIES} tries; its "
+                f"{node.where}: no value found that it accepts in {TRIES} tries; its "
                 "keywords may contradict each other"
             )
         return value
     assert node.compiler is not None
     for attempt in range(TRIES):
         src_now = retry_source(src, attempt)
-        branch = _branch(src_now, node)
-        if branch.composed:
-            # What merging left over (a ``not``, keywords that did not merge): drawn from
-            # the rest, and checked against the whole node below.
-            rest = {k: v for k, v in branch.raw.items() if k not in COMPOSITION}
-            branch = synthetic(node.compiler, rest, node.place)
         try:
-            value = _gen_plainly(src_now, branch, depth, plain)
+            value = _gen_composed(src_now, node, depth, _plain_at(plain, attempt), common)
         except Unsatisfiable:
             continue
         if node.is_valid(value):
             return value
     raise Unsatisfiable(
-        f"{node.schema_path}: no value found that it accepts in {TRIES} tries; its keywords "
+        f"{node.where}: no value found that it accepts in {TRIES} tries; its keywords "
         "may contradict each other"
     )
+
+
+def _plain_at(plain: bool, attempt: int) -> bool:
+    """Whether the ``attempt``-th try at a value is plain: the first half of the tries."""
+    return plain and attempt < TRIES // 2
+
+
+#: How many levels of composition inside composition one draw follows (each level is one
+#: choice of branches, merged); past it, what is left is drawn plainly and checked.
+_NESTING = 8
+
+
+def _gen_composed(
+    src: Source, node: Node, depth: int, plain: bool, common: bool, level: int = 0
+) -> Any:
+    """One candidate value of a composed node (checked by the caller): a branch of each
+    ``anyOf``/``oneOf``, ``then`` or ``else``, merged with the node's own keywords and its
+    ``allOf``; where that merge still composes (an ``if`` or a ``oneOf`` inside an
+    ``allOf``), its branches are chosen in turn, so the value follows every level."""
+    assert node.compiler is not None
+    branch = _branch(src, node)
+    if branch.composed and level < _NESTING and branch is not node:
+        return _gen_composed(src, branch, depth, plain, common, level + 1)
+    if branch.composed:
+        # What merging left over (a ``not``, keywords that did not merge): drawn from
+        # the rest, and checked against the whole node.
+        rest = {k: v for k, v in branch.raw.items() if k not in COMPOSITION}
+        branch = synthetic(node.compiler, rest, node.place)
+    return _gen_plainly(src, branch, depth, plain, common)
 
 
 def _needs_check(node: Node) -> bool:
@@ -1178,22 +1240,45 @@ def gen_along(
     step, rest = steps[0], steps[1:]
     container, key, sub = _slot(src, node, step, depth)
     # Only keywords that tie a value to its siblings can make the slot's valid value
-    # unwelcome (composition, dependencies, uniqueness, counts): only then is it checked.
-    for _ in range(TRIES if node.composed or _needs_check(node) else 0):
+    # unwelcome (composition, dependencies, uniqueness, counts): only then is it checked,
+    # and the container drawn again (from a seeded source where ``src`` would make the
+    # same choices again).
+    for attempt in range(1, TRIES + 1 if node.composed or _needs_check(node) else 0):
         filled = copy.deepcopy(container)
         filled[key] = gen_node(src, sub, depth + 1, True)
         if node.is_valid(filled):
             break
-        container, key, sub = _slot(src, node, step, depth)
+        container, key, sub = _slot(retry_source(src, attempt), node, step, depth)
     value, path = gen_along(src, sub, rest, leaf, depth + 1)
     container[key] = value
     return container, (key, *path)
 
 
+def _with_slot(node: Node, step: Step) -> Node:
+    """``node`` asking for the slot ``step`` leads to (a property required, enough
+    items), where its keywords leave that plain to add; otherwise ``node`` itself."""
+    assert node.compiler is not None
+    if step.kind == "property":
+        extra: dict[str, Any] = {"required": [str(step.key)]}
+    elif step.kind in ("items", "prefix"):
+        least = int(step.key) + 1 if step.kind == "prefix" else len(node.prefix_items) + 1
+        extra = {"minItems": max(node.min_items, least)}
+    else:
+        return node
+    if not isinstance(node.raw, (dict, bool)) or node.raw is False:
+        return node
+    return synthetic(node.compiler, merge(node.raw, extra), node.place)
+
+
 def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | int, Node]:
     """A plain value of ``node`` and where in it ``step`` leads: a list and an index, or
-    an object and a property name; and the node of the value there."""
-    base = gen_node(src, node, depth, True)
+    an object and a property name; and the node of the value there.  The value is drawn
+    with the slot asked for (the property required, as many items as the index needs),
+    so that the node's other keywords (an ``if`` on that property) see it there."""
+    try:
+        base = gen_node(src, _with_slot(node, step), depth, True)
+    except Unsatisfiable:
+        base = gen_node(src, node, depth, True)
     if step.kind in ("items", "prefix"):
         items = list(base) if isinstance(base, list) else []
         first = len(node.prefix_items)
@@ -1221,4 +1306,4 @@ def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | i
         found = _extra_name(src, node, obj)
         if found is not None and found[1] is node.additional:
             return obj, found[0], found[1]
-    raise Unsatisfiable(f"{node.schema_path}: no name for an additional property")
+    raise Unsatisfiable(f"{node.where}: no name for an additional property")
