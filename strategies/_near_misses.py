@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._formats import (
     INTEGER_FORMATS,
     NEAR_MISSES,
@@ -28,6 +29,7 @@ from inngest_conformance.strategies._formats import (
     reading_of,
 )
 from inngest_conformance.strategies._limits import MAX_MEMBERS, SIZE_VARIABLE, spread
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
 from inngest_conformance.strategies._subschema import (
     ANNOTATIONS,
@@ -288,7 +290,10 @@ def _malformed_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     if node.format == "date-time":
         from inngest_conformance.strategies._malformed_datetimes import gen_malformed_datetime
 
-        return gen_malformed_datetime(src, None)
+        # The valid value it breaks, or the simplest common one: only the malformation is
+        # a choice (a date-time drawn here would be a few thousand paths more per case).
+        held = valid if is_common_datetime(valid) else gen_datetime(_FILL, common=True)
+        return gen_malformed_datetime(src, held)
     misses = NEAR_MISSES[node.format]
     detail = src.choice(tuple(misses))
     return detail, misses[detail]
