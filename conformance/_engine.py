@@ -775,7 +775,15 @@ def _search(
     except Flaky as exc:
         cause = _first_failure(exc)
         if cause is None:
-            return result("failed", message=f"flaky: {exc}", flaky=True)
+            # No case disagreed with itself: the draws did (generation depending on state
+            # it should not), which blames the kit, never the implementation.
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return result(
+                "errored",
+                message=f"no case found: the kit drew this requirement's cases unsteadily "
+                f"({first})",
+                detail=f"to leave it out, declare it: --skip '{req.id}' --reason TEXT",
+            )
         found[cause.kind] = cause
         return failed(flaky_kinds=frozenset({cause.kind}))
     phase = "directed"

@@ -231,6 +231,8 @@ class Compiler:
     def __init__(self, document: Mapping[str, Any], is_valid: Callable[[Any, Any], bool]) -> None:
         self.document = document
         self._nodes: dict[str, Node] = {}
+        self.unmergeable: dict[str, str] = {}
+        """Why each merged schema that could not be compiled was not (see :func:`synthetic`)."""
         self.is_valid = is_valid
         """``is_valid(subschema, value)``: the oracle's verdict on one subschema."""
         self.order: list[Node] = []
@@ -1028,7 +1030,9 @@ def merge(a: Any, b: Any) -> Any:
         return copy.deepcopy(b)
     if b is True or b == {}:
         return copy.deepcopy(a)
-    if not isinstance(a, dict) or not isinstance(b, dict):
+    if not isinstance(a, dict) or not isinstance(b, dict) or "$ref" in a or "$ref" in b:
+        # A reference is followed where it stands, never merged into (a ``$ref`` beside
+        # other keywords is not the kit's to compile).
         return {"allOf": [a, b]}
     out = copy.deepcopy(a)
     rest: dict[str, Any] = {}
@@ -1069,12 +1073,23 @@ def merge(a: Any, b: Any) -> Any:
 def synthetic(compiler: Compiler, raw: Any, place: str) -> Node:
     """A node for a schema written by :func:`merge` (generation only: never a place)."""
     key = _MERGED + canonical_json(raw)
+    refused = compiler.unmergeable.get(key)
+    if refused is not None:
+        raise Unsatisfiable(refused)
     known = compiler._nodes.get(key)
     if known is not None:
         return known
     node = Node(place, key, raw, compiler=compiler)
     compiler._nodes[key] = node
-    compiler._fill(node, raw)
+    try:
+        compiler._fill(node, raw)
+    except SchemaError as exc:
+        # Every time, not only the first: a half-filled node kept from a first attempt
+        # would make the same draw end differently when Hypothesis replays it (Flaky).
+        why = str(exc).replace(key, node.where)
+        compiler.unmergeable[key] = why
+        del compiler._nodes[key]
+        raise Unsatisfiable(why) from None
     return node
 
 
