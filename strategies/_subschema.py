@@ -934,9 +934,7 @@ def _gen_plainly(src: Source, node: Node, depth: int, plain: bool, common: bool 
         return _gen_object(src, node, depth, plain, common)
     if kind == "boolean":
         return src.boolean()
-    if node.types:
-        return None
-    return _any_json(src, depth)
+    return None  # kind "null": each other kind has its own branch above, keywords and all
 
 
 def largest(node: Node) -> int:
@@ -1122,19 +1120,28 @@ def gen_node(
             "levels (a recursion every value must take never ends)"
         )
     if not node.composed:
-        value = _gen_plainly(src, node, depth, plain, common)
-        if _needs_check(node) and not node.is_valid(value):
-            for attempt in range(1, TRIES):
+        failure: Unsatisfiable | None = None
+        for attempt in range(TRIES if _needs_check(node) else 1):
+            try:
                 value = _gen_plainly(
                     retry_source(src, attempt), node, depth, _plain_at(plain, attempt), common
                 )
-                if node.is_valid(value):
-                    return value
-            raise Unsatisfiable(
-                f"{node.where}: no value found that it accepts in {TRIES} tries; its "
-                "keywords may contradict each other"
-            )
-        return value
+            except Unsatisfiable as exc:
+                failure = failure or exc
+                if attempt == 0:
+                    # A draw only the node's facts shape: another try draws the same way
+                    # unless the node's checks or a freer draw can change it.
+                    return _fallback(src, node, depth, plain, common, exc)
+                continue
+            if not _needs_check(node) or node.is_valid(value):
+                return value
+        found = _simplest_valid(node)
+        if found:
+            return found[0]
+        raise failure or Unsatisfiable(
+            f"{node.where}: no value found that it accepts in {TRIES} tries; its "
+            "keywords may contradict each other"
+        )
     assert node.compiler is not None
     for attempt in range(TRIES):
         src_now = retry_source(src, attempt)
@@ -1144,10 +1151,79 @@ def gen_node(
             continue
         if node.is_valid(value):
             return value
+    found = _simplest_valid(node)
+    if found:
+        return found[0]
     raise Unsatisfiable(
         f"{node.where}: no value found that it accepts in {TRIES} tries; its keywords "
         "may contradict each other"
     )
+
+
+#: The simplest value of each JSON type, and a few more: what :func:`_simplest_valid`
+#: tries when drawing found nothing (a ``not`` that only a value of another type, or an
+#: object with one more property, escapes).
+_SIMPLE_SCALARS: tuple[Any, ...] = (None, False, True, 0, 1, -1, 2, 0.5, "", "a", "ab")
+#: What the simple containers hold: a value of each kind, and containers one level down.
+_SIMPLE_INNER: tuple[Any, ...] = (None, 0, "", "a", [], {}, [None], {"x": None})
+_SIMPLE_VALUES: tuple[Any, ...] = (
+    *_SIMPLE_SCALARS,
+    [],
+    {},
+    *([v] for v in _SIMPLE_INNER),
+    *({"x": v} for v in _SIMPLE_INNER),
+    [None, 0],
+    [None, 0, 1],
+    {"x": None, "y": 0},
+)
+
+
+def _names_in(raw: Any, depth: int) -> Iterator[str]:
+    """The property names ``raw`` speaks of (``properties``, ``required``), its own and
+    its subschemas' to ``depth`` levels."""
+    if depth < 0 or not isinstance(raw, dict):
+        return
+    props = raw.get("properties")
+    if isinstance(props, dict):
+        yield from props
+    if isinstance(raw.get("required"), list):
+        yield from (n for n in raw["required"] if isinstance(n, str))
+    for key in COMPOSITION:
+        sub = raw.get(key)
+        for part in sub if isinstance(sub, list) else [sub]:
+            yield from _names_in(part, depth - 1)
+
+
+def _simplest_valid(node: Node) -> tuple[Any] | tuple[()]:
+    """The first of a few simple values the node accepts (``(value,)``), or ``()``: the
+    simplest of each type, and an object of one of its properties (a few values each)."""
+    names = list(dict.fromkeys(_names_in(node.raw, 3)))
+    candidates = [*_SIMPLE_VALUES]
+    for name in names[:8]:
+        candidates += [{name: v} for v in _SIMPLE_INNER]
+    for value in candidates:
+        if node.is_valid(value):
+            return (copy.deepcopy(value),)
+    return ()
+
+
+def _fallback(
+    src: Source, node: Node, depth: int, plain: bool, common: bool, failure: Unsatisfiable
+) -> Any:
+    """A value of a node whose first draw found none (an array whose items allow no
+    value, a type whose bounds leave no room): freer draws, then the simplest values it
+    accepts, else ``failure`` again."""
+    for attempt in range(1, TRIES // 4):
+        try:
+            value = _gen_plainly(retry_source(src, attempt), node, depth, False, common)
+        except Unsatisfiable:
+            continue
+        if node.is_valid(value):
+            return value
+    found = _simplest_valid(node)
+    if found:
+        return found[0]
+    raise failure
 
 
 def _plain_at(plain: bool, attempt: int) -> bool:
@@ -1190,6 +1266,14 @@ def _needs_check(node: Node) -> bool:
         or node.max_properties is not None
         or node.min_properties
         or node.dependent_required
+        # Members are taken as they are listed: other keywords may refuse some.
+        or (
+            members(node) is not None
+            and isinstance(node.raw, dict)
+            and bool(set(node.raw) - ANNOTATIONS - {"$defs", "const" if node.const else "enum"})
+        )
+        # A required property no ``properties`` entry defines is an extra one.
+        or (node.additional is not True and any(r not in node.properties for r in node.required))
         or (node.max_length is not None and node.format is not None)
         or (node.min_length and node.format is not None)
         or (node.multiple_of is not None and not float(node.multiple_of).is_integer())
