@@ -724,7 +724,10 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
     """A number within the node's bounds (and format's range), a multiple of its
     ``multipleOf``: small and non-negative where it can be, at a bound now and then."""
     lo, hi = _bounds(node, integer)
-    if not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
+    doubles = "integer" in node.types or all(abs(b) <= sys.float_info.max for b in (lo, hi))
+    if not doubles or not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
+        # Only a node typed integer is drawn past the doubles (an integer minimum of
+        # 10**400): a number is one a double holds.
         raise Unsatisfiable(f"{node.where}: no number in range that a double holds")
     m = node.multiple_of
     if m is not None:
@@ -1115,7 +1118,7 @@ def gen_node(
     while node.ref is not None:
         node = node.ref
     if node.compiler is not None and depth > node.compiler.deepest:
-        raise Unsatisfiable(
+        raise Endless(
             f"{node.where}: every value nests deeper than {node.compiler.deepest} "
             "levels (a recursion every value must take never ends)"
         )
@@ -1126,6 +1129,8 @@ def gen_node(
                 value = _gen_plainly(
                     retry_source(src, attempt), node, depth, _plain_at(plain, attempt), common
                 )
+            except Endless:
+                raise
             except Unsatisfiable as exc:
                 failure = failure or exc
                 if attempt == 0:
@@ -1147,6 +1152,8 @@ def gen_node(
         src_now = retry_source(src, attempt)
         try:
             value = _gen_composed(src_now, node, depth, _plain_at(plain, attempt), common)
+        except Endless:
+            raise
         except Unsatisfiable:
             continue
         if node.is_valid(value):
@@ -1165,7 +1172,7 @@ def gen_node(
 #: object with one more property, escapes).
 _SIMPLE_SCALARS: tuple[Any, ...] = (None, False, True, 0, 1, -1, 2, 0.5, "", "a", "ab")
 #: What the simple containers hold: a value of each kind, and containers one level down.
-_SIMPLE_INNER: tuple[Any, ...] = (None, 0, "", "a", [], {}, [None], {"x": None})
+_SIMPLE_INNER: tuple[Any, ...] = (None, 0, 1, -1, "", "a", [], {}, [None], {"x": None})
 _SIMPLE_VALUES: tuple[Any, ...] = (
     *_SIMPLE_SCALARS,
     [],
@@ -1194,13 +1201,39 @@ def _names_in(raw: Any, depth: int) -> Iterator[str]:
             yield from _names_in(part, depth - 1)
 
 
+def _constants_in(raw: Any, depth: int) -> Iterator[Any]:
+    """The values ``raw`` names (``const``, ``enum`` members, bounds), its own and its
+    subschemas' to ``depth`` levels: a value only a ``not`` of a ``const`` lets by is one
+    of them."""
+    if depth < 0 or not isinstance(raw, dict):
+        return
+    if "const" in raw:
+        yield raw["const"]
+    if isinstance(raw.get("enum"), list):
+        yield from raw["enum"][:16]
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if isinstance(raw.get(key), (int, float)) and not isinstance(raw.get(key), bool):
+            yield raw[key]
+    for key in (*COMPOSITION, "items", "contains"):
+        sub = raw.get(key)
+        for part in sub if isinstance(sub, list) else [sub]:
+            yield from _constants_in(part, depth - 1)
+    props = raw.get("properties")
+    if isinstance(props, dict):
+        for sub in list(props.values())[:8]:
+            yield from _constants_in(sub, depth - 1)
+
+
 def _simplest_valid(node: Node) -> tuple[Any] | tuple[()]:
     """The first of a few simple values the node accepts (``(value,)``), or ``()``: the
     simplest of each type, and an object of one of its properties (a few values each)."""
     names = list(dict.fromkeys(_names_in(node.raw, 3)))
-    candidates = [*_SIMPLE_VALUES]
+    candidates = [*_SIMPLE_VALUES, *_constants_in(node.raw, 3)]
     for name in names[:8]:
         candidates += [{name: v} for v in _SIMPLE_INNER]
+    for inner in (None, 0, "a"):  # every property it speaks of, then one more
+        every = {name: inner for name in names[:8]}
+        candidates += [every, {**every, "x": None}] if names else []
     for value in candidates:
         if node.is_valid(value):
             return (copy.deepcopy(value),)
@@ -1216,6 +1249,8 @@ def _fallback(
     for attempt in range(1, TRIES // 4):
         try:
             value = _gen_plainly(retry_source(src, attempt), node, depth, False, common)
+        except Endless:
+            raise
         except Unsatisfiable:
             continue
         if node.is_valid(value):
@@ -1224,6 +1259,11 @@ def _fallback(
     if found:
         return found[0]
     raise failure
+
+
+class Endless(Unsatisfiable):
+    """Every value nests past the depth limit: no other draw can end it, so no loop of
+    tries draws again (each level's tries would multiply)."""
 
 
 def _plain_at(plain: bool, attempt: int) -> bool:
