@@ -1093,8 +1093,8 @@ def disjoint(c: Compiler, a: Any, b: Any, depth: int = 0) -> bool:
     if both is None or not both <= {"object"}:
         return False
     for x, y in ((a, b), (b, a)):
-        required = x.get("required") if isinstance(x.get("required"), list) else []
-        for name in required:
+        required = x.get("required")
+        for name in required if isinstance(required, list) else []:
             if not isinstance(name, str):
                 continue
             there = _property_schema(y, name)
