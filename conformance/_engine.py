@@ -37,10 +37,10 @@ from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Coverage, Declared, Tally, features, kind_parts
 from inngest_conformance._vocabulary import CasePhase, Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
-from inngest_conformance.strategies import InvalidCase, Violation
+from inngest_conformance.strategies import InvalidCase, RandomSource, Violation
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._programs import Op, program_from_json, program_to_json
-from inngest_conformance.strategies._source import RandomSource, Unsatisfiable, derive_seed
+from inngest_conformance.strategies._source import Unsatisfiable, derive_seed
 
 PROFILES: dict[Profile, dict[Kind, int]] = {
     "quick": {"accept": 50, "reject": 50, "lifecycle": 30},
