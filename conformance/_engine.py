@@ -29,6 +29,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
 from hypothesis.errors import Flaky
+from hypothesis.errors import Unsatisfiable as NoCaseDrawn
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._encode import canonical_sha256, content_id
 from inngest_conformance._requirements import Context, Requirement
@@ -36,10 +37,10 @@ from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Coverage, Declared, Tally, features, kind_parts
 from inngest_conformance._vocabulary import CasePhase, Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
-from inngest_conformance.strategies import InvalidCase, Violation
+from inngest_conformance.strategies import InvalidCase, RandomSource, Violation
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._programs import Op, program_from_json, program_to_json
-from inngest_conformance.strategies._source import derive_seed
+from inngest_conformance.strategies._source import Unsatisfiable, derive_seed
 
 PROFILES: dict[Profile, dict[Kind, int]] = {
     "quick": {"accept": 50, "reject": 50, "lifecycle": 30},
@@ -756,8 +757,11 @@ def _search(
         return getattr(err.error, "reason", str(err.error))
 
     flaky_kinds: set[str] = set()
+    no_case = ""  # why the search drew no case at all, if it drew none
     try:
         search(0)
+    except NoCaseDrawn:
+        no_case = why_no_case(ctx, req, req_seed)
     except _Failed as failure:
         offer(failure)
         shown.add(failure.kind)
@@ -771,12 +775,25 @@ def _search(
     except Flaky as exc:
         cause = _first_failure(exc)
         if cause is None:
-            return result("failed", message=f"flaky: {exc}", flaky=True)
+            # No case disagreed with itself: the draws did (generation depending on state
+            # it should not), which blames the kit, never the implementation.
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            return result(
+                "errored",
+                message=f"no case found: the kit drew this requirement's cases unsteadily "
+                f"({first})",
+                detail=f"to leave it out, declare it: --skip '{req.id}' --reason TEXT",
+            )
         found[cause.kind] = cause
         return failed(flaky_kinds=frozenset({cause.kind}))
     phase = "directed"
     try:
-        for case in tally.directed() if directed else ():
+        cases = tally.directed() if directed else []
+    except Unsatisfiable as exc:
+        no_case = no_case or str(exc)
+        cases = []
+    try:
+        for case in cases:
             sent = attempt(case)
             if sent is not None:
                 offer(sent)
@@ -785,6 +802,12 @@ def _search(
         if not found:
             return errored(err)
         return failed(f" (other kinds not sought: the implementation then errored: {why(err)})")
+    if not found and count == 0 and no_case:
+        return result(
+            "errored",
+            message=f"no case found: {no_case}",
+            detail=f"to leave it out, declare it: --skip '{req.id}' --reason TEXT",
+        )
     if not found:
         return result("passed")
     note = ""
@@ -793,6 +816,8 @@ def _search(
             break
         try:
             search(round_)
+        except NoCaseDrawn:
+            break
         except _Failed as failure:
             offer(failure)
             shown.add(failure.kind)
@@ -806,6 +831,37 @@ def _search(
                 flaky_kinds.add(cause.kind)
         break
     return failed(note, frozenset(flaky_kinds))
+
+
+#: How many cases :func:`why_no_case` makes on its own to say why a search drew none.
+DIAGNOSIS_TRIES = 8
+
+
+def why_no_case(ctx: Context, req: Requirement, req_seed: int) -> str:
+    """Why a search drew no case of ``req`` (Hypothesis gave up: every draw was rejected):
+    what the generator said when it found no value, or that the near misses it made
+    broke more than their label.  A few seeded draws of its own, outside Hypothesis,
+    which keeps no reason for a rejected draw."""
+    for i in range(DIAGNOSIS_TRIES):
+        try:
+            case = req.gen(RandomSource(derive_seed(req_seed, f"diagnosis#{i}")), ctx)
+        except Unsatisfiable as exc:
+            return str(exc)
+        if isinstance(case, InvalidCase):
+            errors = ctx.oracle.errors(case.record, reading=case.violation.reading)
+            v = case.violation
+            if not errors:
+                return (
+                    f"the near misses made of {v.rule} at {v.path or '/'} are valid: the "
+                    "schema allows what the rule breaks there"
+                )
+            other = next((e for e in errors if e.path != v.path or e.keyword != v.keyword), None)
+            if other is not None:
+                return (
+                    f"the near misses made of {v.rule} at {v.path or '/'} break more than "
+                    f"its rule ({other.keyword} at {other.path or '/'} too)"
+                )
+    return "every case drawn was refused by the kit's own checks"
 
 
 #: How much of the request that got no proper answer an errored row quotes.

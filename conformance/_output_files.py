@@ -17,7 +17,7 @@ import json
 import multiprocessing
 import os
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, TextIO
@@ -42,16 +42,28 @@ def temporary_path(path: Path) -> Path:
 def write_atomic(path: Path, chunks: Iterable[str]) -> None:
     """Write ``chunks`` to ``path`` (UTF-8, ``\\n`` line ends) whole, or not at all; a path
     that is not a regular file (a device, a FIFO) is never replaced (:class:`OSError`)."""
-    if path.exists() and not path.is_file():
-        raise OSError(f"{path} is not a regular file")
-    tmp = temporary_path(path)
+    write_all_atomic([(path, chunks)])
+
+
+def write_all_atomic(files: Sequence[tuple[Path, Iterable[str]]]) -> None:
+    """Write every file of ``files`` whole, or none of them: each is written beside its
+    place first, and only once all are written are they renamed into place, so that a
+    failure while making a later file (a schema no case of which can be built) leaves no
+    earlier one written from the same run."""
+    for path, _ in files:
+        if path.exists() and not path.is_file():
+            raise OSError(f"{path} is not a regular file")
+    staged = [temporary_path(path) for path, _ in files]
     try:
-        with open(tmp, "w", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
-            fh.writelines(chunks)
-        os.replace(tmp, path)
+        for tmp, (_, chunks) in zip(staged, files, strict=True):
+            with open(tmp, "w", encoding="utf-8", errors=UNPAIRED, newline="\n") as fh:
+                fh.writelines(chunks)
+        for tmp, (path, _) in zip(staged, files, strict=True):
+            os.replace(tmp, path)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        for tmp in staged:
+            if tmp.exists():
+                tmp.unlink()
 
 
 #: The environment variable that names the file a GitHub Actions step's summary goes to.
@@ -159,12 +171,13 @@ def write_fixtures(
                 ("invalid", invalid),
                 ("sequences", sequences),
             )
-            for name, n in counts:
-                if n or name != "sequences":
-                    path = directory / f"{name}.jsonl"
-                    write_atomic(path, (row.line for row in rows(name, n)))
-                    written.append(path)
-            return written
+            files = [
+                (directory / f"{name}.jsonl", (row.line for row in rows(name, n)))
+                for name, n in counts
+                if n or name != "sequences"
+            ]
+            write_all_atomic(files)
+            return [path for path, _ in files]
         path = directory / "test-suite.json"
         write_atomic(
             path, _test_suite(schema, seed, rows("valid", valid), rows("invalid", invalid))

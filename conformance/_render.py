@@ -536,6 +536,11 @@ def to_markdown(report: dict[str, Any]) -> str:
     if report.get("exceptions"):
         lines += ["", "## Declared exceptions (not claimed)", ""]
         lines += [f"- `{e['id']}`: {_md_cell(e['reason'], 400)}" for e in report["exceptions"]]
+    if report.get("unreachable"):
+        lines += ["", "## Not requirements here (no value breaks them alone)", ""]
+        lines += [
+            f"- {_md_code(e['id'])}: {_md_cell(e['reason'], 400)}" for e in report["unreachable"]
+        ]
     if report["warnings"]:
         lines += ["", "## Warnings", "", *(f"- {_md_cell(w, 400)}" for w in report["warnings"])]
     if schema_note(report):
@@ -843,6 +848,10 @@ def to_html(report: dict[str, Any]) -> str:
         f"<li><code>{_h(e['id'])}</code>: {_h(e['reason'])}</li>"
         for e in report.get("exceptions", [])
     )
+    unreachable = "".join(
+        f"<li><code>{_h(e['id'])}</code>: {_h(e['reason'])}</li>"
+        for e in report.get("unreachable", [])
+    )
     baseline = ""
     if report.get("baseline"):
         section = report["baseline"]
@@ -894,6 +903,12 @@ def to_html(report: dict[str, Any]) -> str:
         + (_html_compare(report["compare"]) if report.get("compare") else "")
         + baseline
         + (f"<h2>Declared exceptions (not claimed)</h2><ul>{exceptions}</ul>" if exceptions else "")
+        + (
+            f'<h2>Not requirements here (no value breaks them alone)</h2><ul id="unreachable">'
+            f"{unreachable}</ul>"
+            if unreachable
+            else ""
+        )
         + (f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "")
         + (f'<p class="meta">{_h(schema_note(report))}</p>' if schema_note(report) else "")
         + f'<p class="meta">schema sha256 <code>{_h(report["schema"]["sha256"])}</code> · '

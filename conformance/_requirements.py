@@ -61,7 +61,12 @@ from inngest_conformance.strategies._invalid import (
     variants,
 )
 from inngest_conformance.strategies._limits import MAX_MEMBERS, spread
-from inngest_conformance.strategies._near_misses import boundary_values, statement
+from inngest_conformance.strategies._near_misses import (
+    RULES,
+    boundary_values,
+    statement,
+    unreachable_rules,
+)
 from inngest_conformance.strategies._programs import directed_programs, gen_program
 from inngest_conformance.strategies._records import (
     ADVERSARIAL_STRINGS,
@@ -410,6 +415,17 @@ def _rejects(schema: RunSchema) -> list[Requirement]:
             )
         )
     return out
+
+
+def unreachable(schema: RunSchema) -> tuple[tuple[str, str], ...]:
+    """The ids the rules of the schema's subschemas would have where no value breaks them
+    alone, each with why (:func:`.unreachable_rules`): no requirement exists for them, and
+    the report lists them."""
+    return tuple(
+        (f"{RULES[name].level}:rejects-{Target(name, place).requirement_suffix}", why)
+        for place, (node, _, _) in schema.places.items()
+        for name, why in unreachable_rules(node)
+    )
 
 
 #: (id, keyword, focus, statement, parts needed).  The keyword of a record invariant

@@ -27,7 +27,7 @@ from inngest_conformance._engine import PROFILES, Result
 from inngest_conformance._hints import hints
 from inngest_conformance._output_files import temporary_path
 from inngest_conformance._render import to_badge, to_html, to_markdown
-from inngest_conformance._requirements import Context
+from inngest_conformance._requirements import Context, unreachable
 from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
 from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
@@ -334,6 +334,7 @@ def build_report(
         "levels": level_outcomes(results, info.levels or LEVELS),
         "levels_covered": list(info.levels or LEVELS),
         "exceptions": [exception_entry(k, v) for k, v in info.exceptions.items()],
+        **({"unreachable": gone} if (gone := unreachable_entries(info)) else {}),
         "counts": counts,
         **({"audited": info.audited} if info.audited is not None else {}),
         "warnings": warnings,
@@ -348,6 +349,20 @@ def build_report(
     report["verdict_text"] = verdict_text(report)
     report["fingerprint"] = fingerprint(report)
     return report
+
+
+def unreachable_entries(info: RunInfo) -> list[dict[str, str]]:
+    """The report's ``unreachable`` list: the rules of the schema's subschemas that no
+    value breaks alone (see :func:`~inngest_conformance._requirements.unreachable`), those
+    of the levels a validator's run covers."""
+    if info.role != "validator":
+        return []
+    levels = info.levels or LEVELS
+    return [
+        {"id": rid, "reason": why}
+        for rid, why in unreachable(info.ctx.schema)
+        if rid.split(":", 1)[0] in levels
+    ]
 
 
 def to_json_text(report: dict[str, Any]) -> str:

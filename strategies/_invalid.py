@@ -613,19 +613,21 @@ def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidC
     """
     if target.nested:
 
-        def one(src: Source) -> InvalidCase:
-            return apply_target(src, schema, target, base=MinimalSource())
+        def one(src: Source) -> InvalidCase | None:
+            return _case_or_none(src, schema, target, MinimalSource())
 
     else:
         base = plain_base(MinimalSource(), schema, target)
         mutate = OPERATORS[target.rule].mutate
 
-        def one(src: Source) -> InvalidCase:
+        def one(src: Source) -> InvalidCase | None:
             value, violation = mutate(src, schema, copy.deepcopy(base), target.property)
             return InvalidCase(value, violation)
 
     seen: dict[str, InvalidCase] = {}
     for case in every_value(one):
+        if case is None:
+            continue
         key = canonical_json([case.record, case.violation.detail])
         if key not in seen and label_holds(oracle, case):
             seen[key] = case
@@ -636,6 +638,8 @@ def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidC
             for case in every_value(
                 functools.partial(_seeded_case, schema=schema, target=target, seed=seed)
             ):
+                if case is None:
+                    continue
                 key = canonical_json([case.record, case.violation.detail])
                 if key not in seen and label_holds(oracle, case):
                     seen[key] = case
@@ -644,8 +648,21 @@ def variants(schema: RunSchema, target: Target, oracle: Oracle) -> list[InvalidC
     return list(seen.values())
 
 
-def _seeded_case(src: Source, *, schema: RunSchema, target: Target, seed: int) -> InvalidCase:
-    return apply_target(src, schema, target, base=RandomSource(seed))
+def _case_or_none(
+    src: Source, schema: RunSchema, target: Target, base: Source
+) -> InvalidCase | None:
+    """A directed case, or ``None`` where this path through the choices finds no near
+    miss (the others may): the directed cases are what the paths find, never a crash."""
+    try:
+        return apply_target(src, schema, target, base=base)
+    except Unsatisfiable:
+        return None
+
+
+def _seeded_case(
+    src: Source, *, schema: RunSchema, target: Target, seed: int
+) -> InvalidCase | None:
+    return _case_or_none(src, schema, target, RandomSource(seed))
 
 
 def label_holds(oracle: Oracle, case: InvalidCase, *, fast: bool = False) -> bool:

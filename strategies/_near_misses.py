@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from inngest_conformance.strategies._datetimes import gen_datetime
 from inngest_conformance.strategies._formats import (
     INTEGER_FORMATS,
     NEAR_MISSES,
@@ -28,8 +29,10 @@ from inngest_conformance.strategies._formats import (
     reading_of,
 )
 from inngest_conformance.strategies._limits import MAX_MEMBERS, SIZE_VARIABLE, spread
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._source import MinimalSource, Source, Unsatisfiable
 from inngest_conformance.strategies._subschema import (
+    ANNOTATIONS,
     COMPOSITION,
     MAX_DEPTH,
     TRIES,
@@ -287,7 +290,10 @@ def _malformed_format(src: Source, node: Node, valid: Any) -> tuple[Any, ...]:
     if node.format == "date-time":
         from inngest_conformance.strategies._malformed_datetimes import gen_malformed_datetime
 
-        return gen_malformed_datetime(src, None)
+        # The valid value it breaks, or the simplest common one: only the malformation is
+        # a choice (a date-time drawn here would be a few thousand paths more per case).
+        held = valid if is_common_datetime(valid) else gen_datetime(_FILL, common=True)
+        return gen_malformed_datetime(src, held)
     misses = NEAR_MISSES[node.format]
     detail = src.choice(tuple(misses))
     return detail, misses[detail]
@@ -700,7 +706,7 @@ def _composition(
         return _first_accepted(src, node, candidates, accept, own)
     good = [(d, v) for d, v in candidates if accept(v)]
     if not good:
-        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
+        raise Unsatisfiable(f"{node.where}: no near miss found")
     only = [(d, v) for d, v in good if node.compiler.is_valid(own, v)]
     return Miss(*src.choice(only or good))
 
@@ -727,7 +733,7 @@ def _first_accepted(
         if accept(value):
             return Miss(detail, value)
     if fallback is None:
-        raise Unsatisfiable(f"{node.schema_path}: no near miss found")
+        raise Unsatisfiable(f"{node.where}: no near miss found")
     return Miss(*fallback)
 
 
@@ -1030,11 +1036,194 @@ def statement(rule_name: str, node: Node) -> str:
 
 
 def rules_of(node: Node) -> tuple[str, ...]:
-    """The names of the rules that apply to ``node`` (a ``$ref`` node has none: its target's
-    place has them)."""
+    """The names of the rules that apply to ``node`` and can be broken there (a ``$ref``
+    node has none: its target's place has them); those that cannot are
+    :func:`unreachable_rules`."""
     if node.ref is not None:
         return ()
-    return tuple(r.name for r in RULES.values() if r.applies(node))
+    return tuple(r.name for r in RULES.values() if r.applies(node) and unreachable(r, node) is None)
+
+
+def unreachable_rules(node: Node) -> tuple[tuple[str, str], ...]:
+    """The rules that apply to ``node`` but that no value breaks alone, each with why: a
+    requirement exists only where a near miss does (see :func:`unreachable`)."""
+    if node.ref is not None:
+        return ()
+    out = []
+    for r in RULES.values():
+        if r.applies(node):
+            why = unreachable(r, node)
+            if why is not None:
+                out.append((r.name, why))
+    return tuple(out)
+
+
+def unreachable(r: Rule, node: Node) -> str | None:
+    """Why no near miss of rule ``r`` exists at ``node``, decided from the schema alone
+    (``None``: one may, and the search looks for it).  Only what is certain is said: a
+    ``oneOf`` whose branches never overlap (their types, their members, a required
+    property of values that never meet) has no value matching several; an ``anyOf`` or
+    ``oneOf`` with a branch that allows every value has none matching no branch; an
+    ``allOf`` of such branches, a ``then`` or ``else`` that allows every value, or an
+    ``if`` that can never (or always) hold, cannot be broken."""
+    c = node.compiler
+    assert c is not None
+    if r.name in ("no-branch", "no-one-branch"):
+        branches = node.any_of if r.name == "no-branch" else node.one_of
+        keyword = "anyOf" if r.name == "no-branch" else "oneOf"
+        for i, sub in enumerate(branches):
+            if _always(c, sub):
+                return f"its {keyword} branch {i} allows every value: no value matches none"
+    elif r.name == "several-branches":
+        if len(node.one_of) > MAX_BRANCHES:
+            return None
+        own = {k: v for k, v in node.raw.items() if k not in COMPOSITION}
+        shapes = [merge(own, inline(c, b)) for b in node.one_of]
+        if all(
+            disjoint(c, shapes[i], shapes[j])
+            for i in range(len(shapes))
+            for j in range(i + 1, len(shapes))
+        ):
+            return "its oneOf branches never overlap: no value matches two of them"
+    elif r.name == "breaks-all-of":
+        if all(_always(c, sub) for sub in node.all_of):
+            return "every branch of its allOf allows every value: none can be failed"
+    elif r.name == "breaks-then":
+        if _always(c, node.then):
+            return "its then allows every value: it cannot be broken"
+        if _never(c, node.if_):
+            return "its if matches no value: its then never applies"
+    elif r.name == "breaks-else":
+        if _always(c, node.else_):
+            return "its else allows every value: it cannot be broken"
+        if _always(c, node.if_):
+            return "its if matches every value: its else never applies"
+    elif r.name == "matches-not" and _never(c, node.not_):
+        return "its not forbids no value: nothing matches what it forbids"
+    return None
+
+
+def _always(c: Compiler, sub: Any) -> bool:
+    """Whether ``sub`` allows every value (``true``, ``{}``, annotations only, an
+    ``allOf`` of such, ``not`` of a schema that allows none)."""
+    sub = inline(c, sub)
+    if sub is True:
+        return True
+    if not isinstance(sub, dict):
+        return False
+    rest = {k: v for k, v in sub.items() if k not in ANNOTATIONS and k != "$defs"}
+    if not rest:
+        return True
+    if set(rest) == {"allOf"} and isinstance(rest["allOf"], list):
+        return all(_always(c, s) for s in rest["allOf"])
+    if set(rest) == {"not"}:
+        return _never(c, rest["not"])
+    return False
+
+
+def _never(c: Compiler, sub: Any) -> bool:
+    """Whether ``sub`` allows no value (``false``, ``not`` of a schema that allows all)."""
+    sub = inline(c, sub)
+    if sub is False:
+        return True
+    return isinstance(sub, dict) and "not" in sub and _always(c, sub["not"])
+
+
+def _kinds(c: Compiler, sub: Any) -> frozenset[str] | None:
+    """The JSON types of the values ``sub`` allows, by its ``type``, ``const``, ``enum``
+    and ``allOf`` (``None``: any type)."""
+    sub = inline(c, sub)
+    if not isinstance(sub, dict):
+        return None if sub is not False else frozenset()
+    out: frozenset[str] | None = None
+
+    def meet(kinds: frozenset[str] | None) -> None:
+        nonlocal out
+        if kinds is not None:
+            out = kinds if out is None else out & kinds
+
+    types = sub.get("type")
+    if isinstance(types, (str, list)):
+        names = {types} if isinstance(types, str) else {t for t in types if isinstance(t, str)}
+        if "number" in names:
+            names.add("integer")
+        meet(frozenset(names))
+    members = _members_of(sub)
+    if members is not None:
+        meet(frozenset(_kind_of(m) for m in members))
+    for part in sub.get("allOf", ()) if isinstance(sub.get("allOf"), list) else ():
+        meet(_kinds(c, part))
+    return out
+
+
+def _kind_of(value: Any) -> str:
+    """The JSON type of ``value`` (an integral number is an integer, 1.0 included)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def _members_of(sub: dict[str, Any]) -> list[Any] | None:
+    """The values ``sub`` lists (its ``const``, or its ``enum``), or ``None``."""
+    if "const" in sub:
+        return [sub["const"]]
+    if isinstance(sub.get("enum"), list):
+        return list(sub["enum"])
+    return None
+
+
+def disjoint(c: Compiler, a: Any, b: Any, depth: int = 0) -> bool:
+    """Whether no value matches both ``a`` and ``b``, where that is certain: their types
+    never meet, neither of the values one lists matches the other, or both are objects
+    only and a property one requires has values the other never allows there."""
+    a, b = inline(c, a), inline(c, b)
+    if _never(c, a) or _never(c, b):
+        return True
+    if not isinstance(a, dict) or not isinstance(b, dict) or depth > MAX_DEPTH:
+        return False
+    ka, kb = _kinds(c, a), _kinds(c, b)
+    both = None if ka is None or kb is None else ka & kb
+    if both is not None and not both:
+        return True
+    for x, y in ((a, b), (b, a)):
+        members = _members_of(x)
+        if members is not None and not any(c.is_valid(y, m) for m in members):
+            return True
+        for part in x.get("allOf", ()) if isinstance(x.get("allOf"), list) else ():
+            if disjoint(c, part, y, depth + 1):
+                return True
+    if both is None or not both <= {"object"}:
+        return False
+    for x, y in ((a, b), (b, a)):
+        required = x.get("required")
+        for name in required if isinstance(required, list) else []:
+            if not isinstance(name, str):
+                continue
+            there = _property_schema(y, name)
+            if there is False or (
+                there is not None and disjoint(c, _property_schema(x, name), there, depth + 1)
+            ):
+                return True
+    return False
+
+
+def _property_schema(sub: dict[str, Any], name: str) -> Any:
+    """What ``sub`` asks of property ``name`` where it is plain: its ``properties`` entry,
+    ``false`` where ``additionalProperties: false`` leaves it out, or ``None``."""
+    props = sub.get("properties")
+    if isinstance(props, dict) and name in props:
+        return props[name]
+    if sub.get("additionalProperties") is False and not sub.get("patternProperties"):
+        return False
+    return None
 
 
 def boundary_values(node: Node) -> list[tuple[str, Any]]:

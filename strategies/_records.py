@@ -145,7 +145,7 @@ def gen_value(
     ``mimic``: the record's properties, for an object value to imitate now and then.
     """
     if spec.node is not None:
-        return gen_node(src, spec.node, 1, plain)
+        return gen_node(src, spec.node, 1, plain, common=common_datetimes)
     if spec.enum is not None:
         return src.choice(spec.enum)
     kinds = spec.types or (("string",) if plain else JSON_TYPES)

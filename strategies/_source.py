@@ -249,21 +249,30 @@ class Enumeration:
 
 def every_value(gen: Callable[[Source], T], *, limit: int = 20_000) -> list[T]:
     """``gen``'s value on every path through its choices (see :class:`Enumeration`), in a
-    stable order.  :class:`ValueError` if there are more than ``limit`` paths."""
+    stable order; at most ``limit`` of them, bounded by construction: where the paths
+    would be more, the earlier choices of a path are enumerated first and the later ones
+    keep their first option (every option of the first choice is taken, and so on while
+    the count allows), so that a generator of many choices gives a spread of values, never
+    an error."""
     out: list[T] = []
     pending: list[list[int]] = [[]]
+    queued = 1
     while pending:
         path = pending.pop()
         src = Enumeration(path)
         out.append(gen(src))
-        if len(out) > limit:
-            raise ValueError(f"more than {limit} paths through {gen!r}")
-        # Every choice made past the given path took option 0: queue its other options,
-        # the deepest on top, so that paths come in lexicographic order.
+        # Every choice made past the given path took option 0: its other options, the
+        # earliest choices first while there is room, queued deepest on top so that paths
+        # come in lexicographic order.
         taken = [*path, *[0] * (len(src.widths) - len(path))]
-        for depth in range(len(path), len(src.widths)):
-            for option in range(src.widths[depth] - 1, 0, -1):
-                pending.append([*taken[:depth], option])
+        others = [
+            (depth, option)
+            for depth in range(len(path), len(src.widths))
+            for option in range(1, src.widths[depth])
+        ][: max(0, limit - queued)]
+        queued += len(others)
+        for depth, option in sorted(others, key=lambda d: (d[0], -d[1])):
+            pending.append([*taken[:depth], option])
     return out
 
 

@@ -129,6 +129,8 @@ COMPOSITION = ("allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependen
 property is present): generation draws from a branch of them merged with the rest."""
 
 _SIMPLEST = MinimalSource()
+#: How the schema path of a node :func:`synthetic` made starts.
+_MERGED = "<merged>"
 
 #: How deep generation nests containers before it takes the fewest items and properties
 #: a node allows (so a recursive schema's values end).
@@ -195,15 +197,6 @@ class Node:
     """Strings matching the node's pattern, drawn once: a plain value is one of them."""
 
     @property
-    def where(self) -> str:
-        """The location a message names: its JSON pointer, or for a subschema the kit
-        merged from a composition's branches (whose key is the merged JSON) the place in
-        the record it is drawn for."""
-        if self.schema_path.startswith("<merged>"):
-            return f"{self.place or '/'} (its composition's branches merged)"
-        return self.schema_path or "#"
-
-    @property
     def composed(self) -> bool:
         return bool(
             self.all_of
@@ -213,6 +206,14 @@ class Node:
             or self.if_ is not None
             or self.dependent_schemas
         )
+
+    @property
+    def where(self) -> str:
+        """Where the node is, for a message: its pointer in the schema, or for a node
+        merged from branches (:func:`synthetic`) the place it stands for, never its JSON."""
+        if self.schema_path.startswith(_MERGED):
+            return f"{self.place or '#'} (its branches merged)"
+        return self.schema_path or "#"
 
     def is_valid(self, value: Any) -> bool:
         assert self.compiler is not None
@@ -242,6 +243,8 @@ class Compiler:
     def __init__(self, document: Mapping[str, Any], is_valid: Callable[[Any, Any], bool]) -> None:
         self.document = document
         self._nodes: dict[str, Node] = {}
+        self.unmergeable: dict[str, str] = {}
+        """Why each merged schema that could not be compiled was not (see :func:`synthetic`)."""
         self.is_valid = is_valid
         """``is_valid(subschema, value)``: the oracle's verdict on one subschema."""
         self.order: list[Node] = []
@@ -655,15 +658,18 @@ def _fit_length(src: Source, node: Node, text: str) -> str:
     return text
 
 
-def _gen_string(src: Source, node: Node, plain: bool) -> str:
+def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> str:
+    """A string the node's own keywords allow; a date-time or time in the common form
+    (``YYYY-MM-DDTHH:MM:SS[.fraction]Z``: no leap second, no year 0000) when ``plain`` or
+    ``common``, as a record of the schema level holds it at any depth."""
     fmt = node.format
     if fmt in STRING_FORMATS:
         if fmt == "date-time":
-            return gen_datetime(src, common=plain)
+            return gen_datetime(src, common=plain or common)
         if fmt == "date":
             return gen_datetime(src, common=True)[:10]
         if fmt == "time":
-            return gen_datetime(src, common=plain)[11:]
+            return gen_datetime(src, common=plain or common)[11:]
         if fmt == "uuid":
             return gen_uuid(src)
         if fmt == "email":
@@ -756,7 +762,10 @@ def _gen_number(src: Source, node: Node, integer: bool, plain: bool) -> int | fl
     """A number within the node's bounds (and format's range), a multiple of its
     ``multipleOf``: small and non-negative where it can be, at a bound now and then."""
     lo, hi = _bounds(node, integer)
-    if not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
+    doubles = "integer" in node.types or all(abs(b) <= sys.float_info.max for b in (lo, hi))
+    if not doubles or not all(isinstance(b, int) or math.isfinite(b) for b in (lo, hi)):
+        # Only a node typed integer is drawn past the doubles (an integer minimum of
+        # 10**400): a number is one a double holds.
         raise Unsatisfiable(f"{node.where}: no number in range that a double holds")
     m = node.multiple_of
     if m is not None:
@@ -816,7 +825,7 @@ def json_key(value: Any) -> str:
     return canonical_json(norm(value))
 
 
-def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
+def _gen_array(src: Source, node: Node, depth: int, plain: bool, common: bool = False) -> list[Any]:
     """An array of the fewest items the node allows (plain, or deep), or up to
     :data:`_WIDTH` more; distinct where it asks, with an item its ``contains`` takes."""
     lo = node.min_items
@@ -832,7 +841,7 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
             break
         for _ in range(8):
             value = (
-                gen_node(src, sub, depth + 1, plain)
+                gen_node(src, sub, depth + 1, plain, common=common)
                 if isinstance(sub, Node)
                 else _any_json(src, depth)
             )
@@ -841,7 +850,7 @@ def _gen_array(src: Source, node: Node, depth: int, plain: bool) -> list[Any]:
         seen.add(json_key(value))
         out.append(value)
     if node.contains is not None and not any(node.contains.is_valid(v) for v in out):
-        value = gen_node(src, node.contains, depth + 1, plain)
+        value = gen_node(src, node.contains, depth + 1, plain, common=common)
         position = (
             src.integer(len(node.prefix_items), len(out))
             if len(out) >= len(node.prefix_items)
@@ -878,14 +887,22 @@ def _extra_name(src: Source, node: Node, taken: Any) -> tuple[str, Node | None] 
     return name, node.additional if isinstance(node.additional, Node) else None
 
 
-def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, Any]:
+def _gen_object(
+    src: Source, node: Node, depth: int, plain: bool, common: bool = False
+) -> dict[str, Any]:
     """An object with the required properties, each optional one half the time (none,
-    plain or deep), the properties they depend on, and extra ones where allowed."""
+    plain or deep, but as many as ``minProperties`` still wants, in order), the
+    properties they depend on, and extra ones where allowed."""
     out: dict[str, Any] = {}
     optional = [n for n in node.properties if n not in node.required]
     deep = depth >= MAX_DEPTH or plain
     mask = 0 if deep or not optional else src.integer(0, 2 ** len(optional) - 1)
     chosen = [n for n in node.properties if n in node.required or (mask >> optional.index(n)) & 1]
+    for name in optional:  # defined properties first: ``additionalProperties`` may be false
+        if len(set(chosen) | set(node.required)) >= node.min_properties:
+            break
+        if name not in chosen:
+            chosen.append(name)
     for name in list(chosen):
         for dependent in node.dependent_required.get(name, ()):
             if dependent not in chosen:
@@ -895,7 +912,11 @@ def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, A
             chosen.append(name)
     for name in chosen:
         sub = node.properties.get(name)
-        out[name] = gen_node(src, sub, depth + 1, plain) if sub is not None else _plain_any(src)
+        out[name] = (
+            gen_node(src, sub, depth + 1, plain, common=common)
+            if sub is not None
+            else _plain_any(src)
+        )
     # Extra properties: as many as minProperties still wants, a few more now and then.
     wanted = max(0, node.min_properties - len(out))
     extras = wanted if deep else max(wanted, src.integer(0, 2) if src.boolean(0.25) else 0)
@@ -906,7 +927,11 @@ def _gen_object(src: Source, node: Node, depth: int, plain: bool) -> dict[str, A
         if found is None:
             continue
         name, sub = found
-        out[name] = gen_node(src, sub, depth + 1, plain) if sub is not None else _plain_any(src)
+        out[name] = (
+            gen_node(src, sub, depth + 1, plain, common=common)
+            if sub is not None
+            else _plain_any(src)
+        )
         extras -= 1
     if node.max_properties is not None:
         while len(out) > node.max_properties:
@@ -927,7 +952,7 @@ def members(node: Node) -> tuple[Any, ...] | None:
     return node.enum
 
 
-def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
+def _gen_plainly(src: Source, node: Node, depth: int, plain: bool, common: bool = False) -> Any:
     allowed = members(node)
     if allowed is not None:
         return copy.deepcopy(src.choice(allowed))
@@ -939,20 +964,18 @@ def _gen_plainly(src: Source, node: Node, depth: int, plain: bool) -> Any:
         raise Unsatisfiable(f"{node.where}: {no_room(node, kinds[0])}")
     kind = src.choice(possible)
     if kind == "string":
-        return _gen_string(src, node, plain)
+        return _gen_string(src, node, plain, common)
     if kind == "integer":
         return _gen_number(src, node, True, plain)
     if kind == "number":
         return _gen_number(src, node, not plain and src.boolean(0.3), plain)
     if kind == "array":
-        return _gen_array(src, node, depth, plain)
+        return _gen_array(src, node, depth, plain, common)
     if kind == "object":
-        return _gen_object(src, node, depth, plain)
+        return _gen_object(src, node, depth, plain, common)
     if kind == "boolean":
         return src.boolean()
-    if node.types:
-        return None
-    return _any_json(src, depth)
+    return None  # kind "null": each other kind has its own branch above, keywords and all
 
 
 def largest(node: Node) -> int:
@@ -1052,7 +1075,9 @@ def merge(a: Any, b: Any) -> Any:
         return copy.deepcopy(b)
     if b is True or b == {}:
         return copy.deepcopy(a)
-    if not isinstance(a, dict) or not isinstance(b, dict):
+    if not isinstance(a, dict) or not isinstance(b, dict) or "$ref" in a or "$ref" in b:
+        # A reference is followed where it stands, never merged into (a ``$ref`` beside
+        # other keywords is not the kit's to compile).
         return {"allOf": [a, b]}
     out = copy.deepcopy(a)
     rest: dict[str, Any] = {}
@@ -1092,13 +1117,24 @@ def merge(a: Any, b: Any) -> Any:
 
 def synthetic(compiler: Compiler, raw: Any, place: str) -> Node:
     """A node for a schema written by :func:`merge` (generation only: never a place)."""
-    key = "<merged>" + canonical_json(raw)
+    key = _MERGED + canonical_json(raw)
+    refused = compiler.unmergeable.get(key)
+    if refused is not None:
+        raise Unsatisfiable(refused)
     known = compiler._nodes.get(key)
     if known is not None:
         return known
     node = Node(place, key, raw, compiler=compiler)
     compiler._nodes[key] = node
-    compiler._fill(node, raw)
+    try:
+        compiler._fill(node, raw)
+    except SchemaError as exc:
+        # Every time, not only the first: a half-filled node kept from a first attempt
+        # would make the same draw end differently when Hypothesis replays it (Flaky).
+        why = str(exc).replace(key, node.where)
+        compiler.unmergeable[key] = why
+        del compiler._nodes[key]
+        raise Unsatisfiable(why) from None
     return node
 
 
@@ -1112,47 +1148,195 @@ def retry_source(src: Source, attempt: int) -> Source:
     return RandomSource(attempt)
 
 
-def gen_node(src: Source, node: Node, depth: int = 0, plain: bool = False) -> Any:
+def gen_node(
+    src: Source, node: Node, depth: int = 0, plain: bool = False, *, common: bool = False
+) -> Any:
     """A value ``node`` accepts (a plain one: fewest items and properties, realistic
-    strings, small numbers, when ``plain``).  :class:`Unsatisfiable` when none is found."""
+    strings, small numbers, when ``plain``; date-times in the common form at any depth
+    when ``common``).  :class:`Unsatisfiable` when none is found.
+
+    The first half of the tries draw as asked; the later ones draw freely (optional
+    properties, more items: ``common`` still holds), since a value the schema accepts may
+    need what a plain one leaves out (an optional ``const`` that tells ``oneOf`` branches
+    apart)."""
     while node.ref is not None:
         node = node.ref
     if node.compiler is not None and depth > node.compiler.deepest:
-        raise Unsatisfiable(
+        raise Endless(
             f"{node.where}: every value nests deeper than {node.compiler.deepest} "
             "levels (a recursion every value must take never ends)"
         )
     if not node.composed:
-        value = _gen_plainly(src, node, depth, plain)
-        if _needs_check(node) and not node.is_valid(value):
-            for attempt in range(1, TRIES):
-                value = _gen_plainly(retry_source(src, attempt), node, depth, plain)
-                if node.is_valid(value):
-                    return value
-            raise Unsatisfiable(
-                f"{node.where}: no value found that it accepts in {TRIES} tries; its "
-                "keywords may contradict each other"
-            )
-        return value
+        failure: Unsatisfiable | None = None
+        for attempt in range(TRIES if _needs_check(node) else 1):
+            try:
+                value = _gen_plainly(
+                    retry_source(src, attempt), node, depth, _plain_at(plain, attempt), common
+                )
+            except Endless:
+                raise
+            except Unsatisfiable as exc:
+                failure = failure or exc
+                if attempt == 0:
+                    # A draw only the node's facts shape: another try draws the same way
+                    # unless the node's checks or a freer draw can change it.
+                    return _fallback(src, node, depth, plain, common, exc)
+                continue
+            if not _needs_check(node) or node.is_valid(value):
+                return value
+        found = _simplest_valid(node)
+        if found:
+            return found[0]
+        raise failure or Unsatisfiable(
+            f"{node.where}: no value found that it accepts in {TRIES} tries; its "
+            "keywords may contradict each other"
+        )
     assert node.compiler is not None
     for attempt in range(TRIES):
         src_now = retry_source(src, attempt)
-        branch = _branch(src_now, node)
-        if branch.composed:
-            # What merging left over (a ``not``, keywords that did not merge): drawn from
-            # the rest, and checked against the whole node below.
-            rest = {k: v for k, v in branch.raw.items() if k not in COMPOSITION}
-            branch = synthetic(node.compiler, rest, node.place)
         try:
-            value = _gen_plainly(src_now, branch, depth, plain)
+            value = _gen_composed(src_now, node, depth, _plain_at(plain, attempt), common)
+        except Endless:
+            raise
         except Unsatisfiable:
             continue
         if node.is_valid(value):
             return value
+    found = _simplest_valid(node)
+    if found:
+        return found[0]
     raise Unsatisfiable(
         f"{node.where}: no value found that it accepts in {TRIES} tries; its keywords "
         "may contradict each other"
     )
+
+
+#: The simplest value of each JSON type, and a few more: what :func:`_simplest_valid`
+#: tries when drawing found nothing (a ``not`` that only a value of another type, or an
+#: object with one more property, escapes).
+_SIMPLE_SCALARS: tuple[Any, ...] = (None, False, True, 0, 1, -1, 2, 0.5, "", "a", "ab")
+#: What the simple containers hold: a value of each kind, and containers one level down.
+_SIMPLE_INNER: tuple[Any, ...] = (None, 0, 1, -1, "", "a", [], {}, [None], {"x": None})
+_SIMPLE_VALUES: tuple[Any, ...] = (
+    *_SIMPLE_SCALARS,
+    [],
+    {},
+    *([v] for v in _SIMPLE_INNER),
+    *({"x": v} for v in _SIMPLE_INNER),
+    [None, 0],
+    [None, 0, 1],
+    {"x": None, "y": 0},
+)
+
+
+def _names_in(raw: Any, depth: int) -> Iterator[str]:
+    """The property names ``raw`` speaks of (``properties``, ``required``), its own and
+    its subschemas' to ``depth`` levels."""
+    if depth < 0 or not isinstance(raw, dict):
+        return
+    props = raw.get("properties")
+    if isinstance(props, dict):
+        yield from props
+    if isinstance(raw.get("required"), list):
+        yield from (n for n in raw["required"] if isinstance(n, str))
+    for key in COMPOSITION:
+        sub = raw.get(key)
+        for part in sub if isinstance(sub, list) else [sub]:
+            yield from _names_in(part, depth - 1)
+
+
+def _constants_in(raw: Any, depth: int) -> Iterator[Any]:
+    """The values ``raw`` names (``const``, ``enum`` members, bounds), its own and its
+    subschemas' to ``depth`` levels: a value only a ``not`` of a ``const`` lets by is one
+    of them."""
+    if depth < 0 or not isinstance(raw, dict):
+        return
+    if "const" in raw:
+        yield raw["const"]
+    if isinstance(raw.get("enum"), list):
+        yield from raw["enum"][:16]
+    for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        if isinstance(raw.get(key), (int, float)) and not isinstance(raw.get(key), bool):
+            yield raw[key]
+    for key in (*COMPOSITION, "items", "contains"):
+        sub = raw.get(key)
+        for part in sub if isinstance(sub, list) else [sub]:
+            yield from _constants_in(part, depth - 1)
+    props = raw.get("properties")
+    if isinstance(props, dict):
+        for sub in list(props.values())[:8]:
+            yield from _constants_in(sub, depth - 1)
+
+
+def _simplest_valid(node: Node) -> tuple[Any] | tuple[()]:
+    """The first of a few simple values the node accepts (``(value,)``), or ``()``: the
+    simplest of each type, and an object of one of its properties (a few values each)."""
+    names = list(dict.fromkeys(_names_in(node.raw, 3)))
+    candidates = [*_SIMPLE_VALUES, *_constants_in(node.raw, 3)]
+    for name in names[:8]:
+        candidates += [{name: v} for v in _SIMPLE_INNER]
+    for inner in (None, 0, "a"):  # every property it speaks of, then one more
+        every = {name: inner for name in names[:8]}
+        candidates += [every, {**every, "x": None}] if names else []
+    for value in candidates:
+        if node.is_valid(value):
+            return (copy.deepcopy(value),)
+    return ()
+
+
+def _fallback(
+    src: Source, node: Node, depth: int, plain: bool, common: bool, failure: Unsatisfiable
+) -> Any:
+    """A value of a node whose first draw found none (an array whose items allow no
+    value, a type whose bounds leave no room): freer draws, then the simplest values it
+    accepts, else ``failure`` again."""
+    for attempt in range(1, TRIES // 4):
+        try:
+            value = _gen_plainly(retry_source(src, attempt), node, depth, False, common)
+        except Endless:
+            raise
+        except Unsatisfiable:
+            continue
+        if node.is_valid(value):
+            return value
+    found = _simplest_valid(node)
+    if found:
+        return found[0]
+    raise failure
+
+
+class Endless(Unsatisfiable):
+    """Every value nests past the depth limit: no other draw can end it, so no loop of
+    tries draws again (each level's tries would multiply)."""
+
+
+def _plain_at(plain: bool, attempt: int) -> bool:
+    """Whether the ``attempt``-th try at a value is plain: the first half of the tries."""
+    return plain and attempt < TRIES // 2
+
+
+#: How many levels of composition inside composition one draw follows (each level is one
+#: choice of branches, merged); past it, what is left is drawn plainly and checked.
+_NESTING = 8
+
+
+def _gen_composed(
+    src: Source, node: Node, depth: int, plain: bool, common: bool, level: int = 0
+) -> Any:
+    """One candidate value of a composed node (checked by the caller): a branch of each
+    ``anyOf``/``oneOf``, ``then`` or ``else``, merged with the node's own keywords and its
+    ``allOf``; where that merge still composes (an ``if`` or a ``oneOf`` inside an
+    ``allOf``), its branches are chosen in turn, so the value follows every level."""
+    assert node.compiler is not None
+    branch = _branch(src, node)
+    if branch.composed and level < _NESTING and branch is not node:
+        return _gen_composed(src, branch, depth, plain, common, level + 1)
+    if branch.composed:
+        # What merging left over (a ``not``, keywords that did not merge): drawn from
+        # the rest, and checked against the whole node.
+        rest = {k: v for k, v in branch.raw.items() if k not in COMPOSITION}
+        branch = synthetic(node.compiler, rest, node.place)
+    return _gen_plainly(src, branch, depth, plain, common)
 
 
 def _needs_check(node: Node) -> bool:
@@ -1168,6 +1352,14 @@ def _needs_check(node: Node) -> bool:
         or node.dependent_required
         or node.unevaluated_properties is not None
         or node.unevaluated_items is not None
+        # Members are taken as they are listed: other keywords may refuse some.
+        or (
+            members(node) is not None
+            and isinstance(node.raw, dict)
+            and bool(set(node.raw) - ANNOTATIONS - {"$defs", "const" if node.const else "enum"})
+        )
+        # A required property no ``properties`` entry defines is an extra one.
+        or (node.additional is not True and any(r not in node.properties for r in node.required))
         or (node.max_length is not None and node.format is not None)
         or (node.min_length and node.format is not None)
         or (node.multiple_of is not None and not float(node.multiple_of).is_integer())
@@ -1233,22 +1425,45 @@ def gen_along(
     step, rest = steps[0], steps[1:]
     container, key, sub = _slot(src, node, step, depth)
     # Only keywords that tie a value to its siblings can make the slot's valid value
-    # unwelcome (composition, dependencies, uniqueness, counts): only then is it checked.
-    for _ in range(TRIES if node.composed or _needs_check(node) else 0):
+    # unwelcome (composition, dependencies, uniqueness, counts): only then is it checked,
+    # and the container drawn again (from a seeded source where ``src`` would make the
+    # same choices again).
+    for attempt in range(1, TRIES + 1 if node.composed or _needs_check(node) else 0):
         filled = copy.deepcopy(container)
         filled[key] = gen_node(src, sub, depth + 1, True)
         if node.is_valid(filled):
             break
-        container, key, sub = _slot(src, node, step, depth)
+        container, key, sub = _slot(retry_source(src, attempt), node, step, depth)
     value, path = gen_along(src, sub, rest, leaf, depth + 1)
     container[key] = value
     return container, (key, *path)
 
 
+def _with_slot(node: Node, step: Step) -> Node:
+    """``node`` asking for the slot ``step`` leads to (a property required, enough
+    items), where its keywords leave that plain to add; otherwise ``node`` itself."""
+    assert node.compiler is not None
+    if step.kind == "property":
+        extra: dict[str, Any] = {"required": [str(step.key)]}
+    elif step.kind in ("items", "prefix"):
+        least = int(step.key) + 1 if step.kind == "prefix" else len(node.prefix_items) + 1
+        extra = {"minItems": max(node.min_items, least)}
+    else:
+        return node
+    if not isinstance(node.raw, (dict, bool)) or node.raw is False:
+        return node
+    return synthetic(node.compiler, merge(node.raw, extra), node.place)
+
+
 def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | int, Node]:
     """A plain value of ``node`` and where in it ``step`` leads: a list and an index, or
-    an object and a property name; and the node of the value there."""
-    base = gen_node(src, node, depth, True)
+    an object and a property name; and the node of the value there.  The value is drawn
+    with the slot asked for (the property required, as many items as the index needs),
+    so that the node's other keywords (an ``if`` on that property) see it there."""
+    try:
+        base = gen_node(src, _with_slot(node, step), depth, True)
+    except Unsatisfiable:
+        base = gen_node(src, node, depth, True)
     if step.kind in ("items", "prefix"):
         items = list(base) if isinstance(base, list) else []
         first = len(node.prefix_items)

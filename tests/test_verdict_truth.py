@@ -302,11 +302,16 @@ def test_every_value_takes_every_option_in_order() -> None:
     assert {v[3] for v in values} == {10, 99}  # a wide range: its two ends
 
 
-def test_every_value_follows_dependent_choices_and_refuses_too_many() -> None:
+def test_every_value_follows_dependent_choices_and_bounds_many_by_construction() -> None:
     values = every_value(lambda s: s.choice("ab") + (s.choice("xyz") if s.boolean() else ""))
     assert values == ["a", "ax", "ay", "az", "b", "bx", "by", "bz"]
-    with pytest.raises(ValueError, match="paths"):
-        every_value(lambda s: [s.choice(range(10)) for _ in range(5)], limit=1000)
+    many = every_value(lambda s: tuple(s.choice(range(10)) for _ in range(5)), limit=1000)
+    # 100,000 paths: 1000 of them, distinct, every option of each earlier choice taken.
+    assert len(many) == len(set(many)) == 1000
+    assert {v[0] for v in many} == set(range(10))
+    assert {v[1] for v in many} == set(range(10))
+    assert many == sorted(many)
+    assert every_value(lambda s: tuple(s.choice(range(10)) for _ in range(5)), limit=1000) == many
     assert Enumeration([]).text(None, 2, 5) == "00"
 
 
