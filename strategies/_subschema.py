@@ -322,11 +322,7 @@ class Compiler:
             node.const = (raw["const"],)
         fmt = raw.get("format")
         if fmt is not None:
-            if fmt not in SUPPORTED_FORMATS:
-                raise SchemaError(
-                    f"{where}: format {fmt!r} is not supported; the kit checks formats "
-                    f"{', '.join(SUPPORTED_FORMATS)}"
-                )
+            _check_format(where, fmt)
             node.format = fmt
         self._strings(node, raw, where)
         self._numbers(node, raw, where)
@@ -350,13 +346,7 @@ class Compiler:
         if "maxLength" in raw:
             node.max_length = _count(where, "maxLength", raw["maxLength"])
         if "pattern" in raw:
-            try:
-                re.compile(raw["pattern"])
-            except (re.error, TypeError) as exc:
-                raise SchemaError(
-                    f"{where}: pattern {raw['pattern']!r} is not a regex: {exc}"
-                ) from None
-            _generable(where, raw["pattern"])
+            _pattern(where, raw["pattern"])
             node.pattern = raw["pattern"]
 
     def _numbers(self, node: Node, raw: dict[str, Any], where: str) -> None:
@@ -507,6 +497,14 @@ def _subschemas(raw: Any, path: str, compiler: Compiler) -> list[tuple[str, Any,
     return out
 
 
+def _check_format(where: str, fmt: Any) -> None:
+    if fmt not in SUPPORTED_FORMATS:
+        raise SchemaError(
+            f"{where}: format {fmt!r} is not supported; the kit checks formats "
+            f"{', '.join(SUPPORTED_FORMATS)}"
+        )
+
+
 def check_references(document: Mapping[str, Any]) -> None:
     """Refuse, naming it, a cycle of ``$ref`` and composition that never moves into the
     value (``$defs/a`` referring to itself, ``a -> b -> a``, ``a: {allOf: [{$ref: a}]}``):
@@ -519,7 +517,15 @@ def check_references(document: Mapping[str, Any]) -> None:
     queue: list[str] = [""]
     while queue:
         path = queue.pop()
-        for child, value, _ in _subschemas(locations[path], path, compiler):
+        here = locations[path]
+        if isinstance(here, dict):
+            # Every location, a branch merged only when drawn too: a format or a pattern
+            # the kit cannot generate for is refused at load, never met half-way through.
+            if "format" in here:
+                _check_format(path or "#", here["format"])
+            if isinstance(here.get("pattern"), str):
+                _pattern(path or "#", here["pattern"])
+        for child, value, _ in _subschemas(here, path, compiler):
             if child not in locations:
                 locations[child] = value
                 queue.append(child)
@@ -628,6 +634,15 @@ def _regex_plan(pattern: str) -> Plan:
         raise SchemaError(f"pattern {pattern!r}: the kit cannot generate strings for {op}")
 
     return seq(_sre_parse.parse(pattern))
+
+
+def _pattern(where: str, pattern: Any) -> None:
+    """Refuse, naming where, a pattern that is no regex or one the kit cannot generate."""
+    try:
+        re.compile(pattern)
+    except (re.error, TypeError) as exc:
+        raise SchemaError(f"{where}: pattern {pattern!r} is not a regex: {exc}") from None
+    _generable(where, pattern)
 
 
 def _generable(where: str, pattern: str) -> None:

@@ -389,8 +389,15 @@ def test_a_format_no_draft_defines_is_an_annotation() -> None:
 @pytest.mark.parametrize(
     ("sub", "named"),
     [
-        ({"anyOf": [{"type": "string", "format": "hostname"}, {"type": "integer"}]}, "/x "),
-        ({"oneOf": [{"properties": {"a": {"type": "string", "pattern": "(a)\\1"}}}]}, "/x/a "),
+        # A format is refused where it stands, a branch merged only when drawn too.
+        (
+            {"anyOf": [{"type": "string", "format": "hostname"}, {"type": "integer"}]},
+            "/properties/x/anyOf/0: ",
+        ),
+        (
+            {"oneOf": [{"properties": {"a": {"type": "string", "pattern": "(a)\\1"}}}]},
+            "/properties/x/oneOf/0/properties/a: ",
+        ),
     ],
 )
 def test_a_refusal_inside_a_composition_names_a_place_not_merged_json(

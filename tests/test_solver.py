@@ -205,7 +205,9 @@ def test_an_unreachable_rule_has_no_near_miss_in_the_value_space(sub: dict[str, 
         if key is None:
             continue
         branches = [jsonschema.Draft202012Validator(b) for b in sub[key]]
-        for value in VALUES:
+        # Only a value the composition's siblings allow could be a near miss of it.
+        siblings = jsonschema.Draft202012Validator({k: v for k, v in sub.items() if k != key})
+        for value in filter(siblings.is_valid, VALUES):
             matched = sum(b.is_valid(value) for b in branches)
             if name == "several-branches":
                 assert matched <= 1, f"{value!r} matches two branches of {sub!r}"
