@@ -439,7 +439,8 @@ def run_and_record(
     example database folder.
     """
     from inngest_conformance._case_log import PartWriter
-    from inngest_conformance._engine import PROFILES, run_requirement
+    from inngest_conformance._engine import examples_for, run_requirement
+    from inngest_conformance._run_concurrent import TRIES
 
     parts = item.config.stash.get(_LOG_PARTS, None)
     writer = PartWriter(parts, _group(item.user_properties)) if parts is not None else None
@@ -448,7 +449,8 @@ def run_and_record(
             state.ctx,
             requirement,
             adapter,
-            examples=PROFILES[state.profile][requirement.kind],
+            examples=examples_for(state.profile, requirement.kind),
+            tries=TRIES[state.profile],
             run_seed=state.seed,
             every_variant=state.profile == "certify",
             observe=writer,

@@ -10,7 +10,8 @@ those runs.  What the clients do is the race a store gets wrong, by ``focus``:
   (``COMPLETED`` against ``CANCELLED``, ``PAUSED`` against ``COMPLETED``), then read it;
 - ``"reads"``: one client walks the run to a terminal status while the others read it.
 
-Every concurrent transition carries the same ``at`` (later than the setup's), so that no
+Records are plain (the race is not about values; the lifecycle level tries those), and
+every concurrent transition carries the same ``at`` (later than the setup's), so that no
 order the store picks makes one of them go back in time.  :class:`LifecycleSpec` is the
 lifecycle model as :mod:`._linearizability` asks it: a run's state is its status, and an
 answer is explained when the model accepts or refuses the same transitions and every record
@@ -122,7 +123,7 @@ def gen_concurrent_program(
     taken: dict[Any, str] = {}
     clock = _SETUP_CLOCK
     for _ in range(n_runs):
-        record = gen_create_record(src, schema, model, taken=taken, now=clock)
+        record = gen_create_record(src, schema, model, taken=taken, now=clock, plain=True)
         run_id = record[model.fields.run_id]
         setup.append(Create(record=record))
         start = src.choice(forks)

@@ -103,6 +103,14 @@ def seconds(value: float) -> str:
 class WireAdapter:
     """An implementation reached through the wire protocol; subclasses supply the transport."""
 
+    #: Whether requests may be sent from several threads at once (the concurrency level),
+    #: and why not when they may not: the level is then reported as not judged.
+    concurrent = False
+    not_concurrent = (
+        "the wire protocol sends one request at a time: the concurrency level races "
+        "in-process Python stores only (--target)"
+    )
+
     def __init__(self) -> None:
         self.ever_answered = False
         self.warnings: list[str] = []
