@@ -399,7 +399,9 @@ def concurrency_line(report: dict[str, Any]) -> str:
     if report["levels"]["concurrency"] == "skipped":
         why = next((r.get("message", "") for r in rows if r.get("message")), "not run")
         return f"Concurrency: not judged ({why})."
-    budget = next((r["concurrency"] for r in rows if isinstance(r.get("concurrency"), dict)), {})
+    budget: dict[str, Any] = next(
+        (r["concurrency"] for r in rows if isinstance(r.get("concurrency"), dict)), {}
+    )
     return (
         f"Concurrency: findings are probabilistic: {budget.get('programs', '?')} programs per "
         f"requirement, each tried {budget.get('tries', '?')} times; a failure is a race that "

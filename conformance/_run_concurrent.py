@@ -202,7 +202,7 @@ def try_program(
 
 def _without_run(program: ConcurrentProgram, run_id: Any, id_field: str) -> ConcurrentProgram:
     def keep(op: Op) -> bool:
-        return (op.record.get(id_field) if isinstance(op, Create) else op.run_id) != run_id
+        return bool((op.record.get(id_field) if isinstance(op, Create) else op.run_id) != run_id)
 
     return ConcurrentProgram(
         tuple(op for op in program.setup if keep(op)),
