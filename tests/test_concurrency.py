@@ -157,6 +157,26 @@ def test_the_command_line_blames_a_racy_store(tmp_path: Path) -> None:
     assert 'id="concurrency"' in (tmp_path / "out" / "report.html").read_text("utf-8")
 
 
+@pytest.mark.slow
+def test_replay_tries_the_shrunk_program_again(tmp_path: Path) -> None:
+    target = "tests.test_concurrency:RacyStore"
+    atomic = ("--requirement", "concurrency:transitions-are-atomic")
+    found = run_cli(
+        tmp_path,
+        *("certify", "--target", target, "--role", "lifecycle", "--profile", "quick"),
+        *("--levels", "concurrency", "--report-dir", "out", *atomic),
+    )
+    assert found.returncode == 1, found.stdout + found.stderr
+    # The racy store still races; the locked one no longer does.
+    again = run_cli(tmp_path, "replay", "out/report.json", "--target", target, *atomic)
+    assert again.returncode == 1, again.stdout + again.stderr
+    assert "tries gave a history" in again.stdout
+    fixed = "tests.test_concurrency:LockedStore"
+    now = run_cli(tmp_path, "replay", "out/report.json", "--target", fixed, *atomic)
+    assert now.returncode == 0, now.stdout + now.stderr
+    assert "passes-now" in now.stdout
+
+
 def test_a_harness_over_stdio_is_not_judged_and_says_why(tmp_path: Path) -> None:
     command = " ".join(harness("tests.test_concurrency:LockedStore"))
     both = run_cli(
