@@ -107,6 +107,19 @@ def run_once(adapter: Adapter, model: LifecycleModel, program: ConcurrentProgram
     """
     _setup(adapter, model, program)
     clients = [ops for ops in program.clients if ops]
+    # A transport with one connection gives each client its own (an HTTP service).
+    make = getattr(adapter, "client_adapters", None)
+    doors: list[Adapter] = make(len(clients)) if callable(make) else [adapter] * len(clients)
+    try:
+        return _race(doors, clients)
+    finally:
+        if callable(make):
+            for door in doors:
+                door.close()
+
+
+def _race(doors: list[Adapter], clients: list[tuple[Op, ...]]) -> list[Entry]:
+    """Each client's operations through its door, on a thread of its own, released together."""
     barrier = threading.Barrier(len(clients)) if clients else None
     histories: list[list[Entry]] = [[] for _ in clients]
     errors: list[BaseException] = []
@@ -118,7 +131,7 @@ def run_once(adapter: Adapter, model: LifecycleModel, program: ConcurrentProgram
             for op in ops:
                 assert isinstance(op, (Transition, Get))
                 called = time.perf_counter_ns()
-                answer = _call(adapter, op)
+                answer = _call(doors[number], op)
                 returned = time.perf_counter_ns()
                 histories[number].append(
                     Entry(op.run_id, op, answer.to_json(), called, returned, number)

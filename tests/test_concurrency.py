@@ -11,9 +11,12 @@ sometimes.
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,14 @@ import jsonschema
 import pytest
 from inngest_conformance.report import report_schema
 
-from tests.common import ROOT, certify_obj, harness, read_report, run_cli
+from tests.common import (
+    ROOT,
+    certify_obj,
+    harness,
+    read_report,
+    run_cli,
+    with_tests_importable,
+)
 
 pytest_plugins = ["pytester"]
 
@@ -193,7 +203,7 @@ def test_a_harness_over_stdio_is_not_judged_and_says_why(tmp_path: Path) -> None
     for rid in CONCURRENCY_IDS:
         row = rows(report)[rid]
         assert row["outcome"] == "skipped"
-        assert row["message"].startswith("not judged: the wire protocol sends one request")
+        assert row["message"].startswith("not judged: the stdio protocol sends one request")
     assert "Concurrency: not judged" in (tmp_path / "out" / "report.md").read_text("utf-8")
     alone = run_cli(
         tmp_path,
@@ -204,6 +214,67 @@ def test_a_harness_over_stdio_is_not_judged_and_says_why(tmp_path: Path) -> None
     assert alone.returncode == 2
     assert "not judged" in alone.stderr
     assert read_report(tmp_path / "out2")["verdict"] == "error"
+
+
+@contextlib.contextmanager
+def serving(target: str, *extra: str) -> Iterator[str]:
+    """The kit's harness serving ``target`` over HTTP on a free port: its URL."""
+    proc = subprocess.Popen(
+        harness(target, "--http", "127.0.0.1:0", *extra),
+        env=with_tests_importable(),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        assert first.startswith("listening on http://127.0.0.1:"), first
+        yield first.split()[-1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_a_service_declaring_concurrent_is_raced_over_http(tmp_path: Path) -> None:
+    atomic = ("--requirement", "concurrency:transitions-are-atomic")
+    options = ("--role", "lifecycle", "--profile", "quick", "--levels", "concurrency", *atomic)
+    with serving("tests.test_concurrency:RacyStore", "--concurrent") as url:
+        raced = run_cli(tmp_path, "certify", "--url", url, *options, "--report-dir", "a")
+    assert raced.returncode == 1, raced.stdout + raced.stderr
+    row = rows(read_report(tmp_path / "a"))["concurrency:transitions-are-atomic"]
+    assert row["outcome"] == "failed"
+    assert len(row["answer"]) >= 2
+    # Without --concurrent the harness serialises every call, and says nothing: not judged.
+    with serving("tests.test_concurrency:RacyStore") as url:
+        plain = run_cli(tmp_path, "certify", "--url", url, *options, "--report-dir", "b")
+    assert plain.returncode == 2
+    row = rows(read_report(tmp_path / "b"))["concurrency:transitions-are-atomic"]
+    assert row["outcome"] == "skipped"
+    assert 'does not declare "concurrent": true' in row["message"]
+
+
+def test_the_harness_refuses_concurrent_without_http(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        harness("tests.test_concurrency:LockedStore", "--concurrent"),
+        env=with_tests_importable(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        "harness: --concurrent needs --http (stdio answers one request at a time)"
+    )
 
 
 def test_the_plugin_runs_the_level_from_the_ini(pytester: pytest.Pytester) -> None:

@@ -107,13 +107,16 @@ class WireAdapter:
     #: and why not when they may not: the level is then reported as not judged.
     concurrent = False
     not_concurrent = (
-        "the wire protocol sends one request at a time: the concurrency level races "
-        "in-process Python stores only (--target)"
+        "the stdio protocol sends one request at a time: the concurrency level races "
+        'in-process Python stores (--target) and services that declare "concurrent": true '
+        "in describe (--url)"
     )
 
     def __init__(self) -> None:
         self.ever_answered = False
         self.warnings: list[str] = []
+        self.declares_concurrent = False
+        """Whether describe answered ``"concurrent": true`` (it may take requests at once)."""
 
     # Transport -------------------------------------------------------------------------
 
@@ -200,6 +203,7 @@ class WireAdapter:
                 f"(known roles: {', '.join(ROLES)})",
                 request=request,
             )
+        self.declares_concurrent = answer.get("concurrent") is True
         return Description(
             name=impl["name"],
             version=impl.get("version", ""),
