@@ -27,6 +27,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_certify.py": ["--rounds", "1", "--profiles", "quick"],
     "bench_plugin.py": ["--rounds", "3"],
     "bench_corpus.py": ["--n", "10000"],
+    "bench_linearizability.py": ["--histories", "100", "--rounds", "3"],
 }
 
 
@@ -104,6 +105,16 @@ def summary(results: dict[str, dict[str, Any]]) -> list[list[str]]:
         rows.append(
             ["  import of the plugin module", f"{plugin['plugin_import_ms']:.1f} ms", "", ""]
         )
+    lin = results.get("bench_linearizability.py")
+    if lin:
+        rows.append(
+            [
+                "linearizability search 4x4 vs replay",
+                f"{lin['search_histories_per_s_4x4']:,.0f}/s, {lin['search_vs_replay_4x4']:.2f}x",
+                "",
+                "",
+            ]
+        )
     corpus = results.get("bench_corpus.py")
     if corpus:
         n, jobs = corpus["n"], corpus["jobs"]
@@ -132,6 +143,12 @@ def compact(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
     """Each script's ratios and whether its target was met, without the detail."""
     out: dict[str, Any] = {}
     for script, res in results.items():
+        if script == "bench_linearizability.py":
+            out[script] = {
+                k: res[k]
+                for k in ("search_histories_per_s_4x4", "search_vs_replay_4x4", "rate_vs_2x2")
+            }
+            continue
         if script == "bench_corpus.py":
             out[script] = {k: res[k] for k in ("n", "jobs", "scaling", "wall_s", "peak_rss_mib")}
             continue

@@ -32,10 +32,10 @@ from inngest_conformance._case_log import PartWriter
 from inngest_conformance._compare import Compared, Entrant, compare_requirement
 from inngest_conformance._engine import (
     MAX_KINDS,
-    PROFILES,
     CaseObserver,
     Failure,
     Result,
+    examples_for,
     interrupts,
     run_requirement,
 )
@@ -242,7 +242,7 @@ def search_more(
             ctx,
             req,
             adapter,
-            examples=PROFILES[profile][req.kind],
+            examples=examples_for(profile, req.kind),
             run_seed=round_seed(run_seed, round_),
             declared=declared,
             observe=observe,
@@ -251,7 +251,8 @@ def search_more(
         )
         by_id[rid] = merged(by_id[rid], extra, round_)
 
-    ids = [r.id for r in requirements if r.id in by_id]
+    # A concurrent program's tries are its search: no further rounds (they have no kinds).
+    ids = [r.id for r in requirements if r.id in by_id and r.kind != "concurrency"]
     _rounds(budget, ids, lambda rid: _still_judged(by_id[rid]), one)
     return [by_id[r.requirement.id] for r in results]
 

@@ -58,7 +58,7 @@ from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._run import certify_adapter, compare_adapters, mark_interrupted
 from inngest_conformance._variants import variant_names
 from inngest_conformance._version import __version__
-from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
+from inngest_conformance._vocabulary import LEVELS, OPT_IN_LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import checked_report, with_report_path, write_reports
 from inngest_conformance.strategies import DRAFTS, Oracle
@@ -243,7 +243,8 @@ def _scope_options(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--levels",
         metavar="LIST",
-        help="comma-separated levels the verdict covers (default: all of the role's)",
+        help="comma-separated levels the verdict covers (default: all of the role's); "
+        "lifecycle,concurrency also races an in-process store's clients (probabilistic)",
     )
     g.add_argument(
         "--skip",
@@ -387,7 +388,9 @@ def _levels(args: argparse.Namespace) -> list[str] | None:
         return None
     levels = [lvl.strip() for lvl in args.levels.split(",") if lvl.strip()]
     if not levels:
-        raise UsageError("--levels needs at least one level: schema, format, lifecycle")
+        raise UsageError(
+            "--levels needs at least one level: schema, format, lifecycle, concurrency"
+        )
     return levels
 
 
@@ -1053,7 +1056,12 @@ def _export(args: argparse.Namespace) -> int:
 
 def _requirements(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle, args.draft)
-    reqs = [r for role in ROLE_LEVELS for r in plan(ctx, role)]
+    # Every level, the opt-in ones too (they are run only with --levels).
+    reqs = [
+        r
+        for role in ROLE_LEVELS
+        for r in plan(ctx, role, levels=(*ROLE_LEVELS[role], *OPT_IN_LEVELS.get(role, ())))
+    ]
     variants = {r.id: variant_names(ctx, r) for r in reqs} if args.variants else {}
     if args.format == "json":
         rows = [

@@ -33,11 +33,23 @@ from hypothesis.errors import Unsatisfiable as NoCaseDrawn
 from inngest_conformance._adapters.base import Adapter, ImplementationError, Unsupported
 from inngest_conformance._encode import canonical_sha256, content_id
 from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._run_concurrent import (
+    PROBABILISTIC,
+    PROGRAMS,
+    TRIES,
+    SetupRefused,
+    explained_to_json,
+    history_to_json,
+    shrink,
+    supports_concurrency,
+    try_program,
+)
 from inngest_conformance._run_programs import shorten
 from inngest_conformance._variants import Coverage, Declared, Tally, features, kind_parts
 from inngest_conformance._vocabulary import CasePhase, Event, Kind, Outcome, Profile
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import InvalidCase, RandomSource, Violation
+from inngest_conformance.strategies._concurrent_programs import ConcurrentProgram
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._programs import Op, program_from_json, program_to_json
 from inngest_conformance.strategies._source import Unsatisfiable, derive_seed
@@ -47,6 +59,14 @@ PROFILES: dict[Profile, dict[Kind, int]] = {
     "standard": {"accept": 200, "reject": 200, "lifecycle": 100},
     "certify": {"accept": 1000, "reject": 1000, "lifecycle": 400},
 }
+
+
+def examples_for(profile: Profile, kind: Kind) -> int:
+    """The examples of one requirement of ``kind`` at ``profile``: :data:`PROFILES`', or
+    for the concurrency level its programs (each tried :data:`TRIES` times)."""
+    if kind == "concurrency":
+        return PROGRAMS[profile]
+    return PROFILES[profile][kind]
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +146,9 @@ class Result:
     """How many of ``examples`` met the requirement (``None``: not counted).  A failed
     requirement to reject whose count is 0 rejected nothing it was sent: a report's hints
     say what that usually means."""
+    concurrency: dict[str, Any] | None = None
+    """For the concurrency level: programs and tries run, and for a failure how many tries
+    of the shrunk program showed it (report.json's ``concurrency``)."""
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -160,6 +183,8 @@ class Result:
             out["coverage"] = self.coverage.to_json()
         if self.rounds is not None:
             out["search"] = {"rounds": self.rounds, "cases": self.extra_examples}
+        if self.concurrency is not None:
+            out["concurrency"] = self.concurrency
         return out
 
 
@@ -194,6 +219,7 @@ def result_from_json(row: dict[str, Any], requirement: Requirement) -> Result:
         rounds=int(row["search"]["rounds"]) if "search" in row else None,
         extra_examples=int(row["search"]["cases"]) if "search" in row else 0,
         met=int(row["met"]) if "met" in row else None,
+        concurrency=row.get("concurrency"),
     )
 
 
@@ -325,6 +351,8 @@ def case_record(req: Requirement, case: Any) -> Any:
 def case_record_any(case: Any) -> Any:
     if isinstance(case, InvalidCase):
         return case.record
+    if isinstance(case, ConcurrentProgram):
+        return case.to_json()
     if isinstance(case, list) and all(isinstance(op, Op) for op in case):
         return program_to_json(case)
     return case
@@ -358,6 +386,8 @@ def rebuild_case(req: Requirement, row: dict[str, Any]) -> Any:
         return InvalidCase(row.get("counterexample"), Violation(**violation))
     if req.kind == "lifecycle":
         return program_from_json(row["counterexample"])
+    if req.kind == "concurrency":
+        return ConcurrentProgram.from_json(row["counterexample"])
     return row.get("counterexample")
 
 
@@ -394,6 +424,34 @@ def _judge_invalid(ctx: Context, req: Requirement, adapter: Adapter, case: Any) 
     return Judgement(False, message, answer.to_json(), expected)
 
 
+#: Tries of a concurrent program when one case is judged alone (``replay``).
+REPLAY_TRIES = 20
+
+
+def _judge_concurrent(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
+    """A concurrent program: tried until a history no order explains shows (at most
+    :data:`REPLAY_TRIES` times); a setup the store gets wrong is an implementation error."""
+    try:
+        found = try_program(adapter, ctx.model, case, REPLAY_TRIES, stop_at_first=True)
+    except SetupRefused as exc:
+        raise ImplementationError(str(exc)) from None
+    if found.first is None:
+        return Judgement(True)
+    return Judgement(
+        False,
+        _race_message(found.first.key, found.showed, found.tries),
+        history_to_json(found.first),
+        explained_to_json(found.first),
+    )
+
+
+def _race_message(run_id: Any, showed: int, tries: int) -> str:
+    return (
+        f"{showed} of {tries} tries gave a history of run {json.dumps(run_id)[:80]} that no "
+        "order of its operations explains"
+    )
+
+
 def _judge_nothing(ctx: Context, req: Requirement, adapter: Adapter, case: Any) -> Judgement:
     raise TypeError(f"{req.id}: an audit requirement is judged over records, not cases")
 
@@ -404,6 +462,7 @@ JUDGES: dict[Kind, Callable[[Context, Requirement, Adapter, Any], Judgement]] = 
     "reject": _judge_invalid,
     "lifecycle": _judge_program,
     "audit": _judge_nothing,
+    "concurrency": _judge_concurrent,
 }
 
 
@@ -540,6 +599,7 @@ def run_requirement(
     observe: CaseObserver | None = None,
     directed: bool = True,
     database: Path | None = None,
+    tries: int = TRIES["standard"],
 ) -> Result:
     """Search for cases on which ``adapter`` breaks ``req``, one per kind of failure.
 
@@ -556,7 +616,9 @@ def run_requirement(
     (:class:`CaseSent`), shrinking's and the replays' included.  Without ``directed`` the
     directed cases are left out (a further round of a search with a budget: they were
     sent once already).  With a ``database`` folder, each search first tries the failures
-    saved there by earlier runs (:func:`database_key`), and saves its own.
+    saved there by earlier runs (:func:`database_key`), and saves its own.  A requirement
+    of the concurrency level runs ``examples`` programs, each ``tries`` times
+    (:func:`_search_concurrent`).
     """
     declared = declared or Declared()
     if req.unbuilt is not None:
@@ -568,11 +630,97 @@ def run_requirement(
             message=req.unbuilt,
             detail=f"to leave it out, declare it: --skip '{req.id}' --reason TEXT",
         )
+    if req.kind == "concurrency":
+        with interrupts() as guard, guard.raising():
+            return _search_concurrent(ctx, req, adapter, examples, tries, run_seed, guard)
     with interrupts() as guard, guard.raising():
         result = _search(
             ctx, req, adapter, examples, run_seed, declared, guard, observe, directed, database
         )
     return incomplete(result) if every_variant else result
+
+
+def _search_concurrent(
+    ctx: Context,
+    req: Requirement,
+    adapter: Adapter,
+    programs: int,
+    tries: int,
+    run_seed: int,
+    guard: InterruptGuard,
+) -> Result:
+    """The concurrency level's search: ``programs`` programs drawn from the requirement's
+    seed, each tried ``tries`` times; the first that shows a history no order explains is
+    shrunk (:func:`shrink`) and tried ``tries`` times again, which says how often it shows.
+    An adapter that cannot take concurrent requests is not judged (``skipped``, with why)."""
+    req_seed = requirement_seed(run_seed, req.id)
+    started = time.perf_counter()
+    budget = {"programs": programs, "tries": tries, "note": PROBABILISTIC}
+
+    def result(outcome: Outcome, count: int, **kwargs: Any) -> Result:
+        return Result(
+            req,
+            outcome,
+            count,
+            req_seed,
+            duration_s=time.perf_counter() - started,
+            **kwargs,
+        )
+
+    why = supports_concurrency(adapter)
+    if why is not None:
+        return result("skipped", 0, message=f"not judged: {why}", concurrency=budget)
+    sent = undecided = 0
+    program: ConcurrentProgram | None = None
+    try:
+        for i in range(programs):
+            program = req.sample(ctx, RandomSource(derive_seed(req_seed, f"program {i}")))
+            sent += 1
+            found = try_program(adapter, ctx.model, program, tries, check=guard.check)
+            undecided += found.undecided
+            if found.first is None:
+                continue
+            small = shrink(adapter, ctx.model, program, tries, check=guard.check)
+            again = try_program(adapter, ctx.model, small, tries, check=guard.check)
+            evidence = again.first or found.first
+            shown = again if again.first is not None else found
+            shrunk_note = "" if again.first else " (the shrunk program did not show it again)"
+            return result(
+                "failed",
+                sent,
+                message=_race_message(evidence.key, shown.showed, shown.tries) + shrunk_note,
+                counterexample=(small if again.first is not None else program).to_json(),
+                answer=history_to_json(evidence),
+                expected=explained_to_json(evidence),
+                flaky=shown.showed < shown.tries,
+                case_id=case_id(small if again.first is not None else program),
+                concurrency={
+                    **budget,
+                    "found_in": {"program": i, "tries_showing": found.showed, "of": found.tries},
+                    "shrunk": {"tries_showing": again.showed, "of": again.tries},
+                },
+            )
+    except (ImplementationError, Unsupported, SetupRefused) as exc:
+        if isinstance(exc, Unsupported):
+            return result("skipped", sent, message=f"not judged: {exc}", concurrency=budget)
+        return result(
+            "errored",
+            sent,
+            message=exc.reason if isinstance(exc, ImplementationError) else str(exc),
+            detail=_error_detail(exc) if isinstance(exc, ImplementationError) else "",
+            counterexample=program.to_json() if program is not None else None,
+            case_id=case_id(program) if program is not None else "",
+            concurrency=budget,
+        )
+    if undecided:
+        return result(
+            "errored",
+            sent,
+            message=f"undecided: {undecided} histories were past the search's bound; none "
+            "showed a violation, but the level is not claimed",
+            concurrency=budget,
+        )
+    return result("passed", sent, met=sent, concurrency=budget)
 
 
 def incomplete(result: Result) -> Result:
@@ -968,7 +1116,6 @@ def certify(
     """Run every requirement in order; ``listener`` hears ``start`` and ``finish`` events;
     ``declared`` variants are not counted against their requirements; ``observe`` is told
     of every case sent; ``database`` is an example database folder (:func:`run_requirement`)."""
-    budget = PROFILES[profile]
     results: list[Result] = []
     with interrupts() as guard:
         try:
@@ -980,7 +1127,8 @@ def certify(
                         ctx,
                         req,
                         adapter,
-                        examples=budget[req.kind],
+                        examples=examples_for(profile, req.kind),
+                        tries=TRIES[profile],
                         run_seed=run_seed,
                         declared=declared,
                         every_variant=profile == "certify",

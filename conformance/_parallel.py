@@ -36,16 +36,17 @@ from inngest_conformance._adapters.base import Description
 from inngest_conformance._case_log import PartWriter
 from inngest_conformance._compare import Compared, Entrant, compare_requirement
 from inngest_conformance._engine import (
-    PROFILES,
     Interrupted,
     Listener,
     Result,
+    examples_for,
     requirement_seed,
     result_from_json,
     run_requirement,
     skipped,
 )
 from inngest_conformance._requirements import Context, Requirement, catalogue
+from inngest_conformance._run_concurrent import TRIES
 from inngest_conformance._variants import Declared
 from inngest_conformance._vocabulary import Profile
 from inngest_conformance._workers import start_worker
@@ -99,7 +100,8 @@ def _run_one(requirement_id: str) -> tuple[dict[str, Any], float, list[str]]:
             w.ctx,
             req,
             w.adapter,
-            examples=PROFILES[w.profile][req.kind],
+            examples=examples_for(w.profile, req.kind),
+            tries=TRIES[w.profile],
             run_seed=w.run_seed,
             declared=w.declared,
             every_variant=w.profile == "certify",

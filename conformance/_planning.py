@@ -22,7 +22,16 @@ from inngest_conformance._adapters.base import (
 from inngest_conformance._engine import PROFILES, Result, skipped
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance._variants import split_exception, variant_names
-from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, ROLES, Level, Profile, Role, one_of
+from inngest_conformance._vocabulary import (
+    LEVELS,
+    OPT_IN_LEVELS,
+    ROLE_LEVELS,
+    ROLES,
+    Level,
+    Profile,
+    Role,
+    one_of,
+)
 from inngest_conformance.errors import UsageError
 from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
 from inngest_conformance.strategies._files import read_text
@@ -133,9 +142,15 @@ def plan(
     levels: Sequence[str] | None = None,
     exceptions: Mapping[str, str] | None = None,
 ) -> list[Requirement]:
-    """The requirements a run covers, in catalogue order: the role's, within ``levels``,
-    less the declared ``exceptions`` (checked here: each must be one of the role's)."""
-    reqs = list(catalogue(ctx.schema, role=role, model=ctx.model))
+    """The requirements a run covers, in catalogue order: the role's, within ``levels``
+    (a level of :data:`OPT_IN_LEVELS` only when ``levels`` names it), less the declared
+    ``exceptions`` (checked here: each must be one of the role's)."""
+    opt_in = OPT_IN_LEVELS.get(role, ())
+    reqs = [
+        r
+        for r in catalogue(ctx.schema, role=role, model=ctx.model)
+        if r.level not in opt_in or (levels is not None and r.level in levels)
+    ]
     role_ids = {r.id for r in reqs}
     known = {r.id for r in catalogue(ctx.schema, model=ctx.model)}
     if levels is not None:
@@ -148,7 +163,7 @@ def plan(
         if not reqs:
             raise UsageError(
                 f"--levels {','.join(levels)} covers none of role {role}'s requirements "
-                f"(its levels: {', '.join(ROLE_LEVELS[role])})"
+                f"(its levels: {', '.join((*ROLE_LEVELS[role], *OPT_IN_LEVELS.get(role, ())))})"
             )
     for key in exceptions or {}:
         rid, variant = split_exception(key)
@@ -183,8 +198,10 @@ def plan(
 
 
 def covered_levels(role: Role, levels: Sequence[str] | None) -> tuple[Level, ...]:
-    """The levels a verdict covers: the role's, narrowed by ``--levels``."""
-    return tuple(lvl for lvl in ROLE_LEVELS[role] if levels is None or lvl in levels)
+    """The levels a verdict covers: the role's, narrowed by ``--levels``, and those of its
+    :data:`OPT_IN_LEVELS` that ``--levels`` names."""
+    own = tuple(lvl for lvl in ROLE_LEVELS[role] if levels is None or lvl in levels)
+    return own + tuple(lvl for lvl in OPT_IN_LEVELS.get(role, ()) if levels and lvl in levels)
 
 
 def declared(

@@ -390,6 +390,26 @@ def no_failures_line(report: dict[str, Any]) -> str:
     return text + (f", {c['skipped']} skipped." if c["skipped"] else ".")
 
 
+def concurrency_line(report: dict[str, Any]) -> str:
+    """What the concurrency level's verdict rests on, in one line ("" when it was not
+    asked for): its findings are probabilistic, and a level not judged says why."""
+    if "concurrency" not in report.get("levels", {}):
+        return ""
+    rows = [r for r in report["requirements"] if r["level"] == "concurrency"]
+    if report["levels"]["concurrency"] == "skipped":
+        why = next((r.get("message", "") for r in rows if r.get("message")), "not run")
+        return f"Concurrency: not judged ({why})."
+    budget: dict[str, Any] = next(
+        (r["concurrency"] for r in rows if isinstance(r.get("concurrency"), dict)), {}
+    )
+    return (
+        f"Concurrency: findings are probabilistic: {budget.get('programs', '?')} programs per "
+        f"requirement, each tried {budget.get('tries', '?')} times; a failure is a race that "
+        "showed (its row says in how many tries), a pass is evidence, not proof, that none "
+        "exists."
+    )
+
+
 def coverage_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows that carry coverage (a requirement that was searched)."""
     return [r for r in report["requirements"] if isinstance(r.get("coverage"), dict)]
@@ -505,6 +525,7 @@ def to_markdown(report: dict[str, Any]) -> str:
     lines += [
         "",
         f"Levels covered: {', '.join(report.get('levels_covered', []))}.",
+        *(["", _md_cell(line, 600)] if (line := concurrency_line(report)) else []),
         "",
         "| level | outcome |",
         "| --- | --- |",
@@ -798,6 +819,7 @@ def to_html(report: dict[str, Any]) -> str:
     """One self-contained page: no script, no network, every value escaped."""
     impl = report["implementation"]
     verdict = report["verdict"]
+    note = concurrency_line(report)
     levels = "".join(
         f'<span class="level" style="background:{OUTCOME_COLOURS.get(out, "#757575")}">'
         f"{_h(level)}: {_h(out)}</span>"
@@ -880,7 +902,8 @@ def to_html(report: dict[str, Any]) -> str:
         f"{_h(_text(report))}</div>"
         f'<p id="counts" class="counts">{_counts_html(c)}. Levels covered: '
         f"{_h(', '.join(report.get('levels_covered', [])))}.</p>"
-        f'<div class="levels">{levels}</div>'
+        + (f'<p id="concurrency">{_h(note, limit=600)}</p>' if note else "")
+        + f'<div class="levels">{levels}</div>'
         + (
             '<ul id="hints" class="hints">'
             + "".join(f"<li>{_h(t, limit=800)}</li>" for t in hint_texts(report))

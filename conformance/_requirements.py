@@ -51,6 +51,7 @@ from inngest_conformance.strategies import (
     label_holds,
     targets,
 )
+from inngest_conformance.strategies._concurrent_programs import gen_concurrent_program
 from inngest_conformance.strategies._datetimes import datetime_forms
 from inngest_conformance.strategies._formats import OPENAPI_FORMAT
 from inngest_conformance.strategies._invalid import (
@@ -557,6 +558,57 @@ def lifecycle_unjudged(schema: RunSchema, model: LifecycleModel) -> str | None:
     )
 
 
+#: (id, focus, statement) of the concurrency level: every one a MUST, judged by whether each
+#: history the clients produce is linearizable against the lifecycle model.
+_CONCURRENCY: tuple[tuple[str, str, str], ...] = (
+    (
+        "concurrency:transitions-are-atomic",
+        "same",
+        "applies a transition several clients ask for at once exactly once: one client's "
+        "succeeds, the others are refused as the model refuses a repeat (probabilistic: "
+        "each program is tried several times)",
+    ),
+    (
+        "concurrency:one-terminal-outcome",
+        "conflict",
+        "gives a run raced by conflicting transitions (COMPLETED against CANCELLED, PAUSED "
+        "against COMPLETED) one outcome that some order of the requests explains, and reads "
+        "that agree with it (probabilistic: each program is tried several times)",
+    ),
+    (
+        "concurrency:reads-see-committed-state",
+        "reads",
+        "answers a read racing a run's transitions with a state the run was in while the read "
+        "ran: never a half-written record, never a state it had left before the read began "
+        "(probabilistic: each program is tried several times)",
+    ),
+)
+
+
+def _concurrent_program(focus: str, src: Source, ctx: Context) -> Any:
+    return gen_concurrent_program(src, ctx.schema, ctx.model, focus=focus)
+
+
+def _concurrency(schema: RunSchema, model: LifecycleModel) -> list[Requirement]:
+    """The concurrency level: where the lifecycle level's requirements about transitions and
+    read-back can be asked (a record with an id and a status)."""
+    names = model.fields.named()
+    if not all(names[n] is not None and schema.has(str(names[n])) for n in ("run_id", "status")):
+        return []
+    return [
+        Requirement(
+            id=rid,
+            level="concurrency",
+            keyword="MUST",
+            statement=statement,
+            role="lifecycle",
+            kind="concurrency",
+            gen=functools.partial(_concurrent_program, focus),
+        )
+        for rid, focus, statement in _CONCURRENCY
+    ]
+
+
 def catalogue(
     schema: RunSchema, *, role: str | None = None, model: LifecycleModel | None = None
 ) -> tuple[Requirement, ...]:
@@ -566,7 +618,12 @@ def catalogue(
     invariants; it changes no id.
     """
     model = model or default_lifecycle()
-    reqs = [*_accepts(schema), *_rejects(schema), *_lifecycle(schema, model)]
+    reqs = [
+        *_accepts(schema),
+        *_rejects(schema),
+        *_lifecycle(schema, model),
+        *_concurrency(schema, model),
+    ]
     level_order = {lvl: i for i, lvl in enumerate(LEVELS)}
     reqs.sort(key=lambda r: level_order[r.level])  # stable: keeps derivation order within
     return tuple(r for r in reqs if role is None or r.role == role)

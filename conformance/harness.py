@@ -16,6 +16,7 @@ side reports a crash, never a rejection.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import socket
@@ -131,12 +132,18 @@ class _Server6(_Server):
     address_family = socket.AF_INET6
 
 
-def make_http_server(adapter: Adapter, host: str, port: int) -> ThreadingHTTPServer:
+def make_http_server(
+    adapter: Adapter, host: str, port: int, *, concurrent: bool = False
+) -> ThreadingHTTPServer:
     """An HTTP server (not yet serving) that answers requests POSTed to any path.
 
-    Calls into ``adapter`` are serialised: implementations need not be thread-safe.
+    Calls into ``adapter`` are serialised (implementations need not be thread-safe) unless
+    ``concurrent``: then each request is handled on its own thread as it comes, and
+    ``describe`` answers ``"concurrent": true``, so the kit races the implementation.
     """
-    lock = threading.Lock()
+    lock: contextlib.AbstractContextManager[Any] = (
+        contextlib.nullcontext() if concurrent else threading.Lock()
+    )
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -171,6 +178,8 @@ def make_http_server(adapter: Adapter, host: str, port: int) -> ThreadingHTTPSer
             try:
                 with lock:
                     answer = handle_request(adapter, request)
+                if concurrent and "implementation" in answer:
+                    answer = {**answer, "concurrent": True}  # describe's answer
             except ImplementationError as exc:
                 text = f"the implementation {exc.reason}\n\n{exc.detail}"
                 self._send(500, text.encode(), "text/plain; charset=utf-8")
@@ -222,7 +231,20 @@ def main(argv: list[str] | None = None) -> int:
         help="serve HTTP on this address only, instead of stdin/stdout (port 0 picks a free "
         "port); a warning on stderr when it is not a loopback address",
     )
+    parser.add_argument(
+        "--concurrent",
+        action="store_true",
+        help="with --http: handle requests at once, each on its own thread, and declare it "
+        "in describe, so that the concurrency level races the implementation (it must be "
+        "thread-safe)",
+    )
     args = parser.parse_args(argv)
+    if args.concurrent and args.http is None:
+        print(
+            "harness: --concurrent needs --http (stdio answers one request at a time)",
+            file=sys.stderr,
+        )
+        return 2
 
     # What the implementation prints must not land in the protocol stream.
     protocol_out = sys.stdout
@@ -241,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
 
     host, port = args.http
     try:
-        server = make_http_server(adapter, host, port)
+        server = make_http_server(adapter, host, port, concurrent=args.concurrent)
     except OSError as exc:
         print(f"harness: cannot listen on {host}:{port}: {exc.strerror or exc}", file=sys.stderr)
         return 2

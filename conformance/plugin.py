@@ -79,6 +79,9 @@ OPTIONS: dict[str, str] = {
     "a max_time run: the report records each requirement's rounds)",
     "database": "keep the failures found in this folder and try them first in the next "
     "session (the report says the run was database-assisted)",
+    "levels": "comma-separated levels the run covers (default: the role's); add concurrency "
+    "to race an in-process store's clients (lifecycle,concurrency); its findings are "
+    "probabilistic",
 }
 IMPLEMENTATION_OPTIONS = ("target", "command", "url")
 RESULT_KEY = "inngest_conformance_result"
@@ -105,6 +108,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     for name, text in OPTIONS.items():
         group.addoption(option_name(name), dest=ini_name(name), default=None, help=text)
         parser.addini(ini_name(name), text, default=None)
+
+
+def levels_setting(config: pytest.Config) -> list[str] | None:
+    """``levels`` as a list (``None``: the role's levels)."""
+    value = setting(config, "levels")
+    if value is None:
+        return None
+    return [lvl.strip() for lvl in value.split(",") if lvl.strip()] or None
 
 
 def setting(config: pytest.Config, name: str) -> str | None:
@@ -444,7 +455,8 @@ def run_and_record(
     example database folder.
     """
     from inngest_conformance._case_log import PartWriter
-    from inngest_conformance._engine import PROFILES, run_requirement
+    from inngest_conformance._engine import examples_for, run_requirement
+    from inngest_conformance._run_concurrent import TRIES
 
     parts = item.config.stash.get(_LOG_PARTS, None)
     writer = PartWriter(parts, _group(item.user_properties)) if parts is not None else None
@@ -453,7 +465,8 @@ def run_and_record(
             state.ctx,
             requirement,
             adapter,
-            examples=PROFILES[state.profile][requirement.kind],
+            examples=examples_for(state.profile, requirement.kind),
+            tries=TRIES[state.profile],
             run_seed=state.seed,
             every_variant=state.profile == "certify",
             observe=writer,
@@ -616,7 +629,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         state = _state(config)
         adapter = state.adapter()
         role = choose_role(adapter, setting(config, "role"), describe(adapter))
-        requirements = plan(state.ctx, role)
+        requirements = plan(state.ctx, role, levels=levels_setting(config))
         baseline = setting(config, "baseline")
         if baseline is not None:
             from inngest_conformance._baseline import Baseline
@@ -878,7 +891,7 @@ def session_report(
 
     from inngest_conformance._adapters.base import Description
     from inngest_conformance._engine import result_from_json
-    from inngest_conformance._planning import context
+    from inngest_conformance._planning import context, covered_levels
     from inngest_conformance._requirements import catalogue
     from inngest_conformance._run import now_iso
     from inngest_conformance._vocabulary import ROLE_LEVELS
@@ -904,7 +917,9 @@ def session_report(
         state.seed,
         Description(name=name or "pytest"),
         tuple(words),
-        ROLE_LEVELS.get(role, ()),
+        ROLE_LEVELS.get(role, ())
+        if suite or role not in ROLE_LEVELS
+        else covered_levels(role, levels_setting(state.config)),
         budget=None if suite else state.budget,
         database=not suite and state.database is not None,
     )

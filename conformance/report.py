@@ -30,7 +30,15 @@ from inngest_conformance._render import to_badge, to_html, to_markdown
 from inngest_conformance._requirements import Context, unreachable
 from inngest_conformance._variants import split_exception
 from inngest_conformance._version import __version__
-from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS, Level, Outcome, Profile, Role
+from inngest_conformance._vocabulary import (
+    CORE_LEVELS,
+    LEVELS,
+    ROLE_LEVELS,
+    Level,
+    Outcome,
+    Profile,
+    Role,
+)
 from inngest_conformance.errors import ReportWriteError as ReportWriteError  # re-exported
 from inngest_conformance.errors import UsageError
 
@@ -106,8 +114,12 @@ def verdict_text(report: dict[str, Any]) -> str:
     """The verdict as people read it: never silently conformant about what was left out."""
     parts = [str(report["verdict"])]
     covered = report.get("levels_covered")
-    if covered and tuple(covered) != ROLE_LEVELS.get(report["role"], tuple(covered)):
+    own = ROLE_LEVELS.get(report["role"], tuple(covered or ()))
+    if covered and tuple(lvl for lvl in covered if lvl in own) != own:
         parts.append(f"covering {', '.join(covered)} only")
+    if covered and "concurrency" in covered:
+        judged = report["levels"].get("concurrency") != "skipped"
+        parts.append("concurrency probabilistic" if judged else "concurrency not judged")
     n = len(report.get("exceptions", []))
     if n:
         parts.append(f"{n} declared exception{'s' if n != 1 else ''}")
@@ -138,6 +150,8 @@ def _extent_text(audited: dict[str, Any]) -> str:
 def level_outcomes(results: Sequence[Result], levels: Sequence[str]) -> dict[Level, Outcome]:
     out: dict[Level, Outcome] = {}
     for level in LEVELS:
+        if level not in CORE_LEVELS and level not in levels:
+            continue  # an opt-in level is listed only where it was asked for
         mine = [r for r in results if r.requirement.level == level]
         if level not in levels or not mine or all(r.outcome == "skipped" for r in mine):
             out[level] = "skipped"
@@ -331,8 +345,8 @@ def build_report(
         "invocation": list(info.invocation),
         "verdict": verdict(results),
         "verdict_text": "",
-        "levels": level_outcomes(results, info.levels or LEVELS),
-        "levels_covered": list(info.levels or LEVELS),
+        "levels": level_outcomes(results, info.levels or CORE_LEVELS),
+        "levels_covered": list(info.levels or CORE_LEVELS),
         "exceptions": [exception_entry(k, v) for k, v in info.exceptions.items()],
         **({"unreachable": gone} if (gone := unreachable_entries(info)) else {}),
         "counts": counts,

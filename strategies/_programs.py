@@ -131,14 +131,16 @@ def gen_create_record(
     *,
     taken: Collection[Any] = (),
     now: int = 0,
+    plain: bool = False,
 ) -> dict[str, Any]:
     """A valid record of a run just created: the initial status, none of the properties the
     lifecycle table says a new run does not carry, no end time (a new run is live), and an
     id not in ``taken``.  Where the table lets a new run carry its start time, a date-time
     one is ``now`` (milliseconds, as :func:`format_instant` takes them), so that the
-    program's later transitions come after it."""
+    program's later transitions come after it.  ``plain`` draws values nobody argues about
+    (``gen_record``'s), for programs that are about something else."""
     fields = model.fields
-    record: dict[str, Any] = gen_record(src, schema, common_datetimes=True)
+    record: dict[str, Any] = gen_record(src, schema, common_datetimes=True, plain=plain)
     for absent in (*model.absent_in(model.initial), fields.ended_at):
         if absent is not None:
             record.pop(absent, None)

@@ -296,7 +296,7 @@ def test_requirements_as_json(tmp_path: Path) -> None:
     expected = [r.id for role in ROLE_LEVELS for r in catalogue(context().schema, role=role)]
     assert ids == expected
     for row in rows:
-        assert row["level"] in ("schema", "format", "lifecycle")
+        assert row["level"] in ("schema", "format", "lifecycle", "concurrency")
         assert row["keyword"] in ("MUST", "SHOULD") and row["statement"]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from inngest_conformance._engine import PROFILES
 from inngest_conformance._planning import context, plan
-from inngest_conformance._vocabulary import LEVELS, OUTCOMES
+from inngest_conformance._vocabulary import CORE_LEVELS, LEVELS, OUTCOMES
 from inngest_conformance.plugin import option_name
 from inngest_conformance.report import FORMAT, VERDICTS, with_report_path
 from inngest_conformance.strategies._fixtures import Fixtures
@@ -89,7 +89,9 @@ def check_report_shape(report: dict[str, Any]) -> None:
     assert report["role"] in ("validator", "lifecycle")
     assert isinstance(report["implementation"]["name"], str) and report["implementation"]["name"]
     assert report["verdict"] in VERDICTS
-    assert set(report["levels"]) == set(LEVELS)
+    # The opt-in levels are listed only where they were asked for.
+    asked = set(report["levels_covered"]) - set(CORE_LEVELS)
+    assert set(report["levels"]) == set(CORE_LEVELS) | asked
     assert set(report["levels"].values()) <= set(OUTCOMES)
     assert report["requirements"]
     for row in report["requirements"]:

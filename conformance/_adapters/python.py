@@ -197,7 +197,13 @@ def _error_text(item: object) -> str:
 
 
 class PythonAdapter:
-    """An in-process implementation behind the :class:`~._adapters.base.Adapter` API."""
+    """An in-process implementation behind the :class:`~._adapters.base.Adapter` API.
+
+    Its lifecycle calls may come from several threads at once (the concurrency level's
+    clients): it keeps no state of its own per call.
+    """
+
+    concurrent = True
 
     def __init__(
         self,

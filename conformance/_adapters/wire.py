@@ -103,9 +103,20 @@ def seconds(value: float) -> str:
 class WireAdapter:
     """An implementation reached through the wire protocol; subclasses supply the transport."""
 
+    #: Whether requests may be sent from several threads at once (the concurrency level),
+    #: and why not when they may not: the level is then reported as not judged.
+    concurrent = False
+    not_concurrent = (
+        "the stdio protocol sends one request at a time: the concurrency level races "
+        'in-process Python stores (--target) and services that declare "concurrent": true '
+        "in describe (--url)"
+    )
+
     def __init__(self) -> None:
         self.ever_answered = False
         self.warnings: list[str] = []
+        self.declares_concurrent = False
+        """Whether describe answered ``"concurrent": true`` (it may take requests at once)."""
 
     # Transport -------------------------------------------------------------------------
 
@@ -192,6 +203,7 @@ class WireAdapter:
                 f"(known roles: {', '.join(ROLES)})",
                 request=request,
             )
+        self.declares_concurrent = answer.get("concurrent") is True
         return Description(
             name=impl["name"],
             version=impl.get("version", ""),
