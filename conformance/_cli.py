@@ -33,6 +33,7 @@ from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interr
 from inngest_conformance._junit import check_junit_path, write_junit
 from inngest_conformance._output_files import FORMATS, append_step_summary, write_fixtures
 from inngest_conformance._planning import (
+    absolute_or_profile,
     choose_role,
     context,
     describe,
@@ -732,9 +733,10 @@ def _warn_unwritten_log(report: dict[str, Any]) -> None:
 
 
 def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
-    """``--schema``/``--lifecycle`` as absolute paths, for commands printed in reports."""
+    """``--schema``/``--lifecycle`` as absolute paths (a record profile's name as it is),
+    for commands printed in reports."""
     return {
-        flag: str(Path(getattr(args, flag)).resolve())
+        flag: absolute_or_profile(getattr(args, flag))
         for flag in ("schema", "lifecycle")
         if getattr(args, flag) is not None
     }

@@ -40,6 +40,13 @@ from inngest_conformance.strategies._lifecycle_table import (
     load_lifecycle,
 )
 from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
+from inngest_conformance.strategies._record_profiles import (
+    DEFAULT_PROFILE,
+    RECORD_PROFILES,
+    RecordProfile,
+    profile_named,
+    profile_of,
+)
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._rfc3339 import datetime_error, is_rfc3339_datetime
 from inngest_conformance.strategies._schema import (
@@ -61,6 +68,7 @@ from inngest_conformance.strategies._status_sequences import (
 
 __all__ = [
     "OPERATORS",
+    "RECORD_PROFILES",
     "Fields",
     "HypothesisSource",
     "InvalidCase",
@@ -70,6 +78,7 @@ __all__ = [
     "OracleError",
     "PropertySpec",
     "RandomSource",
+    "RecordProfile",
     "RunSchema",
     "SchemaError",
     "SequenceViolation",
@@ -102,9 +111,13 @@ ModelLike = LifecycleModel | Mapping[str, Any] | str | os.PathLike[str] | None
 
 
 def resolve_schema(schema: SchemaLike) -> RunSchema:
-    """A :class:`RunSchema` from an analysed schema, a document, or a path."""
+    """A :class:`RunSchema` from an analysed schema, a document, a record profile's name
+    (:data:`RECORD_PROFILES`: ``"inngest-v1"``), or a path."""
     if schema is None:
         return default_schema()
+    profile = profile_named(schema)
+    if profile is not None:
+        return profile.schema()
     if isinstance(schema, RunSchema):
         return schema
     if isinstance(schema, Mapping):
@@ -115,14 +128,18 @@ def resolve_schema(schema: SchemaLike) -> RunSchema:
 
 
 def resolve_lifecycle(model: ModelLike, schema: RunSchema | None = None) -> LifecycleModel:
-    """A :class:`LifecycleModel` from a model, a table, or a path (JSON or TOML).
+    """A :class:`LifecycleModel` from a model, a table, a record profile's name, or a path
+    (JSON or TOML).
 
     A table is held to ``schema`` (by default the packaged one): the statuses it names are
     the enum of the status property, and the properties its ``fields`` name are the
-    schema's.
+    schema's.  With no table, a record profile's schema brings its own.
     """
     schema = schema or default_schema()
-    if model is None:
+    profile = profile_named(model) if model is not None else profile_of(schema)
+    if profile is not None and profile.name != DEFAULT_PROFILE:
+        return profile.lifecycle(schema)
+    if model is None or profile is not None:
         # A record without the run's id and status (an event, a span) has no lifecycle
         # requirements: the packaged table is not held to its enum.
         if not (schema.has("run_id") and schema.has("status")):

@@ -75,6 +75,8 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "inngest_conformance.strategies": [
         "OPERATORS",
+        "RECORD_PROFILES",
+        "RecordProfile",
         "Fields",
         "HypothesisSource",
         "InvalidCase",
