@@ -941,7 +941,13 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from inngest_conformance._audit import MAX_LINE_BYTES, RECORD_TIMEOUT, audit_file
+    from inngest_conformance._audit import (
+        FITS,
+        MAX_LINE_BYTES,
+        RECORD_TIMEOUT,
+        audit_file,
+        judged_against,
+    )
 
     ctx = context(args.schema, args.lifecycle)
     report_dir = Path(args.report_dir)
@@ -954,7 +960,10 @@ def _audit(args: argparse.Namespace) -> int:
     )
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, None)
+    sys.stdout.write(f"judged against {judged_against(ctx.schema)}\n")
     _summary(cert.report, sys.stdout, False)
+    for warning in (w for w in cert.report["warnings"] if FITS in w):
+        sys.stdout.write(f"note: {warning}\n")
     sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     return cert.exit_code
 

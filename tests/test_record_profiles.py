@@ -216,3 +216,80 @@ def test_the_reference_certifies_against_every_profile(
     )  # fmt: skip
     assert done.returncode == 0, done.stdout + done.stderr
     assert "verdict: conformant" in done.stdout
+
+
+# --- audit: what an API returns ---------------------------------------------------------
+
+V1_DONE = {**V1_RUN, "status": "Completed", "ended_at": "2024-01-20T14:22:35Z", "output": [1]}
+
+
+def _responses(tmp_path: Path) -> Path:
+    """GET /v1/runs/{runID} twice (running, then done) and GET /v1/events/{id}/runs once,
+    as curl saves them, one response a line."""
+    metadata = {"fetchedAt": "2024-01-20T14:22:34Z", "cachedUntil": None}
+    lines = [
+        {"data": V1_RUN, "metadata": metadata},
+        {"data": V1_DONE, "metadata": metadata},
+        {"data": [V1_DONE], "metadata": metadata},
+    ]
+    path = tmp_path / "responses.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    return path
+
+
+def test_audit_reads_api_responses_and_says_what_it_judged_against(tmp_path: Path) -> None:
+    done = run_cli(
+        tmp_path, "audit", str(_responses(tmp_path)), "--schema", "inngest-v1",
+        "--report-dir", str(tmp_path / "r"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith(f"judged against record profile inngest-v1: {V1.title}\n")
+    report = json.loads((tmp_path / "r" / "report.json").read_text())
+    assert report["audited"] == {"records": 3, "runs": 1, "transitions": 1}
+
+
+def test_audit_names_the_profile_failing_records_fit(tmp_path: Path) -> None:
+    done = run_cli(
+        tmp_path, "audit", str(_responses(tmp_path)), "--report-dir", str(tmp_path / "r")
+    )
+    assert done.returncode == 1
+    assert (
+        "note: 3 record(s) failing the schema fit record profile inngest-v1 "
+        "(status \"Running\" is inngest-v1's spelling; run_started_at is inngest-v1's start "
+        "time; line 1, 2, 3): audit them with --schema inngest-v1\n"
+    ) in done.stdout
+
+
+def test_a_v2_record_audited_as_v1_is_named_v2_by_its_id_and_times() -> None:
+    from inngest_conformance._audit import differences
+    from inngest_conformance._planning import context
+
+    assert differences(V2_RUN, context("inngest-v1"), V2) == (
+        "status \"COMPLETED\" is inngest-v2's spelling; id is inngest-v2's run id; "
+        "startedAt is inngest-v2's start time; endedAt is inngest-v2's end time"
+    )
+
+
+@given(records=st.lists(st.dictionaries(st.sampled_from(["run_id", "x"]), st.integers())))
+def test_a_response_an_array_and_bare_lines_hold_the_same_records(
+    records: list[dict[str, Any]],
+) -> None:
+    from inngest_conformance._audit import unwrapped
+
+    schema = default_schema()
+    bare = list(unwrapped([(1, r) for r in records], schema))
+    assert [r for _, r in bare] == records
+    assert list(unwrapped([(1, records)], schema)) == bare
+    assert list(unwrapped([(1, {"data": records, "metadata": {}})], schema)) == bare
+    if records:
+        one = {"data": records[0], "metadata": {}, "page": {"hasMore": False}}
+        assert list(unwrapped([(1, one)], schema)) == bare[:1]
+
+
+def test_a_record_with_its_own_data_property_is_not_taken_for_a_response() -> None:
+    from inngest_conformance._audit import unwrapped
+    from inngest_conformance.strategies import schema_from_dict
+
+    schema = schema_from_dict({"type": "object", "properties": {"data": {"type": "object"}}})
+    record = {"data": {"a": 1}}
+    assert list(unwrapped([(1, record)], schema)) == [(1, record)]
