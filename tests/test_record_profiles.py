@@ -27,6 +27,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.common import REFERENCE, run_cli
 
+pytest_plugins = ["pytester"]
+
 V1, V2 = RECORD_PROFILES["inngest-v1"], RECORD_PROFILES["inngest-v2"]
 
 # docs/openapi/v3/api/v1/spec.yaml (61eda1a9): the run object of GET /v1/runs/{runID}.
@@ -293,3 +295,14 @@ def test_a_record_with_its_own_data_property_is_not_taken_for_a_response() -> No
     schema = schema_from_dict({"type": "object", "properties": {"data": {"type": "object"}}})
     record = {"data": {"a": 1}}
     assert list(unwrapped([(1, record)], schema)) == [(1, record)]
+
+
+def test_the_plugin_takes_a_profile_s_name(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest_subprocess(
+        "--conformance-target", REFERENCE, "--conformance-schema", "inngest-v2",
+        "--collect-only", "-q",
+    )  # fmt: skip
+    assert result.ret == 0
+    listed = {line for line in result.stdout.lines if line.startswith("inngest-conformance::")}
+    assert "inngest-conformance::schema:rejects-missing-required:queuedAt" in listed
+    assert not any(line.endswith(":run_id") for line in listed)
