@@ -39,6 +39,7 @@ from inngest_conformance.strategies._lifecycle_table import (
     lifecycle_from_dict,
     load_lifecycle,
 )
+from inngest_conformance.strategies._mappings import MAPPINGS, ProfileMapping
 from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
 from inngest_conformance.strategies._record_profiles import (
     DEFAULT_PROFILE,
@@ -67,6 +68,7 @@ from inngest_conformance.strategies._status_sequences import (
 )
 
 __all__ = [
+    "MAPPINGS",
     "OPERATORS",
     "RECORD_PROFILES",
     "Fields",
@@ -76,6 +78,7 @@ __all__ = [
     "LifecycleModel",
     "Oracle",
     "OracleError",
+    "ProfileMapping",
     "PropertySpec",
     "RandomSource",
     "RecordProfile",
@@ -98,6 +101,7 @@ __all__ = [
     "lifecycle_from_dict",
     "load_lifecycle",
     "load_schema",
+    "mapped_runs",
     "resolve_lifecycle",
     "resolve_schema",
     "runs",
@@ -172,6 +176,24 @@ def runs(
     strings.
     """
     return strategy(gen_record, resolve_schema(schema), common_datetimes=common_datetimes)
+
+
+def mapped_runs(
+    source: str, target: str, *, common_datetimes: bool = False
+) -> st.SearchStrategy[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs ``(record, image)``: a valid record of record profile ``source`` and what a
+    converter to profile ``target`` should make of it (:data:`MAPPINGS`), drawn only where
+    the mapping is total.  Certify a converter with
+    ``@given(mapped_runs("inngest-v1", "design-card"))`` and ``convert(record) == image``;
+    :attr:`ProfileMapping.losses` says what the image does not keep.  Shrinks as
+    :func:`runs` does."""
+    mapping = MAPPINGS.get((source, target))
+    if mapping is None:
+        known = ", ".join(f"{a} -> {b}" for a, b in MAPPINGS)
+        raise InvalidArgument(f"no mapping from {source!r} to {target!r}; there is {known}")
+    image = mapping.image
+    pairs = runs(source, common_datetimes=common_datetimes).map(lambda r: (r, image(r)))
+    return pairs.filter(lambda pair: pair[1] is not None)  # type: ignore[return-value]
 
 
 def invalid_runs(

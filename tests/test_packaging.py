@@ -74,9 +74,12 @@ PUBLIC: dict[str, list[str]] = {
         "write_reports",
     ],
     "inngest_conformance.strategies": [
+        "MAPPINGS",
         "OPERATORS",
         "RECORD_PROFILES",
         "RecordProfile",
+        "ProfileMapping",
+        "mapped_runs",
         "Fields",
         "HypothesisSource",
         "InvalidCase",

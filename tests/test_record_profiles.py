@@ -13,16 +13,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import InvalidArgument
 from inngest_conformance.strategies import (
+    MAPPINGS,
     RECORD_PROFILES,
     default_lifecycle,
     default_schema,
+    mapped_runs,
     resolve_lifecycle,
     resolve_schema,
     runs,
 )
+from inngest_conformance.strategies._mappings import V1_TO_DESIGN_CARD_STATUS
 from jsonschema import Draft202012Validator, FormatChecker
 
 from tests.common import REFERENCE, run_cli
@@ -306,3 +310,50 @@ def test_the_plugin_takes_a_profile_s_name(pytester: pytest.Pytester) -> None:
     listed = {line for line in result.stdout.lines if line.startswith("inngest-conformance::")}
     assert "inngest-conformance::schema:rejects-missing-required:queuedAt" in listed
     assert not any(line.endswith(":run_id") for line in listed)
+
+
+# --- mappings between profiles ----------------------------------------------------------
+
+
+@settings(max_examples=80, deadline=None)
+@given(pair=mapped_runs("inngest-v1", "design-card"))
+def test_every_image_is_a_valid_design_card_record(pair: tuple[dict[str, Any], Any]) -> None:
+    record, image = pair
+    assert _validator(V1.document()).is_valid(record)
+    assert _validator(dict(default_schema().document)).is_valid(image)
+    assert image["run_id"] == record["run_id"]
+    assert V1_TO_DESIGN_CARD_STATUS[record["status"]] == image["status"]
+
+
+def test_the_mapping_is_total_where_it_is_drawn_and_says_where_not() -> None:
+    image = MAPPINGS[("inngest-v1", "design-card")].image
+    assert image(V1_RUN) == {
+        "run_id": V1_RUN["run_id"],
+        "function_id": V1_RUN["function_id"],
+        "status": "RUNNING",
+        "event_id": V1_RUN["event_id"],
+        "started_at": V1_RUN["run_started_at"],
+    }
+    assert image({**V1_RUN, "status": "Skipped"}) is None
+    assert image({**V1_RUN, "status": "Unknown"}) is None
+    assert image({**V1_RUN, "output": [1]}) is None
+    assert "started_at" not in (image({**V1_RUN, "status": "Scheduled"}) or {"started_at": 1})
+
+
+def test_a_converter_that_keeps_v1_s_spelling_is_caught() -> None:
+    def convert(record: dict[str, Any]) -> dict[str, Any]:
+        out = MAPPINGS[("inngest-v1", "design-card")].image(record) or {}
+        return {**out, "status": str(record["status"])}  # forgets to map the status
+
+    @settings(max_examples=50, deadline=None, database=None, phases=[Phase.generate])
+    @given(pair=mapped_runs("inngest-v1", "design-card"))
+    def check(pair: tuple[dict[str, Any], Any]) -> None:
+        assert convert(pair[0]) == pair[1]
+
+    with pytest.raises(AssertionError):
+        check()
+
+
+def test_an_unknown_mapping_is_refused_naming_the_known_ones() -> None:
+    with pytest.raises(InvalidArgument, match="inngest-v1 -> design-card"):
+        mapped_runs("inngest-v2", "design-card")
