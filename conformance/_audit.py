@@ -1,5 +1,11 @@
 """Auditing a source: the records an implementation emitted, read from a JSON Lines file.
 
+A line holds a record, a JSON array of records, or an API response wrapping them
+(``{"data": run | [run, ...], "metadata": {...}}``, as Inngest's REST APIs answer): what
+``curl`` saved is audited as it is.  A record that fails the schema in use but fits another
+record profile (a v1 run audited against the design card's schema) is named in a warning,
+with what gives it away.
+
 Nothing is generated here: every record is checked with the oracle, and each run's records
 (grouped by their run's id in file order: ``run_id``, or the property the lifecycle table's
 ``fields`` name for it) are checked as an *observed* status sequence — what a
@@ -31,7 +37,14 @@ from inngest_conformance._run import Certification, now_iso
 from inngest_conformance._run_programs import History, record_breaches
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import RunInfo, build_report
-from inngest_conformance.strategies import OracleError, check_observed
+from inngest_conformance.strategies import (
+    RECORD_PROFILES,
+    Oracle,
+    OracleError,
+    RecordProfile,
+    RunSchema,
+    check_observed,
+)
 from inngest_conformance.strategies._files import NotStrictJson, strict_json
 
 VALID = "source:emits-valid-records"
@@ -42,6 +55,45 @@ FORMATS = "source:emits-valid-formats"
 #: (``audit --record-timeout``): a pattern that backtracks without end (``^(a+)+$``) makes
 #: that line undecided, not the run endless.
 RECORD_TIMEOUT = 2.0
+
+
+#: The keys of an API response that wraps runs: ``data`` (one run or a list), and the
+#: ``metadata`` (``fetchedAt``, ``cachedUntil``) and ``page`` (v2's cursor) beside it.
+ENVELOPE_KEYS = frozenset({"data", "metadata", "page"})
+
+
+#: The words of a warning that names the record profile failing records fit.
+FITS = "fit record profile"
+
+
+def unwrapped(rows: Iterable[tuple[int, Any]], schema: RunSchema) -> Iterator[tuple[int, Any]]:
+    """Each record of each row, with its row's line number: a JSON array's items, an API
+    response's ``data`` (one record or a list).  A record whose schema has a ``data``
+    property is never taken for a response."""
+    for number, value in rows:
+        if (
+            isinstance(value, dict)
+            and "data" in value
+            and set(value) <= ENVELOPE_KEYS
+            and not schema.has("data")
+        ):
+            value = value["data"]
+        if isinstance(value, list):
+            for item in value:
+                yield number, item
+        else:
+            yield number, value
+
+
+def judged_against(schema: RunSchema) -> str:
+    """What an audit's records are judged against, in words: a record profile's name and
+    what it is, or the schema's title."""
+    from inngest_conformance.strategies._record_profiles import profile_of
+
+    profile = profile_of(schema)
+    if profile is not None:
+        return f"record profile {profile.name}: {profile.title}"
+    return f"the schema {schema.title!r}" if schema.title else "the schema given"
 
 
 class _Overdue(Exception):
@@ -177,6 +229,8 @@ class Extent:
     cases: Counter[str] = field(default_factory=Counter)
     lines: int = 0
     """The non-blank lines read, JSON or not."""
+    fits: list[str] = field(default_factory=list)
+    """Warnings: records that fail the schema but fit another record profile."""
 
     def to_json(self) -> dict[str, int]:
         return {"records": self.records, "runs": self.runs, "transitions": self.transitions}
@@ -231,6 +285,10 @@ class _Audit:
         self.known = {s: s for s in ctx.model.statuses}
         self.asked: Counter[str] = Counter()  # record invariants, by the lifecycle's names
         self.lines = 0
+        self.others = [
+            (p, Oracle(p.schema())) for p in RECORD_PROFILES.values() if p.schema() != ctx.schema
+        ]
+        self.fitting: dict[str, tuple[list[int], str]] = {}
 
     def fail(self, rid: str, message: str, counterexample: Any, expected: Any) -> None:
         self.found.setdefault(rid, _Failures()).add(message, counterexample, expected)
@@ -259,6 +317,7 @@ class _Audit:
         formats = [e for e in errors if e.keyword == "format"]
         if structure:
             self.fail(VALID, f"line {number}: {_line_errors(structure)}", record, {"valid": True})
+            self._fits(number, record)
         if formats:
             self.fail(FORMATS, f"line {number}: {_line_errors(formats)}", record, {"valid": True})
         fields = ctx.model.fields
@@ -266,6 +325,16 @@ class _Audit:
         if isinstance(run_id, (str, int)) and not isinstance(run_id, bool):
             assert isinstance(record, dict)
             self._in_run(number, run_id, record)
+
+    def _fits(self, number: int, record: Any) -> None:
+        """Note the first other record profile ``record`` is valid under."""
+        for profile, oracle in self.others:
+            if oracle.is_valid(record):
+                lines, _ = self.fitting.setdefault(
+                    profile.name, ([], differences(record, self.ctx, profile))
+                )
+                lines.append(number)
+                return
 
     def _in_run(self, number: int, run_id: str | int, record: dict[str, Any]) -> None:
         model, fields = self.ctx.model, self.ctx.model.fields
@@ -313,6 +382,12 @@ class _Audit:
                     {"valid": True},
                 )
         extent.cases.update({f"source:{name}": n for name, n in self.asked.items()})
+        for name, (lines, notes) in self.fitting.items():
+            shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
+            extent.fits.append(
+                f"{len(lines)} record(s) failing the schema {FITS} {name} "
+                f"({notes}; line {shown}): audit them with --schema {name}"
+            )
         names = {**{k: v or k for k, v in fields.named().items()}, "initial": ctx.model.initial}
         results = []
         for req in source_requirements(ctx.model):
@@ -341,6 +416,26 @@ class _Audit:
         return results
 
 
+def differences(record: dict[str, Any], ctx: Context, profile: RecordProfile) -> str:
+    """What makes ``record`` a record of ``profile`` rather than of the schema in use: its
+    status's spelling, the properties that play the lifecycle's parts under other names,
+    else the properties the schema does not know."""
+    here, there = ctx.model.fields, profile.lifecycle().fields
+    notes = []
+    status = record.get(there.status)
+    if isinstance(status, str) and status not in ctx.schema.statuses_of(here.status):
+        notes.append(f"status {json.dumps(status)} is {profile.name}'s spelling")
+    parts = (("run_id", "run id"), ("started_at", "start time"), ("ended_at", "end time"))
+    for part, words in parts:
+        name = getattr(there, part)
+        if name is not None and name != getattr(here, part) and name in record:
+            notes.append(f"{name} is {profile.name}'s {words}")
+    if not notes:
+        unknown = sorted(k for k in record if not ctx.schema.has(k))
+        notes.append(f"{', '.join(unknown[:4]) or 'its values'} as {profile.name} has them")
+    return "; ".join(notes)
+
+
 def audit_records(
     ctx: Context, rows: Iterable[tuple[int, Any]], record_timeout: float = RECORD_TIMEOUT
 ) -> tuple[list[Result], Extent]:
@@ -350,7 +445,7 @@ def audit_records(
     why.  Memory holds what later records of a run are judged against, not the rows."""
     with _Timer(record_timeout) as timer:
         audit = _Audit(ctx, timer)
-        for number, record in rows:
+        for number, record in unwrapped(rows, ctx.schema):
             audit.feed(number, record)
     audit.extent.lines = audit.lines
     return audit.finish(), audit.extent
@@ -379,6 +474,7 @@ def audit_file(
         ("--audit", path),
         ("schema", "format", "lifecycle"),
         audited=extent.to_json(),
+        warnings=tuple(extent.fits),
     )
     report = build_report(info, results, started_at=started_at, duration_s=time.perf_counter() - t0)
     return Certification(results, report)

@@ -33,6 +33,7 @@ from inngest_conformance._engine import PROFILES, InterruptGuard, Result, interr
 from inngest_conformance._junit import check_junit_path, write_junit
 from inngest_conformance._output_files import FORMATS, append_step_summary, write_fixtures
 from inngest_conformance._planning import (
+    absolute_or_profile,
     choose_role,
     context,
     describe,
@@ -749,9 +750,10 @@ def _warn_unwritten_log(report: dict[str, Any]) -> None:
 
 
 def _schema_paths(args: argparse.Namespace) -> dict[str, str]:
-    """``--schema``/``--lifecycle`` as absolute paths, for commands printed in reports."""
+    """``--schema``/``--lifecycle`` as absolute paths (a record profile's name as it is),
+    for commands printed in reports."""
     return {
-        flag: str(Path(getattr(args, flag)).resolve())
+        flag: absolute_or_profile(getattr(args, flag))
         for flag in ("schema", "lifecycle")
         if getattr(args, flag) is not None
     }
@@ -960,7 +962,13 @@ def _fixtures(args: argparse.Namespace) -> int:
 
 
 def _audit(args: argparse.Namespace) -> int:
-    from inngest_conformance._audit import MAX_LINE_BYTES, RECORD_TIMEOUT, audit_file
+    from inngest_conformance._audit import (
+        FITS,
+        MAX_LINE_BYTES,
+        RECORD_TIMEOUT,
+        audit_file,
+        judged_against,
+    )
 
     ctx = context(args.schema, args.lifecycle, args.draft)
     report_dir = Path(args.report_dir)
@@ -973,7 +981,10 @@ def _audit(args: argparse.Namespace) -> int:
     )
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, None)
+    sys.stdout.write(f"judged against {judged_against(ctx.schema)}\n")
     _summary(cert.report, sys.stdout, False)
+    for warning in (w for w in cert.report["warnings"] if FITS in w):
+        sys.stdout.write(f"note: {warning}\n")
     sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     return cert.exit_code
 

@@ -29,7 +29,7 @@ from typing import Any
 from inngest_conformance._adapters.base import Adapter
 from inngest_conformance._engine import Judgement, judge, rebuild_case
 from inngest_conformance._output_files import write_atomic
-from inngest_conformance._planning import context
+from inngest_conformance._planning import absolute_or_profile, context
 from inngest_conformance._replay import failure_groups, recorded_options
 from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance._vocabulary import Kind
@@ -227,8 +227,8 @@ def export_report(
         if any(c.kind == "lifecycle" for col in columns for c in col.cases):
             _check_hash(report, "lifecycle_model", ctx.model.sha256, "--lifecycle", lifecycle)
         absolute = {
-            "schema": str(Path(schema).resolve()) if schema else None,
-            "lifecycle": str(Path(lifecycle).resolve()) if lifecycle else None,
+            "schema": absolute_or_profile(schema) if schema else None,
+            "lifecycle": absolute_or_profile(lifecycle) if lifecycle else None,
         }
         text = pytest_module(report, columns, report_path, pytest_path, **absolute)
         _write(pytest_path, text)

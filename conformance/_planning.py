@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from inngest_conformance._adapters.base import (
@@ -33,7 +34,7 @@ from inngest_conformance._vocabulary import (
     one_of,
 )
 from inngest_conformance.errors import UsageError
-from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
+from inngest_conformance.strategies import RECORD_PROFILES, resolve_lifecycle, resolve_schema
 from inngest_conformance.strategies._files import read_text
 
 
@@ -43,6 +44,12 @@ def context(schema: Any = None, lifecycle: Any = None, draft: str | None = None)
     of a schema without ``$schema`` (``--draft``)."""
     resolved = resolve_schema(schema, draft)
     return Context(resolved, resolve_lifecycle(lifecycle, resolved))
+
+
+def absolute_or_profile(value: str) -> str:
+    """A ``--schema``/``--lifecycle`` value as a command run elsewhere reads it: a path made
+    absolute, a record profile's name as it is."""
+    return value if value in RECORD_PROFILES else str(Path(value).resolve())
 
 
 def invocation(

@@ -153,6 +153,12 @@ def _valid(src: Source, ctx: Context, **kwargs: Any) -> Any:
     return gen_record(src, ctx.schema, common_datetimes=True, **kwargs)
 
 
+def _may_be(spec: PropertySpec, kind: str) -> bool:
+    """Whether the property takes values of JSON type ``kind``: it names it (a nullable
+    string, ``["string", "null"]``, too) or it takes any JSON value."""
+    return not spec.types or kind in spec.types
+
+
 def _record_like_examples(ctx: Context) -> list[Any]:
     """Records whose object properties (``output``) look like records: every property name
     with a value the record itself would reject, every near miss of one, a whole record.
@@ -163,7 +169,7 @@ def _record_like_examples(ctx: Context) -> list[Any]:
     return [
         {**base, spec.name: output}
         for spec in ctx.schema.properties
-        if spec.types == ("object",) and spec.enum is None and spec.node is None
+        if _may_be(spec, "object") and spec.enum is None and spec.node is None
         for output in outputs
     ]
 
@@ -171,22 +177,31 @@ def _record_like_examples(ctx: Context) -> list[Any]:
 def _valid_examples(ctx: Context) -> list[Any]:
     """The directed valid records: outputs that look like records, and every adversarial
     string (empty, control characters, markup, 10,000 characters, ...) in each plain string
-    property, one at a time on a plain record, so that a length, pattern or character limit
-    the schema does not have is met at every profile.  Of a schema compiled whole, each
-    adversarial string its root accepts (a record that is a string)."""
+    property, and a negative number in each plain numeric one, one at a time on a plain
+    record, so that a length, pattern, character or sign limit the schema does not have is
+    met at every profile.  Of a schema compiled whole, each adversarial string its root
+    accepts (a record that is a string)."""
     if ctx.schema.root is not None:
         return [s for s in ADVERSARIAL_STRINGS if ctx.oracle.is_valid(s, reading=OPENAPI_FORMAT)]
     base = gen_record(MinimalSource(), ctx.schema, plain=True)
     strings = [
         {**base, spec.name: value}
         for spec in ctx.schema.properties
-        if spec.types == ("string",)
+        if _may_be(spec, "string")
         and spec.enum is None
         and spec.format is None
         and spec.node is None
         for value in ADVERSARIAL_STRINGS
     ]
-    return [*_record_like_examples(ctx), *strings]
+    numbers = [
+        {**base, spec.name: value}
+        for spec in ctx.schema.properties
+        if (_may_be(spec, "number") or _may_be(spec, "integer"))
+        and spec.enum is None
+        and spec.node is None
+        for value in (-1, *((-0.5,) if _may_be(spec, "number") else ()))
+    ]
+    return [*_record_like_examples(ctx), *strings, *numbers]
 
 
 def _boundary_examples(ctx: Context) -> list[Any]:

@@ -171,7 +171,8 @@ def record_breaches(
     if end_name is not None and status in model.statuses:
         ask(("ended-at-exactly-when-terminal",))
         terminal = model.is_terminal(status)
-        if terminal != (end_name in record):
+        # A null end time (the v1 run's "ended_at": null) is no end time.
+        if terminal != (record.get(end_name) is not None):
             message = f"has no {end_name}" if terminal else f"has {end_name} {record[end_name]!r}"
             out.append(
                 Breach(

@@ -40,7 +40,15 @@ from inngest_conformance.strategies._lifecycle_table import (
     lifecycle_from_dict,
     load_lifecycle,
 )
+from inngest_conformance.strategies._mappings import MAPPINGS, ProfileMapping
 from inngest_conformance.strategies._oracle import Oracle, OracleError, default_oracle
+from inngest_conformance.strategies._record_profiles import (
+    DEFAULT_PROFILE,
+    RECORD_PROFILES,
+    RecordProfile,
+    profile_named,
+    profile_of,
+)
 from inngest_conformance.strategies._records import gen_record
 from inngest_conformance.strategies._rfc3339 import datetime_error, is_rfc3339_datetime
 from inngest_conformance.strategies._schema import (
@@ -62,7 +70,9 @@ from inngest_conformance.strategies._status_sequences import (
 
 __all__ = [
     "DRAFTS",
+    "MAPPINGS",
     "OPERATORS",
+    "RECORD_PROFILES",
     "Fields",
     "HypothesisSource",
     "InvalidCase",
@@ -70,8 +80,10 @@ __all__ = [
     "LifecycleModel",
     "Oracle",
     "OracleError",
+    "ProfileMapping",
     "PropertySpec",
     "RandomSource",
+    "RecordProfile",
     "RunSchema",
     "SchemaError",
     "SequenceViolation",
@@ -91,6 +103,7 @@ __all__ = [
     "lifecycle_from_dict",
     "load_lifecycle",
     "load_schema",
+    "mapped_runs",
     "resolve_lifecycle",
     "resolve_schema",
     "runs",
@@ -104,12 +117,18 @@ ModelLike = LifecycleModel | Mapping[str, Any] | str | os.PathLike[str] | None
 
 
 def resolve_schema(schema: SchemaLike, draft: str | None = None) -> RunSchema:
-    """A :class:`RunSchema` from an analysed schema, a document, or a path; a document
-    without ``$schema`` is read as ``draft`` (one of :data:`DRAFTS`; default 2020-12)."""
+    """A :class:`RunSchema` from an analysed schema, a document, a record profile's name
+    (:data:`RECORD_PROFILES`: ``"inngest-v1"``), or a path; a document without ``$schema``
+    is read as ``draft`` (one of :data:`DRAFTS`; default 2020-12)."""
     if schema is None:
         if draft is not None:
             read_draft(default_schema().document, draft)
         return default_schema()
+    profile = profile_named(schema)
+    if profile is not None:
+        if draft is not None:
+            read_draft(profile.schema().document, draft)  # a profile is of draft 2020-12
+        return profile.schema()
     if isinstance(schema, RunSchema):
         if draft is not None and draft != schema.draft:
             read_draft({"$schema": DIALECTS[schema.draft]}, draft)  # type: ignore[index]
@@ -122,14 +141,18 @@ def resolve_schema(schema: SchemaLike, draft: str | None = None) -> RunSchema:
 
 
 def resolve_lifecycle(model: ModelLike, schema: RunSchema | None = None) -> LifecycleModel:
-    """A :class:`LifecycleModel` from a model, a table, or a path (JSON or TOML).
+    """A :class:`LifecycleModel` from a model, a table, a record profile's name, or a path
+    (JSON or TOML).
 
     A table is held to ``schema`` (by default the packaged one): the statuses it names are
     the enum of the status property, and the properties its ``fields`` name are the
-    schema's.
+    schema's.  With no table, a record profile's schema brings its own.
     """
     schema = schema or default_schema()
-    if model is None:
+    profile = profile_named(model) if model is not None else profile_of(schema)
+    if profile is not None and profile.name != DEFAULT_PROFILE:
+        return profile.lifecycle(schema)
+    if model is None or profile is not None:
         # A record without the run's id and status (an event, a span) has no lifecycle
         # requirements: the packaged table is not held to its enum.
         if not (schema.has("run_id") and schema.has("status")):
@@ -162,6 +185,24 @@ def runs(
     strings.
     """
     return strategy(gen_record, resolve_schema(schema), common_datetimes=common_datetimes)
+
+
+def mapped_runs(
+    source: str, target: str, *, common_datetimes: bool = False
+) -> st.SearchStrategy[tuple[dict[str, Any], dict[str, Any]]]:
+    """Pairs ``(record, image)``: a valid record of record profile ``source`` and what a
+    converter to profile ``target`` should make of it (:data:`MAPPINGS`), drawn only where
+    the mapping is total.  Certify a converter with
+    ``@given(mapped_runs("inngest-v1", "design-card"))`` and ``convert(record) == image``;
+    :attr:`ProfileMapping.losses` says what the image does not keep.  Shrinks as
+    :func:`runs` does."""
+    mapping = MAPPINGS.get((source, target))
+    if mapping is None:
+        known = ", ".join(f"{a} -> {b}" for a, b in MAPPINGS)
+        raise InvalidArgument(f"no mapping from {source!r} to {target!r}; there is {known}")
+    image = mapping.image
+    pairs = runs(source, common_datetimes=common_datetimes).map(lambda r: (r, image(r)))
+    return pairs.filter(lambda pair: pair[1] is not None)  # type: ignore[return-value]
 
 
 def invalid_runs(

@@ -49,8 +49,10 @@ from unittest import mock
 from inngest_conformance import _engine, certify_adapter, open_adapter
 from inngest_conformance._planning import context
 from inngest_conformance._requirements import Context, catalogue
+from inngest_conformance._run_programs import starts_later
 from inngest_conformance.reference import ReferenceStore, Verdict
 from inngest_conformance.strategies import (
+    RECORD_PROFILES,
     LifecycleModel,
     Oracle,
     _invalid,
@@ -696,7 +698,7 @@ class MutantStore(ReferenceStore):
         if self.refuse_create is not None and self.refuse_create(record):
             raise ValueError("refused")
         super().create(record)
-        run_id = record["run_id"]
+        run_id = record[self.model.fields.run_id]
         if self.on_create is not None:
             self.on_create(self, run_id, self.runs[run_id], record)
         return copy.deepcopy(self.runs[run_id])
@@ -760,10 +762,11 @@ def _programs(
 ) -> Iterator[list[dict[str, Any]]]:
     """Candidate witnesses: a run created, walked legally, given one more step (any status,
     so illegal ones too), with and without an output on the last step, then read back."""
+    f = model.fields
     ids = [n for n in document["properties"] if n.endswith("_id")]
-    record = {**base_record(document, *ids), "status": model.initial}
-    record["run_id"] = "w-1"
-    has_output = "output" in document["properties"]
+    record = {**base_record(document, *ids), f.status: model.initial}
+    record[f.run_id] = "w-1"
+    has_output = f.output in document["properties"]
     for walk in _walks(model, depth):
         for last in (None, *model.statuses):
             for with_output in (False, True) if has_output else (False,):
@@ -788,7 +791,8 @@ def _programs(
 def _create_programs(document: Mapping[str, Any], model: LifecycleModel) -> Iterator[list[Any]]:
     """Programs that create runs with schema-valid but unusual ids, then read them back."""
     for run_id in ("", "ünïcödé-ид", "x" * 10_000, "<b>run</b>", "a/b?c#d", "\x00"):
-        record = {**base_record(document), "status": model.initial, "run_id": run_id}
+        f = model.fields
+        record = {**base_record(document), f.status: model.initial, f.run_id: run_id}
         yield [{"op": "create", "record": record}, {"op": "get", "run_id": run_id}]
 
 
@@ -869,6 +873,15 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
     g = _LifecycleMutants(ctx, copy.deepcopy(dict(ctx.schema.document)))
     model = ctx.model
     props = g.document["properties"]
+    # The parts the record's properties play (the table's ``fields``): a record shaped
+    # differently from the run record (``id``, ``startedAt``) gets the same mutants.
+    rid, status, start, end, out = (
+        model.fields.run_id,
+        model.fields.status,
+        model.fields.started_at,
+        model.fields.ended_at,
+        model.fields.output,
+    )
     reached = {model.initial} | {s for w in _walks(model, len(model.statuses)) for s in w}
 
     for a, b in sorted(
@@ -901,7 +914,7 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
         def on_enter(
             store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
         ) -> None:
-            if run["status"] == state:
+            if run[status] == state:
                 hook(store, run_id, run, info)
 
         return on_enter
@@ -926,47 +939,48 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
             on_enter=change,
         )
 
-    if "started_at" in props:
+    if start is not None and start in props:
 
         def starts_early(
             store: MutantStore, run_id: str, run: dict[str, Any], record: dict[str, Any]
         ) -> None:
-            run["started_at"] = _instant(0)
+            run[start] = _instant(0)
 
-        g.add(
-            "lifecycle:started-at-on-create",
-            "sets started_at on create",
-            "lifecycle:no-started-at-while-initial",
-            "",
-            on_create=starts_early,
-        )
+        if starts_later(model):
+            g.add(
+                "lifecycle:started-at-on-create",
+                f"sets {start} on create",
+                "lifecycle:no-started-at-while-initial",
+                "",
+                on_create=starts_early,
+            )
         for state in model.statuses:
 
             def restart(
                 store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
             ) -> None:
-                if "started_at" in info["before"]:
-                    run["started_at"] = info["at"]
+                if start in info["before"]:
+                    run[start] = info["at"]
 
             g.add(
                 f"lifecycle:started-at-rewritten:{state}",
-                f"rewrites started_at on entering {state}",
+                f"rewrites {start} on entering {state}",
                 "lifecycle:started-at-never-changes",
                 f"no run enters {state} after it started"
                 if state != model.initial
                 else f"no transition enters the initial status {state}",
                 on_enter=entering(state, restart),
             )
-    if "ended_at" in props:
+    if end is not None and end in props:
 
         def ends_at_once(
             store: MutantStore, run_id: str, run: dict[str, Any], record: dict[str, Any]
         ) -> None:
-            run["ended_at"] = _instant(0)
+            run[end] = _instant(0)
 
         g.add(
             f"lifecycle:ended-at-while:{model.initial}",
-            "sets ended_at on create",
+            f"sets {end} on create",
             "lifecycle:ended-at-exactly-when-terminal",
             "",
             on_create=ends_at_once,
@@ -979,11 +993,11 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
                 def forget(
                     store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
                 ) -> None:
-                    run.pop("ended_at", None)
+                    run.pop(end, None)
 
                 g.add(
                     f"lifecycle:ended-at-missing:{state}",
-                    f"no ended_at on entering {state}",
+                    f"no {end} on entering {state}",
                     "lifecycle:ended-at-exactly-when-terminal",
                     f"no run reaches {state}",
                     on_enter=entering(state, forget),
@@ -992,12 +1006,12 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
                 def too_early(
                     store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
                 ) -> None:
-                    if isinstance(run.get("started_at"), str):
-                        run["ended_at"] = _earlier(run["started_at"])
+                    if start is not None and isinstance(run.get(start), str):
+                        run[end] = _earlier(run[start])
 
                 g.add(
                     f"lifecycle:ended-before-started:{state}",
-                    f"ended_at before started_at on entering {state}",
+                    f"{end} before {start} on entering {state}",
                     "lifecycle:ended-at-not-before-started-at",
                     f"no run enters {state} after it started",
                     on_enter=entering(state, too_early),
@@ -1007,11 +1021,11 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
                 def ends(
                     store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
                 ) -> None:
-                    run["ended_at"] = info["at"]
+                    run[end] = info["at"]
 
                 g.add(
                     f"lifecycle:ended-at-while:{state}",
-                    f"sets ended_at on entering {state}",
+                    f"sets {end} on entering {state}",
                     "lifecycle:ended-at-exactly-when-terminal",
                     f"no run reaches {state}",
                     on_enter=entering(state, ends),
@@ -1051,17 +1065,17 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
             f"no run carries {name}",
             on_read=db_style,
         )
-    if "output" in props:
+    if out is not None and out in props:
 
         def as_text(
             store: MutantStore, run_id: str, record: dict[str, Any], run: dict[str, Any]
         ) -> None:
-            if "output" in record:
-                record["output"] = json.dumps(record["output"])
+            if out in record:
+                record[out] = json.dumps(record[out])
 
         g.add(
             "lifecycle:read-back-output-as-text",
-            "reads output back as a JSON string",
+            f"reads {out} back as a JSON string",
             "lifecycle:returns-valid-records",
             "no run carries output",
             on_read=as_text,
@@ -1070,8 +1084,8 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
         def drops_output(
             store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
         ) -> None:
-            if model.is_terminal(run["status"]):
-                run.pop("output", None)
+            if model.is_terminal(run[status]):
+                run.pop(out, None)
 
         g.add(
             "lifecycle:output-dropped",
@@ -1082,11 +1096,11 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
         )
 
     def lower(store: MutantStore, run_id: str, record: dict[str, Any], run: dict[str, Any]) -> None:
-        record["status"] = str(record["status"]).lower()
+        record[status] = str(record[status]).lower()
 
     g.add(
         "lifecycle:read-back-status-lower-case",
-        "reads status back in lower case",
+        f"reads {status} back in lower case",
         "lifecycle:returns-current-status",
         "",
         on_read=lower,
@@ -1095,10 +1109,10 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
     def remember(
         store: MutantStore, run_id: str, run: dict[str, Any], info: dict[str, Any]
     ) -> None:
-        store.notes[run_id] = info["before"]["status"]
+        store.notes[run_id] = info["before"][status]
 
     def stale(store: MutantStore, run_id: str, record: dict[str, Any], run: dict[str, Any]) -> None:
-        record["status"] = store.notes.get(run_id, record["status"])
+        record[status] = store.notes.get(run_id, record[status])
 
     g.add(
         "lifecycle:read-back-stale-status",
@@ -1110,15 +1124,15 @@ def lifecycle_mutants(ctx: Context) -> tuple[list[Mutant], list[Excluded]]:
     )
 
     for what, refuses in (
-        ("empty", lambda r: r["run_id"] == ""),
-        ("non-ascii", lambda r: not str(r["run_id"]).isascii()),
-        ("longer-than-255", lambda r: len(str(r["run_id"])) > 255),
-        ("markup", lambda r: "<" in str(r["run_id"])),
-        ("control-characters", lambda r: any(ord(c) < 32 for c in str(r["run_id"]))),
+        ("empty", lambda r: r[rid] == ""),
+        ("non-ascii", lambda r: not str(r[rid]).isascii()),
+        ("longer-than-255", lambda r: len(str(r[rid])) > 255),
+        ("markup", lambda r: "<" in str(r[rid])),
+        ("control-characters", lambda r: any(ord(c) < 32 for c in str(r[rid]))),
     ):
         g.add(
             f"lifecycle:create-refuses-run-id:{what}",
-            f"refuses to create a run whose run_id is {what}",
+            f"refuses to create a run whose {rid} is {what}",
             "lifecycle:creates-runs",
             "",
             candidates=lambda: _create_programs(g.document, model),
@@ -1179,7 +1193,7 @@ def blamed_requirements(ctx: Context, mutant: Mutant) -> list[str]:
     """The ids of the catalogue's requirements that ``mutant.blame`` names."""
     return [
         r.id
-        for r in catalogue(ctx.schema, role=mutant.role)
+        for r in catalogue(ctx.schema, model=ctx.model, role=mutant.role)
         if fnmatch.fnmatchcase(r.id, mutant.blame)
     ]
 
@@ -1266,7 +1280,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--schema", help="a run schema (JSON) instead of the packaged one")
+    parser.add_argument(
+        "--schema", help="a run schema (JSON) or a record profile's name instead of the default"
+    )
     parser.add_argument("--lifecycle", help="a lifecycle table (JSON or TOML)")
     parser.add_argument("--json", help="write every outcome to this file")
     parser.add_argument(
@@ -1277,7 +1293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     global _STATE
     document = None
-    if args.schema:
+    if args.schema in RECORD_PROFILES:
+        document = RECORD_PROFILES[args.schema].document()
+    elif args.schema:
         with open(args.schema, encoding="utf-8") as fh:
             document = json.load(fh)
     _STATE = all_mutants(document, args.lifecycle)

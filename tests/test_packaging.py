@@ -78,7 +78,12 @@ PUBLIC: dict[str, list[str]] = {
     ],
     "inngest_conformance.strategies": [
         "DRAFTS",
+        "MAPPINGS",
         "OPERATORS",
+        "RECORD_PROFILES",
+        "RecordProfile",
+        "ProfileMapping",
+        "mapped_runs",
         "Fields",
         "HypothesisSource",
         "InvalidCase",

@@ -61,13 +61,20 @@ def follow(
     ``LifecycleModel``) likewise.  When the run names a schema (``--schema``) or a table
     (``--lifecycle``) and ``obj`` has the hook, it is called, so that certifying it against
     another schema or table judges it against that one; otherwise ``obj`` is used as it is.
+    A record profile's schema (``--schema inngest-v1``) names its table too.
     """
     if isinstance(obj, type) or (schema is None and lifecycle is None):
         return obj
-    from inngest_conformance.strategies import load_schema, resolve_lifecycle, resolve_schema
+    from inngest_conformance.strategies import resolve_lifecycle, resolve_schema
+    from inngest_conformance.strategies._record_profiles import DEFAULT_PROFILE, profile_of
 
+    if lifecycle is None and schema is not None:
+        # A record profile's schema brings its own table, as the run's context has it.
+        profile = profile_of(resolve_schema(schema, draft))
+        if profile is not None and profile.name != DEFAULT_PROFILE:
+            lifecycle = profile.name
     steps = (
-        ("for_schema", schema, lambda: load_schema(str(schema), draft)),
+        ("for_schema", schema, lambda: resolve_schema(str(schema), draft)),
         (
             "for_lifecycle",
             lifecycle,
