@@ -55,11 +55,11 @@ from inngest_conformance._render import (
     visible,
 )
 from inngest_conformance._replay import replay_report
-from inngest_conformance._requirements import Context, Requirement
+from inngest_conformance._requirements import Context, Requirement, catalogue
 from inngest_conformance._run import certify_adapter, compare_adapters, mark_interrupted
 from inngest_conformance._variants import variant_names
 from inngest_conformance._version import __version__
-from inngest_conformance._vocabulary import LEVELS, OPT_IN_LEVELS, ROLE_LEVELS
+from inngest_conformance._vocabulary import LEVELS, ROLE_LEVELS
 from inngest_conformance.errors import ConformanceError, UsageError
 from inngest_conformance.report import checked_report, with_report_path, write_reports
 from inngest_conformance.strategies import DRAFTS, Oracle
@@ -1067,12 +1067,9 @@ def _export(args: argparse.Namespace) -> int:
 
 def _requirements(args: argparse.Namespace) -> int:
     ctx = context(args.schema, args.lifecycle, args.draft)
-    # Every level, the opt-in ones too (they are run only with --levels).
-    reqs = [
-        r
-        for role in ROLE_LEVELS
-        for r in plan(ctx, role, levels=(*ROLE_LEVELS[role], *OPT_IN_LEVELS.get(role, ())))
-    ]
+    # Every level, the opt-in ones too (they are run only with --levels); a role the schema
+    # gives no requirement (a lifecycle of records without a status) lists none.
+    reqs = [r for role in ROLE_LEVELS for r in catalogue(ctx.schema, role=role, model=ctx.model)]
     variants = {r.id: variant_names(ctx, r) for r in reqs} if args.variants else {}
     if args.format == "json":
         rows = [

@@ -448,5 +448,6 @@ def test_enum_members_with_newlines_and_nul_keep_the_terminal_one_line_each(
     lines = result.stdout.splitlines()
     # Every line is an id with its keyword and statement, or a variant of one: no member
     # starts a line of its own.
-    assert all(line.startswith(("schema:", "format:", "lifecycle:", "  ")) for line in lines)
+    heads = ("schema:", "format:", "lifecycle:", "concurrency:", "  ")
+    assert all(line.startswith(heads) for line in lines)
     assert any("a\\u000ab" in line for line in lines), lines

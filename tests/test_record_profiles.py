@@ -101,7 +101,12 @@ V2_RUN = {
 
 
 def _validator(document: dict[str, Any]) -> Draft202012Validator:
-    return Draft202012Validator(document, format_checker=FormatChecker())
+    # Every format but date-time: python-jsonschema checks it only with rfc3339-validator
+    # installed, which refuses some valid instants (year 0000, a leap second); the kit's
+    # RFC 3339 reading is held to the RFC by the format tests.
+    checker = FormatChecker()
+    checker.checkers.pop("date-time", None)
+    return Draft202012Validator(document, format_checker=checker)
 
 
 def test_the_v1_profile_has_the_openapi_fields_and_the_go_enum() -> None:
