@@ -187,6 +187,7 @@ def test_replay_tries_the_shrunk_program_again(tmp_path: Path) -> None:
     assert "passes-now" in now.stdout
 
 
+@pytest.mark.slow  # 2 s or more; the CLI's racing run is in the default suite
 def test_a_harness_over_stdio_is_not_judged_and_says_why(tmp_path: Path) -> None:
     command = " ".join(harness("tests.test_concurrency:LockedStore"))
     both = run_cli(
@@ -277,6 +278,7 @@ def test_the_harness_refuses_concurrent_without_http(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow  # a second run through the plugin's door (2 s or more)
 def test_the_plugin_runs_the_level_from_the_ini(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         stores=f"import sys\nsys.path.insert(0, {str(ROOT)!r})\n"

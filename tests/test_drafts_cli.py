@@ -97,6 +97,7 @@ def test_an_unknown_draft_is_a_usage_error(tmp_path: Path) -> None:
     assert "--draft" in done.stderr and "2019-09" in done.stderr
 
 
+@pytest.mark.slow  # a second run through the plugin's door (2 s or more)
 def test_the_plugin_reads_a_draft_by_option_and_ini(pytester: pytest.Pytester) -> None:
     plain = _without_dialect(pytester.path)
     base = (option_name("target"), REFERENCE, option_name("profile"), "quick")
