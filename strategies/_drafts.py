@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 from inngest_conformance._encode import pointer
 from inngest_conformance.errors import SchemaError
-from inngest_conformance.strategies._formats import SUPPORTED_FORMATS
+from inngest_conformance.strategies._formats import DIALECT_FORMATS, SUPPORTED_FORMATS
 
 Draft = Literal["4", "6", "7", "2019-09", "2020-12"]
 DRAFTS: tuple[Draft, ...] = ("4", "6", "7", "2019-09", "2020-12")
@@ -150,31 +150,10 @@ _QUIET = frozenset(
         "contentEncoding",
     }
 )
-#: The formats some draft defines: any other ``format`` is an annotation (a validator
-#: ignores a format it does not know), unless the kit reads it (OpenAPI's ``int32``...).
-DEFINED_FORMATS = frozenset(
-    {
-        "date-time",
-        "date",
-        "time",
-        "duration",
-        "email",
-        "idn-email",
-        "hostname",
-        "idn-hostname",
-        "ipv4",
-        "ipv6",
-        "uri",
-        "uri-reference",
-        "iri",
-        "iri-reference",
-        "uuid",
-        "uri-template",
-        "json-pointer",
-        "relative-json-pointer",
-        "regex",
-    }
-)
+#: The formats some draft defines (2020-12's vocabulary holds every earlier draft's): any
+#: other ``format`` is an annotation (a validator ignores a format it does not know), unless
+#: the kit reads it (OpenAPI's ``int32``...).
+DEFINED_FORMATS = DIALECT_FORMATS
 _READ_FORMATS = DEFINED_FORMATS | set(SUPPORTED_FORMATS)
 _ONE: tuple[str, ...] = ("additionalProperties", "not", "if", "then", "else", "contains")
 _ONE += ("propertyNames", "unevaluatedProperties", "unevaluatedItems")
