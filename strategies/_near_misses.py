@@ -38,6 +38,7 @@ from inngest_conformance.strategies._subschema import (
     TRIES,
     Compiler,
     Node,
+    anchored_prefix,
     gen_node,
     inline,
     json_key,
@@ -1100,6 +1101,14 @@ def unreachable(r: Rule, node: Node) -> str | None:
             return "its if matches every value: its else never applies"
     elif r.name == "matches-not" and _never(c, node.not_):
         return "its not forbids no value: nothing matches what it forbids"
+    elif r.name == "bad-property-name" and isinstance(node.raw, dict):
+        names = inline(c, node.raw.get("propertyNames", True))
+        if _always(c, names) or (
+            isinstance(names, dict)
+            and set(names) - ANNOTATIONS == {"type"}
+            and "string" in ([names["type"]] if isinstance(names["type"], str) else names["type"])
+        ):
+            return "its propertyNames allows every string: every name is one it accepts"
     return None
 
 
@@ -1129,9 +1138,10 @@ def _never(c: Compiler, sub: Any) -> bool:
     return isinstance(sub, dict) and "not" in sub and _always(c, sub["not"])
 
 
-def _kinds(c: Compiler, sub: Any) -> frozenset[str] | None:
-    """The JSON types of the values ``sub`` allows, by its ``type``, ``const``, ``enum``
-    and ``allOf`` (``None``: any type)."""
+def _kinds(c: Compiler, sub: Any, depth: int = 0) -> frozenset[str] | None:
+    """The JSON types of the values ``sub`` allows, by its ``type``, ``const``, ``enum``,
+    ``allOf``, and the types of its ``anyOf`` or ``oneOf`` branches together (``None``:
+    any type)."""
     sub = inline(c, sub)
     if not isinstance(sub, dict):
         return None if sub is not False else frozenset()
@@ -1152,7 +1162,13 @@ def _kinds(c: Compiler, sub: Any) -> frozenset[str] | None:
     if members is not None:
         meet(frozenset(_kind_of(m) for m in members))
     for part in sub.get("allOf", ()) if isinstance(sub.get("allOf"), list) else ():
-        meet(_kinds(c, part))
+        meet(_kinds(c, part, depth + 1))
+    for key in ("anyOf", "oneOf"):
+        parts = sub.get(key)
+        if isinstance(parts, list) and parts and depth < MAX_DEPTH:
+            each = [_kinds(c, part, depth + 1) for part in parts]
+            if all(k is not None for k in each):
+                meet(frozenset().union(*each))  # type: ignore[arg-type]
     return out
 
 
@@ -1182,8 +1198,9 @@ def _members_of(sub: dict[str, Any]) -> list[Any] | None:
 
 def disjoint(c: Compiler, a: Any, b: Any, depth: int = 0) -> bool:
     """Whether no value matches both ``a`` and ``b``, where that is certain: their types
-    never meet, neither of the values one lists matches the other, or both are objects
-    only and a property one requires has values the other never allows there."""
+    never meet, neither of the values one lists matches the other, both are strings only
+    whose patterns ask for beginnings that part ways, or both are objects only and a
+    property one requires has values the other never allows there."""
     a, b = inline(c, a), inline(c, b)
     if _never(c, a) or _never(c, b):
         return True
@@ -1200,6 +1217,8 @@ def disjoint(c: Compiler, a: Any, b: Any, depth: int = 0) -> bool:
         for part in x.get("allOf", ()) if isinstance(x.get("allOf"), list) else ():
             if disjoint(c, part, y, depth + 1):
                 return True
+    if both is not None and both <= {"string"} and _patterns_part(c, a, b):
+        return True
     if both is None or not both <= {"object"}:
         return False
     for x, y in ((a, b), (b, a)):
@@ -1212,6 +1231,21 @@ def disjoint(c: Compiler, a: Any, b: Any, depth: int = 0) -> bool:
                 there is not None and disjoint(c, _property_schema(x, name), there, depth + 1)
             ):
                 return True
+    return False
+
+
+def _patterns_part(c: Compiler, a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether the patterns of strings-only ``a`` and ``b`` leave no string to both: they
+    ask for beginnings that part ways (``^pip;`` and ``^uv;``), or one allows one text
+    alone (``^$``; Python's ``$`` also lets a newline end it) that the other refuses."""
+    pa, pb = a.get("pattern"), b.get("pattern")
+    xa = anchored_prefix(pa) if isinstance(pa, str) else None
+    xb = anchored_prefix(pb) if isinstance(pb, str) else None
+    if xa and xb and not xa[0].startswith(xb[0]) and not xb[0].startswith(xa[0]):
+        return True
+    for x, y in ((xa, b), (xb, a)):
+        if x is not None and x[1] and not any(c.is_valid(y, t) for t in (x[0], x[0] + "\n")):
+            return True
     return False
 
 

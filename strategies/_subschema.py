@@ -27,6 +27,7 @@ import functools
 import math
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,9 +192,12 @@ class Node:
     then: Any = None
     else_: Any = None
     compiler: Compiler | None = field(default=None, repr=False)
-    branches: dict[tuple[int, int, bool, int], Node] = field(default_factory=dict, repr=False)
+    branches: dict[tuple[int, int, bool, int], Node | str] = field(default_factory=dict, repr=False)
+    """Each combination of branches merged, or why it allows no value."""
     """The merged branches of a composed node drawn so far (see :func:`_branch`)."""
     plain_matches: tuple[str, ...] = field(default=(), repr=False)
+    kept_members: tuple[Any, ...] | None = field(default=None, repr=False)
+    """The members it lists that its other keywords accept too (read once, when asked)."""
     """Strings matching the node's pattern, drawn once: a plain value is one of them."""
 
     @property
@@ -636,6 +640,35 @@ def _regex_plan(pattern: str) -> Plan:
     return seq(_sre_parse.parse(pattern))
 
 
+@functools.lru_cache(maxsize=256)
+def anchored_prefix(pattern: str) -> tuple[str, bool] | None:
+    """The text every string matching ``pattern`` begins with, where the pattern is
+    anchored at the start (``^`` or ``\\A``, no multi-line, case-sensitive) and plain
+    characters follow, and whether that text is the whole match (the pattern ends with
+    ``$`` or ``\\Z`` right after it): ``("pip;", False)`` for ``^pip; ?args:``,
+    ``("", True)`` for ``^$``.  ``None``: no such text."""
+    try:
+        parsed = _sre_parse.parse(pattern)
+    except (re.error, TypeError, RecursionError):
+        return None
+    if parsed.state.flags & (re.IGNORECASE | re.MULTILINE | re.VERBOSE):
+        return None
+    items = list(parsed)
+    if not items or items[0] not in (
+        (_sre_c.AT, _sre_c.AT_BEGINNING),
+        (_sre_c.AT, _sre_c.AT_BEGINNING_STRING),
+    ):
+        return None
+    text = []
+    for op, arg in items[1:]:
+        if op is not _sre_c.LITERAL:
+            break
+        text.append(chr(arg))
+    rest = items[1 + len(text) :]
+    whole = rest in ([(_sre_c.AT, _sre_c.AT_END)], [(_sre_c.AT, _sre_c.AT_END_STRING)])
+    return ("".join(text), whole) if text or whole else None
+
+
 def _pattern(where: str, pattern: Any) -> None:
     """Refuse, naming where, a pattern that is no regex or one the kit cannot generate."""
     try:
@@ -678,6 +711,13 @@ def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> s
     (``YYYY-MM-DDTHH:MM:SS[.fraction]Z``: no leap second, no year 0000) when ``plain`` or
     ``common``, as a record of the schema level holds it at any depth."""
     fmt = node.format
+    timely = fmt in ("date-time", "time") and (plain or common)
+    if fmt in STRING_FORMATS and node.pattern is not None and not timely:
+        # A pattern narrows the format (an ORCID's URI): a match of it that is also of the
+        # format, else one of the format that may match it.
+        text = _fit_length(src, node, _from_regex(src, node.pattern))
+        if STRING_FORMATS[fmt](text) is None:
+            return text
     if fmt in STRING_FORMATS:
         if fmt == "date-time":
             return gen_datetime(src, common=plain or common)
@@ -1051,6 +1091,8 @@ def _branch(src: Source, node: Node) -> Node:
     mask = sum(1 << i for i, name in enumerate(node.dependent_schemas) if name in present)
     key = (any_of, one_of, then, mask)
     known = node.branches.get(key)
+    if isinstance(known, str):
+        raise Unsatisfiable(known)
     if known is not None:
         return known
     parts: list[Any] = [{k: v for k, v in node.raw.items() if k not in COMPOSITION}]
@@ -1068,7 +1110,11 @@ def _branch(src: Source, node: Node) -> Node:
     merged: Any = {}
     for part in parts:
         merged = merge(merged, inline(node.compiler, part, node.schema_path or "#"))
-    node.branches[key] = made = synthetic(node.compiler, merged, node.place)
+    try:
+        node.branches[key] = made = synthetic(node.compiler, merged, node.place)
+    except Unsatisfiable as exc:
+        node.branches[key] = str(exc)
+        raise
     return made
 
 
@@ -1150,7 +1196,41 @@ def synthetic(compiler: Compiler, raw: Any, place: str) -> Node:
         compiler.unmergeable[key] = why
         del compiler._nodes[key]
         raise Unsatisfiable(why) from None
+    why = _lists_nothing_kept(compiler, raw)
+    if why is not None:
+        compiler.unmergeable[key] = why = f"{node.where}: {why}"
+        del compiler._nodes[key]
+        raise Unsatisfiable(why)
     return node
+
+
+def _lists_nothing_kept(compiler: Compiler, raw: Any) -> str | None:
+    """Why a merged schema allows no value, where a required property lists its values
+    (an ``enum`` or ``const``, itself or in its ``allOf``) and its whole subschema keeps
+    none of them: the branches merged ask for two different constants there."""
+    if not isinstance(raw, dict):
+        return None
+    props, required = raw.get("properties"), raw.get("required")
+    if not isinstance(props, dict) or not isinstance(required, list):
+        return None
+    for name in required:
+        sub = props.get(name) if isinstance(name, str) else None
+        if not isinstance(sub, dict) or not isinstance(sub.get("allOf"), list):
+            continue
+        for part in (sub, *sub["allOf"]):
+            part = inline(compiler, part)
+            if not isinstance(part, dict):
+                continue
+            listed = [part["const"]] if "const" in part else part.get("enum")
+            if isinstance(listed, list):
+                if not any(compiler.is_valid(sub, m) for m in listed[:MAX_LISTED]):
+                    return f"required property {name!r} keeps none of the values it lists"
+                break
+    return None
+
+
+#: How many of a property's listed values :func:`_lists_nothing_kept` tries.
+MAX_LISTED = 64
 
 
 def retry_source(src: Source, attempt: int) -> Source:
@@ -1163,7 +1243,41 @@ def retry_source(src: Source, attempt: int) -> Source:
     return RandomSource(attempt)
 
 
+#: How many tries one value may take, at every level of it together, before the draw
+#: gives up (:class:`Exhausted`): each level's tries would otherwise multiply with the
+#: levels below (an array of composed objects of composed objects), bounding nothing.
+EFFORT = 3000
+_effort = threading.local()
+
+
+def _spend(node: Node) -> None:
+    """Count one try of the value being drawn; :class:`Exhausted` past :data:`EFFORT`."""
+    left = getattr(_effort, "left", None)
+    if left is None:
+        return
+    if left <= 0:
+        raise Exhausted(
+            f"{node.where}: no value found that it accepts in {EFFORT} tries at every "
+            "level together; its keywords may contradict each other"
+        )
+    _effort.left = left - 1
+
+
 def gen_node(
+    src: Source, node: Node, depth: int = 0, plain: bool = False, *, common: bool = False
+) -> Any:
+    """A value ``node`` accepts: see :func:`_gen_node`.  The outermost draw holds the
+    tries of every level below it to :data:`EFFORT`."""
+    if getattr(_effort, "left", None) is not None:
+        return _gen_node(src, node, depth, plain, common=common)
+    _effort.left = EFFORT
+    try:
+        return _gen_node(src, node, depth, plain, common=common)
+    finally:
+        _effort.left = None
+
+
+def _gen_node(
     src: Source, node: Node, depth: int = 0, plain: bool = False, *, common: bool = False
 ) -> Any:
     """A value ``node`` accepts (a plain one: fewest items and properties, realistic
@@ -1181,9 +1295,18 @@ def gen_node(
             f"{node.where}: every value nests deeper than {node.compiler.deepest} "
             "levels (a recursion every value must take never ends)"
         )
+    if not node.composed and members(node) is not None and _needs_check(node):
+        # Members are few: those its other keywords refuse are left out once, and a node
+        # that keeps none fails at once (a merged ``const`` against an ``enum``).
+        if node.kept_members is None:
+            node.kept_members = tuple(m for m in members(node) or () if node.is_valid(m))
+        if not node.kept_members:
+            raise Unsatisfiable(f"{node.where}: none of the values it lists is one it accepts")
+        return copy.deepcopy(src.choice(node.kept_members))
     if not node.composed:
         failure: Unsatisfiable | None = None
         for attempt in range(TRIES if _needs_check(node) else 1):
+            _spend(node)
             try:
                 value = _gen_plainly(
                     retry_source(src, attempt), node, depth, _plain_at(plain, attempt), common
@@ -1208,6 +1331,7 @@ def gen_node(
         )
     assert node.compiler is not None
     for attempt in range(TRIES):
+        _spend(node)
         src_now = retry_source(src, attempt)
         try:
             value = _gen_composed(src_now, node, depth, _plain_at(plain, attempt), common)
@@ -1306,6 +1430,7 @@ def _fallback(
     value, a type whose bounds leave no room): freer draws, then the simplest values it
     accepts, else ``failure`` again."""
     for attempt in range(1, TRIES // 4):
+        _spend(node)
         try:
             value = _gen_plainly(retry_source(src, attempt), node, depth, False, common)
         except Endless:
@@ -1323,6 +1448,10 @@ def _fallback(
 class Endless(Unsatisfiable):
     """Every value nests past the depth limit: no other draw can end it, so no loop of
     tries draws again (each level's tries would multiply)."""
+
+
+class Exhausted(Endless):
+    """The value being drawn spent its :data:`EFFORT`: no loop of tries draws again."""
 
 
 def _plain_at(plain: bool, attempt: int) -> bool:
