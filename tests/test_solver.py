@@ -28,7 +28,10 @@ from tests.common import certify_obj, read_report, run_cli
 
 #: The values a witness is looked for among: each JSON type, small and empty containers,
 #: objects of the properties the schemas below speak of.
-SCALARS: tuple[Any, ...] = (None, True, False, 0, 1, 2, -1, 1.5, "", "a", "ab", "fifo")
+SCALARS: tuple[Any, ...] = (
+    *(None, True, False, 0, 1, 2, -1, 1.5),
+    *("", "a", "ab", "b", "ba", "fifo", "\n", "a\n"),
+)
 VALUES: tuple[Any, ...] = (
     *SCALARS,
     [],
@@ -68,6 +71,9 @@ _leaf_keywords: st.SearchStrategy[dict[str, Any]] = st.one_of(
     st.builds(lambda n: {"maxProperties": n}, st.integers(0, 1)),
     st.builds(lambda r: {"required": list(r)}, st.sets(st.sampled_from("ab"), min_size=1)),
     st.just({"additionalProperties": False}),
+    # Patterns anchored or not, ending the string or not, whose beginnings part ways or
+    # share: what the oneOf reasoning reads.
+    st.builds(lambda p: {"pattern": p}, st.sampled_from(["^a", "^ab", "^b", "^$", "a$", "b"])),
     st.just({}),
 )
 
@@ -235,6 +241,25 @@ def test_the_reasons_name_what_cannot_be_broken() -> None:
     assert dict(unreachable_rules(anything)) == {
         "no-branch": "its anyOf branch 1 allows every value: no value matches none"
     }
+    apart = "its oneOf branches never overlap: no value matches two of them"
+    prefixes = _compiled(
+        {"oneOf": [{"enum": ["pip"]}, *({"type": "string", "pattern": f"^{p};"} for p in "ab")]}
+    )
+    assert dict(unreachable_rules(prefixes)) == {"several-branches": apart}
+    shared = _compiled({"oneOf": [{"type": "string", "pattern": p} for p in ("^a", "^ab")]})
+    assert unreachable_rules(shared) == ()
+    one_text = _compiled({"oneOf": [{"type": "string", "pattern": p} for p in ("^$", "args:")]})
+    assert dict(unreachable_rules(one_text)) == {"several-branches": apart}
+    branch_types = _compiled(
+        {"oneOf": [{"type": "array"}, {"oneOf": [{"type": "object"}, {"type": "null"}]}]}
+    )
+    assert dict(unreachable_rules(branch_types)) == {"several-branches": apart}
+    any_name = _compiled({"type": "object", "propertyNames": {"type": "string"}})
+    assert dict(unreachable_rules(any_name)) == {
+        "bad-property-name": "its propertyNames allows every string: every name is one it accepts"
+    }
+    some_names = _compiled({"type": "object", "propertyNames": {"maxLength": 2}})
+    assert "bad-property-name" not in dict(unreachable_rules(some_names))
 
 
 # ---------------------------------------------------------------------------------------
@@ -276,6 +301,39 @@ ONE_OF_REQUIRED = {
     "allOf": [{"oneOf": [{"required": ["c"]}, {"required": ["f"]}]}],
 }
 
+#: github-issue-forms' shape: items told apart by a ``type`` each ``if`` asks for a
+#: constant of, every ``then`` requiring more (a draw that takes two thens asks for two
+#: constants at once; it once took minutes to find a value).
+FORM_ITEM = {
+    "type": "object",
+    "required": ["type"],
+    "properties": {"type": {"$ref": "#/$defs/kind"}},
+    "allOf": [
+        {
+            "if": {"properties": {"type": {"const": kind}}},
+            "then": {
+                "type": "object",
+                "required": ["type", "attributes"],
+                "properties": {
+                    "type": {"$ref": "#/$defs/kind"},
+                    "attributes": {
+                        "type": "object",
+                        "required": [kind],
+                        "properties": {kind: {"type": "string", "minLength": 1}},
+                        "additionalProperties": False,
+                    },
+                },
+                "additionalProperties": False,
+            },
+        }
+        for kind in ("markdown", "textarea", "input", "dropdown", "checkboxes", "upload")
+    ],
+}
+KINDS = {
+    "type": "string",
+    "enum": ["markdown", "textarea", "input", "dropdown", "checkboxes", "upload"],
+}
+
 #: name -> (schema, extra arguments, the unreachable ids the report lists)
 REPRODUCTIONS: dict[str, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]] = {
     "disjoint-one-of": (
@@ -315,6 +373,42 @@ REPRODUCTIONS: dict[str, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]
     "all-of-one-of-required-in-items": (
         _record_of(xs={"type": "array", "items": ONE_OF_REQUIRED}),
         (),
+        (),
+    ),
+    "pattern-beginnings-part-ways": (
+        _record_of(
+            x={
+                "oneOf": [
+                    {"enum": ["pip", "uv"]},
+                    *({"type": "string", "pattern": f"^{p}; ?args:"} for p in ("pip", "uv")),
+                ]
+            }
+        ),
+        (),
+        ("schema:rejects-several-branches:/x",),
+    ),
+    "format-narrowed-by-a-pattern": (
+        _record_of(
+            orcid={
+                "type": "string",
+                "format": "uri",
+                "pattern": "https://orcid\\.org/[0-9]{4}-[0-9]{4}-[0-9]{4}-[0-9]{3}[0-9X]",
+            }
+        ),
+        (),
+        (),
+    ),
+    "if-then-discriminated-items": (
+        {
+            **_record_of(body={"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/item"}}),
+            "$defs": {"item": FORM_ITEM, "kind": KINDS},
+        },
+        (
+            "--requirement",
+            "schema:accepts-valid-records",
+            "--requirement",
+            "schema:rejects-not-in-enum:/body/items/type",
+        ),
         (),
     ),
 }
