@@ -72,13 +72,55 @@ def uri_error(value: str) -> str | None:
     return None
 
 
+#: An internationalized address: the same shape, any letters (RFC 6531).
+_IDN_EMAIL = re.compile(
+    r"[^\s@\"(),:;<>\[\]\\.]+(?:\.[^\s@\"(),:;<>\[\]\\.]+)*@[^\s@.]+(?:\.[^\s@.]+)*"
+)
+#: A relative reference (RFC 3986, section 4.2): no scheme, and what a URI may hold.
+_RELATIVE_REF = re.compile(r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@/?#]|%[0-9A-Fa-f]{2})*")
+#: What Python's regex syntax has and ECMA-262's (the dialect of ``pattern`` and of the
+#: ``regex`` format) does not: named groups spelled ``(?P``, ``\\A``, ``\\Z``, comments,
+#: inline flags.
+_NOT_ECMA = re.compile(r"\(\?P|\(\?#|\(\?[aiLmsux]+[:)]|\\[AZ]")
+
+
+def idn_email_error(value: str) -> str | None:
+    if not _IDN_EMAIL.fullmatch(value):
+        return f"{value!r} is not an email address (local part @ domain, any letters)"
+    return None
+
+
+def uri_reference_error(value: str) -> str | None:
+    if uri_error(value) is None:
+        return None
+    head = value.split("/", 1)[0]
+    if _RELATIVE_REF.fullmatch(value) and ":" not in head.split("?", 1)[0].split("#", 1)[0]:
+        return None
+    return f"{value!r} is not a URI reference (RFC 3986: a URI or a relative reference)"
+
+
+def regex_error(value: str) -> str | None:
+    """Why ``value`` is not a regular expression of ECMA-262, as far as Python's parser and
+    the syntax the two do not share tell."""
+    try:
+        re.compile(value)
+    except (re.error, RecursionError, OverflowError) as exc:
+        return f"{value!r} is not a regular expression: {exc}"
+    if _NOT_ECMA.search(value):
+        return f"{value!r} uses a syntax of Python's regular expressions that ECMA-262 lacks"
+    return None
+
+
 STRING_FORMATS: dict[str, Callable[[str], str | None]] = {
     "date-time": datetime_error,
     "date": date_error,
     "time": time_error,
     "uuid": uuid_error,
     "email": email_error,
+    "idn-email": idn_email_error,
     "uri": uri_error,
+    "uri-reference": uri_reference_error,
+    "regex": regex_error,
 }
 
 #: The format vocabulary of draft 2020-12 (its section 7.3): the formats a validator of the
@@ -205,6 +247,29 @@ NEAR_MISSES: dict[str, dict[str, str | int]] = {
         "empty": "",
         "bad-percent": "https://example.com/%zz",
         "trailing-newline": "https://example.com/\n",
+    },
+    "idn-email": {
+        "no-at": "user.example.com",
+        "two-ats": "user@@example.com",
+        "no-local-part": "@example.com",
+        "no-domain": "user@",
+        "space": "user name@example.com",
+        "trailing-newline": "user@example.com\n",
+    },
+    "uri-reference": {
+        "space": "/runs/a run",
+        "bad-percent": "/runs/%zz",
+        "backslash": "\\runs\\01H",
+        "trailing-newline": "/runs/01H\n",
+    },
+    "regex": {
+        "open-group": "(ab",
+        "open-class": "[a-",
+        "nothing-to-repeat": "*a",
+        "reversed-range": "[z-a]",
+        "reversed-count": "a{2,1}",
+        "unmatched-parenthesis": "a)",
+        "trailing-backslash": "a\\",
     },
     "int32": {"above": 2**31, "below": -(2**31) - 1},
     "int64": {"above": 2**63, "below": -(2**63) - 1},

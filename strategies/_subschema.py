@@ -41,6 +41,7 @@ from inngest_conformance.strategies._formats import (
     SUPPORTED_FORMATS,
 )
 from inngest_conformance.strategies._limits import SIZE_VARIABLE, max_depth, max_size
+from inngest_conformance.strategies._rfc3339 import is_common_datetime
 from inngest_conformance.strategies._source import (
     ASCII_PRINTABLE,
     HypothesisSource,
@@ -170,6 +171,8 @@ class Node:
     unique_items: bool = False
     contains: Node | None = None
     properties: dict[str, Node] = field(default_factory=dict)
+    forbidden: frozenset[str] = frozenset()
+    """The properties whose subschema is ``false``: a value never holds them."""
     required: tuple[str, ...] = ()
     additional: Node | bool = True
     pattern_properties: dict[str, Node] = field(default_factory=dict)
@@ -393,14 +396,22 @@ class Compiler:
         props = raw.get("properties", {})
         if not isinstance(props, dict):
             raise SchemaError(f"{where}: 'properties' must be an object")
+        # ``"name": false`` forbids a property (buildkite's step-level keys): left out.
+        node.forbidden = frozenset(name for name, s in props.items() if s is False)
         node.properties = {
             name: self.node(f"{sp}{pointer('properties', name)}", s, place + pointer(name))
             for name, s in props.items()
+            if s is not False
         }
         required = raw.get("required", [])
         if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
             raise SchemaError(f"{where}: 'required' must be a list of property names")
         node.required = tuple(required)
+        for name in node.forbidden.intersection(required):
+            raise SchemaError(
+                f"{where}{pointer('properties', name)}: a required property whose subschema "
+                "is 'false' allows no value to generate"
+            )
         extra = raw.get("additionalProperties", True)
         node.additional = (
             extra
@@ -711,12 +722,11 @@ def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> s
     (``YYYY-MM-DDTHH:MM:SS[.fraction]Z``: no leap second, no year 0000) when ``plain`` or
     ``common``, as a record of the schema level holds it at any depth."""
     fmt = node.format
-    timely = fmt in ("date-time", "time") and (plain or common)
-    if fmt in STRING_FORMATS and node.pattern is not None and not timely:
-        # A pattern narrows the format (an ORCID's URI): a match of it that is also of the
-        # format, else one of the format that may match it.
+    if fmt in STRING_FORMATS and node.pattern is not None:
+        # A pattern narrows the format (an ORCID's URI): a match of it that is of the
+        # format in its plainest form, else one of the format that may match it.
         text = _fit_length(src, node, _from_regex(src, node.pattern))
-        if STRING_FORMATS[fmt](text) is None:
+        if _plainly_of(fmt, text):
             return text
     if fmt in STRING_FORMATS:
         if fmt == "date-time":
@@ -727,9 +737,13 @@ def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> s
             return gen_datetime(src, common=plain or common)[11:]
         if fmt == "uuid":
             return gen_uuid(src)
-        if fmt == "email":
+        if fmt in ("email", "idn-email"):
             user = gen_slug(src).replace("-", src.choice((".", "_", "+")))
             return f"{user}@{src.choice(('example.com', 'mail.example.org', 'x.io'))}"
+        if fmt == "regex":
+            return src.choice(_REGEXES)
+        if fmt == "uri-reference":
+            return src.choice(("/runs/", "../", "", "https://example.com/", "#")) + gen_slug(src)
         return src.choice(("https://example.com/", "http://localhost:8288/", "urn:x:")) + gen_slug(
             src
         )
@@ -745,6 +759,46 @@ def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> s
     else:
         text = gen_string(src, node.place.rsplit("/", 1)[-1])
     return _fit_length(src, node, text)
+
+
+#: A URI as every reading of RFC 3986 takes it: a scheme, then (after ``//``) a host of
+#: letters, digits, dots and hyphens with an optional port of digits, then a path of
+#: unreserved characters (no brackets, no percent escapes, no empty host).
+_PLAIN_URI = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]*:(//[A-Za-z0-9.-]+(:[0-9]+)?)?(/[A-Za-z0-9._~-]*)*"
+)
+
+
+#: The regular expressions a ``regex`` value is drawn from: each of the syntax ECMA-262
+#: and Python's share, read alike by both.
+_REGEXES = (
+    "^[a-z]+$",
+    "[0-9a-f]+",
+    "a|b",
+    "(ab)*c",
+    "\\.txt$",
+    ".*",
+    "^v[0-9]+(\\.[0-9]+)*$",
+    "^[A-Z][a-z]{2,8}$",
+    "(?:fifo|lifo)",
+    "",
+)
+
+
+def _plainly_of(fmt: str, text: str) -> bool:
+    """Whether ``text`` is of format ``fmt`` in the form every validator reads alike (a
+    date or date-time of the common form; a plain URI, :data:`_PLAIN_URI`)."""
+    if STRING_FORMATS[fmt](text) is not None:
+        return False
+    if fmt == "date-time":
+        return is_common_datetime(text)
+    if fmt == "date":
+        return is_common_datetime(text + "T00:00:00Z")
+    if fmt == "time":
+        return is_common_datetime("2024-01-01T" + text)
+    if fmt == "uri":
+        return _PLAIN_URI.fullmatch(text) is not None
+    return True
 
 
 def _plain_matches(node: Node, pattern: str) -> tuple[str, ...]:
@@ -928,7 +982,7 @@ def _extra_name(src: Source, node: Node, taken: Any) -> tuple[str, Node | None] 
     if node.pattern_properties and src.boolean():
         regex = src.choice(tuple(node.pattern_properties))
         name = _from_regex(src, regex)
-        if name not in node.properties and name not in taken:
+        if name not in node.properties and name not in taken and name not in node.forbidden:
             return name, node.pattern_properties[regex]
     if node.additional is False or node.unevaluated_properties is False:
         return None
@@ -936,6 +990,7 @@ def _extra_name(src: Source, node: Node, taken: Any) -> tuple[str, Node | None] 
     if (
         name in node.properties
         or name in taken
+        or name in node.forbidden
         or any(re.search(r, name) for r in node.pattern_properties)
     ):
         return None

@@ -398,6 +398,11 @@ REPRODUCTIONS: dict[str, tuple[dict[str, Any], tuple[str, ...], tuple[str, ...]]
         (),
         (),
     ),
+    "a-property-forbidden-by-false": (
+        _record_of(s={"type": "object", "properties": {"a": {"type": "string"}, "b": False}}),
+        (),
+        (),
+    ),
     "if-then-discriminated-items": (
         {
             **_record_of(body={"type": "array", "minItems": 1, "items": {"$ref": "#/$defs/item"}}),
@@ -637,3 +642,15 @@ def test_fixtures_of_a_schema_with_a_rule_no_case_breaks_alone(tmp_path: Path) -
     assert {"breaks-all-of", "wrong-type"} <= {r["violation"]["rule"] for r in rows}
     assert not any(r["violation"]["path"] == "/m/a" for r in rows)
     assert len((tmp_path / "out" / "valid.jsonl").read_text().splitlines()) == 5
+
+
+def test_a_property_whose_subschema_is_false_is_never_generated() -> None:
+    schema = schema_from_dict(
+        _wrapped({"type": "object", "properties": {"a": False}, "additionalProperties": True})
+    )
+    for seed in range(300):
+        record = gen_record(RandomSource(seed), schema, plain=seed % 2 == 0)
+        assert "a" not in record["v"]["w"]
+        assert jsonschema.Draft202012Validator(_wrapped({"properties": {"a": False}})).is_valid(
+            record
+        )

@@ -94,6 +94,18 @@ KEYWORDS: dict[str, tuple[dict[str, Any], str]] = {
         record_schema({"type": "string", "format": "uri"}),
         "format:rejects-malformed-format:/x",
     ),
+    "idn-email": (
+        record_schema({"type": "string", "format": "idn-email"}),
+        "format:rejects-malformed-format:/x",
+    ),
+    "uri-reference": (
+        record_schema({"type": "string", "format": "uri-reference"}),
+        "format:rejects-malformed-format:/x",
+    ),
+    "regex": (
+        record_schema({"type": "string", "format": "regex"}),
+        "format:rejects-malformed-format:/x",
+    ),
     "int32": (
         record_schema({"type": "integer", "format": "int32"}),
         "format:rejects-out-of-range-for-format:/x",
@@ -352,6 +364,10 @@ def test_invalid_cases_go_deep_inside_a_recursive_schema() -> None:
         (record_schema({"$ref": "other.json#/x"}), ["/properties/x", "other.json"]),
         (record_schema({"$ref": "#/$defs/missing"}), ["points at nothing"]),
         (record_schema({"type": "string", "format": "hostname"}), ["hostname", "not supported"]),
+        (
+            record_schema({"type": "object", "properties": {"a": False}, "required": ["a"]}),
+            ["/properties/x/properties/a", "required", "'false'"],
+        ),
         (
             record_schema({"type": "integer", "minimum": 5, "maximum": 1}),
             ["properties/x", "no value"],
