@@ -601,6 +601,12 @@ def _summary(report: dict[str, Any], out: TextIO, quiet: bool) -> None:
                 if r.get("rerun") and r["rerun"] != r["reproduce"]:
                     out.write(f"  rerun:     {r['rerun']}\n")
                 out.write(failure_kinds(r))
+        gone = report.get("unreachable") or []
+        if gone:
+            out.write(
+                f"\nnot requirements here (no value breaks them alone; the report says why): "
+                f"{len(gone)}, e.g. {gone[0]['id']}: {gone[0]['reason']}\n"
+            )
         levels = ", ".join(f"{k} {v}" for k, v in report["levels"].items())
         out.write(f"\nlevels: {levels}\n")
         if search_note(report):

@@ -453,6 +453,10 @@ def test_each_reproduction_certifies_the_reference_without_a_traceback(
     assert not ids & set(unreachable)  # listed, never a requirement
     markdown = (tmp_path / "out" / "report.md").read_text("utf-8")
     assert all(u in markdown for u in unreachable)
+    said = "not requirements here (no value breaks them alone; the report says why): "
+    assert (said + f"{len(unreachable)}, e.g. {unreachable[0]}: " in result.stdout) == bool(
+        unreachable
+    ), result.stdout
 
 
 def test_the_if_then_near_miss_is_the_one_that_exists() -> None:
