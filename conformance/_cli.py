@@ -216,10 +216,9 @@ def read_budget(args: argparse.Namespace) -> Budget | None:
     return Budget.of(args.max_time, args.rounds)
 
 
-def _schema_options(p: argparse.ArgumentParser, *, draft: bool = True) -> None:
+def _schema_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--schema", metavar="PATH", help="a run schema (default: the packaged one)")
-    if draft:
-        _draft_option(p)
+    _draft_option(p)
     p.add_argument("--lifecycle", metavar="PATH", help="a lifecycle table, JSON or TOML")
 
 
@@ -547,7 +546,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="write the validator failures in the JSON Schema Test Suite format",
     )
-    _schema_options(p, draft=False)
+    _schema_options(p)
 
     p = sub.add_parser("requirements", help="list the requirement catalogue")
     p.add_argument("--format", choices=("text", "json"), default="text")
@@ -1058,6 +1057,7 @@ def _export(args: argparse.Namespace) -> int:
         test_suite_path=args.test_suite,
         schema=args.schema,
         lifecycle=args.lifecycle,
+        draft=args.draft,
     )
     if not done.failures:
         sys.stdout.write("nothing to export: the report has no failed or errored requirement\n")

@@ -206,16 +206,21 @@ def export_report(
     test_suite_path: str | None = None,
     schema: str | None = None,
     lifecycle: str | None = None,
+    draft: str | None = None,
 ) -> Exported:
     """Write ``report``'s failures as a pytest module and/or a test-suite file.
 
     ``schema`` and ``lifecycle`` are the run's (paths; the packaged ones by default): a
     report made with another schema or table is refused, since its cases would be judged
-    against rules they were not made for.  A report with no failure writes nothing.
+    against rules they were not made for.  ``draft`` is the draft of a schema without
+    ``$schema`` (by default the one the report records).  A report with no failure writes nothing.
     """
     if pytest_path is None and test_suite_path is None:
         raise UsageError("say what to write: --pytest FILE, --test-suite FILE, or both")
-    ctx = context(schema, lifecycle)
+    recorded = report.get("schema")
+    if draft is None and isinstance(recorded, dict) and isinstance(recorded.get("draft"), str):
+        draft = recorded["draft"]  # the run's, where its schema said none of its own
+    ctx = context(schema, lifecycle, draft)
     _check_hash(report, "schema", ctx.schema.sha256, "--schema", schema)
     columns = report_failures(report, ctx)
     total = sum(len(c.cases) for c in columns)
@@ -230,7 +235,7 @@ def export_report(
             "schema": absolute_or_profile(schema) if schema else None,
             "lifecycle": absolute_or_profile(lifecycle) if lifecycle else None,
         }
-        text = pytest_module(report, columns, report_path, pytest_path, **absolute)
+        text = pytest_module(report, columns, report_path, pytest_path, **absolute, draft=draft)
         _write(pytest_path, text)
         written.append((Path(pytest_path), total))
     if test_suite_path is not None:
@@ -376,6 +381,7 @@ def pytest_module(
     *,
     schema: str | None = None,
     lifecycle: str | None = None,
+    draft: str | None = None,
 ) -> str:
     """The text of the regression module: a header saying where it came from and how to
     run it, then one parametrized test function per implementation with failures."""
@@ -419,13 +425,18 @@ def pytest_module(
         "#: The run's schema and lifecycle table (None: the packaged ones).",
         f"SCHEMA = {schema!r}",
         f"LIFECYCLE = {lifecycle!r}",
+        *(
+            ["#: The draft of the run's schema, which says none of its own.", f"DRAFT = {draft!r}"]
+            if draft is not None
+            else []
+        ),
     ]
     for col, name in zip(columns, names, strict=True):
-        body += ["", "", *_test_function(col, name)]
+        body += ["", "", *_test_function(col, name, draft)]
     return "\n".join(header + body) + "\n"
 
 
-def _test_function(col: ExportedColumn, name: str) -> list[str]:
+def _test_function(col: ExportedColumn, name: str, draft: str | None = None) -> list[str]:
     lines = [
         "@pytest.mark.parametrize(",
         '    ("requirement_id", "case", "expected"),',
@@ -455,6 +466,7 @@ def _test_function(col: ExportedColumn, name: str) -> list[str]:
         "        expected=expected,",
         "        schema=SCHEMA,",
         "        lifecycle=LIFECYCLE,",
+        *(["        draft=DRAFT,"] if draft is not None else []),
         "    )",
     ]
     return lines

@@ -122,6 +122,7 @@ def check_case(
     expected: Any = None,
     schema: Any = None,
     lifecycle: Any = None,
+    draft: str | None = None,
 ) -> None:
     """Put one case of ``requirement_id`` to ``implementation`` and fail the test unless
     it gets the case right, judged as the kit judges it.
@@ -130,15 +131,18 @@ def check_case(
     ``expected`` the report's ``expected`` for it (for a record to reject, the violation it
     was made with).  ``implementation`` is an adapter (the ``conformance_implementation``
     fixture gives the one the plugin's options name) or any object the in-process adapter
-    accepts; ``schema`` and ``lifecycle`` are the run's, as ``suite`` takes them.  A
-    failure says what the implementation answered against what was expected; an
-    implementation that errors fails the test too.
+    accepts; ``schema`` and ``lifecycle`` are the run's, as ``suite`` takes them, and
+    ``draft`` the draft of a schema without ``$schema`` (``--draft``).  A failure says
+    what the implementation answered against what was expected; an implementation that
+    errors fails the test too.
     """
     own = not isinstance(implementation, _ADAPTERS)
     adapter = PythonAdapter(implementation) if own else implementation
     problem: str | None = None
     try:
-        judgement = judge_case(context(schema, lifecycle), adapter, requirement_id, case, expected)
+        judgement = judge_case(
+            context(schema, lifecycle, draft), adapter, requirement_id, case, expected
+        )
         if not judgement.ok:
             problem = (
                 f"{requirement_id}: {judgement.message}\n"

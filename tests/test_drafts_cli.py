@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from inngest_conformance.plugin import option_name
 
-from tests.common import REFERENCE, read_report, run_cli
+from tests.common import REFERENCE, read_report, run_cli, with_tests_importable
 
 pytest_plugins = ["pytester"]
 
@@ -127,3 +129,37 @@ def test_a_schema_hook_that_fails_is_one_line() -> None:
         follow(Picky(), str(DRAFT_07))
     assert "\n" not in str(info.value)
     assert "Picky.for_schema" in str(info.value) and "Failed validating" in str(info.value)
+
+
+def test_export_reads_the_draft_the_report_records(tmp_path: Path) -> None:
+    """A report of a schema without ``$schema``, certified with ``--draft 7``, exports
+    without ``--draft``: the module judges its cases as draft 7, and still fails where the
+    implementation is wrong."""
+    plain = _without_dialect(tmp_path)
+    done = run_cli(
+        tmp_path, "certify", "--target", "tests.fakes.third_party:draft7_read_as_2020_12",
+        "--schema", str(plain), "--draft", "7", *QUICK, "--report-dir", "out",
+        "--requirement", "schema:rejects-missing-dependent:n",
+    )  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert read_report(tmp_path / "out")["schema"]["draft"] == "7"
+    done = run_cli(
+        tmp_path, "export", "out/report.json", "--schema", str(plain), "--pytest", "test_it.py"
+    )
+    assert done.returncode == 0, done.stderr
+    module = (tmp_path / "test_it.py").read_text()
+    assert "DRAFT = '7'" in module and "draft=DRAFT," in module
+    # Read as 2020-12 (the default), the schema's array ``items`` is refused: the draft
+    # that made the report is what makes the export possible.
+    done = run_cli(
+        tmp_path, "export", "out/report.json", "--schema", str(plain), "--draft", "2020-12",
+        "--pytest", "other.py",
+    )  # fmt: skip
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_it.py",
+         "--conformance-target", "tests.fakes.third_party:draft7_read_as_2020_12"],
+        cwd=tmp_path, env=with_tests_importable(), capture_output=True, text=True,
+        timeout=300, check=False,
+    )  # fmt: skip
+    assert ran.returncode == 1 and " failed" in ran.stdout, ran.stdout + ran.stderr
