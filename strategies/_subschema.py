@@ -581,7 +581,8 @@ Plan = Callable[[Source], str]
 
 def _from_regex(src: Source, pattern: str) -> str:
     """A string that contains a match of ``pattern``: generated from its parse tree, with
-    anchors taken as satisfied (the string is the match) and ASCII for classes."""
+    anchors and look-arounds taken as satisfied (the string is checked after) and ASCII
+    for classes."""
     return _regex_plan(pattern)(src)
 
 
@@ -645,6 +646,10 @@ def _regex_plan(pattern: str) -> Plan:
         if op is getattr(_sre_c, "ATOMIC_GROUP", None):
             return seq(arg)
         if op is _sre_c.AT:
+            return ""
+        if op in (_sre_c.ASSERT, _sre_c.ASSERT_NOT):
+            # A look-around adds no characters: the string drawn without it is checked
+            # against the whole pattern, and drawn again where it fails (``_needs_check``).
             return ""
         raise SchemaError(f"pattern {pattern!r}: the kit cannot generate strings for {op}")
 

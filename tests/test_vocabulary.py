@@ -69,6 +69,12 @@ KEYWORDS: dict[str, tuple[dict[str, Any], str]] = {
         record_schema({"type": "string", "pattern": "^[a-z]+-[0-9]{2}$"}),
         "schema:rejects-pattern-mismatch:/x",
     ),
+    "pattern-with-look-ahead": (
+        record_schema(
+            {"type": "string", "pattern": "^([a-z0-9]|[a-z0-9]([a-z0-9-](?!--))*[a-z0-9])$"}
+        ),
+        "schema:rejects-pattern-mismatch:/x",
+    ),
     "const": (record_schema({"const": {"v": [1, "two", None]}}), "schema:rejects-not-const:/x"),
     "enum-of-any-type": (
         record_schema({"enum": [1, "one", None, True, {"a": 1}, [1, 2]]}),
