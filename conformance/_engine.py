@@ -907,6 +907,8 @@ def _search(
     flaky_kinds: set[str] = set()
     no_case = ""  # why the search drew no case at all, if it drew none
     try:
+        if req.kind != "lifecycle" and not req.drawable(ctx, req_seed):
+            raise NoCaseDrawn(f"{req.id}: no case in the probe draws")
         search(0)
     except NoCaseDrawn:
         no_case = why_no_case(ctx, req, req_seed)

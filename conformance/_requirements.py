@@ -44,6 +44,7 @@ from inngest_conformance.strategies import (
     LifecycleModel,
     Oracle,
     PropertySpec,
+    RandomSource,
     RunSchema,
     Source,
     Target,
@@ -76,7 +77,12 @@ from inngest_conformance.strategies._records import (
     record_like_outputs,
 )
 from inngest_conformance.strategies._schema import ROOT
-from inngest_conformance.strategies._source import MinimalSource, strategy
+from inngest_conformance.strategies._source import (
+    MinimalSource,
+    Unsatisfiable,
+    derive_seed,
+    strategy,
+)
 from inngest_conformance.strategies._subschema import gen_along, put
 
 
@@ -125,11 +131,31 @@ class Requirement:
         return cases
 
     def sample(self, ctx: Context, src: Source) -> Any:
-        """One case from a plain source (a label that does not hold is drawn again)."""
-        while True:
+        """One case from a plain source (a label that does not hold is drawn again, up to
+        :data:`SAMPLE_TRIES` times; then :class:`Unsatisfiable`)."""
+        for _ in range(SAMPLE_TRIES):
             case = self.gen(src, ctx)
             if self.kind != "reject" or label_holds(ctx.oracle, case):
                 return case
+        raise Unsatisfiable(
+            f"{self.id}: no case whose label holds in {SAMPLE_TRIES} draws (each near miss "
+            "broke more than its rule)"
+        )
+
+    def drawable(self, ctx: Context, seed: int) -> bool:
+        """Whether any of a few draws outside Hypothesis (the simplest choices, then
+        :data:`PROBE_DRAWS` seeded ones) makes a case: where none does, a search would
+        spend a thousand rejected draws to learn the same."""
+        sources: list[Source] = [MinimalSource()]
+        sources += [RandomSource(derive_seed(seed, f"probe#{i}")) for i in range(PROBE_DRAWS)]
+        for src in sources:
+            try:
+                case = self.gen(src, ctx)
+            except Unsatisfiable:
+                continue
+            if self.kind != "reject" or label_holds(ctx.oracle, case):
+                return True
+        return False
 
     def to_json(self) -> dict[str, str]:
         return {
@@ -139,6 +165,12 @@ class Requirement:
             "statement": self.statement,
             "role": self.role,
         }
+
+
+#: How many times :meth:`Requirement.sample` draws before it gives up.
+SAMPLE_TRIES = 200
+#: How many seeded draws :meth:`Requirement.drawable` makes besides the simplest.
+PROBE_DRAWS = 24
 
 
 def _with_value(src: Any, schema: RunSchema, spec: PropertySpec, value: Any) -> dict[str, Any]:
