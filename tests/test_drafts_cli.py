@@ -131,6 +131,7 @@ def test_a_schema_hook_that_fails_is_one_line() -> None:
     assert "Picky.for_schema" in str(info.value) and "Failed validating" in str(info.value)
 
 
+@pytest.mark.slow
 def test_export_reads_the_draft_the_report_records(tmp_path: Path) -> None:
     """A report of a schema without ``$schema``, certified with ``--draft 7``, exports
     without ``--draft``: the module judges its cases as draft 7, and still fails where the
