@@ -204,6 +204,15 @@ def format_error(fmt: str, value: object) -> str | None:
     return None
 
 
+_EMAIL_MISSES: dict[str, str | int] = {
+    "no-at": "user.example.com",
+    "two-ats": "user@@example.com",
+    "no-local-part": "@example.com",
+    "no-domain": "user@",
+    "space": "user name@example.com",
+    "trailing-newline": "user@example.com\n",
+}
+
 #: Near misses of each format, by name: malformed under any reading of the RFC.
 NEAR_MISSES: dict[str, dict[str, str | int]] = {
     "date": {
@@ -232,14 +241,7 @@ NEAR_MISSES: dict[str, dict[str, str | int]] = {
         "urn": "urn:uuid:0f8fad5b-d9cb-469f-a165-70867728950e",
         "trailing-newline": "0f8fad5b-d9cb-469f-a165-70867728950e\n",
     },
-    "email": {
-        "no-at": "user.example.com",
-        "two-ats": "user@@example.com",
-        "no-local-part": "@example.com",
-        "no-domain": "user@",
-        "space": "user name@example.com",
-        "trailing-newline": "user@example.com\n",
-    },
+    "email": _EMAIL_MISSES,
     "uri": {
         "relative": "/runs/01H",
         "no-scheme": "example.com/runs",
@@ -248,14 +250,8 @@ NEAR_MISSES: dict[str, dict[str, str | int]] = {
         "bad-percent": "https://example.com/%zz",
         "trailing-newline": "https://example.com/\n",
     },
-    "idn-email": {
-        "no-at": "user.example.com",
-        "two-ats": "user@@example.com",
-        "no-local-part": "@example.com",
-        "no-domain": "user@",
-        "space": "user name@example.com",
-        "trailing-newline": "user@example.com\n",
-    },
+    # Malformed in any script: the same near misses as ``email``.
+    "idn-email": dict(_EMAIL_MISSES),
     "uri-reference": {
         "space": "/runs/a run",
         "bad-percent": "/runs/%zz",
