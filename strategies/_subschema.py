@@ -196,12 +196,12 @@ class Node:
     else_: Any = None
     compiler: Compiler | None = field(default=None, repr=False)
     branches: dict[tuple[int, int, bool, int], Node | str] = field(default_factory=dict, repr=False)
-    """Each combination of branches merged, or why it allows no value."""
-    """The merged branches of a composed node drawn so far (see :func:`_branch`)."""
+    """The merged branches of a composed node drawn so far (see :func:`_branch`), or why
+    a combination allows no value."""
     plain_matches: tuple[str, ...] = field(default=(), repr=False)
+    """Strings matching the node's pattern, drawn once: a plain value is one of them."""
     kept_members: tuple[Any, ...] | None = field(default=None, repr=False)
     """The members it lists that its other keywords accept too (read once, when asked)."""
-    """Strings matching the node's pattern, drawn once: a plain value is one of them."""
 
     @property
     def composed(self) -> bool:
