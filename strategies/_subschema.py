@@ -669,7 +669,7 @@ def anchored_prefix(pattern: str) -> tuple[str, bool] | None:
         return None
     if parsed.state.flags & (re.IGNORECASE | re.MULTILINE | re.VERBOSE):
         return None
-    items = list(parsed)
+    items: list[tuple[Any, Any]] = list(parsed.data)
     if not items or items[0] not in (
         (_sre_c.AT, _sre_c.AT_BEGINNING),
         (_sre_c.AT, _sre_c.AT_BEGINNING_STRING),
@@ -1252,10 +1252,10 @@ def synthetic(compiler: Compiler, raw: Any, place: str) -> Node:
     except SchemaError as exc:
         # Every time, not only the first: a half-filled node kept from a first attempt
         # would make the same draw end differently when Hypothesis replays it (Flaky).
-        why = str(exc).replace(key, node.where)
-        compiler.unmergeable[key] = why
+        refused = str(exc).replace(key, node.where)
+        compiler.unmergeable[key] = refused
         del compiler._nodes[key]
-        raise Unsatisfiable(why) from None
+        raise Unsatisfiable(refused) from None
     why = _lists_nothing_kept(compiler, raw)
     if why is not None:
         compiler.unmergeable[key] = why = f"{node.where}: {why}"
