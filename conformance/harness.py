@@ -99,15 +99,34 @@ def _decode(line: str | bytes) -> tuple[Any, dict[str, Any] | None]:
         return None, {"error": f"the request is not JSON: {exc}"}
 
 
+def _declaring(answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` saying, when it is describe's, that requests may come at once."""
+    return {**answer, "concurrent": True} if "implementation" in answer else answer
+
+
+def _crash_text(exc: ImplementationError) -> str:
+    return f"{exc.detail.rstrip()}\nharness: the implementation {exc.reason}\n"
+
+
 def serve_stdio(
-    adapter: Adapter, stdin: IO[str], stdout: IO[str], stderr: IO[str] | None = None
+    adapter: Adapter,
+    stdin: IO[str],
+    stdout: IO[str],
+    stderr: IO[str] | None = None,
+    *,
+    concurrent: bool = False,
 ) -> int:
     """Answer JSON Lines from ``stdin`` on ``stdout`` until end of input.
 
     Returns the exit status: 0 at end of input, 1 after the implementation crashed (the
-    reason and traceback are written to ``stderr``, by default ``sys.stderr``).
+    reason and traceback are written to ``stderr``, by default ``sys.stderr``).  With
+    ``concurrent``, each request is handled on a thread of its own as it comes (at most
+    :data:`MAX_AT_ONCE` at a time), answers go out as they are ready, each echoing its
+    request's id, and describe answers ``"concurrent": true``.
     """
     err = sys.stderr if stderr is None else stderr
+    if concurrent:
+        return _serve_stdio_at_once(adapter, stdin, stdout, err)
     while line := stdin.readline():
         if not line.strip():
             continue
@@ -116,12 +135,67 @@ def serve_stdio(
             try:
                 answer = handle_request(adapter, request)
             except ImplementationError as exc:
-                err.write(f"{exc.detail.rstrip()}\nharness: the implementation {exc.reason}\n")
+                err.write(_crash_text(exc))
                 err.flush()
                 return 1
         stdout.write(json.dumps(answer) + "\n")
         stdout.flush()
     return 0
+
+
+#: Requests handled at once by ``serve_stdio(..., concurrent=True)``; the next line is read
+#: when one of them is done.
+MAX_AT_ONCE = 64
+
+
+def _serve_stdio_at_once(adapter: Adapter, stdin: IO[str], stdout: IO[str], err: IO[str]) -> int:
+    out = threading.Lock()
+    slots = threading.Semaphore(MAX_AT_ONCE)
+    ended = threading.Event()
+    crashed: list[ImplementationError] = []
+
+    def write(answer: dict[str, Any]) -> None:
+        with out:
+            stdout.write(json.dumps(answer) + "\n")
+            stdout.flush()
+
+    def handle(request: Any) -> None:
+        try:
+            answer = _declaring(handle_request(adapter, request))
+        except ImplementationError as exc:
+            with out:
+                if not crashed:
+                    crashed.append(exc)
+                    err.write(_crash_text(exc))
+                    err.flush()
+            ended.set()  # a crashed harness exits, as the one-at-a-time one does
+            return
+        finally:
+            slots.release()
+        write(answer)
+
+    def read() -> None:
+        workers = []
+        while not ended.is_set() and (line := stdin.readline()):
+            if not line.strip():
+                continue
+            request, refusal = _decode(line)
+            if refusal is not None:
+                write(refusal)
+                continue
+            slots.acquire()
+            worker = threading.Thread(target=handle, args=(request,), daemon=True)
+            worker.start()
+            workers.append(worker)
+        for worker in workers:
+            worker.join()
+        ended.set()
+
+    # The reader is a thread of its own so that a crash ends the harness at once, not at
+    # the next line it would read.
+    threading.Thread(target=read, daemon=True, name="harness-stdin").start()
+    ended.wait()
+    return 1 if crashed else 0
 
 
 class _Server(ThreadingHTTPServer):
@@ -178,8 +252,8 @@ def make_http_server(
             try:
                 with lock:
                     answer = handle_request(adapter, request)
-                if concurrent and "implementation" in answer:
-                    answer = {**answer, "concurrent": True}  # describe's answer
+                if concurrent:
+                    answer = _declaring(answer)
             except ImplementationError as exc:
                 text = f"the implementation {exc.reason}\n\n{exc.detail}"
                 self._send(500, text.encode(), "text/plain; charset=utf-8")
@@ -234,17 +308,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--concurrent",
         action="store_true",
-        help="with --http: handle requests at once, each on its own thread, and declare it "
-        "in describe, so that the concurrency level races the implementation (it must be "
-        "thread-safe)",
+        help="handle requests at once, each on its own thread, and declare it in describe, "
+        "so that the concurrency level races the implementation (it must be thread-safe); "
+        "over stdin/stdout answers then come as they are ready, each echoing its request's id",
     )
     args = parser.parse_args(argv)
-    if args.concurrent and args.http is None:
-        print(
-            "harness: --concurrent needs --http (stdio answers one request at a time)",
-            file=sys.stderr,
-        )
-        return 2
 
     # What the implementation prints must not land in the protocol stream.
     protocol_out = sys.stdout
@@ -259,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
         stdin = sys.stdin
         if hasattr(stdin, "reconfigure"):
             stdin.reconfigure(encoding="utf-8", errors="replace")
-        return serve_stdio(adapter, stdin, protocol_out)
+        return serve_stdio(adapter, stdin, protocol_out, concurrent=args.concurrent)
 
     host, port = args.http
     try:

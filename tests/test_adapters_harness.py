@@ -7,6 +7,8 @@ import io
 import json
 import os
 import subprocess
+import threading
+from typing import Any
 
 import pytest
 from inngest_conformance._adapters import (
@@ -148,3 +150,52 @@ def test_the_python_harness_echoes_each_requests_id() -> None:
     assert [a.get("id") for a in answers] == [7, "x", 9, 10, None]
     assert answers[0] == {"valid": True, "id": 7}
     assert "id" not in answers[4]
+
+
+class _Waits:
+    """A validator whose answer to record 0 waits until record 1 has been judged: served
+    one request at a time it would wait for ever (here: until the test's timeout)."""
+
+    def __init__(self) -> None:
+        self.second = threading.Event()
+
+    def __call__(self, record: Any) -> bool:
+        if record == {"n": 0}:
+            return self.second.wait(timeout=10)
+        self.second.set()
+        return True
+
+
+def test_serve_stdio_concurrent_answers_each_request_as_it_is_ready() -> None:
+    lines = [
+        '{"op": "describe", "id": 1}',
+        '{"op": "validate", "record": {"n": 0}, "id": 2}',
+        '{"op": "validate", "record": {"n": 1}, "id": 3}',
+        "not json",
+    ]
+    out = io.StringIO()
+    status = serve_stdio(
+        PythonAdapter(_Waits()), io.StringIO("\n".join(lines) + "\n"), out, concurrent=True
+    )
+    assert status == 0
+    answers = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert answers[0]["concurrent"] is True and answers[0]["id"] == 1
+    by_id = {a.get("id"): a for a in answers}
+    assert by_id[2] == {"valid": True, "id": 2}  # it waited for record 1, and got it
+    assert by_id[None]["error"].startswith("the request is not JSON")
+    assert [a.get("id") for a in answers].index(3) < [a.get("id") for a in answers].index(2)
+
+
+def test_serve_stdio_concurrent_stops_with_status_1_when_the_implementation_crashes() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    requests = '{"op": "validate", "record": {}, "id": 1}\n'
+    status = serve_stdio(
+        PythonAdapter(fake_targets.raises_key_error),
+        io.StringIO(requests),
+        out,
+        err,
+        concurrent=True,
+    )
+    assert status == 1
+    assert out.getvalue() == ""
+    assert "harness: the implementation raised KeyError: 'status'" in err.getvalue()

@@ -631,3 +631,144 @@ def test_lines_are_cut_the_same_however_the_stream_is_read(
                 out.append(-1)
     assert splitter.rest() == b""
     assert out == [line + b"\n" if len(line) <= limit else -1 for line in lines]
+
+
+# A harness that declares "concurrent": true: requests at once, answers in any order ------
+
+#: Holds each validate request until ``HOLD`` of them are in flight, then answers them
+#: last first through ``misbehave(held)``: a kit sending one request at a time would wait
+#: for its first answer for ever.
+SERVE_AT_ONCE = """
+import json, os, sys
+
+HOLD = 4
+
+def send(*answers):
+    sys.stdout.write("".join(json.dumps(a) + "\\n" for a in answers))
+    sys.stdout.flush()
+
+held = []
+for line in sys.stdin:
+    request = json.loads(line)
+    if request["op"] == "describe":
+        send({"implementation": {"name": "at-once"}, "roles": ["validator"],
+              "concurrent": True, "id": request["id"]})
+        continue
+    held.append(request)
+    if len(held) == HOLD:
+        misbehave(held)
+        held = []
+"""
+
+REVERSED = """
+def misbehave(held):
+    for request in reversed(held):
+        send({"valid": request["record"]["n"] % 2 == 0, "id": request["id"]})
+"""
+
+NO_ID = """
+def misbehave(held):
+    send(*({"valid": True} for _ in held))
+"""
+
+CRASH_IN_FLIGHT = """
+def misbehave(held):
+    sys.stderr.write("boom\\n")
+    sys.stderr.flush()
+    os._exit(3)
+"""
+
+
+def at_once(tmp_path: Path, misbehave: str) -> list[str]:
+    path = tmp_path / "at_once.py"
+    path.write_text(f"{misbehave}\n{SERVE_AT_ONCE}")
+    return [sys.executable, str(path)]
+
+
+def four_at_once(adapter: ProcessAdapter) -> list[Answer | ImplementationError]:
+    """Four validate requests from four threads at once: each thread's answer or error."""
+    results: list[Answer | ImplementationError | None] = [None] * 4
+
+    def ask(n: int) -> None:
+        try:
+            results[n] = adapter.validate({"n": n})
+        except ImplementationError as exc:
+            results[n] = exc
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def test_a_harness_declaring_concurrent_gets_requests_at_once_answered_in_any_order(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    adapter = adapter_for(at_once(tmp_path, REVERSED))
+    assert not adapter.concurrent
+    adapter.describe()
+    assert adapter.concurrent
+    for _ in range(3):  # the same child, round after round
+        answers = four_at_once(adapter)
+        assert answers == [Answer(valid=n % 2 == 0) for n in range(4)]
+    assert adapter.restarts == 0 and adapter.ever_answered
+
+
+def test_concurrent_answers_without_their_ids_end_every_request_in_flight(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    adapter = adapter_for(at_once(tmp_path, NO_ID))
+    adapter.describe()
+    errors = four_at_once(adapter)
+    assert all(isinstance(e, ImplementationError) for e in errors), errors
+    assert {str(e) for e in errors} == {
+        "protocol error: answered '{\"valid\": true}' without the id of its request; a "
+        'harness that declares "concurrent": true must echo each request\'s id'
+    }
+    assert adapter.pid is None  # its answers can no longer be matched: ended
+
+
+def test_a_crash_with_requests_in_flight_errors_each_of_them(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    adapter = adapter_for(at_once(tmp_path, CRASH_IN_FLIGHT))
+    adapter.describe()
+    errors = four_at_once(adapter)
+    assert all(isinstance(e, ImplementationError) for e in errors), errors
+    assert {str(e) for e in errors} == {"exited with status 3; last stderr line: 'boom'"}
+    assert len(adapter.crashes) == 1
+    adapter.describe()  # the next request starts a fresh child
+    assert adapter.restarts == 1
+
+
+def test_a_concurrent_request_left_unanswered_times_out(
+    adapter_for: AdapterFor, tmp_path: Path
+) -> None:
+    """Three requests are never answered (the harness holds four): each times out, the
+    child is ended once, and nothing waits longer than its own timeout and the stop."""
+    adapter = adapter_for(at_once(tmp_path, REVERSED), request_timeout=0.5)
+    adapter.describe()
+    results: list[Any] = []
+    threads = [
+        threading.Thread(target=lambda: results.append(_error_of(adapter))) for _ in range(3)
+    ]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert time.monotonic() - started < 10
+    assert len(results) == 3
+    assert all(r.startswith("no answer within 0.5 s to {op: validate}") for r in results)
+    assert len(adapter.crashes) == 1
+
+
+def _error_of(adapter: ProcessAdapter) -> str:
+    try:
+        adapter.validate({"n": 0})
+    except ImplementationError as exc:
+        return str(exc)
+    return "answered"

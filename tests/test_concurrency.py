@@ -3,8 +3,9 @@
 Two small stores differ only in whether a transition's read-check-write holds a lock: the
 racy one waits a little between reading the status and writing the new one (what a
 database round trip does), so two clients that overlap both see the old status.  The kit
-must blame it with a history no order explains and never blame the locked one; a door that
-cannot race (a harness over stdio) is not judged, and the report says so.  The sqlite stores
+must blame it with a history no order explains and never blame the locked one, in process
+and through a harness that declares it takes requests at once (over stdio and HTTP); a door
+that does not declare it is not judged, and the report says so.  The sqlite stores
 of ``examples/sqlite-store`` are run many times over (slow), since a race shows only
 sometimes.
 """
@@ -204,7 +205,8 @@ def test_a_harness_over_stdio_is_not_judged_and_says_why(tmp_path: Path) -> None
     for rid in CONCURRENCY_IDS:
         row = rows(report)[rid]
         assert row["outcome"] == "skipped"
-        assert row["message"].startswith("not judged: the stdio protocol sends one request")
+        assert row["message"].startswith("not judged: ")
+        assert 'does not declare "concurrent": true' in row["message"]
     assert "Concurrency: not judged" in (tmp_path / "out" / "report.md").read_text("utf-8")
     alone = run_cli(
         tmp_path,
@@ -263,19 +265,27 @@ def test_a_service_declaring_concurrent_is_raced_over_http(tmp_path: Path) -> No
     assert 'does not declare "concurrent": true' in row["message"]
 
 
-def test_the_harness_refuses_concurrent_without_http(tmp_path: Path) -> None:
-    proc = subprocess.run(
-        harness("tests.test_concurrency:LockedStore", "--concurrent"),
-        env=with_tests_importable(),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert proc.returncode == 2
-    assert proc.stderr.strip() == (
-        "harness: --concurrent needs --http (stdio answers one request at a time)"
-    )
+@pytest.mark.slow  # 5 s or more; the HTTP door's racing run is in the default suite
+def test_a_harness_declaring_concurrent_is_raced_over_stdio(tmp_path: Path) -> None:
+    atomic = ("--requirement", "concurrency:transitions-are-atomic")
+    options = ("--role", "lifecycle", "--profile", "quick", "--levels", "concurrency", *atomic)
+    racy = " ".join(harness("tests.test_concurrency:RacyStore", "--concurrent"))
+    raced = run_cli(tmp_path, "certify", "--command", racy, *options, "--report-dir", "a")
+    assert raced.returncode == 1, raced.stdout + raced.stderr
+    row = rows(read_report(tmp_path / "a"))["concurrency:transitions-are-atomic"]
+    assert row["outcome"] == "failed"
+    assert len(row["answer"]) >= 2
+
+
+@pytest.mark.slow  # every program tried every time (10 s or more)
+def test_a_locked_store_raced_over_stdio_passes(tmp_path: Path) -> None:
+    options = ("--role", "lifecycle", "--profile", "quick", "--levels", "concurrency")
+    locked = " ".join(harness("tests.test_concurrency:LockedStore", "--concurrent"))
+    kept = run_cli(tmp_path, "certify", "--command", locked, *options, "--report-dir", "b")
+    assert kept.returncode == 0, kept.stdout + kept.stderr
+    report = read_report(tmp_path / "b")
+    assert report["levels"]["concurrency"] == "passed"
+    assert all(rows(report)[rid]["outcome"] == "passed" for rid in CONCURRENCY_IDS)
 
 
 @pytest.mark.slow  # a second run through the plugin's door (2 s or more)

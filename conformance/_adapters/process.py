@@ -268,6 +268,16 @@ class _Child:
         """Lines taken from ``items`` (which delivers them a read at a time) not yet used."""
         self.stderr = _Tail()
         self.answered = False
+        # Requests in flight at once (a harness that declared "concurrent": true): the
+        # threads waiting take turns reading (one reads a line at a time, under ``cond``'s
+        # ``reading``) and hand each answer to the request whose id it echoes.
+        self.cond = threading.Condition()
+        self.reading = False
+        self.waiting: set[int] = set()
+        self.answers: dict[int, Any] = {}
+        self.ending = False
+        self.failure: ImplementationError | None = None
+        """Why the child was ended, for every request still waiting on it."""
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
         self.stdin_fd = proc.stdin.fileno()
         os.set_blocking(self.stdin_fd, False)
@@ -280,6 +290,12 @@ class _Child:
         )
         self.thread.start()
         self.finalizer = weakref.finalize(self, _finalize, proc, token)
+
+    def failed(self, request: Any) -> ImplementationError:
+        """The child's failure (it was ended) as the error of ``request``, one of the
+        requests that were in flight on it."""
+        assert self.failure is not None
+        return ImplementationError(self.failure.reason, detail=self.failure.detail, request=request)
 
     def _run(self, out_fd: int, err_fd: int, limit: int) -> None:
         """The pump, then the pipes it read closed by the thread that read them (a close
@@ -474,7 +490,15 @@ class ProcessAdapter(WireAdapter):
     def _end(
         self, child: _Child, reason: str | None, request: Any, killed: bool = False
     ) -> ImplementationError:
-        """Stop ``child`` after a failure; record and return the error for the request."""
+        """Stop ``child`` after a failure; record and return the error for the request.
+
+        Once per child: a request that finds it already being ended (another request in
+        flight at once failed first) gets that failure, for its own request."""
+        with child.cond:
+            if child.ending:
+                child.cond.wait_for(lambda: child.failure is not None)
+                return child.failed(request)
+            child.ending = True
         returncode = child.stop(graceful=False)
         tail = child.stderr.text()
         if reason is None:
@@ -484,8 +508,13 @@ class ProcessAdapter(WireAdapter):
                 reason += f"; last stderr line: {snippet(last.strip(), 160)}"
         crash = f"killed: {reason}" if killed else reason
         self.crashes.append(f"{crash}\n{tail}".rstrip())
-        self._child = None
-        return ImplementationError(reason, detail=tail, request=request)
+        if self._child is child:
+            self._child = None
+        error = ImplementationError(reason, detail=tail, request=request)
+        with child.cond:
+            child.failure = error
+            child.cond.notify_all()
+        return error
 
     def _out_of_step(
         self, child: _Child, reason: str, request: Any, quoted: str
@@ -515,7 +544,22 @@ class ProcessAdapter(WireAdapter):
 
     # Transport ------------------------------------------------------------------------
 
+    @property
+    def concurrent(self) -> bool:  # type: ignore[override]
+        """Whether the harness declared ``"concurrent": true`` in its describe answer: then
+        requests are sent from several threads at once, each answer matched by its id."""
+        return self.declares_concurrent
+
+    @property
+    def not_concurrent(self) -> str:  # type: ignore[override]
+        return (
+            f'{self.command!r} does not declare "concurrent": true in its describe answer, '
+            "so it is sent one request at a time"
+        )
+
     def _exchange(self, request: dict[str, Any]) -> Any:
+        if self.declares_concurrent:
+            return self._exchange_at_once(request)
         with self._lock:
             if self._closed:
                 raise RuntimeError("this ProcessAdapter is closed")
@@ -529,25 +573,128 @@ class ProcessAdapter(WireAdapter):
             fresh = child is None
             if child is None:
                 child = self._start(request)
-            self._last_id += 1
-            rid = self._last_id
-            self._ops[rid] = op_label(request)
-            if len(self._ops) > 64:
-                self._ops.popitem(last=False)
-            # The id goes last, after the op, and only on the wire: what a report quotes
-            # of the request is the request itself.
-            data = (json.dumps({**request, "id": rid}) + "\n").encode()
+            rid, data = self._numbered(request)
             while True:
-                timeout = self.request_timeout
-                if not child.answered:
-                    timeout += self.startup_timeout
-                deadline = time.monotonic() + timeout
+                timeout, deadline = self._deadline(child)
                 if self._write(child, data, deadline, timeout, request):
                     return self._read_answer(child, deadline, timeout, request, rid)
                 error = self._exited(child, request)
                 if fresh:
                     raise error
                 child, fresh = self._start(request), True
+
+    def _numbered(self, request: dict[str, Any]) -> tuple[int, bytes]:
+        """The next request id, and the request's line carrying it."""
+        self._last_id += 1
+        rid = self._last_id
+        self._ops[rid] = op_label(request)
+        if len(self._ops) > 64:
+            self._ops.popitem(last=False)
+        # The id goes last, after the op, and only on the wire: what a report quotes of
+        # the request is the request itself.
+        return rid, (json.dumps({**request, "id": rid}) + "\n").encode()
+
+    def _deadline(self, child: _Child) -> tuple[float, float]:
+        """A request's timeout (a child's first answer also has its startup time), and
+        the monotonic time it ends."""
+        timeout = self.request_timeout
+        if not child.answered:
+            timeout += self.startup_timeout
+        return timeout, time.monotonic() + timeout
+
+    # Requests at once ------------------------------------------------------------------
+
+    def _exchange_at_once(self, request: dict[str, Any]) -> Any:
+        """One request of several in flight: written under the lock, its answer awaited
+        beside the others' (answers may come in any order; each must echo its id)."""
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("this ProcessAdapter is closed")
+            child = self._child
+            if child is not None:
+                with child.cond:
+                    idle = not child.waiting and not child.reading
+                if idle:  # nothing in flight: what it printed since is unasked for
+                    self._take_unsolicited(child, request)
+                    child = self._child
+            fresh = child is None
+            if child is None:
+                child = self._start(request)
+            rid, data = self._numbered(request)
+            while True:
+                timeout, deadline = self._deadline(child)
+                with child.cond:
+                    if child.failure is not None:
+                        raise child.failed(request)
+                    child.waiting.add(rid)
+                try:
+                    if self._write(child, data, deadline, timeout, request):
+                        break
+                except ImplementationError:
+                    self._forget(child, rid)
+                    raise
+                self._forget(child, rid)
+                error = self._exited(child, request)
+                if fresh:
+                    raise error
+                child, fresh = self._start(request), True
+        try:
+            return self._await(child, rid, deadline, timeout, request)
+        finally:
+            self._forget(child, rid)
+
+    @staticmethod
+    def _forget(child: _Child, rid: int) -> None:
+        with child.cond:
+            child.waiting.discard(rid)
+            child.answers.pop(rid, None)
+
+    def _await(self, child: _Child, rid: int, deadline: float, timeout: float, request: Any) -> Any:
+        """The answer echoing ``rid``: taken when another waiting thread read it, else
+        read by this thread in its turn (one line, handed to whichever request it answers)."""
+        while True:
+            turn = False
+            with child.cond:
+                while True:
+                    if rid in child.answers:
+                        return child.answers.pop(rid)
+                    if child.failure is not None:
+                        raise child.failed(request)
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    if not child.reading:
+                        child.reading = turn = True
+                        break
+                    child.cond.wait(remaining)
+            if not turn:
+                raise self._timed_out(child, timeout, request)
+            try:
+                self._read_one(child, deadline, timeout, request)
+            finally:
+                with child.cond:
+                    child.reading = False
+                    child.cond.notify_all()
+
+    def _read_one(self, child: _Child, deadline: float, timeout: float, request: Any) -> None:
+        """Read one answer line and hand it to the request whose id it echoes."""
+        answer = self._read_answer(child, deadline, timeout, request, None)
+        echoed = answer.pop("id", None) if isinstance(answer, dict) else None
+        with child.cond:
+            known = isinstance(echoed, int) and not isinstance(echoed, bool)
+            if known and echoed in child.waiting:
+                child.answers[echoed] = answer
+                self._answered_op = self._ops.get(echoed, self._answered_op)
+                return
+        if echoed is None:
+            reason = (
+                f"protocol error: answered {snippet(json.dumps(answer), 80)} without "
+                'the id of its request; a harness that declares "concurrent": true must '
+                "echo each request's id"
+            )
+        else:
+            reason = self._stray(echoed, request)
+        raise self._out_of_step(child, reason, request, json.dumps(answer)[:EXCERPT_BYTES])
 
     def _take_unsolicited(self, child: _Child, request: Any) -> None:
         """Look at what the child printed since its last answer, before ``request`` is
@@ -616,8 +763,10 @@ class ProcessAdapter(WireAdapter):
         return True
 
     def _read_answer(
-        self, child: _Child, deadline: float, timeout: float, request: Any, rid: int
+        self, child: _Child, deadline: float, timeout: float, request: Any, rid: int | None
     ) -> Any:
+        """The next answer line, decoded; with ``rid``, its echoed id is checked and taken
+        out (``None``: left in, for the caller to match)."""
         while True:
             try:
                 line = child.next_item(max(0.0, deadline - time.monotonic()))
@@ -649,7 +798,7 @@ class ProcessAdapter(WireAdapter):
                 # The answer may still follow this line: from here on, answers could no
                 # longer be matched to requests, so the next request goes to a fresh child.
                 raise self._out_of_step(child, reason, request, _quoted(text)) from None
-            if isinstance(answer, dict) and "id" in answer:
+            if rid is not None and isinstance(answer, dict) and "id" in answer:
                 echoed = answer.pop("id")
                 if echoed != rid or isinstance(echoed, bool):
                     raise self._out_of_step(

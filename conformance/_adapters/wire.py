@@ -106,11 +106,7 @@ class WireAdapter:
     #: Whether requests may be sent from several threads at once (the concurrency level),
     #: and why not when they may not: the level is then reported as not judged.
     concurrent = False
-    not_concurrent = (
-        "the stdio protocol sends one request at a time: the concurrency level races "
-        'in-process Python stores (--target) and services that declare "concurrent": true '
-        "in describe (--url)"
-    )
+    not_concurrent = 'it does not declare "concurrent": true in its describe answer'
 
     def __init__(self) -> None:
         self.ever_answered = False
