@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -47,21 +47,24 @@ def certify_obj(obj: Any, *, profile: str = "quick", **kwargs: Any) -> dict[str,
         adapter.close()
 
 
-def with_tests_importable() -> dict[str, str]:
+def with_tests_importable(base: Mapping[str, str] | None = None) -> dict[str, str]:
     """The environment of a child process that imports ``tests.*`` (planted defects) from
-    the repository root, wherever it runs."""
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
+    the repository root, wherever it runs: ``base`` (by default this process's) with the
+    root first on its ``PYTHONPATH``."""
+    env = dict(os.environ if base is None else base)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+    return env
 
 
-def run_cli(cwd: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
-    """The kit's CLI run in ``cwd`` as a user runs it, ``tests.*`` importable."""
+def run_cli(
+    cwd: Path, *args: str, timeout: float = 300, env: Mapping[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """The kit's CLI run in ``cwd`` as a user runs it, ``tests.*`` importable (in ``env``,
+    by default this process's environment)."""
     return subprocess.run(
         [*CLI, *args],
         cwd=cwd,
-        env=with_tests_importable(),
+        env=with_tests_importable(env),
         capture_output=True,
         text=True,
         timeout=timeout,

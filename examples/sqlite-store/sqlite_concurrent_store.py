@@ -9,7 +9,8 @@ Two versions of ``transition``, both on one database file shared by every connec
   transaction: SQLite takes the database's write lock when the transaction begins, so the
   read-check-write of one worker cannot interleave with another's.
 
-The validation, the table and the record handling are :mod:`sqlite_run_store`'s.
+The validation, the table and the record handling are :mod:`sqlite_run_store`'s
+(:func:`~sqlite_run_store.moved`).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import threading
 from os import PathLike
 from typing import Any
 
-from sqlite_run_store import _SCHEMA, TERMINAL, TRANSITIONS, SqliteRunStore, StoreError, instant
+from sqlite_run_store import _SCHEMA, SqliteRunStore, instant, moved
 
 
 class _PerThreadStore(SqliteRunStore):
@@ -62,23 +63,6 @@ class _PerThreadStore(SqliteRunStore):
                 db.close()
             self._all.clear()
 
-    def _moved(self, run: dict[str, Any], status: str, at: str, output: Any) -> dict[str, Any]:
-        """``run`` moved to ``status`` at ``at`` (the table checked), or a refusal."""
-        current = run["status"]
-        if status not in TRANSITIONS.get(current, frozenset()):
-            raise StoreError(f"cannot go from {current} to {status!r}")
-        started = run.get("started_at")
-        if started is not None and instant(at) < instant(started):
-            raise StoreError(f"'at' {at} is before started_at {started}")
-        if started is None and status not in TERMINAL:
-            run["started_at"] = at
-        if status in TERMINAL:
-            run["ended_at"] = at
-        if output is not None:
-            run["output"] = output
-        run["status"] = status
-        return run
-
 
 class ConcurrentSqliteRunStore(_PerThreadStore):
     """Correct under concurrency: each transition is one ``BEGIN IMMEDIATE`` transaction."""
@@ -90,7 +74,7 @@ class ConcurrentSqliteRunStore(_PerThreadStore):
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
-            run = self._moved(self._load(run_id), status, at, output)
+            run = moved(self._load(run_id), status, at, output)
             db.execute(
                 "UPDATE runs SET status = ?, record = ? WHERE run_id = ?",
                 (status, json.dumps(run), run_id),
@@ -109,7 +93,7 @@ class NaiveSqliteRunStore(_PerThreadStore):
         self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         instant(at)
-        run = self._moved(self._load(run_id), status, at, output)
+        run = moved(self._load(run_id), status, at, output)
         self._db.execute(
             "UPDATE runs SET status = ?, record = ? WHERE run_id = ?",
             (status, json.dumps(run), run_id),

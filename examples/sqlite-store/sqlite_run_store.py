@@ -70,6 +70,45 @@ def instant(text: Any) -> datetime:
         raise StoreError(f"{text!r} is not an RFC 3339 date-time: {exc}") from None
 
 
+def check_new(record: Any) -> None:
+    """Refuse a record that cannot start a run: not an object, unknown properties, ids that
+    are not strings, a status other than the initial one, a start or an end already."""
+    if not isinstance(record, dict):
+        raise StoreError(f"a run is a JSON object, not {type(record).__name__}")
+    unknown = sorted(set(record) - FIELDS)
+    if unknown:
+        raise StoreError(f"unknown properties: {', '.join(map(repr, unknown))}")
+    for key in ("run_id", "function_id"):
+        if not isinstance(record.get(key), str):
+            raise StoreError(f"{key} must be a string")
+    if record.get("status") != INITIAL:
+        raise StoreError(f"a new run must be {INITIAL}, not {record.get('status')!r}")
+    for later in ("started_at", "ended_at"):
+        if later in record:
+            raise StoreError(f"a new run has no {later} yet")
+
+
+def moved(run: dict[str, Any], status: str, at: str, output: Any) -> dict[str, Any]:
+    """``run`` moved to ``status`` at ``at``, keeping ``output`` if given, or a refusal:
+    the table checked, ``at`` not before the run started, the first start and the end
+    stamped."""
+    when = instant(at)
+    current = run["status"]
+    if status not in TRANSITIONS.get(current, frozenset()):
+        raise StoreError(f"cannot go from {current} to {status!r}")
+    started = run.get("started_at")
+    if started is not None and when < instant(started):
+        raise StoreError(f"'at' {at} is before started_at {started}")
+    if started is None and status not in TERMINAL:
+        run["started_at"] = at
+    if status in TERMINAL:
+        run["ended_at"] = at
+    if output is not None:
+        run["output"] = output
+    run["status"] = status
+    return run
+
+
 class SqliteRunStore:
     """Runs in one SQLite database file (or ``":memory:"``)."""
 
@@ -95,19 +134,7 @@ class SqliteRunStore:
 
     def create(self, record: dict[str, Any]) -> dict[str, Any]:
         """Store a new run; it must be in the initial state and not yet started."""
-        if not isinstance(record, dict):
-            raise StoreError(f"a run is a JSON object, not {type(record).__name__}")
-        unknown = sorted(set(record) - FIELDS)
-        if unknown:
-            raise StoreError(f"unknown properties: {', '.join(map(repr, unknown))}")
-        for key in ("run_id", "function_id"):
-            if not isinstance(record.get(key), str):
-                raise StoreError(f"{key} must be a string")
-        if record.get("status") != INITIAL:
-            raise StoreError(f"a new run must be {INITIAL}, not {record.get('status')!r}")
-        for later in ("started_at", "ended_at"):
-            if later in record:
-                raise StoreError(f"a new run has no {later} yet")
+        check_new(record)
         try:
             self._db.execute(
                 "INSERT INTO runs (run_id, status, record) VALUES (?, ?, ?)",
@@ -121,23 +148,10 @@ class SqliteRunStore:
         self, run_id: str, status: str, at: str, output: dict[str, Any] | None = None
     ) -> dict[str, Any]:
         """Move a run to ``status`` at time ``at``, keeping ``output`` if given."""
-        when = instant(at)
+        instant(at)
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            run = self._load(run_id)
-            current = run["status"]
-            if status not in TRANSITIONS.get(current, frozenset()):
-                raise StoreError(f"cannot go from {current} to {status!r}")
-            started = run.get("started_at")
-            if started is not None and when < instant(started):
-                raise StoreError(f"'at' {at} is before started_at {started}")
-            if started is None and status not in TERMINAL:
-                run["started_at"] = at
-            if status in TERMINAL:
-                run["ended_at"] = at
-            if output is not None:
-                run["output"] = output
-            run["status"] = status
+            run = moved(self._load(run_id), status, at, output)
             self._db.execute(
                 "UPDATE runs SET status = ?, record = ? WHERE run_id = ?",
                 (status, json.dumps(run), run_id),
