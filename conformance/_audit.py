@@ -26,7 +26,7 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import pairwise
+from itertools import groupby, pairwise, permutations
 from typing import Any
 
 from inngest_conformance._adapters.base import Description
@@ -34,11 +34,12 @@ from inngest_conformance._encode import clip
 from inngest_conformance._engine import Result, requirement_seed
 from inngest_conformance._requirements import Context, source_requirements
 from inngest_conformance._run import Certification, now_iso
-from inngest_conformance._run_programs import History, record_breaches
+from inngest_conformance._run_programs import History, instant, record_breaches, same_time
 from inngest_conformance.errors import UsageError
 from inngest_conformance.report import RunInfo, build_report
 from inngest_conformance.strategies import (
     RECORD_PROFILES,
+    LifecycleModel,
     Oracle,
     OracleError,
     RecordProfile,
@@ -65,24 +66,43 @@ ENVELOPE_KEYS = frozenset({"data", "metadata", "page"})
 #: The words of a warning that names the record profile failing records fit.
 FITS = "fit record profile"
 
+#: The member of an API response's ``metadata`` that says when it was read (Inngest's
+#: REST API answers ``{"data": .., "metadata": {"fetchedAt": "2024-..Z", ..}}``).
+READ_TIME = "fetchedAt"
+#: The words of the warning that says how ``--workers`` judged the runs.
+WORKERS = "--workers: line order is not time order"
+
 
 def unwrapped(rows: Iterable[tuple[int, Any]], schema: RunSchema) -> Iterator[tuple[int, Any]]:
     """Each record of each row, with its row's line number: a JSON array's items, an API
     response's ``data`` (one record or a list).  A record whose schema has a ``data``
     property is never taken for a response."""
+    for number, record, _ in read_records(rows, schema):
+        yield number, record
+
+
+def read_records(
+    rows: Iterable[tuple[int, Any]], schema: RunSchema
+) -> Iterator[tuple[int, Any, Any]]:
+    """:func:`unwrapped`'s records, each with the time it was read where its row says:
+    an API response's ``metadata.fetchedAt`` (``None`` for a row without one)."""
     for number, value in rows:
+        read_at = None
         if (
             isinstance(value, dict)
             and "data" in value
             and set(value) <= ENVELOPE_KEYS
             and not schema.has("data")
         ):
+            metadata = value.get("metadata")
+            if isinstance(metadata, dict):
+                read_at = metadata.get(READ_TIME)
             value = value["data"]
         if isinstance(value, list):
             for item in value:
-                yield number, item
+                yield number, item, read_at
         else:
-            yield number, value
+            yield number, value, read_at
 
 
 def judged_against(schema: RunSchema) -> str:
@@ -231,6 +251,8 @@ class Extent:
     """The non-blank lines read, JSON or not."""
     fits: list[str] = field(default_factory=list)
     """Warnings: records that fail the schema but fit another record profile."""
+    notes: list[str] = field(default_factory=list)
+    """How the records were judged, where that is not by line order (``--workers``)."""
 
     def to_json(self) -> dict[str, int]:
         return {"records": self.records, "runs": self.runs, "transitions": self.transitions}
@@ -275,9 +297,14 @@ class _Seen:
 class _Audit:
     """Judges records one at a time, keeping per run only what later records are held to."""
 
-    def __init__(self, ctx: Context, timer: _Timer) -> None:
+    def __init__(self, ctx: Context, timer: _Timer, workers: bool = False) -> None:
         self.ctx = ctx
         self.timer = timer
+        self.workers = workers
+        """The lines interleave several workers' records: line order is not time order, so
+        each run's records are kept and judged at the end (:meth:`_judge_workers`)."""
+        self.kept: dict[str | int, list[tuple[Any, int, dict[str, Any]]]] = {}
+        self.untimed: set[str | int] = set()
         self.found: dict[str, _Failures] = {}
         self.undecided = _Failures()
         self.extent = Extent()
@@ -293,7 +320,7 @@ class _Audit:
     def fail(self, rid: str, message: str, counterexample: Any, expected: Any) -> None:
         self.found.setdefault(rid, _Failures()).add(message, counterexample, expected)
 
-    def feed(self, number: int, record: Any) -> None:
+    def feed(self, number: int, record: Any, read_at: Any = None) -> None:
         self.lines += 1
         if isinstance(record, _NotJson):
             self.fail(VALID, record.reason, record.text, {"valid": True})
@@ -324,7 +351,10 @@ class _Audit:
         run_id = record.get(fields.run_id) if isinstance(record, dict) else None
         if isinstance(run_id, (str, int)) and not isinstance(run_id, bool):
             assert isinstance(record, dict)
-            self._in_run(number, run_id, record)
+            if self.workers:
+                self.kept.setdefault(run_id, []).append((instant(read_at), number, record))
+            else:
+                self._in_run(number, run_id, record)
 
     def _fits(self, number: int, record: Any) -> None:
         """Note the first other record profile ``record`` is valid under."""
@@ -365,9 +395,83 @@ class _Audit:
         ):
             history.output, history.has_output = record[fields.output], True
 
+    def _judge_workers(self) -> None:
+        """Each kept run's records: in the order they were read where every one of them
+        says when (ties in an order the lifecycle explains, if one does); else only what
+        no order can explain (:meth:`_without_order`)."""
+        for run_id, rows in self.kept.items():
+            if all(key is not None for key, _, _ in rows):
+                for number, record in read_order(self.ctx.model, rows):
+                    self._in_run(number, run_id, record)
+            else:
+                self.untimed.add(run_id)
+                self._without_order(run_id, [(number, record) for _, number, record in rows])
+
+    def _without_order(self, run_id: str | int, rows: list[tuple[int, dict[str, Any]]]) -> None:
+        """What a run's records show whatever order they were written in: each record on its
+        own, ids that differ, two start times, and an end that is not one end (two terminal
+        statuses, or end times or outputs that differ)."""
+        model, fields = self.ctx.model, self.ctx.model.fields
+        ids = fields.ids(rows[0][1])
+        start: tuple[int, Any] | None = None
+        end: tuple[int, dict[str, Any]] | None = None
+        for index, (number, record) in enumerate(rows):
+            status = record.get(fields.status)
+            status = status if isinstance(status, str) else ""
+            where = f"line {number} (run {run_id!r})"
+            # Each record on its own, its ids held to the first record's.
+            alone = History(ids=ids if index else None)
+            for breach in record_breaches(model, status, record, alone, self.asked):
+                self.fail(f"source:{breach.invariant}", f"{where}: {breach.message}", record,
+                          breach.expected)  # fmt: skip
+            began = None if fields.started_at is None else record.get(fields.started_at)
+            if began is not None and start is None:
+                start = (number, began)
+            elif began is not None and start is not None:
+                self.asked["started-at-never-changes"] += 1
+                if not same_time(began, start[1]):
+                    self.fail("source:started-at-never-changes",
+                              f"{where}: {fields.started_at} {began!r}, and {start[1]!r} on "
+                              f"line {start[0]}: a run starts once, in any order of its lines",
+                              record, {fields.started_at: start[1]})  # fmt: skip
+            if status in model.statuses and model.is_terminal(status):
+                if end is None:
+                    end = (number, record)
+                else:
+                    self._two_ends(run_id, end, (number, record))
+
+    def _two_ends(
+        self, run_id: str | int, first: tuple[int, dict[str, Any]], then: tuple[int, dict[str, Any]]
+    ) -> None:
+        """Two terminal records of one run: one end, seen twice, or no order explains them."""
+        fields = self.ctx.model.fields
+        (a, one), (b, other) = first, then
+        order = "source:statuses-follow-lifecycle"
+        self.extent.cases[order] += 1
+        where = f"run {run_id!r}, lines {a} and {b}"
+        status, again = one.get(fields.status), other.get(fields.status)
+        if status != again:
+            self.fail(order, f"{where}: ended {status} and ended {again}: no order of its records "
+                      "explains two outcomes", {fields.run_id: run_id, "statuses": [status, again]},
+                      {"valid": True})  # fmt: skip
+            return
+        name = fields.ended_at
+        if name is not None and not same_time(one.get(name), other.get(name)):
+            self.fail(order, f"{where}: ended {status} at {one.get(name)!r} and again at "
+                      f"{other.get(name)!r}: a terminal run moved again", other,
+                      {name: one.get(name)})  # fmt: skip
+        name = fields.output
+        if name is not None and (name in one or name in other):
+            self.asked["keeps-output"] += 1
+            if one.get(name) != other.get(name) or (name in one) != (name in other):
+                self.fail("source:keeps-output", f"{where}: ended {status} with two outputs",
+                          other, {name: one.get(name)})  # fmt: skip
+
     def finish(self) -> list[Result]:
         ctx, extent, fields = self.ctx, self.extent, self.ctx.model.fields
-        extent.runs = len(self.runs)
+        if self.workers:
+            self._judge_workers()
+        extent.runs = len(self.runs) + len(self.untimed)
         order = "source:statuses-follow-lifecycle"
         for run_id, seen in self.runs.items():
             known = seen.statuses
@@ -375,12 +479,15 @@ class _Audit:
             extent.transitions += sum(1 for a, b in pairwise(known) if a != b)
             violation = check_observed(ctx.model, known)
             if violation is not None:
+                read = " (in the order its records were read)" if self.workers else ""
                 self.fail(
                     order,
-                    f"run {run_id!r}: {violation.message}",
+                    f"run {run_id!r}{read}: {violation.message}",
                     {fields.run_id: run_id, "statuses": known},
                     {"valid": True},
                 )
+        if self.workers:
+            extent.notes.append(workers_note(len(self.runs), len(self.untimed)))
         extent.cases.update({f"source:{name}": n for name, n in self.asked.items()})
         for name, (lines, notes) in self.fitting.items():
             shown = ", ".join(map(str, lines[:5])) + (", ..." if len(lines) > 5 else "")
@@ -416,6 +523,80 @@ class _Audit:
         return results
 
 
+#: The most statuses read at one instant whose orders are tried (6! = 720 orders).
+MAX_TIED = 6
+
+
+def read_order(
+    model: LifecycleModel, rows: list[tuple[Any, int, dict[str, Any]]]
+) -> list[tuple[int, dict[str, Any]]]:
+    """A run's records (``(read time key, line, record)``) in the order they were read: by
+    read time, then line; the statuses read at one instant in an order the lifecycle
+    explains after what was read before (as a poller may skip states along a legal path),
+    when there is one.  Where none is, the order from there is by line, for
+    :func:`check_observed` to name what no order explains."""
+    status_of = model.fields.status
+    ordered = sorted(rows, key=lambda row: (row[0], row[1]))
+    groups = [list(g) for _, g in groupby(ordered, key=lambda row: row[0])]
+    # For each group, each status the run may be in after it: (the status before, the
+    # order chosen for the group's statuses): back-pointers to one explained order.
+    steps: list[dict[str | None, tuple[str | None, tuple[str, ...]]]] = []
+    ends: list[str | None] = [None]
+    for group in groups:
+        tied: list[str] = list(dict.fromkeys(
+            s for s in (r[2].get(status_of) for r in group) if s in model.statuses
+        ))  # fmt: skip
+        step: dict[str | None, tuple[str | None, tuple[str, ...]]] = {}
+        orders = permutations(tied) if len(tied) <= MAX_TIED else iter([tuple(tied)])
+        for order in orders:
+            for last in ends:
+                if _explained(model, last, order):
+                    step.setdefault(order[-1] if order else last, (last, order))
+        if not step:
+            break
+        steps.append(step)
+        ends = list(step)
+    chosen: list[tuple[str, ...]] = []
+    last = ends[0] if steps else None
+    for step in reversed(steps):
+        last, order = step[last]
+        chosen.append(order)
+    chosen.reverse()
+    out: list[tuple[int, dict[str, Any]]] = []
+    for index, group in enumerate(groups):
+        order = chosen[index] if index < len(chosen) else ()
+        rank: dict[Any, int] = {status: i for i, status in enumerate(order)}
+        group.sort(key=lambda row: (rank.get(row[2].get(status_of), len(rank)), row[1]))
+        out.extend((number, record) for _, number, record in group)
+    return out
+
+
+def _explained(model: LifecycleModel, last: str | None, order: tuple[str, ...]) -> bool:
+    for status in order:
+        if last is not None and status != last and not model.reachable(last, status):
+            return False
+        last = status
+    return True
+
+
+def workers_note(timed: int, untimed: int) -> str:
+    """How ``audit --workers`` judged the runs: the words a report's warnings carry."""
+    parts = []
+    if timed:
+        parts.append(
+            f"{timed} run(s) judged in the order their records were read ({READ_TIME} of the "
+            "API response each line holds)"
+        )
+    if untimed:
+        parts.append(
+            f"{untimed} run(s) without a read time on every record judged by what no order "
+            "of their lines explains: ids that differ, two start times, two terminal "
+            "statuses, a terminal run that moved again or ended with two outputs (each "
+            "record on its own as ever)"
+        )
+    return f"{WORKERS}; " + "; ".join(parts or ["no run"])
+
+
 def differences(record: dict[str, Any], ctx: Context, profile: RecordProfile) -> str:
     """What makes ``record`` a record of ``profile`` rather than of the schema in use: its
     status's spelling, the properties that play the lifecycle's parts under other names,
@@ -437,16 +618,25 @@ def differences(record: dict[str, Any], ctx: Context, profile: RecordProfile) ->
 
 
 def audit_records(
-    ctx: Context, rows: Iterable[tuple[int, Any]], record_timeout: float = RECORD_TIMEOUT
+    ctx: Context,
+    rows: Iterable[tuple[int, Any]],
+    record_timeout: float = RECORD_TIMEOUT,
+    *,
+    workers: bool = False,
 ) -> tuple[list[Result], Extent]:
     """Judge every row (``(line number, value)``) as it comes: each failing requirement
     names every bad line (up to :data:`LISTED`, then a count) with all of its errors, the
     first line as its counterexample.  A requirement no row could break is skipped with
-    why.  Memory holds what later records of a run are judged against, not the rows."""
+    why.  Memory holds what later records of a run are judged against, not the rows.
+
+    ``workers``: the rows interleave several workers' records, so line order is not the
+    order things happened; each run's records are judged in the order they were read
+    where each says when (:func:`read_order`), else by what no order explains (memory
+    then holds the runs' records)."""
     with _Timer(record_timeout) as timer:
-        audit = _Audit(ctx, timer)
-        for number, record in unwrapped(rows, ctx.schema):
-            audit.feed(number, record)
+        audit = _Audit(ctx, timer, workers)
+        for number, record, read_at in read_records(rows, ctx.schema):
+            audit.feed(number, record, read_at)
     audit.extent.lines = audit.lines
     return audit.finish(), audit.extent
 
@@ -457,12 +647,13 @@ def audit_file(
     *,
     max_line: int = MAX_LINE_BYTES,
     record_timeout: float = RECORD_TIMEOUT,
+    workers: bool = False,
 ) -> Certification:
     """Audit the JSON Lines file ``path`` (read as it streams, each line at most
     ``max_line`` bytes, each record judged within ``record_timeout`` seconds); a file with
     no line to judge is a usage error."""
     started_at, t0 = now_iso(), time.perf_counter()
-    results, extent = audit_records(ctx, _lines(path, max_line), record_timeout)
+    results, extent = audit_records(ctx, _lines(path, max_line), record_timeout, workers=workers)
     if not extent.lines:
         raise UsageError(f"{path} holds no records: nothing to audit")
     info = RunInfo(
@@ -474,7 +665,7 @@ def audit_file(
         ("--audit", path),
         ("schema", "format", "lifecycle"),
         audited=extent.to_json(),
-        warnings=tuple(extent.fits),
+        warnings=(*extent.notes, *extent.fits),
     )
     report = build_report(info, results, started_at=started_at, duration_s=time.perf_counter() - t0)
     return Certification(results, report)

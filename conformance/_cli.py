@@ -498,6 +498,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="S",
         help="seconds to judge one record at most (default 2); past it the line is undecided",
     )
+    p.add_argument(
+        "--workers",
+        action="store_true",
+        help="the lines interleave several workers' records, so line order is not time "
+        "order: each run is judged in the order its records were read (metadata.fetchedAt "
+        "of the API response a line holds), else by what no order explains",
+    )
     _schema_options(p)
 
     p = sub.add_parser("validate", help="run one record through the oracle")
@@ -971,6 +978,7 @@ def _audit(args: argparse.Namespace) -> int:
         FITS,
         MAX_LINE_BYTES,
         RECORD_TIMEOUT,
+        WORKERS,
         audit_file,
         judged_against,
     )
@@ -983,12 +991,13 @@ def _audit(args: argparse.Namespace) -> int:
         args.file,
         max_line=args.max_line_mb or MAX_LINE_BYTES,
         record_timeout=args.record_timeout or RECORD_TIMEOUT,
+        workers=args.workers,
     )
     paths = write_reports(cert.report, report_dir)
     paths += _ci_files(cert.report, report_dir, None)
     sys.stdout.write(f"judged against {judged_against(ctx.schema)}\n")
     _summary(cert.report, sys.stdout, False)
-    for warning in (w for w in cert.report["warnings"] if FITS in w):
+    for warning in (w for w in cert.report["warnings"] if FITS in w or WORKERS in w):
         sys.stdout.write(f"note: {warning}\n")
     sys.stdout.write(f"reports: {', '.join(str(p) for p in paths)}\n")
     return cert.exit_code
