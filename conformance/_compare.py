@@ -46,6 +46,7 @@ from inngest_conformance._requirements import Context, Requirement
 from inngest_conformance._vocabulary import CasePhase, Kind, Outcome, Profile
 from inngest_conformance.report import verdict
 from inngest_conformance.strategies import RandomSource
+from inngest_conformance.strategies._source import Unsatisfiable
 
 
 @dataclass(frozen=True)
@@ -70,11 +71,42 @@ def unique_names(descriptions: Sequence[Description]) -> list[str]:
 
 
 def draw_cases(ctx: Context, req: Requirement, n: int, seed: int) -> list[Any]:
-    """The cases every implementation gets for ``req``: the directed ones, then ``n`` drawn."""
+    """The cases every implementation gets for ``req``: the directed ones, then ``n`` drawn
+    (fewer where the generator stops finding any).  :class:`Unsatisfiable`, saying why,
+    when not one case can be made."""
     if req.unbuilt is not None:
         return []  # no case of it is built (see ``Requirement.unbuilt``)
     src = RandomSource(requirement_seed(seed, req.id))
-    return [*req.explicit(ctx), *(req.sample(ctx, src) for _ in range(n))]
+    why = ""
+    try:
+        cases = list(req.explicit(ctx))
+    except Unsatisfiable as exc:
+        cases, why = [], str(exc)
+    for _ in range(n):
+        try:
+            cases.append(req.sample(ctx, src))
+        except Unsatisfiable as exc:
+            why = str(exc)
+            break
+    if not cases and why:
+        raise Unsatisfiable(why)
+    return cases
+
+
+def _no_case(req: Requirement, entrants: Sequence[Entrant], seed: int, why: str) -> Compared:
+    """``req`` compared on no case (none could be made): errored for every entrant, as
+    ``certify`` reports it, never passed."""
+    message = f"no case found: {why}"
+    detail = f"to leave it out, declare it: --skip '{req.id}' --reason TEXT"
+    row: dict[str, Any] = {
+        "id": req.id,
+        "level": req.level,
+        "keyword": req.keyword,
+        "outcomes": {e.name: "errored" for e in entrants},
+        "cases": 0,
+    }
+    made = Result(req, "errored", 0, requirement_seed(seed, req.id), message, detail=detail)
+    return Compared(row, [], {e.name: made for e in entrants})
 
 
 def token(
@@ -141,7 +173,10 @@ def compare_requirement(
     threads answered in).  ``database`` is the example database folder of the searches that
     shrink a disagreement (:func:`~inngest_conformance._engine.run_requirement`)."""
     budget = PROFILES[profile]
-    cases = draw_cases(ctx, req, budget[req.kind], seed)
+    try:
+        cases = draw_cases(ctx, req, budget[req.kind], seed)
+    except Unsatisfiable as exc:
+        return _no_case(req, entrants, seed, str(exc))
     sent: dict[str, list[CaseSent]] = {e.name: [] for e in entrants}
 
     def answers(entrant: Entrant) -> list[dict[str, Any]]:

@@ -238,3 +238,18 @@ def test_requirements_ids_are_stable() -> None:
     assert len(ids) == 37
     changelog = (ROOT / "CHANGELOG.md").read_text()
     assert "requirement ids" in changelog.lower()
+
+
+def test_a_requirement_no_case_can_be_made_for_is_errored_for_each_never_a_traceback() -> None:
+    """compare draws its shared cases outside Hypothesis: a requirement whose near misses
+    all break a second rule ends errored with why for every implementation, as in certify."""
+    from tests.test_solver import TYPE_ASKED_TWICE
+
+    one, two = (jsonschema.Draft202012Validator(TYPE_ASKED_TWICE) for _ in range(2))
+    report = _compare(one, two, ctx=context(TYPE_ASKED_TWICE))
+    jsonschema.validate(report, report_schema())
+    rows = {row["id"]: row for row in report["compare"]["matrix"]}
+    none = rows["schema:rejects-wrong-type:/m/a"]
+    assert set(none["outcomes"].values()) == {"errored"} and none["cases"] == 0
+    assert set(rows["schema:rejects-breaks-all-of:/m"]["outcomes"].values()) == {"passed"}
+    assert report["compare"]["disagreements"] == []
