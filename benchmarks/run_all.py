@@ -28,6 +28,7 @@ QUICK_ARGS: dict[str, list[str]] = {
     "bench_plugin.py": ["--rounds", "3"],
     "bench_corpus.py": ["--n", "10000"],
     "bench_linearizability.py": ["--histories", "100", "--rounds", "3"],
+    "bench_no_case.py": ["--rounds", "1"],
 }
 
 
@@ -115,6 +116,16 @@ def summary(results: dict[str, dict[str, Any]]) -> list[list[str]]:
                 "",
             ]
         )
+    none = results.get("bench_no_case.py")
+    if none:
+        rows.append(
+            [
+                "no case found: probed vs search only",
+                f"{none['seconds']['probed']:.2f} s, {none['speedup_vs_search_only']:.2f}x sooner",
+                "",
+                "",
+            ]
+        )
     corpus = results.get("bench_corpus.py")
     if corpus:
         n, jobs = corpus["n"], corpus["jobs"]
@@ -148,6 +159,9 @@ def compact(results: dict[str, dict[str, Any]]) -> dict[str, Any]:
                 k: res[k]
                 for k in ("search_histories_per_s_4x4", "search_vs_replay_4x4", "rate_vs_2x2")
             }
+            continue
+        if script == "bench_no_case.py":
+            out[script] = {k: res[k] for k in ("seconds", "speedup_vs_search_only")}
             continue
         if script == "bench_corpus.py":
             out[script] = {k: res[k] for k in ("n", "jobs", "scaling", "wall_s", "peak_rss_mib")}
