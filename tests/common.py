@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +75,39 @@ def run_cli(
 def harness(target: str, *extra: str) -> list[str]:
     """The command line of the kit's Python harness serving ``target``."""
     return [sys.executable, "-m", "inngest_conformance.harness", "--target", target, *extra]
+
+
+@contextlib.contextmanager
+def serving(target: str, *extra: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """The kit's harness serving ``target`` over HTTP on a free loopback port (``extra``
+    goes to its command line, ``env`` is its environment, by default this process's with
+    ``tests.*`` importable): its URL, until the block ends and it is stopped."""
+    proc = subprocess.Popen(
+        harness(target, "--http", "127.0.0.1:0", *extra),
+        env=with_tests_importable(env),
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None and proc.stderr is not None
+        first = proc.stdout.readline()
+        if not first.startswith("listening on http://127.0.0.1:"):
+            proc.kill()
+            raise AssertionError(f"the harness did not listen: {first!r} {proc.stderr.read()}")
+        yield first.split()[-1]
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 def timeless(report: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ import contextlib
 import http.server
 import os
 import socket
-import subprocess
 import threading
 import time
 import tracemalloc
@@ -26,7 +25,7 @@ from inngest_conformance._adapters import (
 )
 from inngest_conformance.harness import make_http_server
 
-from tests.common import RECORD, harness
+from tests.common import RECORD, serving
 from tests.fakes import ENV, TARGETS, fake_targets
 
 #: No test here leaves a child process running.
@@ -35,29 +34,8 @@ pytestmark = pytest.mark.usefixtures("no_leftover_children")
 
 @pytest.fixture
 def harness_url() -> Iterator[str]:
-    proc = subprocess.Popen(
-        harness(f"{TARGETS}:Store", "--http", "127.0.0.1:0"),
-        env={**os.environ, **ENV},
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert first.startswith("listening on http://127.0.0.1:"), proc.stderr.read()  # type: ignore[union-attr]
-        yield first.split()[-1]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
+    with serving(f"{TARGETS}:Store", env={**os.environ, **ENV}) as url:
+        yield url
 
 
 def test_http_against_the_python_harness(harness_url: str) -> None:

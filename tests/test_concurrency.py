@@ -12,12 +12,9 @@ sometimes.
 
 from __future__ import annotations
 
-import contextlib
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +28,7 @@ from tests.common import (
     harness,
     read_report,
     run_cli,
-    with_tests_importable,
+    serving,
 )
 
 pytest_plugins = ["pytester"]
@@ -217,34 +214,6 @@ def test_a_harness_over_stdio_is_not_judged_and_says_why(tmp_path: Path) -> None
     assert alone.returncode == 2
     assert "not judged" in alone.stderr
     assert read_report(tmp_path / "out2")["verdict"] == "error"
-
-
-@contextlib.contextmanager
-def serving(target: str, *extra: str) -> Iterator[str]:
-    """The kit's harness serving ``target`` over HTTP on a free port: its URL."""
-    proc = subprocess.Popen(
-        harness(target, "--http", "127.0.0.1:0", *extra),
-        env=with_tests_importable(),
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert first.startswith("listening on http://127.0.0.1:"), first
-        yield first.split()[-1]
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stdout is not None:
-            proc.stdout.close()
 
 
 def test_a_service_declaring_concurrent_is_raced_over_http(tmp_path: Path) -> None:

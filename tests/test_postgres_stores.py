@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from tests.common import ROOT, certify_obj, harness, read_report, run_cli
+from tests.common import ROOT, certify_obj, harness, read_report, run_cli, serving
 
 psycopg = pytest.importorskip("psycopg")
 
@@ -132,29 +132,6 @@ def _served_env(dsn: str) -> dict[str, str]:
     return {**os.environ, "RUNS_POSTGRES_DSN": dsn, "PYTHONPATH": path}
 
 
-@contextlib.contextmanager
-def serving(target: str, env: dict[str, str]) -> Iterator[str]:
-    """The kit's harness serving ``target`` over HTTP, requests at once: its URL."""
-    proc = subprocess.Popen(
-        harness(target, "--http", "127.0.0.1:0", "--concurrent"),
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        assert first.startswith("listening on http://127.0.0.1:"), first
-        yield first.split()[-1]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-
-
 @pytest.mark.parametrize("door", ["--url", "--command"])
 def test_the_stores_through_a_door_out_of_process(door: str, dsn: str, tmp_path: Path) -> None:
     env = _served_env(dsn)
@@ -164,7 +141,7 @@ def test_the_stores_through_a_door_out_of_process(door: str, dsn: str, tmp_path:
         target = f"postgres_run_store:{name}"
         with contextlib.ExitStack() as stack:
             if door == "--url":
-                where = stack.enter_context(serving(target, env))
+                where = stack.enter_context(serving(target, "--concurrent", env=env))
             else:
                 where = " ".join(harness(target, "--concurrent"))
             run = run_cli(tmp_path, "certify", door, where, *options, "--report-dir", name, env=env)

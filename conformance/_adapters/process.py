@@ -291,6 +291,24 @@ class _Child:
         self.thread.start()
         self.finalizer = weakref.finalize(self, _finalize, proc, token)
 
+    def idle(self) -> bool:
+        """Whether no request is in flight on it (none waits for an answer)."""
+        with self.cond:
+            return not self.waiting and not self.reading
+
+    def expect(self, rid: int, request: Any) -> None:
+        """Wait for the answer echoing ``rid``, or raise the failure that ended it."""
+        with self.cond:
+            if self.failure is not None:
+                raise self.failed(request)
+            self.waiting.add(rid)
+
+    def forget(self, rid: int) -> None:
+        """Stop waiting for the answer echoing ``rid``."""
+        with self.cond:
+            self.waiting.discard(rid)
+            self.answers.pop(rid, None)
+
     def failed(self, request: Any) -> ImplementationError:
         """The child's failure (it was ended) as the error of ``request``, one of the
         requests that were in flight on it."""
@@ -558,8 +576,10 @@ class ProcessAdapter(WireAdapter):
         )
 
     def _exchange(self, request: dict[str, Any]) -> Any:
-        if self.declares_concurrent:
-            return self._exchange_at_once(request)
+        # Requests at once (a harness that declared it): each is written under the lock
+        # and its answer awaited beside the others' (in any order, matched by the id it
+        # echoes); otherwise one request at a time, its answer read under the lock.
+        at_once = self.declares_concurrent
         with self._lock:
             if self._closed:
                 raise RuntimeError("this ProcessAdapter is closed")
@@ -567,7 +587,8 @@ class ProcessAdapter(WireAdapter):
             # requests is not this request's fault, so the request goes to a fresh one;
             # a child started for this request that dies before reading it is.
             child = self._child
-            if child is not None:
+            if child is not None and (not at_once or child.idle()):
+                # Nothing in flight: what it printed since is unasked for.
                 self._take_unsolicited(child, request)  # ends it if it exited meanwhile
                 child = self._child
             fresh = child is None
@@ -576,12 +597,26 @@ class ProcessAdapter(WireAdapter):
             rid, data = self._numbered(request)
             while True:
                 timeout, deadline = self._deadline(child)
-                if self._write(child, data, deadline, timeout, request):
+                if at_once:
+                    child.expect(rid, request)
+                try:
+                    written = self._write(child, data, deadline, timeout, request)
+                except ImplementationError:
+                    child.forget(rid)
+                    raise
+                if written and not at_once:
                     return self._read_answer(child, deadline, timeout, request, rid)
+                if written:
+                    break
+                child.forget(rid)
                 error = self._exited(child, request)
                 if fresh:
                     raise error
                 child, fresh = self._start(request), True
+        try:
+            return self._await(child, rid, deadline, timeout, request)
+        finally:
+            child.forget(rid)
 
     def _numbered(self, request: dict[str, Any]) -> tuple[int, bytes]:
         """The next request id, and the request's line carrying it."""
@@ -603,51 +638,6 @@ class ProcessAdapter(WireAdapter):
         return timeout, time.monotonic() + timeout
 
     # Requests at once ------------------------------------------------------------------
-
-    def _exchange_at_once(self, request: dict[str, Any]) -> Any:
-        """One request of several in flight: written under the lock, its answer awaited
-        beside the others' (answers may come in any order; each must echo its id)."""
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("this ProcessAdapter is closed")
-            child = self._child
-            if child is not None:
-                with child.cond:
-                    idle = not child.waiting and not child.reading
-                if idle:  # nothing in flight: what it printed since is unasked for
-                    self._take_unsolicited(child, request)
-                    child = self._child
-            fresh = child is None
-            if child is None:
-                child = self._start(request)
-            rid, data = self._numbered(request)
-            while True:
-                timeout, deadline = self._deadline(child)
-                with child.cond:
-                    if child.failure is not None:
-                        raise child.failed(request)
-                    child.waiting.add(rid)
-                try:
-                    if self._write(child, data, deadline, timeout, request):
-                        break
-                except ImplementationError:
-                    self._forget(child, rid)
-                    raise
-                self._forget(child, rid)
-                error = self._exited(child, request)
-                if fresh:
-                    raise error
-                child, fresh = self._start(request), True
-        try:
-            return self._await(child, rid, deadline, timeout, request)
-        finally:
-            self._forget(child, rid)
-
-    @staticmethod
-    def _forget(child: _Child, rid: int) -> None:
-        with child.cond:
-            child.waiting.discard(rid)
-            child.answers.pop(rid, None)
 
     def _await(self, child: _Child, rid: int, deadline: float, timeout: float, request: Any) -> Any:
         """The answer echoing ``rid``: taken when another waiting thread read it, else
