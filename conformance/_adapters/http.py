@@ -154,18 +154,6 @@ class HttpAdapter(WireAdapter):
     def display_name(self) -> str:
         return self.url
 
-    @property
-    def concurrent(self) -> bool:  # type: ignore[override]
-        """Whether the service declared ``"concurrent": true`` in its describe answer."""
-        return self.declares_concurrent
-
-    @property
-    def not_concurrent(self) -> str:  # type: ignore[override]
-        return (
-            f'{self.url} does not declare "concurrent": true in its describe answer, so it '
-            "is not sent concurrent requests"
-        )
-
     def client_adapters(self, n: int) -> list[HttpAdapter]:
         """``n`` adapters to the same URL, each with a connection of its own: one per
         concurrent client (requests on one keep-alive connection go one at a time)."""

@@ -562,19 +562,6 @@ class ProcessAdapter(WireAdapter):
 
     # Transport ------------------------------------------------------------------------
 
-    @property
-    def concurrent(self) -> bool:  # type: ignore[override]
-        """Whether the harness declared ``"concurrent": true`` in its describe answer: then
-        requests are sent from several threads at once, each answer matched by its id."""
-        return self.declares_concurrent
-
-    @property
-    def not_concurrent(self) -> str:  # type: ignore[override]
-        return (
-            f'{self.command!r} does not declare "concurrent": true in its describe answer, '
-            "so it is sent one request at a time"
-        )
-
     def _exchange(self, request: dict[str, Any]) -> Any:
         # Requests at once (a harness that declared it): each is written under the lock
         # and its answer awaited beside the others' (in any order, matched by the id it

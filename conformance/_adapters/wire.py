@@ -103,16 +103,25 @@ def seconds(value: float) -> str:
 class WireAdapter:
     """An implementation reached through the wire protocol; subclasses supply the transport."""
 
-    #: Whether requests may be sent from several threads at once (the concurrency level),
-    #: and why not when they may not: the level is then reported as not judged.
-    concurrent = False
-    not_concurrent = 'it does not declare "concurrent": true in its describe answer'
-
     def __init__(self) -> None:
         self.ever_answered = False
         self.warnings: list[str] = []
         self.declares_concurrent = False
         """Whether describe answered ``"concurrent": true`` (it may take requests at once)."""
+
+    @property
+    def concurrent(self) -> bool:
+        """Whether requests may be sent from several threads at once (the concurrency
+        level): when describe answered ``"concurrent": true``."""
+        return self.declares_concurrent
+
+    @property
+    def not_concurrent(self) -> str:
+        """Why not, when they may not: the level is then reported as not judged."""
+        return (
+            f'{self.display_name} does not declare "concurrent": true in its describe '
+            "answer, so it is sent one request at a time"
+        )
 
     # Transport -------------------------------------------------------------------------
 
