@@ -340,6 +340,26 @@ def _enum_variants(src: Source, value: str, family: str) -> str:
 
 _ENUM_FAMILIES = ("case", "whitespace", "platform", "look-alike", "other")
 
+#: Each enum's strings to vary, and every string it holds, by the enum's identity (kept
+#: with it, so the identity is not reused): a long enum is read once, not at every draw.
+_ENUM_STRINGS: dict[int, tuple[Sequence[Any], list[str], frozenset[str]]] = {}
+
+
+def _enum_strings(members: Sequence[Any]) -> tuple[list[str], frozenset[str]]:
+    """The non-empty strings of ``members`` a near miss starts from (of a long enum, a few
+    spread evenly: each member's variants are directed cases), and every string member (a
+    variant that is one is no near miss)."""
+    kept = _ENUM_STRINGS.get(id(members))
+    if kept is None or kept[0] is not members:
+        taken = frozenset(m for m in members if isinstance(m, str))
+        strings = [m for m in members if isinstance(m, str) and m]
+        if len(members) > MAX_MEMBERS:
+            strings = list(spread(strings, MAX_MEMBERS // 8))
+        if len(_ENUM_STRINGS) >= 256:
+            _ENUM_STRINGS.clear()
+        kept = _ENUM_STRINGS[id(members)] = (members, strings, taken)
+    return kept[1], kept[2]
+
 
 @operator(
     "not-in-enum",
@@ -354,15 +374,11 @@ def not_in_enum(
     spellings, look-alike characters."""
     assert name is not None
     spec = schema.spec(name)
-    members = spec.enum or ()
-    strings = [m for m in members if isinstance(m, str) and m]
-    if len(members) > MAX_MEMBERS:
-        # Each member's variants are directed cases: of a long enum, a few spread evenly.
-        strings = list(spread(strings, MAX_MEMBERS // 8))
+    strings, taken = _enum_strings(spec.enum or ())
     family = src.choice(_ENUM_FAMILIES) if strings else "other"
     base = src.choice(strings) if strings else "value"
     value = _enum_variants(src, base, family)
-    if value in members:  # e.g. a user enum that has both "Running" and "RUNNING"
+    if value in taken:  # e.g. a user enum that has both "Running" and "RUNNING"
         value, family = base + "\u200b", "whitespace"
     record[name] = value
     return record, _violation(

@@ -198,6 +198,10 @@ class Node:
     branches: dict[tuple[int, int, bool, int], Node | str] = field(default_factory=dict, repr=False)
     """The merged branches of a composed node drawn so far (see :func:`_branch`), or why
     a combination allows no value."""
+    slots: dict[tuple[str, str | int], Node | str] = field(default_factory=dict, repr=False)
+    """The node asking for each slot a near miss was put in (see :func:`_with_slot`), or
+    why it allows no value: merged once, not at every draw (the merge copies the node's
+    whole schema)."""
     plain_matches: tuple[str, ...] = field(default=(), repr=False)
     """Strings matching the node's pattern, drawn once: a plain value is one of them."""
     kept_members: tuple[Any, ...] | None = field(default=None, repr=False)
@@ -1061,6 +1065,17 @@ def _plain_any(src: Source) -> Any:
     return src.choice(("x", 0, True, None))
 
 
+def _kept(node: Node) -> tuple[Any, ...]:
+    """The members of ``node`` its other keywords accept: each checked against the node
+    without the keyword it comes from (a member of an ``enum`` is one; checking it again
+    against a list of 100,000 would cost the list's length per member)."""
+    listed = members(node) or ()
+    drop = "const" if node.const is not None else "enum"
+    rest = {k: v for k, v in node.raw.items() if k != drop} if isinstance(node.raw, dict) else True
+    assert node.compiler is not None
+    return tuple(m for m in listed if node.compiler.is_valid(rest, m))
+
+
 def members(node: Node) -> tuple[Any, ...] | None:
     if node.const is not None:
         return node.const
@@ -1356,10 +1371,10 @@ def _gen_node(
             "levels (a recursion every value must take never ends)"
         )
     if not node.composed and members(node) is not None and _needs_check(node):
-        # Members are few: those its other keywords refuse are left out once, and a node
-        # that keeps none fails at once (a merged ``const`` against an ``enum``).
+        # Those its other keywords refuse are left out once, and a node that keeps none
+        # fails at once (a merged ``const`` against an ``enum``).
         if node.kept_members is None:
-            node.kept_members = tuple(m for m in members(node) or () if node.is_valid(m))
+            node.kept_members = _kept(node)
         if not node.kept_members:
             raise Unsatisfiable(f"{node.where}: none of the values it lists is one it accepts")
         return copy.deepcopy(src.choice(node.kept_members))
@@ -1656,7 +1671,18 @@ def _with_slot(node: Node, step: Step) -> Node:
         return node
     if not isinstance(node.raw, (dict, bool)) or node.raw is False:
         return node
-    return synthetic(node.compiler, merge(node.raw, extra), node.place)
+    key = (step.kind, step.key)
+    known = node.slots.get(key)
+    if isinstance(known, str):
+        raise Unsatisfiable(known)
+    if known is not None:
+        return known
+    try:
+        node.slots[key] = made = synthetic(node.compiler, merge(node.raw, extra), node.place)
+    except Unsatisfiable as exc:
+        node.slots[key] = str(exc)
+        raise
+    return made
 
 
 def _slot(src: Source, node: Node, step: Step, depth: int) -> tuple[Any, str | int, Node]:
