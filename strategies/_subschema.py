@@ -590,6 +590,42 @@ def _from_regex(src: Source, pattern: str) -> str:
     return _regex_plan(pattern)(src)
 
 
+#: What a freely drawn string may hold around a match of an unanchored pattern.
+_AROUND = "xab0"
+
+
+def _in_text(src: Source, pattern: str, text: str) -> str:
+    """``text``, a match of ``pattern``, sometimes with a character or two before it or
+    after it where the pattern is not anchored there: a pattern matches anywhere in a
+    string, and a value may need text around its match (``ba`` for ``a$`` beside a
+    ``oneOf`` whose other branch takes ``^a``).  Shrinks towards ``text`` alone."""
+    start, end = _anchored(pattern)
+    if not start and src.boolean(0.25):
+        text = src.text(_AROUND, 1, 2) + text
+    if not end and src.boolean(0.25):
+        text += src.text(_AROUND, 1, 2)
+    return text
+
+
+@functools.lru_cache(maxsize=256)
+def _anchored(pattern: str) -> tuple[bool, bool]:
+    """Whether ``pattern`` is anchored at its start (``^``, ``\\A``) and at its end (``$``,
+    ``\\Z``) outside any alternation; an unreadable pattern counts as anchored at both."""
+    try:
+        items: list[tuple[Any, Any]] = list(_sre_parse.parse(pattern).data)
+    except (re.error, TypeError, RecursionError):
+        return True, True
+    if not items:
+        return False, False
+    starts = (_sre_c.AT_BEGINNING, _sre_c.AT_BEGINNING_STRING)
+    ends = (_sre_c.AT_END, _sre_c.AT_END_STRING)
+    first, last = items[0], items[-1]
+    return (
+        first[0] is _sre_c.AT and first[1] in starts,
+        last[0] is _sre_c.AT and last[1] in ends,
+    )
+
+
 @functools.lru_cache(maxsize=256)
 def _regex_plan(pattern: str) -> Plan:
     """How to generate a match of ``pattern``, read from its parse tree once: a repeated
@@ -762,7 +798,7 @@ def _gen_string(src: Source, node: Node, plain: bool, common: bool = False) -> s
                 node.plain_matches = _plain_matches(node, node.pattern)
             if node.plain_matches:
                 return src.choice(node.plain_matches)
-        return _fit_length(src, node, _from_regex(src, node.pattern))
+        return _fit_length(src, node, _in_text(src, node.pattern, _from_regex(src, node.pattern)))
     if plain:
         text = gen_realistic_string(src, node.place.rsplit("/", 1)[-1])
     else:
