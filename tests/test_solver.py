@@ -185,8 +185,12 @@ def test_the_solver_finds_values_the_5000_schemas_once_missed(sub: dict[str, Any
     _holds_the_solver_to_the_witness(sub)
 
 
+# The same 5,000 schemas every run (the default suite's 150 are new each run and explore):
+# a schema one of them finds goes into the reproductions above, so CI judges the kit, not luck.
 @pytest.mark.slow
-@settings(max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=5000, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
+)
 @given(SUBSCHEMAS)
 def test_the_solver_finds_a_value_wherever_one_exists_in_5000_schemas(sub: dict[str, Any]) -> None:
     _holds_the_solver_to_the_witness(sub)
