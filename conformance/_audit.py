@@ -572,11 +572,9 @@ def read_order(
 
 
 def _explained(model: LifecycleModel, last: str | None, order: tuple[str, ...]) -> bool:
-    for status in order:
-        if last is not None and status != last and not model.reachable(last, status):
-            return False
-        last = status
-    return True
+    """Whether a poller that last read ``last`` may read ``order`` next (the observed
+    sequence's rule, :func:`check_observed`)."""
+    return check_observed(model, [*([] if last is None else [last]), *order]) is None
 
 
 def workers_note(timed: int, untimed: int) -> str:
